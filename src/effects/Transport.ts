@@ -1,0 +1,51 @@
+/**
+ * The `Transport` service: how frames travel between roles. Layers in `src/handlers`
+ * implement it (in memory by default; deterministic, chaos, TCP and Redis later).
+ *
+ * @since 0.1.0
+ */
+import { Context, type Effect } from "effect"
+import type { TransportError } from "./errors.js"
+
+/**
+ * One message on the wire. Receivers match every field exactly against what their local
+ * type expects at that point.
+ *
+ * @category models
+ */
+export interface Envelope {
+  readonly session: string
+  readonly from: string
+  readonly to: string
+  readonly label: string
+  /**
+   * The site id of the interaction in the global protocol. When the sender itself does not
+   * know which of several identical interactions it is at (it behaves the same in several
+   * branches of a choice it did not make), the candidate sites joined by `|`.
+   */
+  readonly site: string
+  /** Iteration counters of the loops enclosing the site, as far as the sender knows them. */
+  readonly loops: Readonly<Record<string, number>>
+  /** Sequence number of this message among those from `from` to `to` in this session, from 0. */
+  readonly seq: number
+  /** The payload: the value itself in memory, its encoded form when the transport serialises. */
+  readonly payload: unknown
+}
+
+/**
+ * A transport carries envelopes to the role they are addressed to.
+ *
+ * @category models
+ */
+export interface TransportService {
+  /** Whether frames leave the process; when true, payloads are encoded and decoded with their Schemas. */
+  readonly serialises: boolean
+  readonly send: (envelope: Envelope) => Effect.Effect<void, TransportError>
+  /** The next envelope addressed to `role` in `session`, from any sender. */
+  readonly receive: (session: string, role: string) => Effect.Effect<Envelope, TransportError>
+}
+
+/**
+ * @category services
+ */
+export class Transport extends Context.Tag("quadrille/Transport")<Transport, TransportService>() {}

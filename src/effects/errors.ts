@@ -1,0 +1,165 @@
+/**
+ * The error taxonomy of Quadrille. Every failure a role or a protocol can meet is a
+ * `Data.TaggedError` that names where it happened: protocol, role, peer, label and site.
+ *
+ * Retryable: `Timeout`, `TransportError`, `PeerUnavailable`.
+ * Permanent: `ProtocolViolation`, `DecodeError`, `LinearityViolation`, `ProjectionError`,
+ * `ImplementationError`.
+ *
+ * @since 0.1.0
+ */
+import { Data } from "effect"
+
+/**
+ * A global protocol is not well formed: some role cannot be given a local type.
+ * Raised by `Protocol.make`.
+ *
+ * @category errors
+ */
+export class ProjectionError extends Data.TaggedError("ProjectionError")<{
+  readonly protocol: string
+  /** The well-formedness rule that is broken (see `Rule`). */
+  readonly rule: Rule
+  /** The role that cannot be projected, when one is to blame. */
+  readonly role?: string | undefined
+  /** The sites (paths in the global protocol) involved. */
+  readonly sites: ReadonlyArray<string>
+  readonly message: string
+}> {}
+
+/**
+ * The names of the well-formedness rules, as reported in `ProjectionError.rule`.
+ *
+ * @category errors
+ */
+export type Rule =
+  | "UndeclaredRole"
+  | "DuplicateRole"
+  | "SelfMessage"
+  | "UnknownLabel"
+  | "RecurOutsideLoop"
+  | "DuplicateLoopName"
+  | "UnguardedLoop"
+  | "LoopWithoutExit"
+  | "EmptyChoice"
+  | "StepAfterEnd"
+  | "UnmergeableChoice"
+  | "AmbiguousBranch"
+  | "DuplicateBranchMessage"
+  | "ChooserUnaware"
+
+/**
+ * A role received something the protocol does not allow at that point: wrong label, wrong
+ * site, wrong sequence number, a message from an unknown sender, or a message left over.
+ *
+ * @category errors
+ */
+export class ProtocolViolation extends Data.TaggedError("ProtocolViolation")<{
+  readonly protocol: string
+  readonly role: string
+  readonly peer: string
+  readonly label: string
+  readonly site: string
+  /** What the role expected instead. */
+  readonly expected: string
+  readonly message: string
+}> {}
+
+/**
+ * A payload did not decode with the Schema of its label.
+ *
+ * @category errors
+ */
+export class DecodeError extends Data.TaggedError("DecodeError")<{
+  readonly protocol: string
+  readonly role: string
+  readonly peer: string
+  readonly label: string
+  readonly site: string
+  /** The schema's own account of the problem. */
+  readonly issue: string
+  readonly message: string
+}> {}
+
+/**
+ * An endpoint was used twice.
+ *
+ * @category errors
+ */
+export class LinearityViolation extends Data.TaggedError("LinearityViolation")<{
+  readonly protocol: string
+  readonly role: string
+  /** The operation attempted on the spent endpoint. */
+  readonly operation: string
+  readonly message: string
+}> {}
+
+/**
+ * A role's implementation is incomplete or answered outside the protocol: a missing
+ * handler, or a `choose` handler that named a branch that does not exist.
+ *
+ * @category errors
+ */
+export class ImplementationError extends Data.TaggedError("ImplementationError")<{
+  readonly protocol: string
+  readonly role: string
+  readonly site: string
+  readonly message: string
+}> {}
+
+/**
+ * The transport could not carry a frame.
+ *
+ * @category errors
+ */
+export class TransportError extends Data.TaggedError("TransportError")<{
+  readonly role: string
+  readonly peer: string
+  readonly message: string
+}> {}
+
+/**
+ * Something did not happen in time.
+ *
+ * @category errors
+ */
+export class Timeout extends Data.TaggedError("Timeout")<{
+  readonly role: string
+  readonly peer: string
+  readonly label: string
+  readonly site: string
+  readonly message: string
+}> {}
+
+/**
+ * A peer is known to be down.
+ *
+ * @category errors
+ */
+export class PeerUnavailable extends Data.TaggedError("PeerUnavailable")<{
+  readonly role: string
+  readonly peer: string
+  readonly message: string
+}> {}
+
+/**
+ * Every error a running role can fail with, apart from its handlers' own errors.
+ *
+ * @category errors
+ */
+export type RoleError =
+  | ProtocolViolation
+  | DecodeError
+  | LinearityViolation
+  | ImplementationError
+  | TransportError
+  | Timeout
+  | PeerUnavailable
+
+/**
+ * True for the errors that a retry may cure.
+ *
+ * @category errors
+ */
+export const isRetryable = (error: { readonly _tag: string }): boolean =>
+  error._tag === "Timeout" || error._tag === "TransportError" || error._tag === "PeerUnavailable"

@@ -1,0 +1,7 @@
+/**
+ * Services and the error taxonomy.
+ *
+ * @since 0.1.0
+ */
+export * from "./errors.js"
+export * from "./Transport.js"

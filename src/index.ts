@@ -1,0 +1,11 @@
+/**
+ * Quadrille: multiparty session types and choreographies on Effect.
+ *
+ * @since 0.1.0
+ */
+export * as Protocol from "./protocol/index.js"
+export * as Role from "./runtime/Role.js"
+export * as Session from "./runtime/Session.js"
+export * as Memory from "./handlers/memory.js"
+export * from "./effects/index.js"
+export type * from "./session/Global.js"

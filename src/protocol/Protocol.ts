@@ -1,0 +1,343 @@
+/**
+ * Global protocols as values. `Protocol.make` builds one with a fluent builder whose type
+ * accumulates the global session type, checks that every role can be given a local type,
+ * and gives every interaction a stable site id.
+ *
+ * @since 0.1.0
+ */
+import { Either, type Schema } from "effect"
+import { ProjectionError } from "../effects/errors.js"
+import type { GChoice, GEnd, GLoop, GMsg, GRecur, Nil, Then } from "../session/Global.js"
+import { compile, type GlobalGraph } from "./graph.js"
+import * as Msg from "./messages.js"
+
+/**
+ * The message catalogue: every label with the Schema of its payload.
+ *
+ * @category models
+ */
+export type Catalogue = { readonly [label: string]: Schema.Schema.AnyNoContext }
+
+/**
+ * A step of a global protocol, as data. `site` is the step's path in the global tree:
+ * `"2"` is the third top-level step, `"2.commit.0"` the first step of branch `commit` of
+ * the choice at `"2"`, `"3.1"` the second step of the body of the loop at `"3"`.
+ *
+ * @category models
+ */
+export type Step =
+  | { readonly _tag: "Msg"; readonly site: string; readonly from: string; readonly to: string; readonly label: string }
+  | {
+    readonly _tag: "Choice"
+    readonly site: string
+    readonly at: string
+    readonly name: string
+    readonly branches: ReadonlyArray<{ readonly label: string; readonly steps: ReadonlyArray<Step> }>
+  }
+  | { readonly _tag: "Loop"; readonly site: string; readonly name: string; readonly body: ReadonlyArray<Step> }
+  | { readonly _tag: "Recur"; readonly site: string; readonly name: string }
+  | { readonly _tag: "End"; readonly site: string }
+
+/**
+ * A well-formed global protocol. Its type carries the global session type in the phantom
+ * field `"~global"`.
+ *
+ * @category models
+ */
+export interface Protocol<
+  out Name extends string = string,
+  out R extends string = string,
+  out M extends Catalogue = Catalogue,
+  out G = unknown
+> {
+  readonly "~global": G
+  readonly name: Name
+  readonly roles: ReadonlyArray<R>
+  readonly messages: M
+  readonly steps: ReadonlyArray<Step>
+  /** @internal the compiled global graph and per-role local automata */
+  readonly "~graph": GlobalGraph
+}
+
+/**
+ * Any protocol.
+ *
+ * @category models
+ */
+export type Any = Protocol<string, string, Catalogue, unknown>
+
+/** The roles of a protocol. @category type-level */
+export type Roles<P> = P extends Protocol<string, infer R, Catalogue, unknown> ? R : never
+/** The message catalogue of a protocol. @category type-level */
+export type Messages<P> = P extends Protocol<string, string, infer M, unknown> ? M : never
+/** The global session type of a protocol. @category type-level */
+export type GlobalOf<P> = P extends { readonly "~global": infer G } ? G : never
+
+/** Anything the builder returns: a sequence with its global type. @category builder */
+export interface Built<G = unknown> {
+  readonly "~global": G
+}
+
+/**
+ * A sequence that has ended (`recur` or `end`): nothing may follow it.
+ *
+ * @category builder
+ */
+export interface Ended<G> extends Built<G> {
+  readonly "~ended": true
+}
+
+/**
+ * The fluent builder of a global protocol. `R` are the declared roles, `M` the catalogue,
+ * `Loops` the loops enclosing this point, `G` the global type built so far.
+ *
+ * @category builder
+ */
+export interface Builder<R extends string, M extends Catalogue, Loops extends string, G> extends Built<G> {
+  /** `from -> to: label`. The payload's Schema is `messages[label]`. */
+  msg<const F extends R, const T extends Exclude<R, F>, const L extends keyof M & string>(
+    from: F,
+    to: T,
+    label: L
+  ): Builder<R, M, Loops, Then<G, GMsg<F, T, L>>>
+  /**
+   * `at` chooses one branch. Every other role must either behave the same in all branches
+   * or learn the branch from the first message it receives in it.
+   */
+  choice<
+    const At extends R,
+    const N extends string,
+    const B extends { readonly [branch: string]: (b: Builder<R, M, Loops, Nil>) => Built }
+  >(
+    at: At,
+    name: N,
+    branches: B
+  ): Builder<R, M, Loops, Then<G, GChoice<At, N, { readonly [K in keyof B]: ReturnType<B[K]>["~global"] }>>>
+  /** A loop: its body goes round again at `recur(name)`; a path that does not recur leaves it. */
+  loop<const N extends string, const Body extends Built>(
+    name: N,
+    body: (b: Builder<R, M, Loops | N, Nil>) => Body
+  ): Builder<R, M, Loops, Then<G, GLoop<N, Body["~global"]>>>
+  /** Go round the enclosing loop `name` again. */
+  recur<const N extends Loops>(name: N): Ended<Then<G, GRecur<N>>>
+  /** End the whole protocol on this path. */
+  end(): Ended<Then<G, GEnd>>
+}
+
+/** A raw step as the builder records it, before sites are given. */
+type Raw =
+  | { readonly _tag: "Msg"; readonly from: string; readonly to: string; readonly label: string }
+  | {
+    readonly _tag: "Choice"
+    readonly at: string
+    readonly name: string
+    readonly branches: ReadonlyArray<readonly [string, RawSeq]>
+  }
+  | { readonly _tag: "Loop"; readonly name: string; readonly body: RawSeq }
+  | { readonly _tag: "Recur"; readonly name: string }
+  | { readonly _tag: "End" }
+
+/** Steps newest first, as a linked list, so that each builder call is O(1). */
+type RawSeq = { readonly last: Raw; readonly init: RawSeq } | undefined
+
+class BuilderImpl {
+  declare readonly "~global": unknown
+  constructor(readonly seq: RawSeq) {}
+  private add(last: Raw) {
+    return new BuilderImpl({ last, init: this.seq })
+  }
+  msg(from: string, to: string, label: string) {
+    return this.add({ _tag: "Msg", from, to, label })
+  }
+  choice(at: string, name: string, branches: Record<string, (b: BuilderImpl) => BuilderImpl>) {
+    return this.add({
+      _tag: "Choice",
+      at,
+      name,
+      branches: Object.entries(branches).map(([label, f]) => [label, seqOf(f(empty), `branch '${label}'`)] as const)
+    })
+  }
+  loop(name: string, body: (b: BuilderImpl) => BuilderImpl) {
+    return this.add({ _tag: "Loop", name, body: seqOf(body(empty), `loop '${name}'`) })
+  }
+  recur(name: string) {
+    return this.add({ _tag: "Recur", name })
+  }
+  end() {
+    return this.add({ _tag: "End" })
+  }
+}
+
+const empty = new BuilderImpl(undefined)
+
+const seqOf = (b: unknown, where: string): RawSeq => {
+  if (!(b instanceof BuilderImpl)) {
+    throw new TypeError(`the callback of ${where} must return the builder it was given, extended`)
+  }
+  return b.seq
+}
+
+const toArray = (seq: RawSeq): Array<Raw> => {
+  const out: Array<Raw> = []
+  for (let s = seq; s !== undefined; s = s.init) out.push(s.last)
+  return out.reverse()
+}
+
+/**
+ * Gives sites to the raw steps and checks the rules that need no projection: declared roles,
+ * no self-messages, known labels, `recur` inside its loop, no step after `recur`/`end`.
+ */
+const assignSites = (
+  protocol: string,
+  roles: ReadonlySet<string>,
+  labels: ReadonlySet<string>,
+  raw: RawSeq,
+  prefix: string,
+  loops: ReadonlyArray<string>
+): Array<Step> => {
+  const steps = toArray(raw)
+  const site = (i: number) => (prefix === "" ? `${i}` : `${prefix}.${i}`)
+  const fail = (rule: ProjectionError["rule"], message: string, s: string, role?: string) => {
+    throw new ProjectionError({ protocol, rule, role, sites: [s], message })
+  }
+  const role = (r: string, s: string) => {
+    if (!roles.has(r)) fail("UndeclaredRole", Msg.undeclaredRole(protocol, r, s, [...roles]), s, r)
+  }
+  return steps.map((step, i): Step => {
+    const s = site(i)
+    if (i > 0) {
+      const prev = steps[i - 1]
+      if (prev._tag === "Recur" || prev._tag === "End") {
+        fail("StepAfterEnd", Msg.stepAfterEnd(protocol, prev._tag === "End" ? "end()" : `recur('${prev.name}')`, site(i - 1)), s)
+      }
+    }
+    switch (step._tag) {
+      case "Msg":
+        role(step.from, s)
+        role(step.to, s)
+        if (step.from === step.to) fail("SelfMessage", Msg.selfMessage(protocol, step.from, step.label, s), s, step.from)
+        if (!labels.has(step.label)) fail("UnknownLabel", Msg.unknownLabel(protocol, step.label, s, [...labels]), s)
+        return { _tag: "Msg", site: s, from: step.from, to: step.to, label: step.label }
+      case "Choice":
+        role(step.at, s)
+        if (step.branches.length === 0) fail("EmptyChoice", Msg.emptyChoice(protocol, step.name, s), s)
+        return {
+          _tag: "Choice",
+          site: s,
+          at: step.at,
+          name: step.name,
+          branches: step.branches.map(([label, seq]) => ({
+            label,
+            steps: assignSites(protocol, roles, labels, seq, `${s}.${label}`, loops)
+          }))
+        }
+      case "Loop":
+        if (loops.includes(step.name)) fail("DuplicateLoopName", Msg.duplicateLoopName(protocol, step.name, s), s)
+        return {
+          _tag: "Loop",
+          site: s,
+          name: step.name,
+          body: assignSites(protocol, roles, labels, step.body, s, [...loops, step.name])
+        }
+      case "Recur":
+        if (!loops.includes(step.name)) fail("RecurOutsideLoop", Msg.recurOutsideLoop(protocol, step.name, s), s)
+        return { _tag: "Recur", site: s, name: step.name }
+      case "End":
+        return { _tag: "End", site: s }
+    }
+  })
+}
+
+/**
+ * Builds a global protocol, checks it and compiles it. Throws a `ProjectionError` that names
+ * the protocol, the role, the branches and the sites when the protocol is not well formed;
+ * `makeEither` returns it instead.
+ *
+ * @example
+ * ```ts
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ * ```
+ *
+ * @category constructors
+ */
+export const make = <
+  const Name extends string,
+  const R extends string,
+  const M extends Catalogue,
+  G
+>(
+  name: Name,
+  spec: { readonly roles: ReadonlyArray<R>; readonly messages: M },
+  body: (g: Builder<R, M, never, Nil>) => Built<G>
+): Protocol<Name, R, M, G> => Either.getOrThrowWith(makeEither(name, spec, body), (e) => e)
+
+/**
+ * Like `make`, but returns the `ProjectionError` instead of throwing it.
+ *
+ * @category constructors
+ */
+export const makeEither = <
+  const Name extends string,
+  const R extends string,
+  const M extends Catalogue,
+  G
+>(
+  name: Name,
+  spec: { readonly roles: ReadonlyArray<R>; readonly messages: M },
+  body: (g: Builder<R, M, never, Nil>) => Built<G>
+): Either.Either<Protocol<Name, R, M, G>, ProjectionError> => {
+  try {
+    const roles = new Set<string>()
+    for (const r of spec.roles) {
+      if (roles.has(r)) {
+        throw new ProjectionError({
+          protocol: name,
+          rule: "DuplicateRole",
+          role: r,
+          sites: [],
+          message: Msg.duplicateRole(name, r)
+        })
+      }
+      roles.add(r)
+    }
+    // The one cast between the precise public builder type and its loosely typed implementation.
+    const built = body(empty as unknown as Builder<R, M, never, Nil>) as unknown
+    const raw = seqOf(built, `protocol ${name}`)
+    const steps = assignSites(name, roles, new Set(Object.keys(spec.messages)), raw, "", [])
+    const graph = compile(name, spec.roles, steps)
+    return Either.right({
+      "~global": undefined as G,
+      name,
+      roles: spec.roles,
+      messages: spec.messages,
+      steps,
+      "~graph": graph
+    })
+  } catch (e) {
+    if (e instanceof ProjectionError) return Either.left(e)
+    throw e
+  }
+}
+
+/**
+ * Describes a step in words, for error messages and diagrams.
+ *
+ * @category utils
+ */
+export const describe = (step: Step): string => {
+  switch (step._tag) {
+    case "Msg":
+      return `${step.from} -> ${step.to}: ${step.label}`
+    case "Choice":
+      return `choice '${step.name}' at ${step.at}`
+    case "Loop":
+      return `loop '${step.name}'`
+    case "Recur":
+      return `recur('${step.name}')`
+    case "End":
+      return "end()"
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The global protocol compiled to a graph: every step is a node with explicit successors,
+ * `recur` edges point back into their loop, and the end of a loop body points to what
+ * follows the loop. Projection and the trace validator walk this graph.
+ *
+ * @internal
+ */
+import { ProjectionError } from "../effects/errors.js"
+import { automaton, type Automaton } from "../runtime/automaton.js"
+import * as Msg from "./messages.js"
+import type { Step } from "./Protocol.js"
+
+interface NodeBase {
+  readonly id: number
+  readonly site: string
+  /** Names of the loops enclosing this node, outermost first. */
+  readonly loops: ReadonlyArray<string>
+}
+
+export interface MsgNode extends NodeBase {
+  readonly kind: "msg"
+  readonly from: string
+  readonly to: string
+  readonly label: string
+  next: GNode
+}
+
+export interface ChoiceNode extends NodeBase {
+  readonly kind: "choice"
+  readonly at: string
+  readonly name: string
+  readonly branches: Array<{ readonly label: string; node: GNode }>
+}
+
+export interface LoopNode extends NodeBase {
+  readonly kind: "loop"
+  readonly name: string
+  body: GNode
+  /** Where the loop is left when its body ends without `recur`. */
+  exit: GNode
+}
+
+export interface RecurNode extends NodeBase {
+  readonly kind: "recur"
+  readonly name: string
+  readonly loop: LoopNode
+}
+
+export interface EndNode extends NodeBase {
+  readonly kind: "end"
+}
+
+export type GNode = MsgNode | ChoiceNode | LoopNode | RecurNode | EndNode
+
+export interface GlobalGraph {
+  readonly protocol: string
+  readonly start: GNode
+  readonly nodes: ReadonlyArray<GNode>
+  /** The local automaton of every role. */
+  readonly locals: ReadonlyMap<string, Automaton>
+}
+
+/** Compiles checked steps to a graph, checks the loops, and projects every role. */
+export const compile = (protocol: string, roles: ReadonlyArray<string>, steps: ReadonlyArray<Step>): GlobalGraph => {
+  const nodes: Array<GNode> = []
+  const end: EndNode = { kind: "end", id: 0, site: "end", loops: [] }
+  nodes.push(end)
+  const fresh = () => nodes.length
+
+  const seq = (steps: ReadonlyArray<Step>, k: GNode, loops: ReadonlyArray<LoopNode>): GNode => {
+    let next = k
+    for (let i = steps.length - 1; i >= 0; i--) next = step(steps[i], next, loops)
+    return next
+  }
+  const names = (loops: ReadonlyArray<LoopNode>) => loops.map((l) => l.name)
+
+  const step = (s: Step, k: GNode, loops: ReadonlyArray<LoopNode>): GNode => {
+    switch (s._tag) {
+      case "Msg": {
+        const n: MsgNode = { kind: "msg", id: fresh(), site: s.site, loops: names(loops), from: s.from, to: s.to, label: s.label, next: k }
+        nodes.push(n)
+        return n
+      }
+      case "Choice": {
+        const n: ChoiceNode = { kind: "choice", id: fresh(), site: s.site, loops: names(loops), at: s.at, name: s.name, branches: [] }
+        nodes.push(n)
+        for (const b of s.branches) n.branches.push({ label: b.label, node: seq(b.steps, k, loops) })
+        return n
+      }
+      case "Loop": {
+        const n: LoopNode = { kind: "loop", id: fresh(), site: s.site, loops: names(loops), name: s.name, body: end, exit: k }
+        nodes.push(n)
+        n.body = seq(s.body, k, [...loops, n])
+        return n
+      }
+      case "Recur": {
+        const loop = loops.find((l) => l.name === s.name)!
+        const n: RecurNode = { kind: "recur", id: fresh(), site: s.site, loops: names(loops), name: s.name, loop }
+        nodes.push(n)
+        return n
+      }
+      case "End":
+        return end
+    }
+  }
+
+  const start = seq(steps, end, [])
+  for (const n of nodes) if (n.kind === "loop") checkLoop(protocol, n)
+  const locals = new Map<string, Automaton>()
+  for (const r of roles) locals.set(r, automaton(protocol, r, start))
+  return { protocol, start, nodes, locals }
+}
+
+/** The successors of a node in the global graph, with `recur` going back into the body. */
+export const successors = (n: GNode): ReadonlyArray<GNode> => {
+  switch (n.kind) {
+    case "msg":
+      return [n.next]
+    case "choice":
+      return n.branches.map((b) => b.node)
+    case "loop":
+      return [n.body]
+    case "recur":
+      return [n.loop.body]
+    case "end":
+      return []
+  }
+}
+
+/**
+ * A loop must be guarded (some message before every `recur` of it) and must have a way out
+ * (some path from its body that leaves it without recurring).
+ */
+const checkLoop = (protocol: string, loop: LoopNode) => {
+  // Guardedness: from the body, following only silent nodes, never reach recur(loop).
+  const silent = new Set<number>()
+  const unguarded = (n: GNode): boolean => {
+    if (silent.has(n.id)) return false
+    silent.add(n.id)
+    if (n.kind === "msg" || n.kind === "end") return false
+    if (n.kind === "recur" && n.loop === loop) return true
+    return successors(n).some(unguarded)
+  }
+  if (unguarded(loop.body)) {
+    throw new ProjectionError({
+      protocol,
+      rule: "UnguardedLoop",
+      sites: [loop.site],
+      message: Msg.unguardedLoop(protocol, loop.name, loop.site)
+    })
+  }
+  // A way out: a node outside this loop reachable without taking recur(loop).
+  const seen = new Set<number>()
+  const exits = (n: GNode): boolean => {
+    if (seen.has(n.id)) return false
+    seen.add(n.id)
+    if (n !== loop && !n.loops.includes(loop.name)) return true
+    if (n.kind === "recur" && n.loop === loop) return false
+    return successors(n).some(exits)
+  }
+  if (!exits(loop.body)) {
+    throw new ProjectionError({
+      protocol,
+      rule: "LoopWithoutExit",
+      sites: [loop.site],
+      message: Msg.loopWithoutExit(protocol, loop.name, loop.site)
+    })
+  }
+}

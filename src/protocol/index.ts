@@ -1,0 +1,23 @@
+/**
+ * The `Protocol` namespace: build, check, project and describe global protocols.
+ *
+ * @since 0.1.0
+ */
+import type { Any } from "./Protocol.js"
+import { fromAutomaton, type LocalType } from "../runtime/local.js"
+
+export * from "./Protocol.js"
+export type { LocalType } from "../runtime/local.js"
+export { format as formatLocal } from "../runtime/local.js"
+
+/**
+ * The local type of `role` as data: what the role sends, receives, chooses and offers, in
+ * order, with loops as `Rec`/`Var`.
+ *
+ * @category projection
+ */
+export const project = <P extends Any>(protocol: P, role: P["roles"][number]): LocalType => {
+  const a = protocol["~graph"].locals.get(role)
+  if (a === undefined) throw new TypeError(`protocol ${protocol.name} has no role ${role}`)
+  return fromAutomaton(a)
+}

@@ -1,0 +1,172 @@
+/**
+ * Roles: the local side of a protocol. `Role.implement` derives a role's whole
+ * communication from its local type and calls business-logic handlers at each step;
+ * `Role.run` runs one role over whatever `Transport` is provided.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Either, type Schema } from "effect"
+import { ImplementationError, type RoleError } from "../effects/errors.js"
+import { Transport } from "../effects/Transport.js"
+import type { Any, Catalogue, Messages, Roles } from "../protocol/Protocol.js"
+import type { LState } from "./automaton.js"
+import { Channel } from "./channel.js"
+
+/**
+ * A runnable role of protocol `P`: a generated implementation or a hand-written program.
+ * `A` is its result, `E` its handlers' own errors, `Rq` the services they need.
+ *
+ * @category models
+ */
+export interface Implementation<out P extends Any, out R extends string, out A, out E = never, out Rq = never> {
+  readonly _tag: "Implementation"
+  readonly protocol: P
+  readonly role: R
+  /** @internal runs the role on an open channel */
+  readonly run: (channel: Channel) => Effect.Effect<A, E | RoleError, Rq>
+}
+
+/** The result of an implementation. @category type-level */
+export type Success<I> = I extends Implementation<Any, string, infer A, unknown, unknown> ? A : never
+/** The errors of an implementation's own handlers. @category type-level */
+export type Failure<I> = I extends Implementation<Any, string, unknown, infer E, unknown> ? E : never
+/** The services an implementation needs. @category type-level */
+export type Requirements<I> = I extends Implementation<Any, string, unknown, unknown, infer Rq> ? Rq : never
+
+/** A handler may answer with a value or with an Effect. @category models */
+export type Answer<A> = A | Effect.Effect<A, unknown, unknown>
+
+/** The payload type of `label` in catalogue `M`. @category type-level */
+export type PayloadOf<M extends Catalogue, L> = L extends keyof M ? Schema.Schema.Type<M[L]> : never
+
+/**
+ * Business-logic handlers of a generated implementation with user state `S`:
+ * `send[Label](state)` produces the payload to send, `recv[Label](state, payload)` folds a
+ * received payload into the state (the state is kept when a label has no handler), and
+ * `choose[choice](state)` names the branch to take.
+ *
+ * @category models
+ */
+export interface Handlers<M extends Catalogue, S> {
+  readonly send?: { readonly [L in keyof M & string]?: (state: S) => Answer<PayloadOf<M, L>> }
+  readonly recv?: { readonly [L in keyof M & string]?: (state: S, payload: PayloadOf<M, L>) => Answer<S> }
+  readonly choose?: { readonly [choice: string]: (state: S) => Answer<string> }
+}
+
+type Outputs<H> = {
+  [K in keyof H]: { [L in keyof H[K]]: H[K][L] extends (...args: never) => infer O ? O : never }[keyof H[K]]
+}[keyof H]
+
+/** The errors of the Effects a record of handlers may return. @category type-level */
+export type HandlerError<H> = Outputs<H> extends infer O ? O extends Effect.Effect<unknown, infer E, unknown> ? E : never : never
+/** The services the Effects of a record of handlers need. @category type-level */
+export type HandlerContext<H> = Outputs<H> extends infer O ? O extends Effect.Effect<unknown, unknown, infer R> ? R : never
+  : never
+
+/** The handlers a role's local automaton calls for, that a record lacks. */
+const missingHandlers = (channel: Channel, handlers: Handlers<Catalogue, unknown>): Array<string> => {
+  const missing = new Set<string>()
+  for (const s of channel.protocol["~graph"].locals.get(channel.role)!.states) {
+    if (s.kind === "send" && handlers.send?.[s.label] === undefined) missing.add(`send.${s.label}`)
+    if (s.kind === "select" && handlers.choose?.[s.choice] === undefined) missing.add(`choose.${s.choice}`)
+  }
+  return [...missing]
+}
+
+/**
+ * The generated local implementation of `role`: the communication is derived from the
+ * protocol, the handlers supply payloads, fold received payloads into the state, and make
+ * choices. The role's result is its final state.
+ *
+ * @example
+ * ```ts
+ * const ping = Role.implement(PingPong, "A", {
+ *   send: { Ping: (n) => n },
+ *   recv: { Pong: (_, reply) => reply }
+ * }, 1)
+ * ```
+ *
+ * @category constructors
+ */
+export const implement = <
+  const P extends Any,
+  const R extends Roles<P>,
+  S,
+  const H extends Handlers<Messages<P>, NoInfer<S>>
+>(
+  protocol: P,
+  role: R,
+  handlers: H,
+  initialState: S
+): Implementation<P, R, S, HandlerError<H>, HandlerContext<H>> => {
+  const h = handlers as Handlers<Catalogue, unknown>
+  const fail = (site: string, message: string) =>
+    Effect.fail(new ImplementationError({ protocol: protocol.name, role, site, message }))
+  const run = (channel: Channel): Effect.Effect<S, unknown, unknown> =>
+    Effect.suspend(() => {
+      const missing = missingHandlers(channel, h)
+      if (missing.length > 0) {
+        return fail("", `Role.implement(${protocol.name}, ${role}): missing handlers ${missing.join(", ")}`)
+      }
+      const step = (s: LState, state: S): Effect.Effect<S, unknown, unknown> => {
+        switch (s.kind) {
+          case "end":
+            return Effect.as(channel.close(s), state)
+          case "send": {
+            const out = h.send![s.label]!(state)
+            if (Effect.isEffect(out)) {
+              return Effect.flatMap(out, (payload) => Effect.flatMap(channel.send(s, payload), (n) => step(n, state)))
+            }
+            return Effect.flatMap(channel.send(s, out), (n) => step(n, state))
+          }
+          case "recv":
+            return Effect.flatMap(channel.receive(s), (r) => {
+              const f = h.recv?.[r.label]
+              if (f === undefined) return step(r.next, state)
+              const out = f(state, r.payload)
+              return Effect.isEffect(out) ? Effect.flatMap(out, (next) => step(r.next, next as S)) : step(r.next, out as S)
+            })
+          case "select": {
+            const go = (branch: string) => {
+              const next = channel.select(s, branch)
+              return Either.isLeft(next) ? Effect.fail(next.left) : step(next.right, state)
+            }
+            const out = h.choose![s.choice](state)
+            return Effect.isEffect(out) ? Effect.flatMap(out, go) : go(out)
+          }
+        }
+      }
+      return step(channel.start(), initialState)
+    })
+  // The interpreter is loosely typed; its errors and services are those of the handlers (see HandlerError).
+  return { _tag: "Implementation", protocol, role, run: run as Implementation<P, R, S, HandlerError<H>, HandlerContext<H>>["run"] }
+}
+
+/**
+ * Options of a run.
+ *
+ * @category models
+ */
+export interface RunOptions {
+  /** The session id shared by every role of one session. */
+  readonly sessionId: string
+  /** Decode received payloads with their Schemas (default: when the transport serialises). */
+  readonly validate?: boolean | undefined
+}
+
+/**
+ * Runs a single role of a session over the `Transport` in context; the other roles run
+ * elsewhere (another fiber, process or host) with the same session id.
+ *
+ * @category running
+ */
+export const run = <P extends Any, R extends Roles<P>, A, E, Rq>(
+  protocol: P,
+  role: R,
+  implementation: Implementation<P, R, A, E, Rq>,
+  options: RunOptions
+): Effect.Effect<A, E | RoleError, Rq | Transport> =>
+  Effect.flatMap(Transport, (transport) =>
+    implementation.run(
+      new Channel(protocol, role, options.sessionId, transport, options.validate ?? transport.serialises)
+    ))

@@ -1,0 +1,289 @@
+/**
+ * Run-time projection. A role's local automaton has one state per set of global nodes the
+ * role may be at: where it does not know which branch of a choice was taken, it is at all
+ * of them at once, and its next action must be the same in all (full merging), or a
+ * receive whose label tells them apart. Following `recur` edges while looking for that
+ * action is the recursion unfolding of the knowledge-of-choice rule.
+ *
+ * @internal
+ */
+import { ProjectionError, type Rule } from "../effects/errors.js"
+import type { ChoiceNode, EndNode, GNode, MsgNode } from "../protocol/graph.js"
+import * as Msg from "../protocol/messages.js"
+
+/**
+ * What a transition does to one loop counter of a role: `set` to `n` (the loop was entered
+ * afresh and went round `n` times), `add` `n`, or `unknown` (the paths disagree).
+ */
+export interface CounterOp {
+  readonly loop: string
+  readonly op: "set" | "add" | "unknown"
+  readonly n: number
+}
+
+export interface Transition {
+  readonly target: LState
+  readonly effect: ReadonlyArray<CounterOp>
+}
+
+export interface SendState {
+  readonly kind: "send"
+  readonly id: number
+  readonly peer: string
+  readonly label: string
+  /** The site, or the candidate sites joined by `|` when the role cannot tell them apart. */
+  readonly site: string
+  /** Loops enclosing the site(s) whose counters travel with the message. */
+  readonly siteLoops: ReadonlyArray<string>
+  next: Transition
+}
+
+export interface RecvOption {
+  readonly label: string
+  readonly sites: ReadonlySet<string>
+  next: Transition
+}
+
+export interface RecvState {
+  readonly kind: "recv"
+  readonly id: number
+  readonly peer: string
+  readonly options: Map<string, RecvOption>
+}
+
+export interface SelectState {
+  readonly kind: "select"
+  readonly id: number
+  readonly choice: string
+  readonly site: string
+  readonly branches: Map<string, Transition>
+}
+
+export interface EndState {
+  readonly kind: "end"
+  readonly id: number
+}
+
+export type LState = SendState | RecvState | SelectState | EndState
+
+/** The innermost loop enclosing each state's global nodes, to name recursion variables after. */
+export type LoopHints = ReadonlyMap<number, string>
+
+export interface Automaton {
+  readonly protocol: string
+  readonly role: string
+  readonly initial: Transition
+  readonly states: ReadonlyArray<LState>
+  readonly loopHints: LoopHints
+}
+
+type Action = MsgNode | ChoiceNode | EndNode
+
+/** The branches of other roles' choices a path went through, newest first. */
+type Via = { readonly choice: ChoiceNode; readonly branch: string; readonly prev: Via } | undefined
+
+type Op = { readonly set: boolean; readonly n: number }
+
+interface Elem {
+  readonly node: Action
+  readonly ops: ReadonlyMap<string, Op>
+  readonly via: Via
+}
+
+interface Start {
+  readonly node: GNode
+  readonly via: Via
+}
+
+const noOps: ReadonlyMap<string, Op> = new Map()
+
+const enter = (ops: ReadonlyMap<string, Op>, loop: string) => new Map(ops).set(loop, { set: true, n: 0 })
+
+const again = (ops: ReadonlyMap<string, Op>, loop: string) => {
+  const before = ops.get(loop)
+  return new Map(ops).set(loop, { set: before?.set ?? false, n: (before?.n ?? 0) + 1 })
+}
+
+/** The nodes where `role` acts next, from `starts`, skipping everything it takes no part in. */
+const closure = (role: string, starts: ReadonlyArray<Start>): Array<Elem> => {
+  const seen = new Set<number>()
+  const out: Array<Elem> = []
+  const visit = (n: GNode, ops: ReadonlyMap<string, Op>, via: Via): void => {
+    if (seen.has(n.id)) return
+    seen.add(n.id)
+    switch (n.kind) {
+      case "msg":
+        if (n.from === role || n.to === role) out.push({ node: n, ops, via })
+        else visit(n.next, ops, via)
+        return
+      case "choice":
+        if (n.at === role) out.push({ node: n, ops, via })
+        else for (const b of n.branches) visit(b.node, ops, { choice: n, branch: b.label, prev: via })
+        return
+      case "loop":
+        return visit(n.body, enter(ops, n.name), via)
+      case "recur":
+        return visit(n.loop.body, again(ops, n.name), via)
+      case "end":
+        out.push({ node: n, ops, via })
+        return
+    }
+  }
+  for (const s of starts) visit(s.node, noOps, s.via)
+  return out.sort((a, b) => a.node.id - b.node.id)
+}
+
+const effectOf = (elems: ReadonlyArray<Elem>): Array<CounterOp> => {
+  const loops = new Set<string>()
+  for (const e of elems) for (const l of e.ops.keys()) loops.add(l)
+  const effect: Array<CounterOp> = []
+  for (const loop of loops) {
+    const first = elems[0].ops.get(loop)
+    const same = first !== undefined &&
+      elems.every((e) => e.ops.get(loop)?.set === first.set && e.ops.get(loop)?.n === first.n)
+    effect.push(same ? { loop, op: first.set ? "set" : "add", n: first.n } : { loop, op: "unknown", n: 0 })
+  }
+  return effect
+}
+
+const viaArray = (via: Via) => {
+  const out: Array<{ choice: ChoiceNode; branch: string }> = []
+  for (let v = via; v !== undefined; v = v.prev) out.push(v)
+  return out.reverse()
+}
+
+/** The choice at which the paths to two elements part, and the branch each took. */
+const parting = (a: Elem, b: Elem) => {
+  const va = viaArray(a.via)
+  const vb = viaArray(b.via)
+  for (let i = 0; i < Math.min(va.length, vb.length); i++) {
+    if (va[i].choice !== vb[i].choice) break
+    if (va[i].branch !== vb[i].branch) return { choice: va[i].choice, a: va[i].branch, b: vb[i].branch }
+  }
+  return undefined
+}
+
+const doing = (role: string, e: Elem): string => {
+  const n = e.node
+  switch (n.kind) {
+    case "msg":
+      return n.from === role ? `sends ${n.label} to ${n.to}` : `receives ${n.label} from ${n.from}`
+    case "choice":
+      return `chooses at '${n.name}'`
+    case "end":
+      return "ends"
+  }
+}
+
+const isRecv = (role: string, e: Elem) => e.node.kind === "msg" && e.node.to === role
+
+export const automaton = (protocol: string, role: string, start: GNode): Automaton => {
+  const states: Array<LState> = []
+  const byKey = new Map<string, LState>()
+  const loopHints = new Map<number, string>()
+  const work: Array<{ state: LState; elems: Array<Elem> }> = []
+
+  const conflict = (a: Elem, b: Elem, merged: string | undefined): never => {
+    const part = parting(a, b)
+    const sites = [a.node.site, b.node.site]
+    const head = part === undefined
+      ? `role ${role} cannot tell which of several paths it is on`
+      : Msg.cannotTell(role, part.a, part.b, part.choice.name, part.choice.at)
+    const where = part === undefined ? ["one path", "another"] : [`in '${part.a}'`, `in '${part.b}'`]
+    const what = `${where[0]} it ${doing(role, a)} (site ${a.node.site}) but ${where[1]} it ${doing(role, b)} (site ${b.node.site})`
+    let rule: Rule
+    let advice: string
+    if (merged !== undefined) {
+      rule = "DuplicateBranchMessage"
+      advice = `both branches begin, for ${role}, with the same message ${merged}, so it cannot tell them apart. Give each branch a different first message to ${role}.`
+    } else if (a.node.kind === "choice" || b.node.kind === "choice") {
+      rule = "ChooserUnaware"
+      advice = `${role} must choose without knowing the branch. Send ${role} a message that tells it the branch before it chooses.`
+    } else if (isRecv(role, a) || isRecv(role, b)) {
+      rule = "UnmergeableChoice"
+      advice = `a role learns the branch from its first message in it, and that message must come from the same role in every branch. Make ${role}'s first action in every branch a receive from one role that knows the branch, with a different label per branch.`
+    } else {
+      rule = "AmbiguousBranch"
+      advice = `no message tells ${role} which branch was taken. Add a message to ${role}${part ? ` from ${part.choice.at}` : ""} at the start of each branch, with a different label per branch.`
+    }
+    throw new ProjectionError({ protocol, rule, role, sites, message: `protocol ${protocol}: ${head}: ${what}; ${advice}` })
+  }
+
+  const stateFor = (elems: Array<Elem>, merged: string | undefined): LState => {
+    const key = elems.map((e) => e.node.id).join(",")
+    const known = byKey.get(key)
+    if (known !== undefined) return known
+    const id = states.length
+    const first = elems[0]
+    let state: LState
+    const n = first.node
+    if (n.kind === "end") {
+      const other = elems.find((e) => e.node.kind !== "end")
+      if (other !== undefined) conflict(first, other, merged)
+      state = { kind: "end", id }
+    } else if (n.kind === "choice") {
+      if (elems.length > 1) conflict(first, elems[1], merged)
+      state = { kind: "select", id, choice: n.name, site: n.site, branches: new Map() }
+    } else if (n.from === role) {
+      for (const e of elems) {
+        const m = e.node
+        if (m.kind !== "msg" || m.from !== role || m.to !== n.to || m.label !== n.label) conflict(first, e, merged)
+      }
+      const sites = [...new Set(elems.map((e) => e.node.site))]
+      const siteLoops = (elems[0].node.loops).filter((l) => elems.every((e) => e.node.loops.includes(l)))
+      state = { kind: "send", id, peer: n.to, label: n.label, site: sites.join("|"), siteLoops, next: undefined! }
+    } else {
+      for (const e of elems) {
+        const m = e.node
+        if (m.kind !== "msg" || m.to !== role || m.from !== n.from) conflict(first, e, merged)
+      }
+      state = { kind: "recv", id, peer: n.from, options: new Map() }
+    }
+    states.push(state)
+    byKey.set(key, state)
+    const loops = first.node.loops
+    if (loops.length > 0) loopHints.set(id, loops[loops.length - 1])
+    work.push({ state, elems })
+    return state
+  }
+
+  const transition = (starts: ReadonlyArray<Start>, merged: string | undefined): Transition => {
+    const elems = closure(role, starts)
+    return { target: stateFor(elems, merged), effect: effectOf(elems) }
+  }
+
+  const initial = transition([{ node: start, via: undefined }], undefined)
+  while (work.length > 0) {
+    const { state, elems } = work.pop()!
+    switch (state.kind) {
+      case "end":
+        break
+      case "select": {
+        const n = elems[0].node as ChoiceNode
+        for (const b of n.branches) state.branches.set(b.label, transition([{ node: b.node, via: elems[0].via }], undefined))
+        break
+      }
+      case "send": {
+        const starts = elems.map((e) => ({ node: (e.node as MsgNode).next, via: e.via }))
+        state.next = transition(starts, undefined)
+        break
+      }
+      case "recv": {
+        const byLabel = new Map<string, Array<Elem>>()
+        for (const e of elems) {
+          const m = e.node as MsgNode
+          const list = byLabel.get(m.label) ?? []
+          list.push(e)
+          byLabel.set(m.label, list)
+        }
+        for (const [label, es] of byLabel) {
+          const starts = es.map((e) => ({ node: (e.node as MsgNode).next, via: e.via }))
+          const next = transition(starts, es.length > 1 ? `${label} from ${state.peer}` : undefined)
+          state.options.set(label, { label, sites: new Set(es.map((e) => e.node.site)), next })
+        }
+        break
+      }
+    }
+  }
+  return { protocol, role, initial, states, loopHints }
+}

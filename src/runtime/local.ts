@@ -1,0 +1,91 @@
+/**
+ * Local types as data: the run-time projection of a global protocol onto one role, read
+ * off the role's local automaton. Cycles become `Rec`/`Var`.
+ *
+ * @since 0.1.0
+ */
+import type { Automaton, LState, Transition } from "./automaton.js"
+
+/**
+ * A local session type as data.
+ *
+ * @category models
+ */
+export type LocalType =
+  | { readonly _tag: "Send"; readonly to: string; readonly label: string; readonly next: LocalType }
+  | { readonly _tag: "Recv"; readonly from: string; readonly label: string; readonly next: LocalType }
+  | { readonly _tag: "Select"; readonly choice: string; readonly branches: Readonly<Record<string, LocalType>> }
+  /** A receive from `from` whose label tells the branches apart; each continues after that message. */
+  | { readonly _tag: "Offer"; readonly from: string; readonly branches: Readonly<Record<string, LocalType>> }
+  | { readonly _tag: "Rec"; readonly name: string; readonly body: LocalType }
+  | { readonly _tag: "Var"; readonly name: string }
+  | { readonly _tag: "End" }
+
+/** Reads the local type off an automaton. */
+export const fromAutomaton = (a: Automaton): LocalType => {
+  const onStack = new Map<number, string | undefined>()
+  const named = new Map<number, string>()
+  const used = new Set<string>()
+  const nameFor = (t: Transition) => {
+    const existing = named.get(t.target.id)
+    if (existing !== undefined) return existing
+    let name = a.loopHints.get(t.target.id) ?? `S${t.target.id}`
+    while (used.has(name)) name = `${name}'`
+    used.add(name)
+    named.set(t.target.id, name)
+    return name
+  }
+  const go = (t: Transition): LocalType => {
+    const s = t.target
+    if (onStack.has(s.id)) return { _tag: "Var", name: nameFor(t) }
+    onStack.set(s.id, undefined)
+    const body = state(s)
+    onStack.delete(s.id)
+    const name = named.get(s.id)
+    if (name === undefined) return body
+    named.delete(s.id)
+    return { _tag: "Rec", name, body }
+  }
+  const state = (s: LState): LocalType => {
+    switch (s.kind) {
+      case "end":
+        return { _tag: "End" }
+      case "send":
+        return { _tag: "Send", to: s.peer, label: s.label, next: go(s.next) }
+      case "select":
+        return { _tag: "Select", choice: s.choice, branches: Object.fromEntries([...s.branches].map(([b, t]) => [b, go(t)])) }
+      case "recv": {
+        if (s.options.size === 1) {
+          const [o] = s.options.values()
+          return { _tag: "Recv", from: s.peer, label: o.label, next: go(o.next) }
+        }
+        return { _tag: "Offer", from: s.peer, branches: Object.fromEntries([...s.options].map(([l, o]) => [l, go(o.next)])) }
+      }
+    }
+  }
+  return go(a.initial)
+}
+
+/**
+ * Prints a local type on one line: `Recv(Coordinator, PrepareRequest).Send(Coordinator, ...)`.
+ *
+ * @category utils
+ */
+export const format = (t: LocalType): string => {
+  switch (t._tag) {
+    case "Send":
+      return `Send(${t.to}, ${t.label}).${format(t.next)}`
+    case "Recv":
+      return `Recv(${t.from}, ${t.label}).${format(t.next)}`
+    case "Select":
+      return `Select{ ${Object.entries(t.branches).map(([b, k]) => `${b}: ${format(k)}`).join(", ")} }`
+    case "Offer":
+      return `Offer(${t.from}){ ${Object.entries(t.branches).map(([b, k]) => `${b}: ${format(k)}`).join(", ")} }`
+    case "Rec":
+      return `Rec ${t.name}.${format(t.body)}`
+    case "Var":
+      return t.name
+    case "End":
+      return "End"
+  }
+}
