@@ -167,9 +167,9 @@ const doing = (role: string, e: Elem): string => {
   const n = e.node
   switch (n.kind) {
     case "msg":
-      return n.from === role ? `sends ${n.label} to ${n.to}` : `receives ${n.label} from ${n.from}`
+      return `${n.from === role ? `sends ${n.label} to ${n.to}` : `receives ${n.label} from ${n.from}`} (site ${n.site})`
     case "choice":
-      return `chooses at '${n.name}'`
+      return `makes choice '${n.name}' (site ${n.site})`
     case "end":
       return "ends"
   }
@@ -183,14 +183,19 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
   const loopHints = new Map<number, string>()
   const work: Array<{ state: LState; elems: Array<Elem> }> = []
 
-  const conflict = (a: Elem, b: Elem, merged: string | undefined): never => {
-    const part = parting(a, b)
-    const sites = [a.node.site, b.node.site]
+  const conflict = (first: Elem, second: Elem, merged: string | undefined): never => {
+    const part = parting(first, second)
+    // Name the branches in the order the protocol declares them.
+    const swap = part !== undefined &&
+      part.choice.branches.findIndex((b) => b.label === part.a) > part.choice.branches.findIndex((b) => b.label === part.b)
+    const [a, b] = swap ? [second, first] : [first, second]
+    const [ba, bb] = part === undefined ? ["", ""] : swap ? [part.b, part.a] : [part.a, part.b]
+    const sites = [a.node.site, b.node.site].filter((s) => s !== "end")
     const head = part === undefined
       ? `role ${role} cannot tell which of several paths it is on`
-      : Msg.cannotTell(role, part.a, part.b, part.choice.name, part.choice.at)
-    const where = part === undefined ? ["one path", "another"] : [`in '${part.a}'`, `in '${part.b}'`]
-    const what = `${where[0]} it ${doing(role, a)} (site ${a.node.site}) but ${where[1]} it ${doing(role, b)} (site ${b.node.site})`
+      : Msg.cannotTell(role, ba, bb, part.choice.name, part.choice.at)
+    const where = part === undefined ? ["one path", "another"] : [`in '${ba}'`, `in '${bb}'`]
+    const what = `${where[0]} it ${doing(role, a)} but ${where[1]} it ${doing(role, b)}`
     let rule: Rule
     let advice: string
     if (merged !== undefined) {
