@@ -1,6 +1,6 @@
 import { Either, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { Protocol, type ProjectionError } from "../src/index.js"
+import { type Nil, Protocol, type ProjectionError } from "../src/index.js"
 import { DataStreaming } from "../examples/streaming.js"
 import { Deal } from "../examples/three-party.js"
 import { TwoPhaseCommit } from "../examples/two-phase-commit.js"
@@ -11,7 +11,7 @@ const N = Schema.Number
 const messages = { M: N, M1: N, M2: N, K: N, K1: N, K2: N, Z: N, Go: N, Stop: N }
 
 /** Builds a protocol over roles A, B, C that must be rejected; returns the error. */
-const rejected = (body: (g: Protocol.Builder<"A" | "B" | "C", typeof messages, never, Protocol.Nil>) => Protocol.Built) => {
+const rejected = (body: (g: Protocol.Builder<"A" | "B" | "C", typeof messages, never, Nil>) => Protocol.Built) => {
   const result = Protocol.makeEither("Bad", { roles: ["A", "B", "C"], messages }, body)
   if (Either.isRight(result)) throw new Error("expected a ProjectionError, the protocol was accepted")
   return result.left as ProjectionError
@@ -32,7 +32,7 @@ describe("projection", () => {
       "Send(Consumer, StreamInit).Recv(Consumer, StreamAck).Rec chunks.Send(Consumer, DataChunk).Recv(Consumer, ChunkAck).Select{ next: chunks, last: Send(Consumer, StreamEnd).Recv(Consumer, StreamComplete).End }"
     )
     expect(local(DataStreaming, "Consumer")).toBe(
-      "Recv(Producer, StreamInit).Send(Producer, StreamAck).Recv(Producer, DataChunk).Rec chunks.Send(Producer, ChunkAck).Offer(Producer){ StreamEnd: Send(Producer, StreamComplete).End, DataChunk: chunks }"
+      "Recv(Producer, StreamInit).Send(Producer, StreamAck).Rec chunks.Recv(Producer, DataChunk).Send(Producer, ChunkAck).Rec chunks.Offer(Producer){ StreamEnd: Send(Producer, StreamComplete).End, DataChunk: Send(Producer, ChunkAck).chunks }"
     )
   })
 
@@ -69,7 +69,7 @@ describe("projection", () => {
       g.loop("L", (b) => b.msg("A", "B", "M").choice("A", "again", { more: (c) => c.recur("L"), done: (c) => c.msg("A", "B", "Stop") }))
         .msg("A", "C", "Z"))
     expect(local(p, "C")).toBe("Recv(A, Z).End")
-    expect(local(p, "B")).toBe("Recv(A, M).Rec L.Offer(A){ Stop: End, M: L }")
+    expect(local(p, "B")).toBe("Rec L.Recv(A, M).Rec L.Offer(A){ Stop: End, M: L }")
   })
 
   it("gives every interaction a stable site id (its path in the global tree)", () => {

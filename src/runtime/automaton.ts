@@ -24,6 +24,8 @@ export interface CounterOp {
 export interface Transition {
   readonly target: LState
   readonly effect: ReadonlyArray<CounterOp>
+  /** The loops this transition entered or went round that enclose where the role acts next, sorted. */
+  readonly loops: ReadonlyArray<string>
 }
 
 export interface SendState {
@@ -66,15 +68,11 @@ export interface EndState {
 
 export type LState = SendState | RecvState | SelectState | EndState
 
-/** The innermost loop enclosing each state's global nodes, to name recursion variables after. */
-export type LoopHints = ReadonlyMap<number, string>
-
 export interface Automaton {
   readonly protocol: string
   readonly role: string
   readonly initial: Transition
   readonly states: ReadonlyArray<LState>
-  readonly loopHints: LoopHints
 }
 
 type Action = MsgNode | ChoiceNode | EndNode
@@ -180,7 +178,6 @@ const isRecv = (role: string, e: Elem) => e.node.kind === "msg" && e.node.to ===
 export const automaton = (protocol: string, role: string, start: GNode): Automaton => {
   const states: Array<LState> = []
   const byKey = new Map<string, LState>()
-  const loopHints = new Map<number, string>()
   const work: Array<{ state: LState; elems: Array<Elem> }> = []
 
   const conflict = (first: Elem, second: Elem, merged: string | undefined): never => {
@@ -246,15 +243,15 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
     }
     states.push(state)
     byKey.set(key, state)
-    const loops = first.node.loops
-    if (loops.length > 0) loopHints.set(id, loops[loops.length - 1])
     work.push({ state, elems })
     return state
   }
 
   const transition = (starts: ReadonlyArray<Start>, merged: string | undefined): Transition => {
     const elems = closure(role, starts)
-    return { target: stateFor(elems, merged), effect: effectOf(elems) }
+    const loops = new Set<string>()
+    for (const e of elems) for (const l of e.ops.keys()) if (e.node.loops.includes(l)) loops.add(l)
+    return { target: stateFor(elems, merged), effect: effectOf(elems), loops: [...loops].sort() }
   }
 
   const initial = transition([{ node: start, via: undefined }], undefined)
@@ -290,5 +287,5 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
       }
     }
   }
-  return { protocol, role, initial, states, loopHints }
+  return { protocol, role, initial, states }
 }

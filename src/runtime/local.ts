@@ -21,49 +21,46 @@ export type LocalType =
   | { readonly _tag: "Var"; readonly name: string }
   | { readonly _tag: "End" }
 
-/** Reads the local type off an automaton. */
+/**
+ * Reads the local type off an automaton. A transition that enters or goes round a loop
+ * enclosing the role's next action opens a `Rec` named after that loop, unless it leads back
+ * to a state already opened on this path, which is then a `Var`. The type-level projection (`Local<P, R>` in
+ * src/session/Local.ts) builds its types by the same rule, so that both print alike.
+ */
 export const fromAutomaton = (a: Automaton): LocalType => {
-  const onStack = new Map<number, string | undefined>()
-  const named = new Map<number, string>()
-  const used = new Set<string>()
-  const nameFor = (t: Transition) => {
-    const existing = named.get(t.target.id)
-    if (existing !== undefined) return existing
-    let name = a.loopHints.get(t.target.id) ?? `S${t.target.id}`
-    while (used.has(name)) name = `${name}'`
-    used.add(name)
-    named.set(t.target.id, name)
-    return name
+  const go = (t: Transition, heads: ReadonlyArray<{ readonly id: number; readonly name: string }>): LocalType => {
+    if (t.loops.length === 0) return state(t.target, heads)
+    const found = heads.find((h) => h.id === t.target.id)
+    if (found !== undefined) return { _tag: "Var", name: found.name }
+    const name = t.loops.join(" | ")
+    return { _tag: "Rec", name, body: state(t.target, [...heads, { id: t.target.id, name }]) }
   }
-  const go = (t: Transition): LocalType => {
-    const s = t.target
-    if (onStack.has(s.id)) return { _tag: "Var", name: nameFor(t) }
-    onStack.set(s.id, undefined)
-    const body = state(s)
-    onStack.delete(s.id)
-    const name = named.get(s.id)
-    if (name === undefined) return body
-    named.delete(s.id)
-    return { _tag: "Rec", name, body }
-  }
-  const state = (s: LState): LocalType => {
+  const state = (s: LState, heads: ReadonlyArray<{ readonly id: number; readonly name: string }>): LocalType => {
     switch (s.kind) {
       case "end":
         return { _tag: "End" }
       case "send":
-        return { _tag: "Send", to: s.peer, label: s.label, next: go(s.next) }
+        return { _tag: "Send", to: s.peer, label: s.label, next: go(s.next, heads) }
       case "select":
-        return { _tag: "Select", choice: s.choice, branches: Object.fromEntries([...s.branches].map(([b, t]) => [b, go(t)])) }
+        return {
+          _tag: "Select",
+          choice: s.choice,
+          branches: Object.fromEntries([...s.branches].map(([b, t]) => [b, go(t, heads)]))
+        }
       case "recv": {
         if (s.options.size === 1) {
           const [o] = s.options.values()
-          return { _tag: "Recv", from: s.peer, label: o.label, next: go(o.next) }
+          return { _tag: "Recv", from: s.peer, label: o.label, next: go(o.next, heads) }
         }
-        return { _tag: "Offer", from: s.peer, branches: Object.fromEntries([...s.options].map(([l, o]) => [l, go(o.next)])) }
+        return {
+          _tag: "Offer",
+          from: s.peer,
+          branches: Object.fromEntries([...s.options].map(([l, o]) => [l, go(o.next, heads)]))
+        }
       }
     }
   }
-  return go(a.initial)
+  return go(a.initial, [])
 }
 
 /**

@@ -1,0 +1,283 @@
+/**
+ * Type-level projection: `Local<typeof P, "Role">` is the local session type of a role,
+ * computed by the compiler with the same rules as the run-time projection
+ * (`Protocol.project`): a role's state is the set of global positions it may be at; where it
+ * does not know the branch of a choice, its next action must be the same in every branch,
+ * or a receive from one sender whose label tells the branches apart; loops are unfolded
+ * while looking for that receive.
+ *
+ * Every continuation is an interface type argument, which the compiler evaluates lazily:
+ * a 1000-step protocol costs nothing until an endpoint walks it.
+ *
+ * @since 0.1.0
+ */
+import type { Schema } from "effect"
+import type { Catalogue, Protocol } from "../protocol/Protocol.js"
+import type { GChoice, GEnd, GLoop, GMsg, GRecur, Then } from "./Global.js"
+
+// ---------------------------------------------------------------------------------------------
+// Local session types
+
+/** Send `Label` with `Payload` to `To`, then continue as `Next`. @category local types */
+export interface Send<out To extends string, out Label extends string, out Payload, out Next> {
+  readonly _tag: "Send"
+  readonly to: To
+  readonly label: Label
+  readonly payload: Payload
+  readonly next: Next
+}
+
+/** Receive `Label` with `Payload` from `From`, then continue as `Next`. @category local types */
+export interface Recv<out From extends string, out Label extends string, out Payload, out Next> {
+  readonly _tag: "Recv"
+  readonly from: From
+  readonly label: Label
+  readonly payload: Payload
+  readonly next: Next
+}
+
+/** Choose one of `Branches` (branch name to continuation). @category local types */
+export interface Select<out Branches> {
+  readonly _tag: "Select"
+  readonly branches: Branches
+}
+
+/**
+ * Receive from `From` one of several labels; the label says which branch was taken.
+ * `Branches` maps each label to its payload and continuation.
+ *
+ * @category local types
+ */
+export interface Offer<out From extends string, out Branches> {
+  readonly _tag: "Offer"
+  readonly from: From
+  readonly branches: Branches
+}
+
+/** One branch of an `Offer`: the payload of its label and what follows. @category local types */
+export interface Branch<out Payload, out Next> {
+  readonly payload: Payload
+  readonly next: Next
+}
+
+/** A recursive local type; `Var<Name>` inside `Body` stands for the whole. @category local types */
+export interface Rec<out Name extends string, out Body> {
+  readonly _tag: "Rec"
+  readonly name: Name
+  readonly body: Body
+}
+
+/** Go back to the enclosing `Rec<Name, ...>`. @category local types */
+export interface Var<out Name extends string> {
+  readonly _tag: "Var"
+  readonly name: Name
+}
+
+/** The role is done. @category local types */
+export interface End {
+  readonly _tag: "End"
+}
+
+/**
+ * The protocol cannot be projected onto the role at this point; `Message` says why, in the
+ * same words as the run-time `ProjectionError`.
+ *
+ * @category local types
+ */
+export interface ProjectionFailure<out Message extends string> {
+  readonly _tag: "ProjectionFailure"
+  readonly "~error": Message
+}
+
+// ---------------------------------------------------------------------------------------------
+// Global positions
+
+/** A forward list of global steps. */
+interface FNil {
+  readonly _tag: "FNil"
+}
+interface FCons<out Head, out Tail> {
+  readonly head: Head
+  readonly tail: Tail
+}
+
+/** Turns the builder's newest-first sequence into a forward list (tail-recursive). */
+type Fwd<G, Acc = FNil> = G extends Then<infer Init, infer Last> ? Fwd<Init, FCons<Last, Acc>> : Acc
+
+/** A point in the global protocol: the steps left in this sequence, where to go after them, and the enclosing loops. */
+interface Pos<out Rest, out K, out Loops> {
+  readonly rest: Rest
+  readonly k: K
+  readonly loops: Loops
+}
+
+/** The top of the protocol: after the last step comes the end. */
+interface Top {
+  readonly _tag: "Top"
+}
+
+/** An enclosing loop: its body, where to go when the body ends, and the loops enclosing it. */
+interface LoopEntry<out Name extends string, out Body, out K, out Outer> {
+  readonly name: Name
+  readonly body: Body
+  readonly k: K
+  readonly outer: Outer
+}
+
+/** The branch of another role's choice a path went through: [choice, chooser, branch]. */
+type Via = readonly [string, string, string] | "none"
+
+// The places where a role acts next. `Here` is the position of the action itself; `Passed`
+// the loops entered or gone round on the way there.
+interface ESend<out To, out Label, out Here, out Next, out V, out Passed> {
+  readonly kind: "send"
+  readonly to: To
+  readonly label: Label
+  readonly here: Here
+  readonly next: Next
+  readonly via: V
+  readonly passed: Passed
+}
+interface ERecv<out From, out Label, out Here, out Next, out V, out Passed> {
+  readonly kind: "recv"
+  readonly from: From
+  readonly label: Label
+  readonly here: Here
+  readonly next: Next
+  readonly via: V
+  readonly passed: Passed
+}
+interface ESelect<out Name, out Branches, out Here, out After, out Loops, out V, out Passed> {
+  readonly kind: "select"
+  readonly name: Name
+  readonly branches: Branches
+  readonly here: Here
+  readonly after: After
+  readonly loops: Loops
+  readonly via: V
+  readonly passed: Passed
+}
+interface EEnd<out V, out Passed> {
+  readonly kind: "end"
+  readonly here: "end"
+  readonly via: V
+  readonly passed: Passed
+}
+
+/** The actions of role `R` reachable from positions `P` through steps it takes no part in. */
+type Closure<P, R extends string, Visited, V extends Via, Passed> = P extends Pos<infer Rest, infer K, infer Loops>
+  ? Rest extends FCons<infer S, infer Tail> ? StepAt<S, Pos<Tail, K, Loops>, P, Loops, R, Visited, V, Passed>
+  : K extends Pos<unknown, unknown, unknown> ? Closure<K, R, Visited, V, Passed>
+  : EEnd<V, Passed>
+  : never
+
+type StepAt<S, Next, Here, Loops, R extends string, Visited, V extends Via, Passed> = S extends
+  GMsg<infer F, infer T, infer L> ? F extends R ? ESend<T, L, Here, Next, V, Passed>
+  : T extends R ? ERecv<F, L, Here, Next, V, Passed>
+  : Closure<Next, R, Visited, V, Passed>
+  : S extends GChoice<infer At, infer N, infer B> ? At extends R ? ESelect<N, B, Here, Next, Loops, V, Passed>
+    : { [Br in keyof B & string]: Closure<Pos<Fwd<B[Br]>, Next, Loops>, R, Visited, readonly [N, At, Br], Passed> }[
+      keyof B & string
+    ]
+  : S extends GLoop<infer N, infer Body> ? EnterLoop<LoopEntry<N, Body, Next, Loops>, R, Visited, V, Passed | N>
+  : S extends GRecur<infer N> ? Recur<Extract<Loops, LoopEntry<N, unknown, unknown, unknown>>, N, R, Visited, V, Passed>
+  : S extends GEnd ? EEnd<V, Passed>
+  : never
+
+type Recur<E, N extends string, R extends string, Visited, V extends Via, Passed> = [E] extends [Visited] ? never
+  : EnterLoop<E, R, Visited, V, Passed | N>
+
+type EnterLoop<E, R extends string, Visited, V extends Via, Passed> = E extends
+  LoopEntry<string, infer Body, infer K, infer Outer> ? Closure<Pos<Fwd<Body>, K, Outer | E>, R, Visited | E, V, Passed>
+  : never
+
+// ---------------------------------------------------------------------------------------------
+// Projection
+
+/** A state of the role that was reached through a loop: a target for `Var`. */
+interface Head<out Name, out Key> {
+  readonly name: Name
+  readonly key: Key
+}
+
+type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false
+type IsUnion<T, U = T> = T extends unknown ? ([U] extends [T] ? false : true) : never
+
+type FindHead<Heads, Key> = Heads extends Head<infer N, infer K> ? Same<K, Key> extends true ? readonly [N] : never
+  : never
+
+type HereOf<E> = E extends { readonly here: infer H } ? H : never
+/** The loops a transition entered or went round that enclose where the role acts next: they name its `Rec`. */
+type PassedOf<E> = E extends { readonly passed: infer P; readonly here: Pos<unknown, unknown, infer Loops> }
+  ? Extract<P, Loops extends LoopEntry<infer N, unknown, unknown, unknown> ? N : never>
+  : never
+type NextOf<E> = E extends { readonly next: infer N } ? N : never
+
+/** The payload type of a label. */
+export type PayloadOf<M, L> = M extends Catalogue ? L extends keyof M ? Schema.Schema.Type<M[L]> : never : never
+
+/** The local type of role `R` from the positions `Starts`. */
+type Project<Starts, R extends string, M, Heads> = ProjectE<Closure<Starts, R, never, "none", never>, R, M, Heads>
+
+type ProjectE<E, R extends string, M, Heads> = [PassedOf<E>] extends [never] ? Node<E, R, M, Heads>
+  : FindHead<Heads, HereOf<E>> extends infer Found
+    ? [Found] extends [never]
+      ? PassedOf<E> extends infer N extends string ? Rec<N, Node<E, R, M, Heads | Head<N, HereOf<E>>>> : never
+    : Found extends readonly [infer N extends string] ? Var<N>
+    : never
+  : never
+
+type Node<E, R extends string, M, Heads> = [E] extends [never] ? ProjectionFailure<`role ${R} is stuck in a loop`>
+  : [E] extends [EEnd<Via, unknown>] ? End
+  : [E] extends [ESelect<infer N extends string, infer B, unknown, infer After, infer Loops, Via, unknown>]
+    ? IsUnion<HereOf<E>> extends false ? Select<{ [Br in keyof B]: Project<Pos<Fwd<B[Br]>, After, Loops>, R, M, Heads> }>
+    : Conflict<E, R, `${R} must choose without knowing the branch. Send ${R} a message that tells it the branch before it chooses.`>
+  : [E] extends [ESend<infer T extends string, infer L extends string, unknown, unknown, Via, unknown>]
+    ? [IsUnion<T>, IsUnion<L>] extends [false, false] ? Send<T, L, PayloadOf<M, L>, Project<NextOf<E>, R, M, Heads>>
+    : Conflict<E, R, `no message tells ${R} which branch was taken.`>
+  : [E] extends [ERecv<infer F extends string, infer L extends string, unknown, unknown, Via, unknown>]
+    ? IsUnion<F> extends true ? Conflict<E, R, `a role learns the branch from its first message in it, and that message must come from the same role in every branch.`>
+    : IsUnion<L> extends false ? Recv<F, L, PayloadOf<M, L>, Project<NextOf<E>, R, M, Heads>>
+    : Offer<F, { readonly [X in L]: Branch<PayloadOf<M, X>, Project<NextOf<Extract<E, { readonly label: X }>>, R, M, Heads>> }>
+  : Conflict<E, R, `no message tells ${R} which branch was taken.`>
+
+type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void ? I : never
+type LastOf<U> = UnionToIntersection<U extends unknown ? () => U : never> extends () => infer L ? L : never
+
+/** Names the choice whose branches the role cannot tell apart, from the paths of two of its actions. */
+type Conflict<E, R extends string, Advice extends string> = Exclude<ViaOf<E>, "none"> extends infer Vs
+  ? LastOf<Vs> extends readonly [infer N extends string, infer At extends string, infer A extends string]
+    ? Exclude<Vs, LastOf<Vs>> extends infer Rest
+      ? LastOf<Extract<Rest, readonly [N, At, string]>> extends readonly [string, string, infer B extends string]
+        ? ProjectionFailure<`${CannotTell<R, B, A, N, At>}: ${Advice}`>
+      : ProjectionFailure<`role ${R} cannot tell which of several paths it is on: ${Advice}`>
+    : never
+  : ProjectionFailure<`role ${R} cannot tell which of several paths it is on: ${Advice}`>
+  : never
+
+type ViaOf<E> = E extends { readonly via: infer V } ? V : never
+
+/**
+ * The sentence that names a choice a role cannot tell the branches of; the same words as
+ * the run-time `ProjectionError` (see `cannotTell` in src/protocol/messages.ts).
+ *
+ * @category type-level
+ */
+export type CannotTell<R extends string, A extends string, B extends string, N extends string, At extends string> =
+  `role ${R} cannot tell branch '${A}' from '${B}' of choice '${N}' at ${At}`
+
+/**
+ * The local session type of role `R` of protocol `P`.
+ *
+ * @example
+ * ```ts
+ * type P = Local<typeof TwoPhaseCommit, "Participant">
+ * // Recv<"Coordinator", "PrepareRequest", { readonly transactionId: number }, Send<"Coordinator", ...>>
+ * ```
+ *
+ * @category projection
+ */
+export type Local<P, R extends string> = P extends Protocol<string, infer Roles, infer M, infer G>
+  ? R extends Roles ? Project<Pos<Fwd<G>, Top, never>, R, M, never>
+  : ProjectionFailure<`role ${R} is not a role of this protocol`>
+  : never
