@@ -37,6 +37,41 @@ export const emptyChoice = (protocol: string, choice: string, site: string) =>
 export const stepAfterEnd = (protocol: string, what: string, site: string) =>
   `protocol ${protocol}: a step follows ${what} at site ${site}, where the path has already ended. Remove it or move it before ${what}.`
 
+// Knowledge-of-choice errors: `protocol P: <cannotTell>: <what the role does in each branch>; <advice>`.
+// The type-level projection (src/session/Local.ts) reports `<cannotTell>: <advice>` with the
+// same words: each sentence below is typed by its template literal type, which Local.ts uses.
+
 /** The part of every knowledge-of-choice error that names the choice. */
-export const cannotTell = (role: string, a: string, b: string, choice: string, at: string) =>
-  `role ${role} cannot tell branch ${quote(a)} from ${quote(b)} of choice ${quote(choice)} at ${at}`
+export type CannotTell<R extends string, A extends string, B extends string, N extends string, At extends string> =
+  `role ${R} cannot tell branch '${A}' from '${B}' of choice '${N}' at ${At}`
+export const cannotTell = <R extends string, A extends string, B extends string, N extends string, At extends string>(
+  role: R,
+  a: A,
+  b: B,
+  choice: N,
+  at: At
+): CannotTell<R, A, B, N, At> => `role ${role} cannot tell branch ${quote(a)} from ${quote(b)} of choice ${quote(choice)} at ${at}` as CannotTell<R, A, B, N, At>
+
+export type AdviceAmbiguous<R extends string, At extends string> =
+  `no message tells ${R} which branch was taken. Add a message to ${R} from ${At} at the start of each branch, with a different label per branch.`
+export const adviceAmbiguous = <R extends string, At extends string>(role: R, at: At): AdviceAmbiguous<R, At> =>
+  `no message tells ${role} which branch was taken. Add a message to ${role} from ${at} at the start of each branch, with a different label per branch.`
+
+export type AdviceUnmergeable<R extends string> =
+  `a role learns the branch from its first message in it, and that message must come from the same role in every branch. Make ${R}'s first action in every branch a receive from one role that knows the branch, with a different label per branch.`
+export const adviceUnmergeable = <R extends string>(role: R): AdviceUnmergeable<R> =>
+  `a role learns the branch from its first message in it, and that message must come from the same role in every branch. Make ${role}'s first action in every branch a receive from one role that knows the branch, with a different label per branch.`
+
+export type AdviceChooser<R extends string> =
+  `${R} must choose without knowing the branch. Send ${R} a message that tells it the branch before it chooses.`
+export const adviceChooser = <R extends string>(role: R): AdviceChooser<R> =>
+  `${role} must choose without knowing the branch. Send ${role} a message that tells it the branch before it chooses.`
+
+export type AdviceDuplicate<R extends string, Message extends string> =
+  `both branches begin, for ${R}, with the same message ${Message}, so it cannot tell them apart. Give each branch a different first message to ${R}.`
+export const adviceDuplicate = <R extends string, Message extends string>(role: R, message: Message): AdviceDuplicate<R, Message> =>
+  `both branches begin, for ${role}, with the same message ${message}, so it cannot tell them apart. Give each branch a different first message to ${role}.`
+
+/** When the paths that conflict part before any choice the role can see. */
+export type CannotTellPaths<R extends string> = `role ${R} cannot tell which of several paths it is on`
+export const cannotTellPaths = <R extends string>(role: R): CannotTellPaths<R> => `role ${role} cannot tell which of several paths it is on`

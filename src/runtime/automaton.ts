@@ -188,25 +188,23 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
     const [a, b] = swap ? [second, first] : [first, second]
     const [ba, bb] = part === undefined ? ["", ""] : swap ? [part.b, part.a] : [part.a, part.b]
     const sites = [a.node.site, b.node.site].filter((s) => s !== "end")
-    const head = part === undefined
-      ? `role ${role} cannot tell which of several paths it is on`
-      : Msg.cannotTell(role, ba, bb, part.choice.name, part.choice.at)
+    const head = part === undefined ? Msg.cannotTellPaths(role) : Msg.cannotTell(role, ba, bb, part.choice.name, part.choice.at)
     const where = part === undefined ? ["one path", "another"] : [`in '${ba}'`, `in '${bb}'`]
     const what = `${where[0]} it ${doing(role, a)} but ${where[1]} it ${doing(role, b)}`
     let rule: Rule
     let advice: string
     if (merged !== undefined) {
       rule = "DuplicateBranchMessage"
-      advice = `both branches begin, for ${role}, with the same message ${merged}, so it cannot tell them apart. Give each branch a different first message to ${role}.`
+      advice = Msg.adviceDuplicate(role, merged)
     } else if (a.node.kind === "choice" || b.node.kind === "choice") {
       rule = "ChooserUnaware"
-      advice = `${role} must choose without knowing the branch. Send ${role} a message that tells it the branch before it chooses.`
+      advice = Msg.adviceChooser(role)
     } else if (isRecv(role, a) || isRecv(role, b)) {
       rule = "UnmergeableChoice"
-      advice = `a role learns the branch from its first message in it, and that message must come from the same role in every branch. Make ${role}'s first action in every branch a receive from one role that knows the branch, with a different label per branch.`
+      advice = Msg.adviceUnmergeable(role)
     } else {
       rule = "AmbiguousBranch"
-      advice = `no message tells ${role} which branch was taken. Add a message to ${role}${part ? ` from ${part.choice.at}` : ""} at the start of each branch, with a different label per branch.`
+      advice = Msg.adviceAmbiguous(role, part?.choice.at ?? "a role that knows the branch")
     }
     throw new ProjectionError({ protocol, rule, role, sites, message: `protocol ${protocol}: ${head}: ${what}; ${advice}` })
   }

@@ -12,6 +12,7 @@
  * @since 0.1.0
  */
 import type { Schema } from "effect"
+import type * as Msg from "../protocol/messages.js"
 import type { Catalogue, Protocol } from "../protocol/Protocol.js"
 import type { GChoice, GEnd, GLoop, GMsg, GRecur, Then } from "./Global.js"
 
@@ -211,60 +212,90 @@ type HereOf<E> = E extends { readonly here: infer H } ? H : never
 type PassedOf<E> = E extends { readonly passed: infer P; readonly here: Pos<unknown, unknown, infer Loops> }
   ? Extract<P, Loops extends LoopEntry<infer N, unknown, unknown, unknown> ? N : never>
   : never
-type NextOf<E> = E extends { readonly next: infer N } ? N : never
 
 /** The payload type of a label. */
 export type PayloadOf<M, L> = M extends Catalogue ? L extends keyof M ? Schema.Schema.Type<M[L]> : never : never
 
-/** The local type of role `R` from the positions `Starts`. */
-type Project<Starts, R extends string, M, Heads> = ProjectE<Closure<Starts, R, never, "none", never>, R, M, Heads>
+/** Where a transition leads: a position, and the branch the path to it went through. */
+interface Start<out P, out V> {
+  readonly pos: P
+  readonly via: V
+}
 
-type ProjectE<E, R extends string, M, Heads> = [PassedOf<E>] extends [never] ? Node<E, R, M, Heads>
-  : FindHead<Heads, HereOf<E>> extends infer Found
-    ? [Found] extends [never]
-      ? PassedOf<E> extends infer N extends string ? Rec<N, Node<E, R, M, Heads | Head<N, HereOf<E>>>> : never
+type Closures<Starts, R extends string> = Starts extends Start<infer P, infer V extends Via>
+  ? Closure<P, R, never, V, never>
+  : never
+
+/** The successors of some actions, each with the branch its path went through. */
+type NextOf<E> = E extends { readonly next: infer N; readonly via: infer V } ? Start<N, V> : never
+
+/**
+ * The local type of role `R` from `Starts`. `Merged` names the message when the transition
+ * merged the same message of several branches (for the error that follows, if any).
+ */
+type Project<Starts, R extends string, M, Heads, Merged extends string = never> = ProjectE<
+  Closures<Starts, R>,
+  R,
+  M,
+  Heads,
+  Merged
+>
+
+type ProjectE<E, R extends string, M, Heads, Merged extends string> = [PassedOf<E>] extends [never]
+  ? Node<E, R, M, Heads, Merged>
+  : FindHead<Heads, HereOf<E>> extends infer Found ? [Found] extends [never]
+      ? PassedOf<E> extends infer N extends string ? Rec<N, Node<E, R, M, Heads | Head<N, HereOf<E>>, Merged>> : never
     : Found extends readonly [infer N extends string] ? Var<N>
     : never
   : never
 
-type Node<E, R extends string, M, Heads> = [E] extends [never] ? ProjectionFailure<`role ${R} is stuck in a loop`>
+/** `Merged` for the successors of the receives `E` of one label: set when they are several. */
+type MergedBy<E, From extends string, L extends string> = IsUnion<HereOf<E>> extends true ? `${L} from ${From}` : never
+
+type Node<E, R extends string, M, Heads, Merged extends string> = [E] extends [never]
+  ? ProjectionFailure<`role ${R} is stuck in a loop`>
   : [E] extends [EEnd<Via, unknown>] ? End
-  : [E] extends [ESelect<infer N extends string, infer B, unknown, infer After, infer Loops, Via, unknown>]
-    ? IsUnion<HereOf<E>> extends false ? Select<{ [Br in keyof B]: Project<Pos<Fwd<B[Br]>, After, Loops>, R, M, Heads> }>
-    : Conflict<E, R, `${R} must choose without knowing the branch. Send ${R} a message that tells it the branch before it chooses.`>
+  : [E] extends [ESelect<infer N extends string, infer B, unknown, infer After, infer Loops, infer V, unknown>]
+    ? IsUnion<HereOf<E>> extends false
+      ? Select<{ [Br in keyof B]: Project<Start<Pos<Fwd<B[Br]>, After, Loops>, V>, R, M, Heads> }>
+    : Conflict<E, R, Merged>
   : [E] extends [ESend<infer T extends string, infer L extends string, unknown, unknown, Via, unknown>]
     ? [IsUnion<T>, IsUnion<L>] extends [false, false] ? Send<T, L, PayloadOf<M, L>, Project<NextOf<E>, R, M, Heads>>
-    : Conflict<E, R, `no message tells ${R} which branch was taken.`>
+    : Conflict<E, R, Merged>
   : [E] extends [ERecv<infer F extends string, infer L extends string, unknown, unknown, Via, unknown>]
-    ? IsUnion<F> extends true ? Conflict<E, R, `a role learns the branch from its first message in it, and that message must come from the same role in every branch.`>
-    : IsUnion<L> extends false ? Recv<F, L, PayloadOf<M, L>, Project<NextOf<E>, R, M, Heads>>
-    : Offer<F, { readonly [X in L]: Branch<PayloadOf<M, X>, Project<NextOf<Extract<E, { readonly label: X }>>, R, M, Heads>> }>
-  : Conflict<E, R, `no message tells ${R} which branch was taken.`>
+    ? IsUnion<F> extends true ? Conflict<E, R, Merged>
+    : IsUnion<L> extends false ? Recv<F, L, PayloadOf<M, L>, Project<NextOf<E>, R, M, Heads, MergedBy<E, F, L>>>
+    : Offer<
+      F,
+      {
+        readonly [X in L]: Branch<
+          PayloadOf<M, X>,
+          Project<NextOf<Extract<E, { readonly label: X }>>, R, M, Heads, MergedBy<Extract<E, { readonly label: X }>, F, X>>
+        >
+      }
+    >
+  : Conflict<E, R, Merged>
 
 type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void ? I : never
 type LastOf<U> = UnionToIntersection<U extends unknown ? () => U : never> extends () => infer L ? L : never
-
-/** Names the choice whose branches the role cannot tell apart, from the paths of two of its actions. */
-type Conflict<E, R extends string, Advice extends string> = Exclude<ViaOf<E>, "none"> extends infer Vs
-  ? LastOf<Vs> extends readonly [infer N extends string, infer At extends string, infer A extends string]
-    ? Exclude<Vs, LastOf<Vs>> extends infer Rest
-      ? LastOf<Extract<Rest, readonly [N, At, string]>> extends readonly [string, string, infer B extends string]
-        ? ProjectionFailure<`${CannotTell<R, B, A, N, At>}: ${Advice}`>
-      : ProjectionFailure<`role ${R} cannot tell which of several paths it is on: ${Advice}`>
-    : never
-  : ProjectionFailure<`role ${R} cannot tell which of several paths it is on: ${Advice}`>
-  : never
-
 type ViaOf<E> = E extends { readonly via: infer V } ? V : never
 
-/**
- * The sentence that names a choice a role cannot tell the branches of; the same words as
- * the run-time `ProjectionError` (see `cannotTell` in src/protocol/messages.ts).
- *
- * @category type-level
- */
-export type CannotTell<R extends string, A extends string, B extends string, N extends string, At extends string> =
-  `role ${R} cannot tell branch '${A}' from '${B}' of choice '${N}' at ${At}`
+/** The advice of a knowledge-of-choice error, chosen by the same rules as at run time. */
+type Advice<E, R extends string, Merged extends string, At extends string> = [Merged] extends [never]
+  ? [Extract<E, { readonly kind: "select" }>] extends [never]
+    ? [Extract<E, { readonly kind: "recv" }>] extends [never] ? Msg.AdviceAmbiguous<R, At> : Msg.AdviceUnmergeable<R>
+  : Msg.AdviceChooser<R>
+  : Msg.AdviceDuplicate<R, Merged>
+
+/** Names the choice whose branches the role cannot tell apart, from the paths of two of its actions. */
+type Conflict<E, R extends string, Merged extends string> = Exclude<ViaOf<E>, "none"> extends infer Vs
+  ? LastOf<Vs> extends readonly [infer N extends string, infer At extends string, infer A extends string]
+    ? LastOf<Extract<Exclude<Vs, LastOf<Vs>>, readonly [N, At, string]>> extends
+      readonly [string, string, infer B extends string]
+      ? ProjectionFailure<`${Msg.CannotTell<R, B, A, N, At>}: ${Advice<E, R, Merged, At>}`>
+    : ProjectionFailure<`${Msg.CannotTellPaths<R>}: ${Advice<E, R, Merged, "a role that knows the branch">}`>
+  : ProjectionFailure<`${Msg.CannotTellPaths<R>}: ${Advice<E, R, Merged, "a role that knows the branch">}`>
+  : never
 
 /**
  * The local session type of role `R` of protocol `P`.
@@ -278,6 +309,6 @@ export type CannotTell<R extends string, A extends string, B extends string, N e
  * @category projection
  */
 export type Local<P, R extends string> = P extends Protocol<string, infer Roles, infer M, infer G>
-  ? R extends Roles ? Project<Pos<Fwd<G>, Top, never>, R, M, never>
+  ? R extends Roles ? Project<Start<Pos<Fwd<G>, Top, never>, "none">, R, M, never>
   : ProjectionFailure<`role ${R} is not a role of this protocol`>
   : never
