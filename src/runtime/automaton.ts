@@ -102,13 +102,24 @@ const again = (ops: ReadonlyMap<string, Op>, loop: string) => {
   return new Map(ops).set(loop, { set: before?.set ?? false, n: (before?.n ?? 0) + 1 })
 }
 
-/** The nodes where `role` acts next, from `starts`, skipping everything it takes no part in. */
-const closure = (role: string, starts: ReadonlyArray<Start>): Array<Elem> => {
-  const seen = new Set<number>()
+const sameOp = (a: Op | undefined, b: Op | undefined) => a?.set === b?.set && a?.n === b?.n
+
+/**
+ * The nodes where `role` acts next, from `starts`, skipping everything it takes no part in;
+ * and the loops whose counters the role cannot know there, because it reaches some node
+ * after different numbers of rounds of them (it sat those rounds out).
+ */
+const closure = (role: string, starts: ReadonlyArray<Start>) => {
+  const seen = new Map<number, ReadonlyMap<string, Op>>()
+  const unknown = new Set<string>()
   const out: Array<Elem> = []
   const visit = (n: GNode, ops: ReadonlyMap<string, Op>, via: Via): void => {
-    if (seen.has(n.id)) return
-    seen.add(n.id)
+    const before = seen.get(n.id)
+    if (before !== undefined) {
+      for (const l of new Set([...before.keys(), ...ops.keys()])) if (!sameOp(before.get(l), ops.get(l))) unknown.add(l)
+      return
+    }
+    seen.set(n.id, ops)
     switch (n.kind) {
       case "msg":
         if (n.from === role || n.to === role) out.push({ node: n, ops, via })
@@ -128,17 +139,16 @@ const closure = (role: string, starts: ReadonlyArray<Start>): Array<Elem> => {
     }
   }
   for (const s of starts) visit(s.node, noOps, s.via)
-  return out.sort((a, b) => a.node.id - b.node.id)
+  return { elems: out.sort((a, b) => a.node.id - b.node.id), unknown }
 }
 
-const effectOf = (elems: ReadonlyArray<Elem>): Array<CounterOp> => {
-  const loops = new Set<string>()
+const effectOf = (elems: ReadonlyArray<Elem>, unknown: ReadonlySet<string>): Array<CounterOp> => {
+  const loops = new Set<string>(unknown)
   for (const e of elems) for (const l of e.ops.keys()) loops.add(l)
   const effect: Array<CounterOp> = []
   for (const loop of loops) {
     const first = elems[0].ops.get(loop)
-    const same = first !== undefined &&
-      elems.every((e) => e.ops.get(loop)?.set === first.set && e.ops.get(loop)?.n === first.n)
+    const same = first !== undefined && !unknown.has(loop) && elems.every((e) => sameOp(e.ops.get(loop), first))
     effect.push(same ? { loop, op: first.set ? "set" : "add", n: first.n } : { loop, op: "unknown", n: 0 })
   }
   return effect
@@ -246,10 +256,10 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
   }
 
   const transition = (starts: ReadonlyArray<Start>, merged: string | undefined): Transition => {
-    const elems = closure(role, starts)
+    const { elems, unknown } = closure(role, starts)
     const loops = new Set<string>()
     for (const e of elems) for (const l of e.ops.keys()) if (e.node.loops.includes(l)) loops.add(l)
-    return { target: stateFor(elems, merged), effect: effectOf(elems), loops: [...loops].sort() }
+    return { target: stateFor(elems, merged), effect: effectOf(elems, unknown), loops: [...loops].sort() }
   }
 
   const initial = transition([{ node: start, via: undefined }], undefined)
