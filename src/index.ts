@@ -9,3 +9,17 @@ export * as Session from "./runtime/Session.js"
 export * as Memory from "./handlers/memory.js"
 export * from "./effects/index.js"
 export type * from "./session/Global.js"
+export type {
+  Branch,
+  End,
+  Local,
+  Offer,
+  PayloadOf,
+  ProjectionFailure,
+  Rec,
+  Recv,
+  Select,
+  Send,
+  Var
+} from "./session/Local.js"
+export type { Done, Endpoint, Expects, Offered } from "./session/Endpoint.js"

@@ -95,9 +95,9 @@ export interface Ended<G> extends Built<G> {
  */
 export interface Builder<R extends string, M extends Catalogue, Loops extends string, G> extends Built<G> {
   /** `from -> to: label`. The payload's Schema is `messages[label]`. */
-  msg<const F extends R, const T extends Exclude<R, F>, const L extends keyof M & string>(
+  msg<const F extends R, const T extends R, const L extends keyof M & string>(
     from: F,
-    to: T,
+    to: T extends F ? Msg.SelfMessage<F, L> : T,
     label: L
   ): Builder<R, M, Loops, Then<G, GMsg<F, T, L>>>
   /**
@@ -115,11 +115,11 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
   ): Builder<R, M, Loops, Then<G, GChoice<At, N, { readonly [K in keyof B]: ReturnType<B[K]>["~global"] }>>>
   /** A loop: its body goes round again at `recur(name)`; a path that does not recur leaves it. */
   loop<const N extends string, const Body extends Built>(
-    name: N,
+    name: N extends Loops ? Msg.DuplicateLoopName<N> : N,
     body: (b: Builder<R, M, Loops | N, Nil>) => Body
   ): Builder<R, M, Loops, Then<G, GLoop<N, Body["~global"]>>>
   /** Go round the enclosing loop `name` again. */
-  recur<const N extends Loops>(name: N): Ended<Then<G, GRecur<N>>>
+  recur<const N extends string>(name: N extends Loops ? N : Msg.RecurOutsideLoop<N>): Ended<Then<G, GRecur<N>>>
   /** End the whole protocol on this path. */
   end(): Ended<Then<G, GEnd>>
 }

@@ -13,15 +13,21 @@ export const undeclaredRole = (protocol: string, role: string, site: string, dec
 export const duplicateRole = (protocol: string, role: string) =>
   `protocol ${protocol}: role ${role} is declared twice. Declare each role once.`
 
+/** The builder's compile-time form of the self-message error. */
+export type SelfMessage<R extends string, L extends string> = `role ${R} sends ${L} to itself. A message needs two different roles.`
 export const selfMessage = (protocol: string, role: string, label: string, site: string) =>
   `protocol ${protocol}: role ${role} sends ${label} to itself at site ${site}. A message needs two different roles.`
 
 export const unknownLabel = (protocol: string, label: string, site: string, known: ReadonlyArray<string>) =>
   `protocol ${protocol}: label ${label} at site ${site} is not in the message catalogue (${known.join(", ")}). Add ${label}: <Schema> to messages.`
 
+/** The builder's compile-time form of the recur-outside-its-loop error. */
+export type RecurOutsideLoop<L extends string> = `recur('${L}') is not inside loop '${L}'. Use recur only inside the loop it names.`
 export const recurOutsideLoop = (protocol: string, loop: string, site: string) =>
   `protocol ${protocol}: recur(${quote(loop)}) at site ${site} is not inside loop ${quote(loop)}. Use recur only inside the loop it names.`
 
+/** The builder's compile-time form of the duplicate-loop-name error. */
+export type DuplicateLoopName<L extends string> = `loop '${L}' is nested inside a loop of the same name. Give nested loops different names.`
 export const duplicateLoopName = (protocol: string, loop: string, site: string) =>
   `protocol ${protocol}: loop ${quote(loop)} at site ${site} is nested inside a loop of the same name. Give nested loops different names.`
 

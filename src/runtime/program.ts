@@ -1,0 +1,183 @@
+/**
+ * Hand-written roles: `Role.program` runs a function of a typed, linear endpoint. The
+ * endpoint's precise type comes from `Endpoint<Local<P, R>>` (src/session); at run time
+ * every endpoint is one `EndpointImpl` that checks, once more, that the operation fits the
+ * role's local automaton, and that it is used only once.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Either } from "effect"
+import { ImplementationError, LinearityViolation, ProtocolViolation, type RoleError } from "../effects/errors.js"
+import type { Any, Roles } from "../protocol/Protocol.js"
+import type { Done, Endpoint } from "../session/Endpoint.js"
+import type { Local } from "../session/Local.js"
+import type { LState } from "./automaton.js"
+import type { Channel } from "./channel.js"
+import type { Implementation } from "./Role.js"
+
+/** The run-time brand of `Done`; the type-level one is `DoneTypeId` in src/session/Endpoint.ts. */
+const doneKey = Symbol.for("quadrille/Done")
+
+const describe = (s: LState): string => {
+  switch (s.kind) {
+    case "send":
+      return `send ${s.label} to ${s.peer}`
+    case "recv":
+      return s.options.size === 1
+        ? `recv ${[...s.options.keys()][0]} from ${s.peer}`
+        : `offer() from ${s.peer}, one of ${[...s.options.keys()].join(" | ")}`
+    case "select":
+      return `select one of ${[...s.branches.keys()].join(" | ")} (choice '${s.choice}')`
+    case "end":
+      return "close()"
+  }
+}
+
+class EndpointImpl {
+  private spent = false
+  constructor(private readonly channel: Channel, private readonly state: LState) {}
+
+  /** Marks the endpoint used; fails when it was used before or the operation does not fit. */
+  private use(operation: string, kind: LState["kind"]): Effect.Effect<void, LinearityViolation | ImplementationError> {
+    const { channel, state } = this
+    if (this.spent) {
+      return Effect.fail(
+        new LinearityViolation({
+          protocol: channel.protocol.name,
+          role: channel.role,
+          operation,
+          message: `${channel.role} called ${operation} on an endpoint that was already used; use the endpoint each operation returns`
+        })
+      )
+    }
+    this.spent = true
+    if (state.kind !== kind) {
+      return Effect.fail(
+        new ImplementationError({
+          protocol: channel.protocol.name,
+          role: channel.role,
+          site: state.kind === "select" ? state.site : state.kind === "send" ? state.site : "",
+          message: `${channel.role} called ${operation} where the protocol expects ${describe(state)}`
+        })
+      )
+    }
+    return Effect.void
+  }
+
+  private mismatch(operation: string) {
+    return Effect.fail(
+      new ImplementationError({
+        protocol: this.channel.protocol.name,
+        role: this.channel.role,
+        site: this.state.kind === "send" ? this.state.site : "",
+        message: `${this.channel.role} called ${operation} where the protocol expects ${describe(this.state)}`
+      })
+    )
+  }
+
+  send(to: string, label: string, payload: unknown): Effect.Effect<EndpointImpl, RoleError> {
+    const op = `send(${to}, ${label})`
+    return Effect.flatMap(this.use(op, "send"), (): Effect.Effect<EndpointImpl, RoleError> => {
+      const s = this.state
+      if (s.kind !== "send" || s.peer !== to || s.label !== label) return this.mismatch(op)
+      return Effect.map(this.channel.send(s, payload), (next) => new EndpointImpl(this.channel, next))
+    })
+  }
+
+  recv(from: string, label: string): Effect.Effect<readonly [unknown, EndpointImpl], RoleError> {
+    const op = `recv(${from}, ${label})`
+    return Effect.flatMap(this.use(op, "recv"), (): Effect.Effect<readonly [unknown, EndpointImpl], RoleError> => {
+      const s = this.state
+      if (s.kind !== "recv" || s.peer !== from || !s.options.has(label)) return this.mismatch(op)
+      return Effect.flatMap(this.channel.receive(s), (r) =>
+        r.label === label
+          ? Effect.succeed([r.payload, new EndpointImpl(this.channel, r.next)] as const)
+          : Effect.fail(
+            new ProtocolViolation({
+              protocol: this.channel.protocol.name,
+              role: this.channel.role,
+              peer: from,
+              label: r.label,
+              site: "",
+              expected: `${label} from ${from}`,
+              message: `${this.channel.role} waited for ${label} from ${from} but ${r.label} arrived; use offer() where several labels may arrive`
+            })
+          ))
+    })
+  }
+
+  offer() {
+    return Effect.flatMap(this.use("offer()", "recv"), () =>
+      Effect.map(
+        this.channel.receive(this.state as Extract<LState, { kind: "recv" }>),
+        (r) => ({ label: r.label, payload: r.payload, next: new EndpointImpl(this.channel, r.next) })
+      ))
+  }
+
+  select(branch: string) {
+    return Effect.flatMap(this.use(`select(${branch})`, "select"), () => {
+      const next = this.channel.select(this.state as Extract<LState, { kind: "select" }>, branch)
+      return Either.isLeft(next) ? Effect.fail(next.left) : Effect.succeed(new EndpointImpl(this.channel, next.right))
+    })
+  }
+
+  close(result?: unknown) {
+    return Effect.flatMap(this.use("close()", "end"), () =>
+      Effect.as(this.channel.close(this.state as Extract<LState, { kind: "end" }>), { [doneKey]: result }))
+  }
+}
+
+/**
+ * A hand-written role: `body` receives the role's endpoint, typed by its local type, and must
+ * return the `Done` that `close()` produces at the end of the protocol. The role's result is
+ * the value given to `close(value)`.
+ *
+ * @example
+ * ```ts
+ * const participant = Role.program(TwoPhaseCommit, "Participant", (ch) =>
+ *   Effect.gen(function*() {
+ *     const [req, c1] = yield* ch.recv("Coordinator", "PrepareRequest")
+ *     const c2 = yield* c1.send("Coordinator", "PrepareResponse", { vote: "commit" })
+ *     const branch = yield* c2.offer()
+ *     switch (branch.label) {
+ *       case "CommitRequest":
+ *         return yield* (yield* branch.next.send("Coordinator", "CommitAck", {})).close(req.transactionId)
+ *       case "AbortRequest":
+ *         return yield* (yield* branch.next.send("Coordinator", "AbortAck", {})).close(req.transactionId)
+ *     }
+ *   }))
+ * ```
+ *
+ * @category constructors
+ */
+export const program = <const P extends Any, const R extends Roles<P>, D extends Done<unknown>, E = never, Rq = never>(
+  protocol: P,
+  role: R,
+  body: (endpoint: Endpoint<Local<P, R>>) => Effect.Effect<D, E, Rq>
+): Implementation<P, R, ResultOf<D>, Exclude<E, RoleError>, Rq> => {
+  type A = ResultOf<D>
+  const run = (channel: Channel) =>
+    Effect.flatMap(
+      Effect.suspend(() => body(new EndpointImpl(channel, channel.start()) as unknown as Endpoint<Local<P, R>>)),
+      (done: unknown) =>
+        typeof done === "object" && done !== null && doneKey in done
+          ? Effect.succeed((done as Record<symbol, A>)[doneKey])
+          : Effect.fail(
+            new ImplementationError({
+              protocol: protocol.name,
+              role,
+              site: "",
+              message: `Role.program(${protocol.name}, ${role}) returned without the Done of close()`
+            })
+          )
+    )
+  // The endpoint implementation is loosely typed; the precise types are Endpoint<Local<P, R>>.
+  return { _tag: "Implementation", protocol, role, run: run as Implementation<P, R, A, Exclude<E, RoleError>, Rq>["run"] }
+}
+
+/**
+ * The result of a role program: the value its `close(value)` gave.
+ *
+ * @category type-level
+ */
+export type ResultOf<D> = D extends Done<infer A> ? A : never

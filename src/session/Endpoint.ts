@@ -1,0 +1,144 @@
+/**
+ * Typed, linear endpoints. `Endpoint<L>` is the channel of a role whose local type is `L`:
+ * only the operation `L` allows is callable, and it returns the endpoint of the
+ * continuation. Any other operation's `this` type is a sentence naming what the protocol
+ * expects, so a misuse reads as such in the compiler's message.
+ *
+ * @since 0.1.0
+ */
+import type { Effect } from "effect"
+import type { RoleError } from "../effects/errors.js"
+import type { Branch, End, Offer, ProjectionFailure, Rec, Recv, Select, Send, Var } from "./Local.js"
+
+/** @category symbols */
+export declare const DoneTypeId: unique symbol
+
+/**
+ * What `close()` on an `End` endpoint produces, and what a role program must return: a
+ * program cannot produce it without walking its local type to the end.
+ *
+ * @category endpoints
+ */
+export interface Done<out A = void> {
+  readonly [DoneTypeId]: A
+}
+
+/**
+ * The `this` type of an operation the protocol does not allow here: calling it fails to
+ * compile with "The 'this' context of type ... is not assignable to method's 'this' of type
+ * 'the protocol expects ...'".
+ *
+ * @category endpoints
+ */
+export type Expects<What extends string> = `the protocol expects ${What} here`
+
+type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void ? I : never
+type LastOf<U> = UnionToIntersection<U extends unknown ? () => U : never> extends () => infer L ? L : never
+
+/** The members of a union of strings, joined by ` | ` (for error sentences). */
+export type Alternatives<U extends string, Acc extends string = ""> = [U] extends [never] ? Acc
+  : LastOf<U> extends infer L extends string ? Alternatives<Exclude<U, L>, Acc extends "" ? L : `${L} | ${Acc}`>
+  : Acc
+
+/** The bindings of the `Rec`s enclosing a point of a local type, to unfold `Var`s. */
+interface Bind<out Name extends string, out Body, out Env> {
+  readonly name: Name
+  readonly body: Body
+  readonly env: Env
+}
+
+type Rebind<Env, Name extends string, Body> =
+  | Exclude<Env, Bind<Name, unknown, unknown>>
+  | Bind<Name, Body, Exclude<Env, Bind<Name, unknown, unknown>>>
+
+/**
+ * The endpoint of a role whose local type is `L`.
+ *
+ * @category endpoints
+ */
+export type Endpoint<L, Env = never> = L extends Send<infer To, infer Label, infer P, infer K>
+  ? SendEndpoint<To, Label, P, K, Env>
+  : L extends Recv<infer From, infer Label, infer P, infer K> ? RecvEndpoint<From, Label, P, K, Env>
+  : L extends Select<infer B> ? SelectEndpoint<B, Env>
+  : L extends Offer<infer From, infer B> ? OfferEndpoint<From, B, Env>
+  : L extends Rec<infer N, infer Body> ? Endpoint<Body, Rebind<Env, N, Body>>
+  : L extends Var<infer N> ? Env extends Bind<N, infer Body, infer Outer> ? Endpoint<Body, Rebind<Outer, N, Body>> : never
+  : L extends End ? EndEndpoint
+  : L extends ProjectionFailure<infer Message> ? FailedEndpoint<Message>
+  : never
+
+/** The operations every endpoint has; the ones not allowed at a point take an `Expects` `this`. */
+interface Disallowed<What extends string> {
+  send(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
+  recv(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
+  select(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
+  offer(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
+  close(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
+}
+
+/** @category endpoints */
+export interface SendEndpoint<To extends string, Label extends string, P, K, Env>
+  extends Omit<Disallowed<`send ${Label} to ${To}`>, "send">
+{
+  /** Sends `label` with `payload` to `to`; returns the endpoint of what follows. */
+  send(to: To, label: Label, payload: P): Effect.Effect<Endpoint<K, Env>, RoleError>
+}
+
+/** @category endpoints */
+export interface RecvEndpoint<From extends string, Label extends string, P, K, Env>
+  extends Omit<Disallowed<`recv ${Label} from ${From}`>, "recv">
+{
+  /** Waits for `label` from `from`; returns its payload and the endpoint of what follows. */
+  recv(from: From, label: Label): Effect.Effect<readonly [P, Endpoint<K, Env>], RoleError>
+}
+
+/** @category endpoints */
+export interface SelectEndpoint<B, Env>
+  extends Omit<Disallowed<`select one of ${Alternatives<Extract<keyof B, string>>}`>, "select">
+{
+  /** Takes `branch`; returns the endpoint of that branch. */
+  select<const Br extends keyof B & string>(branch: Br): Effect.Effect<Endpoint<B[Br], Env>, RoleError>
+}
+
+/**
+ * One outcome of `offer()`: the label that arrived, its payload, and the endpoint of that
+ * branch.
+ *
+ * @category endpoints
+ */
+export interface Offered<out Label extends string, out P, out Next> {
+  readonly label: Label
+  readonly payload: P
+  readonly next: Next
+}
+
+/** @category endpoints */
+export interface OfferEndpoint<From extends string, B, Env>
+  extends Omit<Disallowed<`offer() from ${From}, one of ${Alternatives<Extract<keyof B, string>>}`>, "offer">
+{
+  /**
+   * Waits for whichever of the branch labels `From` sends; returns a union discriminated by
+   * `label`, each with its payload and the endpoint of its branch.
+   */
+  offer(): Effect.Effect<
+    { [X in keyof B & string]: B[X] extends Branch<infer P, infer K> ? Offered<X, P, Endpoint<K, Env>> : never }[
+      keyof B & string
+    ],
+    RoleError
+  >
+}
+
+/** @category endpoints */
+export interface EndEndpoint extends Omit<Disallowed<"close()">, "close"> {
+  /** Ends the role; the program returns the `Done` this produces, with an optional result. */
+  close(): Effect.Effect<Done<void>, RoleError>
+  close<const A>(result: A): Effect.Effect<Done<A>, RoleError>
+}
+
+/**
+ * The endpoint at a point where the protocol cannot be projected onto the role: every
+ * operation fails to compile with the projection error's sentence.
+ *
+ * @category endpoints
+ */
+export interface FailedEndpoint<Message extends string> extends Disallowed<`a well-formed protocol: ${Message}`> {}

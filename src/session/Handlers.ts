@@ -1,0 +1,78 @@
+/**
+ * The handler record of a generated implementation, typed from the global type: one `send`
+ * handler per label the role sends, one `choose` handler per choice it makes (answering one
+ * of that choice's branch names), and optional `recv` handlers per label it receives.
+ *
+ * @since 0.1.0
+ */
+import type { Effect } from "effect"
+import type { GChoice, GLoop, GMsg, Then } from "./Global.js"
+import type { PayloadOf } from "./Local.js"
+
+/** A handler answers with a value or with an Effect of it. @category handlers */
+export type Answer<A> = A | Effect.Effect<A, unknown, unknown>
+
+interface SendsLabel<out L> {
+  readonly sends: L
+}
+interface ReceivesLabel<out L> {
+  readonly receives: L
+}
+interface MakesChoice<out N, out Branches> {
+  readonly choice: N
+  readonly branches: Branches
+}
+
+/** What role `R` does anywhere in global type `G` (tail-recursive along each sequence). */
+type Actions<G, R extends string, Acc = never> = G extends Then<infer Init, infer Last>
+  ? Actions<Init, R, Acc | ActionsOf<Last, R>>
+  : Acc
+
+type ActionsOf<S, R extends string> = S extends GMsg<infer F, infer T, infer L>
+  ? (F extends R ? SendsLabel<L> : never) | (T extends R ? ReceivesLabel<L> : never)
+  : S extends GChoice<infer At, infer N, infer B>
+    ? (At extends R ? MakesChoice<N, keyof B & string> : never) | { [K in keyof B]: Actions<B[K], R> }[keyof B]
+  : S extends GLoop<string, infer Body> ? Actions<Body, R>
+  : never
+
+type SendLabels<A> = A extends SendsLabel<infer L extends string> ? L : never
+type RecvLabels<A> = A extends ReceivesLabel<infer L extends string> ? L : never
+type Choices<A> = A extends MakesChoice<infer N extends string, unknown> ? N : never
+type BranchesOf<A, N> = A extends MakesChoice<N, infer B> ? B : never
+
+type SendHandlers<A, M, S> = [SendLabels<A>] extends [never] ? { readonly send?: {} }
+  : { readonly send: { readonly [L in SendLabels<A>]: (state: S) => Answer<PayloadOf<M, L>> } }
+
+type ChooseHandlers<A, S> = [Choices<A>] extends [never] ? { readonly choose?: {} }
+  : { readonly choose: { readonly [N in Choices<A>]: (state: S) => Answer<BranchesOf<A, N>> } }
+
+type RecvHandlers<A, M, S> = {
+  readonly recv?: { readonly [L in RecvLabels<A>]?: (state: S, payload: PayloadOf<M, L>) => Answer<S> }
+}
+
+/**
+ * The handlers of role `R` in global type `G` with catalogue `M` and state `S`.
+ *
+ * @category handlers
+ */
+export type HandlersFor<G, R extends string, M, S> = Actions<G, R> extends infer A
+  ? SendHandlers<A, M, S> & RecvHandlers<A, M, S> & ChooseHandlers<A, S>
+  : never
+
+/** Handlers for a label the role never uses, or a choice it never makes. */
+type Extra<Given, Allowed, What extends string> = {
+  readonly [K in Exclude<keyof Given, Allowed>]: `${K & string} is not ${What}`
+}
+
+/**
+ * Rejects keys that `HandlersFor` does not know: a handler for a label the role never sends
+ * or receives, or for a choice it never makes.
+ *
+ * @category handlers
+ */
+export type NoExtraHandlers<H, G, R extends string> = Actions<G, R> extends infer A ?
+    & Extra<H, "send" | "recv" | "choose", "a kind of handler: use send, recv or choose">
+    & (H extends { readonly send: infer X } ? { readonly send: Extra<X, SendLabels<A>, `a label ${R} sends`> } : unknown)
+    & (H extends { readonly recv: infer X } ? { readonly recv: Extra<X, RecvLabels<A>, `a label ${R} receives`> } : unknown)
+    & (H extends { readonly choose: infer X } ? { readonly choose: Extra<X, Choices<A>, `a choice ${R} makes`> } : unknown)
+  : never
