@@ -3,7 +3,8 @@
  * local type (what the protocol asks of it), what it did, and its result.
  */
 import { Effect } from "effect"
-import { Protocol } from "../src/index.js"
+import { type Envelope, Memory, Protocol, Session, Transport } from "../src/index.js"
+import * as HandWritten from "./hand-written.js"
 import * as Streaming from "./streaming.js"
 import * as ThreeParty from "./three-party.js"
 import * as TwoPhaseCommit from "./two-phase-commit.js"
@@ -19,16 +20,46 @@ const runs: ReadonlyArray<Run> = [
   { title: "TwoPhaseCommit, participant votes abort", protocol: TwoPhaseCommit.TwoPhaseCommit, session: TwoPhaseCommit.main("abort") },
   { title: "DataStreaming, four chunks", protocol: Streaming.DataStreaming, session: Streaming.main() },
   { title: "Deal (three parties), a book within budget", protocol: ThreeParty.Deal, session: ThreeParty.main("book", 50) },
-  { title: "Deal (three parties), a piano over budget", protocol: ThreeParty.Deal, session: ThreeParty.main("piano", 50) }
+  { title: "Deal (three parties), a piano over budget", protocol: ThreeParty.Deal, session: ThreeParty.main("piano", 50) },
+  {
+    title: "TwoPhaseCommit with a hand-written Participant (Role.program)",
+    protocol: TwoPhaseCommit.TwoPhaseCommit,
+    session: Session.run(TwoPhaseCommit.TwoPhaseCommit, {
+      Coordinator: TwoPhaseCommit.coordinator(42),
+      Participant: HandWritten.participant
+    })
+  },
+  {
+    title: "DataStreaming with a hand-written Consumer (Role.program)",
+    protocol: Streaming.DataStreaming,
+    session: Session.run(Streaming.DataStreaming, {
+      Producer: Streaming.producer("by-hand", ["typed ", "linear ", "endpoints"]),
+      Consumer: HandWritten.consumer
+    })
+  }
 ]
+
+/** Runs a session over an in-memory transport that also keeps every frame sent, in order. */
+const recorded = <A>(session: Effect.Effect<A, unknown>) =>
+  Effect.gen(function*() {
+    const memory = yield* Memory.make
+    const frames: Array<Envelope> = []
+    const transport = { ...memory, send: (e: Envelope) => Effect.suspend(() => (frames.push(e), memory.send(e))) }
+    const results = yield* Effect.provideService(session, Transport, transport)
+    return { results, frames }
+  })
 
 const program = Effect.gen(function*() {
   for (const run of runs) {
     console.log(`\n== ${run.title}`)
-    const results = yield* run.session
+    const { results, frames } = yield* recorded(run.session)
     for (const role of run.protocol.roles) {
+      const did = frames
+        .filter((f) => f.from === role || f.to === role)
+        .map((f) => (f.from === role ? `sent ${f.label} to ${f.to}` : `received ${f.label} from ${f.from}`))
       console.log(`  ${role}`)
       console.log(`    local type: ${Protocol.formatLocal(Protocol.project(run.protocol, role))}`)
+      console.log(`    did:        ${did.join(", ")}`)
       console.log(`    result:     ${JSON.stringify(results[role])}`)
     }
   }

@@ -2,6 +2,7 @@ import { it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { describe, expect } from "vitest"
 import { type Envelope, Protocol, Role, Session, Transport } from "../src/index.js"
+import * as HandWritten from "../examples/hand-written.js"
 import * as Streaming from "../examples/streaming.js"
 import * as ThreeParty from "../examples/three-party.js"
 import * as TwoPhaseCommit from "../examples/two-phase-commit.js"
@@ -37,6 +38,17 @@ describe("Session.run on the in-memory transport", () => {
       expect(piano.Buyer.receipt).toBe("no sale of piano")
     }))
 
+  it.effect("the hand-written roles of examples/hand-written.ts agree with the generated ones", () =>
+    Effect.gen(function*() {
+      const r = yield* HandWritten.main
+      expect(r.even.Participant).toBe("committed 42")
+      expect(r.even.Coordinator.outcome).toBe("committed")
+      expect(r.odd.Participant).toBe("aborted 7")
+      expect(r.odd.Coordinator.outcome).toBe("aborted")
+      expect(r.stream.Consumer).toEqual({ streamId: "by-hand", text: "typed linear endpoints" })
+      expect(r.stream.Producer.confirmed).toBe(3)
+    }))
+
   it.effect("validates payloads with their Schemas when asked to", () =>
     Effect.gen(function*() {
       const r = yield* Session.run(
@@ -60,9 +72,11 @@ describe("Session.run on the in-memory transport", () => {
 
   it.effect("a missing handler or a branch that does not exist is an ImplementationError", () =>
     Effect.gen(function*() {
-      const P = TwoPhaseCommit.TwoPhaseCommit
-      const incomplete = Role.implement(P, "Coordinator", { send: {}, choose: {} } as never, 0)
-      const e1 = yield* Effect.flip(Session.run(P, { Coordinator: incomplete, Participant: TwoPhaseCommit.participant("commit") }))
+      // Typed against the protocol these would not compile; through Protocol.Any they reach the run-time checks.
+      const P: Protocol.Any = TwoPhaseCommit.TwoPhaseCommit
+      const incomplete = Role.implement(P, "Coordinator", { send: {}, choose: {} }, 0)
+      const participant = TwoPhaseCommit.participant("commit") as unknown as Role.Implementation<Protocol.Any, string, unknown>
+      const e1 = yield* Effect.flip(Session.run(P, { Coordinator: incomplete, Participant: participant }))
       expect(e1._tag).toBe("ImplementationError")
       expect(e1.message).toContain("missing handlers send.PrepareRequest")
       expect(e1.message).toContain("choose.outcome")
@@ -70,7 +84,7 @@ describe("Session.run on the in-memory transport", () => {
         send: { PrepareRequest: () => ({ transactionId: 1 }), CommitRequest: () => ({ transactionId: 1 }), AbortRequest: () => ({ transactionId: 1 }) },
         choose: { outcome: () => "maybe" }
       }, 0)
-      const e2 = yield* Effect.flip(Session.run(P, { Coordinator: wrongBranch, Participant: TwoPhaseCommit.participant("commit") }))
+      const e2 = yield* Effect.flip(Session.run(P, { Coordinator: wrongBranch, Participant: participant }))
       expect(e2._tag).toBe("ImplementationError")
       expect(e2.message).toBe("Coordinator chose branch 'maybe' of choice 'outcome' at site 2, which has only 'commit', 'abort'")
     }))

@@ -1,11 +1,72 @@
 /**
- * The in-memory `Transport`: one unbounded queue per (session, role); frames are passed
- * by reference and never serialised.
+ * The in-memory `Transport`: one unbounded FIFO mailbox per (session, role); frames are
+ * passed by reference and never serialised.
  *
  * @since 0.1.0
  */
-import { Effect, Layer, Queue } from "effect"
+import { Effect, Layer } from "effect"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
+import { registerSynchronousSend } from "../runtime/channel.js"
+
+type Wake = (wake: Effect.Effect<void>) => void
+
+/**
+ * An unbounded FIFO of frames that receivers wait on: what an unbounded `Queue` does here,
+ * for much less. A receiver that finds no frame suspends (`Effect.async`) until the next
+ * `offer` wakes it, then takes the frame itself; `offer` only ever adds to the FIFO and wakes
+ * every waiting receiver. So a frame is never handed to a receiver that has meanwhile been
+ * interrupted (it stays in the FIFO for the next receive), and a wait needs no canceller:
+ * an interrupted receiver's wake-up callback is simply dropped at the next `offer`. This
+ * saves, on every wait, the `Deferred` of `Queue.take` (slow to allocate on Node 20) and the
+ * `onInterrupt` wrapping a canceller costs, which together were most of a round trip.
+ */
+class Mailbox {
+  private frames: Array<Envelope> = []
+  private head = 0
+  /** The receiver waiting longest, then any others (one at most, in a session). */
+  private waiter: Wake | undefined = undefined
+  private readonly others: Array<Wake> = []
+
+  offer(envelope: Envelope): void {
+    this.frames.push(envelope)
+    const first = this.waiter
+    if (first === undefined) return
+    this.waiter = undefined
+    if (this.others.length > 0) {
+      const others = this.others.splice(0)
+      first(Effect.void)
+      for (let i = 0; i < others.length; i++) others[i](Effect.void)
+    } else {
+      first(Effect.void)
+    }
+  }
+
+  /** The next frame, waiting for one if there is none. */
+  readonly take: Effect.Effect<Envelope> = Effect.suspend(() =>
+    this.head < this.frames.length ? Effect.succeed(this.poll()) : this.waitAndTake
+  )
+
+  /** Waits for the next `offer`, then tries again: whichever receiver runs first takes the frame. */
+  private readonly waitAndTake: Effect.Effect<Envelope> = Effect.flatMap(
+    Effect.async<void>((wake) => {
+      if (this.waiter === undefined) this.waiter = wake
+      else this.others.push(wake)
+    }),
+    () => this.take
+  )
+
+  private poll(): Envelope {
+    const frames = this.frames
+    const e = frames[this.head]
+    frames[this.head++] = undefined!
+    // Drop the taken slots now and then, not on every frame.
+    if (this.head >= 1024 && this.head * 2 >= frames.length) {
+      this.frames = frames.slice(this.head)
+      this.head = 0
+    }
+    return e
+  }
+}
 
 /**
  * A fresh in-memory transport. `inject` puts a frame straight into a role's mailbox,
@@ -15,26 +76,33 @@ import { type Envelope, Transport, type TransportService } from "../effects/Tran
  */
 export const make: Effect.Effect<TransportService & { readonly inject: (envelope: Envelope) => void }> = Effect.sync(
   () => {
-    const mailboxes = new Map<string, Queue.Queue<Envelope>>()
-    const mailbox = (session: string, role: string) => {
-      const key = `${session}\u0000${role}`
-      let q = mailboxes.get(key)
-      if (q === undefined) {
-        // Creating an unbounded queue is synchronous; runSync keeps `send` free of an extra step.
-        q = Effect.runSync(Queue.unbounded<Envelope>())
-        mailboxes.set(key, q)
+    // session -> role -> mailbox: two lookups with the envelope's own strings (V8 caches
+    // their hashes) rather than building and hashing a `${session}\0${role}` key per frame.
+    const sessions = new Map<string, Map<string, Mailbox>>()
+    const mailbox = (session: string, role: string): Mailbox => {
+      let roles = sessions.get(session)
+      if (roles === undefined) {
+        roles = new Map()
+        sessions.set(session, roles)
       }
-      return q
+      let box = roles.get(role)
+      if (box === undefined) {
+        box = new Mailbox()
+        roles.set(role, box)
+      }
+      return box
     }
-    const inject = (envelope: Envelope) => {
-      Queue.unsafeOffer(mailbox(envelope.session, envelope.to), envelope)
-    }
-    return {
+    const inject = (envelope: Envelope): void => mailbox(envelope.session, envelope.to).offer(envelope)
+    const transport = {
       serialises: false,
       inject,
-      send: (envelope) => Effect.sync(() => inject(envelope)),
-      receive: (session, role) => Effect.suspend(() => Queue.take(mailbox(session, role)))
+      send: (envelope: Envelope) => Effect.sync(() => inject(envelope)),
+      // The mailbox's own `take`, looked up once per receiver rather than once per frame.
+      receive: (session: string, role: string) => mailbox(session, role).take
     }
+    // `send` is exactly `Effect.sync(() => inject(envelope))`: channels may call `inject` directly.
+    registerSynchronousSend(transport, inject)
+    return transport
   }
 )
 

@@ -5,12 +5,13 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either, type Schema } from "effect"
+import { Effect, type Schema } from "effect"
 import { ImplementationError, type RoleError } from "../effects/errors.js"
-import { Transport } from "../effects/Transport.js"
-import type { Any, Catalogue, Messages, Roles } from "../protocol/Protocol.js"
-import type { LState } from "./automaton.js"
-import { Channel } from "./channel.js"
+import { type Envelope, Transport } from "../effects/Transport.js"
+import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
+import type { HandlersFor, NoExtraHandlers } from "../session/Handlers.js"
+import type { LState, RecvState, SelectState, SendState } from "./automaton.js"
+import { Channel, type Received } from "./channel.js"
 
 /**
  * A runnable role of protocol `P`: a generated implementation or a hand-written program.
@@ -73,6 +74,9 @@ const missingHandlers = (channel: Channel, handlers: Handlers<Catalogue, unknown
   return [...missing]
 }
 
+/** How many steps `Role.implement` takes without waiting before it yields to other fibers. */
+const syncStepBudget = 128
+
 /**
  * The generated local implementation of `role`: the communication is derived from the
  * protocol, the handlers supply payloads, fold received payloads into the state, and make
@@ -92,11 +96,11 @@ export const implement = <
   const P extends Any,
   const R extends Roles<P>,
   S,
-  const H extends Handlers<Messages<P>, NoInfer<S>>
+  const H extends HandlersFor<GlobalOf<P>, R, Messages<P>, NoInfer<S>>
 >(
   protocol: P,
   role: R,
-  handlers: H,
+  handlers: H & NoExtraHandlers<H, GlobalOf<P>, R>,
   initialState: S
 ): Implementation<P, R, S, HandlerError<H>, HandlerContext<H>> => {
   const h = handlers as Handlers<Catalogue, unknown>
@@ -108,35 +112,86 @@ export const implement = <
       if (missing.length > 0) {
         return fail("", `Role.implement(${protocol.name}, ${role}): missing handlers ${missing.join(", ")}`)
       }
-      const step = (s: LState, state: S): Effect.Effect<S, unknown, unknown> => {
-        switch (s.kind) {
-          case "end":
-            return Effect.as(channel.close(s), state)
-          case "send": {
-            const out = h.send![s.label]!(state)
-            if (Effect.isEffect(out)) {
-              return Effect.flatMap(out, (payload) => Effect.flatMap(channel.send(s, payload), (n) => step(n, state)))
+      // One run is one fiber and goes one step at a time, so where the role is (`cur`) and its
+      // user state (`state`) are plain variables, and the continuations below are made once
+      // per run, not once per step. `loop` takes synchronous steps (handlers that answer with
+      // a value, sends the transport delivers at once, frames already received) in a plain
+      // loop, and returns an Effect only where the role has to wait: for a frame, an
+      // effectful handler, an asynchronous send, or the end.
+      let cur: LState = channel.start()
+      let state: unknown = initialState
+      const loop = (): Effect.Effect<unknown, unknown, unknown> => {
+        for (let steps = 0; steps < syncStepBudget; steps++) {
+          const s = cur
+          switch (s.kind) {
+            case "end":
+              return Effect.as(channel.close(s), state)
+            case "send": {
+              const out = h.send![s.label]!(state)
+              if (Effect.isEffect(out)) return Effect.flatMap(out, sendPayload)
+              const next = channel.sendNow(s, out)
+              if (Effect.isEffect(next)) return Effect.flatMap(next, goTo)
+              cur = next
+              break
             }
-            return Effect.flatMap(channel.send(s, out), (n) => step(n, state))
-          }
-          case "recv":
-            return Effect.flatMap(channel.receive(s), (r) => {
-              const f = h.recv?.[r.label]
-              if (f === undefined) return step(r.next, state)
-              const out = f(state, r.payload)
-              return Effect.isEffect(out) ? Effect.flatMap(out, (next) => step(r.next, next as S)) : step(r.next, out as S)
-            })
-          case "select": {
-            const go = (branch: string) => {
-              const next = channel.select(s, branch)
-              return Either.isLeft(next) ? Effect.fail(next.left) : step(next.right, state)
+            case "recv": {
+              const r = channel.receiveBuffered(s)
+              if (r === undefined) return Effect.flatMap(channel.receiveAny, onFrame)
+              if (Effect.isEffect(r)) return r
+              const k = received(r)
+              if (k !== undefined) return k
+              break
             }
-            const out = h.choose![s.choice](state)
-            return Effect.isEffect(out) ? Effect.flatMap(out, go) : go(out)
+            case "select": {
+              const out = h.choose![s.choice](state)
+              if (Effect.isEffect(out)) return Effect.flatMap(out, selectBranch)
+              const next = channel.selectNow(s, out)
+              if (Effect.isEffect(next)) return next
+              cur = next
+              break
+            }
           }
         }
+        // A long run of steps that never waited: let other fibers run (and interruption in).
+        return Effect.flatMap(Effect.yieldNow(), loop)
       }
-      return step(channel.start(), initialState)
+      /** Folds a received payload into the state; an Effect when the handler answers with one. */
+      const received = (r: Received): Effect.Effect<unknown, unknown, unknown> | undefined => {
+        cur = r.next
+        const f = h.recv?.[r.label]
+        if (f === undefined) return undefined
+        const out = f(state, r.payload)
+        if (Effect.isEffect(out)) return Effect.flatMap(out, setState)
+        state = out
+        return undefined
+      }
+      const onFrame = (envelope: Envelope): Effect.Effect<unknown, unknown, unknown> => {
+        const r = channel.receiveFrame(cur as RecvState, envelope)
+        if (r === undefined) return Effect.flatMap(channel.receiveAny, onFrame)
+        if (Effect.isEffect(r)) return r
+        return received(r) ?? loop()
+      }
+      const sendPayload = (payload: unknown): Effect.Effect<unknown, unknown, unknown> => {
+        const next = channel.sendNow(cur as SendState, payload)
+        if (Effect.isEffect(next)) return Effect.flatMap(next, goTo)
+        cur = next
+        return loop()
+      }
+      const selectBranch = (branch: string): Effect.Effect<unknown, unknown, unknown> => {
+        const next = channel.selectNow(cur as SelectState, branch)
+        if (Effect.isEffect(next)) return next
+        cur = next
+        return loop()
+      }
+      const goTo = (next: LState): Effect.Effect<unknown, unknown, unknown> => {
+        cur = next
+        return loop()
+      }
+      const setState = (next: unknown): Effect.Effect<unknown, unknown, unknown> => {
+        state = next
+        return loop()
+      }
+      return loop() as Effect.Effect<S, unknown, unknown>
     })
   // The interpreter is loosely typed; its errors and services are those of the handlers (see HandlerError).
   return { _tag: "Implementation", protocol, role, run: run as Implementation<P, R, S, HandlerError<H>, HandlerContext<H>>["run"] }
@@ -170,3 +225,5 @@ export const run = <P extends Any, R extends Roles<P>, A, E, Rq>(
     implementation.run(
       new Channel(protocol, role, options.sessionId, transport, options.validate ?? transport.serialises)
     ))
+
+export { program, type ResultOf } from "./program.js"

@@ -4,6 +4,10 @@
  * exactly and decodes its payload. Both generated implementations (`Role.implement`) and
  * hand-written programs (`Role.program`) drive a role through this.
  *
+ * The `...Now` methods are the synchronous core the interpreter loop of `Role.implement`
+ * runs on: each does its work at once and returns the next state (or the `Received`), or
+ * an Effect when it has to wait or fail. `send`, `select` and `receive` wrap them.
+ *
  * @internal
  */
 import { Effect, Either, ParseResult, Schema } from "effect"
@@ -14,19 +18,56 @@ import type { EndState, LState, RecvOption, RecvState, SelectState, SendState, T
 
 const noLoops: Readonly<Record<string, number>> = Object.freeze({})
 
+/**
+ * Transports whose `send(envelope)` is exactly `Effect.sync(() => deliver(envelope))`, with
+ * their `deliver`. A channel over one of them delivers a frame at once instead of building
+ * and running that Effect. Keyed by the service object itself, so a wrapper around such a
+ * transport (a spread copy with another `send`) is not mistaken for it.
+ */
+const synchronousSend = new WeakMap<TransportService, (envelope: Envelope) => void>()
+
+/**
+ * Declares that `transport.send(envelope)` does nothing but `deliver(envelope)`, synchronously
+ * and without failing, so that channels may call `deliver` directly.
+ */
+export const registerSynchronousSend = (transport: TransportService, deliver: (envelope: Envelope) => void): void => {
+  synchronousSend.set(transport, deliver)
+}
+
 export interface Received {
   readonly label: string
   readonly payload: unknown
   readonly next: LState
 }
 
+type Parse = (u: unknown) => Either.Either<unknown, ParseResult.ParseError>
+
+/** What a channel keeps per peer: one map lookup per frame finds all of it. */
+interface Peer {
+  /** The sequence number of the next frame to this peer. */
+  sent: number
+  /** The sequence number of the next frame expected from this peer. */
+  received: number
+  /** Frames from this peer that arrived before the role was ready for them, oldest first (also in `pending`). */
+  early: Array<Envelope> | undefined
+}
+
+/** A loop counter: `undefined` when the role cannot know it (paths that disagree). */
+interface Counter {
+  n: number | undefined
+}
+
 export class Channel {
-  private readonly sendSeq = new Map<string, number>()
-  private readonly recvSeq = new Map<string, number>()
+  private readonly peers = new Map<string, Peer>()
+  /** The `early` lists, by peer, in the order their first frame arrived. */
   private readonly pending = new Map<string, Array<Envelope>>()
-  private readonly counters = new Map<string, number | undefined>()
+  private readonly counters = new Map<string, Counter>()
   private readonly roles: ReadonlySet<string>
-  private readonly receiveAny: Effect.Effect<Envelope, TransportError>
+  /** The next envelope addressed to this role, from any peer. */
+  readonly receiveAny: Effect.Effect<Envelope, TransportError>
+  private readonly deliver: ((envelope: Envelope) => void) | undefined
+  private readonly encoders = new Map<string, Parse>()
+  private readonly decoders = new Map<string, Parse>()
 
   constructor(
     readonly protocol: Any,
@@ -38,6 +79,7 @@ export class Channel {
   ) {
     this.roles = new Set(protocol.roles)
     this.receiveAny = transport.receive(session, role)
+    this.deliver = synchronousSend.get(transport)
   }
 
   /** Enters the role's local automaton; returns its first state. */
@@ -45,28 +87,60 @@ export class Channel {
     return this.follow(this.protocol["~graph"].locals.get(this.role)!.initial)
   }
 
+  private peer(name: string): Peer {
+    let p = this.peers.get(name)
+    if (p === undefined) {
+      p = { sent: 0, received: 0, early: undefined }
+      this.peers.set(name, p)
+    }
+    return p
+  }
+
   private follow(t: Transition): LState {
-    for (const e of t.effect) {
-      const c = this.counters.get(e.loop)
-      this.counters.set(e.loop, e.op === "set" ? e.n : e.op === "add" && c !== undefined ? c + e.n : undefined)
+    const effect = t.effect
+    for (let i = 0; i < effect.length; i++) {
+      const e = effect[i]
+      let c = this.counters.get(e.loop)
+      if (c === undefined) {
+        c = { n: undefined }
+        this.counters.set(e.loop, c)
+      }
+      c.n = e.op === "set" ? e.n : e.op === "add" && c.n !== undefined ? c.n + e.n : undefined
     }
     return t.target
+  }
+
+  private counter(loop: string): number | undefined {
+    return this.counters.get(loop)?.n
   }
 
   private loopsAt(loops: ReadonlyArray<string>): Readonly<Record<string, number>> {
     if (loops.length === 0) return noLoops
     const out: Record<string, number> = {}
-    for (const l of loops) {
-      const c = this.counters.get(l)
+    for (let i = 0; i < loops.length; i++) {
+      const l = loops[i]
+      const c = this.counter(l)
       if (c !== undefined) out[l] = c
     }
     return out
   }
 
-  send(state: SendState, payload: unknown): Effect.Effect<LState, TransportError | ImplementationError> {
+  /** The Schema encoder (or decoder) of a label, made once per channel and label. */
+  private parser(cache: Map<string, Parse>, label: string, encode: boolean): Parse {
+    let p = cache.get(label)
+    if (p === undefined) {
+      const schema = this.protocol.messages[label]
+      p = encode ? Schema.encodeUnknownEither(schema) : Schema.decodeUnknownEither(schema)
+      cache.set(label, p)
+    }
+    return p
+  }
+
+  /** Encodes the payload (when validating) and numbers the frame for a send state. */
+  private envelope(state: SendState, payload: unknown): Envelope | Effect.Effect<never, ImplementationError> {
     let wire = payload
     if (this.validate) {
-      const encoded = Schema.encodeUnknownEither(this.protocol.messages[state.label])(payload)
+      const encoded = this.parser(this.encoders, state.label, true)(payload)
       if (Either.isLeft(encoded)) {
         return Effect.fail(
           new ImplementationError({
@@ -79,9 +153,8 @@ export class Channel {
       }
       wire = encoded.right
     }
-    const seq = this.sendSeq.get(state.peer) ?? 0
-    this.sendSeq.set(state.peer, seq + 1)
-    const envelope: Envelope = {
+    const seq = this.peer(state.peer).sent++
+    return {
       session: this.session,
       from: this.role,
       to: state.peer,
@@ -91,38 +164,99 @@ export class Channel {
       seq,
       payload: wire
     }
+  }
+
+  /**
+   * Sends the payload of a send state now. Returns the next state when the frame has been
+   * delivered already (a synchronous transport), otherwise an Effect that sends it and
+   * returns the next state.
+   */
+  sendNow(state: SendState, payload: unknown): LState | Effect.Effect<LState, TransportError | ImplementationError> {
+    const envelope = this.envelope(state, payload)
+    if (Effect.isEffect(envelope)) return envelope
+    const next = this.follow(state.next)
+    if (this.deliver !== undefined) {
+      this.deliver(envelope)
+      return next
+    }
+    return Effect.as(this.transport.send(envelope), next)
+  }
+
+  send(state: SendState, payload: unknown): Effect.Effect<LState, TransportError | ImplementationError> {
+    const envelope = this.envelope(state, payload)
+    if (Effect.isEffect(envelope)) return envelope
     const next = this.follow(state.next)
     return Effect.as(this.transport.send(envelope), next)
   }
 
+  /** Takes a branch of a select state: the next state, or the failure when there is no such branch. */
+  selectNow(state: SelectState, branch: string): LState | Effect.Effect<never, ImplementationError> {
+    const t = state.branches.get(branch)
+    if (t === undefined) return Effect.fail(this.noBranch(state, branch))
+    return this.follow(t)
+  }
+
   select(state: SelectState, branch: string): Either.Either<LState, ImplementationError> {
     const t = state.branches.get(branch)
-    if (t === undefined) {
-      return Either.left(
-        new ImplementationError({
-          protocol: this.protocol.name,
-          role: this.role,
-          site: state.site,
-          message: `${this.role} chose branch '${branch}' of choice '${state.choice}' at site ${state.site}, which has only ${[...state.branches.keys()].map((b) => `'${b}'`).join(", ")}`
-        })
-      )
-    }
+    if (t === undefined) return Either.left(this.noBranch(state, branch))
     return Either.right(this.follow(t))
   }
 
+  private noBranch(state: SelectState, branch: string): ImplementationError {
+    return new ImplementationError({
+      protocol: this.protocol.name,
+      role: this.role,
+      site: state.site,
+      message: `${this.role} chose branch '${branch}' of choice '${state.choice}' at site ${state.site}, which has only ${[...state.branches.keys()].map((b) => `'${b}'`).join(", ")}`
+    })
+  }
+
+  /**
+   * A frame from `state.peer` that arrived early, checked: the `Received`, or the failure;
+   * `undefined` when there is none and the role must wait on `receiveAny`.
+   */
+  receiveBuffered(state: RecvState): Received | Effect.Effect<never, ProtocolViolation | DecodeError> | undefined {
+    const early = this.peers.get(state.peer)?.early
+    if (early !== undefined && early.length > 0) return this.acceptNow(state, early.shift()!)
+    return undefined
+  }
+
+  /**
+   * Handles a frame taken from `receiveAny` while at `state`: the `Received`, or the failure;
+   * `undefined` when it came early from another peer and was kept, and the role must wait again.
+   */
+  receiveFrame(
+    state: RecvState,
+    envelope: Envelope
+  ): Received | Effect.Effect<never, ProtocolViolation | DecodeError> | undefined {
+    if (envelope.from === state.peer) return this.acceptNow(state, envelope)
+    if (!this.roles.has(envelope.from) || envelope.from === this.role) {
+      return Effect.fail(
+        this.violation(
+          state,
+          envelope,
+          `a message from one of ${[...this.roles].filter((r) => r !== this.role).join(", ")}`,
+          `unknown sender ${envelope.from}`
+        )
+      )
+    }
+    // A message from another peer that arrived early: keep it for when the role gets there.
+    const peer = this.peer(envelope.from)
+    if (peer.early === undefined) {
+      peer.early = []
+      this.pending.set(envelope.from, peer.early)
+    }
+    peer.early.push(envelope)
+    return undefined
+  }
+
   receive(state: RecvState): Effect.Effect<Received, ProtocolViolation | DecodeError | TransportError> {
-    const buffered = this.pending.get(state.peer)
-    if (buffered !== undefined && buffered.length > 0) return this.accept(state, buffered.shift()!)
+    const r = this.receiveBuffered(state)
+    if (r !== undefined) return Effect.isEffect(r) ? r : Effect.succeed(r)
     return Effect.flatMap(this.receiveAny, (envelope) => {
-      if (envelope.from === state.peer) return this.accept(state, envelope)
-      if (!this.roles.has(envelope.from) || envelope.from === this.role) {
-        return Effect.fail(this.violation(state, envelope, `a message from one of ${[...this.roles].filter((r) => r !== this.role).join(", ")}`, `unknown sender ${envelope.from}`))
-      }
-      // A message from another peer that arrived early: keep it for when the role gets there.
-      const list = this.pending.get(envelope.from) ?? []
-      list.push(envelope)
-      this.pending.set(envelope.from, list)
-      return this.receive(state)
+      const r = this.receiveFrame(state, envelope)
+      if (r === undefined) return this.receive(state)
+      return Effect.isEffect(r) ? r : Effect.succeed(r)
     })
   }
 
@@ -159,28 +293,42 @@ export class Channel {
     })
   }
 
-  private accept(state: RecvState, e: Envelope): Effect.Effect<Received, ProtocolViolation | DecodeError> {
-    const fail = (expected: string, problem: string) => Effect.fail(this.violation(state, e, expected, problem))
-    if (e.session !== this.session) return fail(`a message of session ${this.session}`, `wrong session ${e.session}`)
-    if (e.to !== this.role) return fail(`a message addressed to ${this.role}`, `addressed to ${e.to}`)
-    const seq = this.recvSeq.get(state.peer) ?? 0
-    if (e.seq !== seq) return fail(`message number ${seq} from ${state.peer}`, `wrong sequence number ${e.seq}`)
+  private reject(state: RecvState, e: Envelope, expected: string, problem: string): Effect.Effect<never, ProtocolViolation> {
+    return Effect.fail(this.violation(state, e, expected, problem))
+  }
+
+  /** Checks a frame from `state.peer` against `state` and decodes its payload. */
+  private acceptNow(state: RecvState, e: Envelope): Received | Effect.Effect<never, ProtocolViolation | DecodeError> {
+    if (e.session !== this.session) {
+      return this.reject(state, e, `a message of session ${this.session}`, `wrong session ${e.session}`)
+    }
+    if (e.to !== this.role) return this.reject(state, e, `a message addressed to ${this.role}`, `addressed to ${e.to}`)
+    const peer = this.peer(state.peer)
+    const seq = peer.received
+    if (e.seq !== seq) {
+      return this.reject(state, e, `message number ${seq} from ${state.peer}`, `wrong sequence number ${e.seq}`)
+    }
     const option: RecvOption | undefined = state.options.get(e.label)
     if (option === undefined) {
-      return fail(`${[...state.options.keys()].join(" or ")} from ${state.peer}`, `unexpected label ${e.label}`)
+      return this.reject(
+        state,
+        e,
+        `${[...state.options.keys()].join(" or ")} from ${state.peer}`,
+        `unexpected label ${e.label}`
+      )
     }
     if (!option.sites.has(e.site) && !e.site.split("|").some((s) => option.sites.has(s))) {
-      return fail(`${e.label} at site ${[...option.sites].join(" or ")}`, `wrong site ${e.site}`)
+      return this.reject(state, e, `${e.label} at site ${[...option.sites].join(" or ")}`, `wrong site ${e.site}`)
     }
     for (const loop in e.loops) {
-      const mine = this.counters.get(loop)
+      const mine = this.counter(loop)
       if (mine !== undefined && mine !== e.loops[loop]) {
-        return fail(`iteration ${mine} of loop '${loop}'`, `iteration ${e.loops[loop]}`)
+        return this.reject(state, e, `iteration ${mine} of loop '${loop}'`, `iteration ${e.loops[loop]}`)
       }
     }
     let payload = e.payload
     if (this.validate) {
-      const decoded = Schema.decodeUnknownEither(this.protocol.messages[e.label])(payload)
+      const decoded = this.parser(this.decoders, e.label, false)(payload)
       if (Either.isLeft(decoded)) {
         const issue = ParseResult.TreeFormatter.formatErrorSync(decoded.left)
         return Effect.fail(
@@ -197,7 +345,7 @@ export class Channel {
       }
       payload = decoded.right
     }
-    this.recvSeq.set(state.peer, seq + 1)
-    return Effect.succeed({ label: e.label, payload, next: this.follow(option.next) })
+    peer.received = seq + 1
+    return { label: e.label, payload, next: this.follow(option.next) }
   }
 }

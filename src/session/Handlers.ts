@@ -55,9 +55,16 @@ type RecvHandlers<A, M, S> = {
  *
  * @category handlers
  */
-export type HandlersFor<G, R extends string, M, S> = Actions<G, R> extends infer A
-  ? SendHandlers<A, M, S> & RecvHandlers<A, M, S> & ChooseHandlers<A, S>
+export type HandlersFor<G, R extends string, M, S> = unknown extends G ? LooseHandlers<M, S>
+  : Actions<G, R> extends infer A ? SendHandlers<A, M, S> & RecvHandlers<A, M, S> & ChooseHandlers<A, S>
   : never
+
+/** The handlers of a role of a protocol whose global type is not known statically (`Protocol.Any`). */
+type LooseHandlers<M, S> = {
+  readonly send?: { readonly [L in keyof M & string]?: (state: S) => Answer<PayloadOf<M, L>> }
+  readonly recv?: { readonly [L in keyof M & string]?: (state: S, payload: PayloadOf<M, L>) => Answer<S> }
+  readonly choose?: { readonly [choice: string]: (state: S) => Answer<string> }
+}
 
 /** Handlers for a label the role never uses, or a choice it never makes. */
 type Extra<Given, Allowed, What extends string> = {
@@ -70,7 +77,7 @@ type Extra<Given, Allowed, What extends string> = {
  *
  * @category handlers
  */
-export type NoExtraHandlers<H, G, R extends string> = Actions<G, R> extends infer A ?
+export type NoExtraHandlers<H, G, R extends string> = unknown extends G ? unknown : Actions<G, R> extends infer A ?
     & Extra<H, "send" | "recv" | "choose", "a kind of handler: use send, recv or choose">
     & (H extends { readonly send: infer X } ? { readonly send: Extra<X, SendLabels<A>, `a label ${R} sends`> } : unknown)
     & (H extends { readonly recv: infer X } ? { readonly recv: Extra<X, RecvLabels<A>, `a label ${R} receives`> } : unknown)

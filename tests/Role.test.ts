@@ -1,0 +1,103 @@
+import { it } from "@effect/vitest"
+import { Effect } from "effect"
+import { describe, expect } from "vitest"
+import { Role, Session } from "../src/index.js"
+import * as Streaming from "../examples/streaming.js"
+import * as ThreeParty from "../examples/three-party.js"
+import * as TwoPhaseCommit from "../examples/two-phase-commit.js"
+
+const P = TwoPhaseCommit.TwoPhaseCommit
+
+/** The Participant by hand; votes `vote` and returns what it applied. */
+const participant = (vote: "commit" | "abort") =>
+  Role.program(P, "Participant", (ch) =>
+    Effect.gen(function*() {
+      const [req, c1] = yield* ch.recv("Coordinator", "PrepareRequest")
+      const c2 = yield* c1.send("Coordinator", "PrepareResponse", { vote })
+      const branch = yield* c2.offer()
+      switch (branch.label) {
+        case "CommitRequest":
+          return yield* (yield* branch.next.send("Coordinator", "CommitAck", {})).close(`committed ${req.transactionId}`)
+        case "AbortRequest":
+          return yield* (yield* branch.next.send("Coordinator", "AbortAck", {})).close(`aborted ${req.transactionId}`)
+      }
+    }))
+
+describe("Role.program", () => {
+  it.effect("hand-written and generated roles mix in one session", () =>
+    Effect.gen(function*() {
+      const commit = yield* Session.run(P, { Coordinator: TwoPhaseCommit.coordinator(9), Participant: participant("commit") })
+      expect(commit).toEqual({
+        Coordinator: { transactionId: 9, vote: "commit", outcome: "committed" },
+        Participant: "committed 9"
+      })
+      const abort = yield* Session.run(P, { Coordinator: TwoPhaseCommit.coordinator(9), Participant: participant("abort") }, { validate: true })
+      expect(abort.Participant).toBe("aborted 9")
+    }))
+
+  it.effect("a hand-written Consumer follows the unfolded loop of DataStreaming", () =>
+    Effect.gen(function*() {
+      const consumer = Role.program(Streaming.DataStreaming, "Consumer", (ch) =>
+        Effect.gen(function*() {
+          const [init, c1] = yield* ch.recv("Producer", "StreamInit")
+          const c2 = yield* c1.send("Producer", "StreamAck", {})
+          const [first, c3] = yield* c2.recv("Producer", "DataChunk")
+          const data = [first.data]
+          let next = yield* c3.send("Producer", "ChunkAck", { index: first.index })
+          for (;;) {
+            const o = yield* next.offer()
+            if (o.label === "StreamEnd") {
+              const end = yield* o.next.send("Producer", "StreamComplete", { chunks: data.length })
+              return yield* end.close(`${init.streamId}: ${data.join("")}`)
+            }
+            data.push(o.payload.data)
+            next = yield* o.next.send("Producer", "ChunkAck", { index: o.payload.index })
+          }
+        }))
+      const r = yield* Session.run(Streaming.DataStreaming, {
+        Producer: Streaming.producer("s9", ["a", "b", "c", "d", "e"]),
+        Consumer: consumer
+      })
+      expect(r.Consumer).toBe("s9: abcde")
+      expect(r.Producer.confirmed).toBe(5)
+    }))
+
+  it.effect("an endpoint used twice fails with LinearityViolation", () =>
+    Effect.gen(function*() {
+      const reuse = Role.program(P, "Participant", (ch) =>
+        Effect.gen(function*() {
+          yield* ch.recv("Coordinator", "PrepareRequest")
+          yield* ch.recv("Coordinator", "PrepareRequest")
+          return yield* Effect.die("unreachable")
+        }))
+      const e = yield* Effect.flip(Session.run(P, { Coordinator: TwoPhaseCommit.coordinator(1), Participant: reuse }))
+      expect(e).toMatchObject({ _tag: "LinearityViolation", role: "Participant", operation: "recv(Coordinator, PrepareRequest)" })
+      expect(e.message).toBe(
+        "Participant called recv(Coordinator, PrepareRequest) on an endpoint that was already used; use the endpoint each operation returns"
+      )
+    }))
+
+  it.effect("an operation the local type does not allow is refused at run time too (for untyped callers)", () =>
+    Effect.gen(function*() {
+      const untyped = Role.program(P, "Participant", (ch) =>
+        Effect.gen(function*() {
+          const loose = ch as unknown as { send: (to: string, label: string, payload: unknown) => Effect.Effect<never, never> }
+          return yield* loose.send("Coordinator", "PrepareResponse", { vote: "commit" })
+        }))
+      const e = yield* Effect.flip(Session.run(P, { Coordinator: TwoPhaseCommit.coordinator(1), Participant: untyped }))
+      expect(e).toMatchObject({ _tag: "ImplementationError", role: "Participant" })
+      expect(e.message).toBe(
+        "Participant called send(Coordinator, PrepareResponse) where the protocol expects recv PrepareRequest from Coordinator"
+      )
+    }))
+
+  it.effect("a program that returns something other than the Done of close() fails", () =>
+    Effect.gen(function*() {
+      const early = Role.program(ThreeParty.Deal, "Shipper", () => Effect.succeed({}) as never)
+      const e = yield* Effect.flip(
+        Session.run(ThreeParty.Deal, { Buyer: ThreeParty.buyer("book", 50), Seller: ThreeParty.seller, Shipper: early })
+      )
+      expect(e).toMatchObject({ _tag: "ImplementationError", role: "Shipper" })
+      expect(e.message).toBe("Role.program(Deal, Shipper) returned without the Done of close()")
+    }))
+})
