@@ -14,7 +14,6 @@ export type {
   End,
   Local,
   Offer,
-  PayloadOf,
   ProjectionFailure,
   Rec,
   Recv,

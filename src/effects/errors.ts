@@ -46,6 +46,8 @@ export type Rule =
   | "UnmergeableChoice"
   | "AmbiguousBranch"
   | "DuplicateBranchMessage"
+  | "BadRoleMapping"
+  | "CatalogueConflict"
   | "ChooserUnaware"
 
 /**

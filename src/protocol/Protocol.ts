@@ -5,9 +5,9 @@
  *
  * @since 0.1.0
  */
-import { Either, type Schema } from "effect"
+import { Either, Schema } from "effect"
 import { ProjectionError } from "../effects/errors.js"
-import type { GChoice, GEnd, GLoop, GMsg, GRecur, Nil, Then } from "../session/Global.js"
+import type { Broadcast, GBlock, GChoice, GEnd, GLoop, GMsg, GRecur, Nil, Renamed, Then } from "../session/Global.js"
 import { compile, type GlobalGraph } from "./graph.js"
 import * as Msg from "./messages.js"
 
@@ -37,6 +37,14 @@ export type Step =
   | { readonly _tag: "Loop"; readonly site: string; readonly name: string; readonly body: ReadonlyArray<Step> }
   | { readonly _tag: "Recur"; readonly site: string; readonly name: string }
   | { readonly _tag: "End"; readonly site: string }
+  /** A composed sub-protocol, inlined with its roles renamed (`mapping`: sub role to role). */
+  | {
+    readonly _tag: "Compose"
+    readonly site: string
+    readonly protocol: string
+    readonly mapping: Readonly<Record<string, string>>
+    readonly steps: ReadonlyArray<Step>
+  }
 
 /**
  * A well-formed global protocol. Its type carries the global session type in the phantom
@@ -99,7 +107,7 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
     from: F,
     to: T extends F ? Msg.SelfMessage<F, L> : T,
     label: L
-  ): Builder<R, M, Loops, Then<G, GMsg<F, T, L>>>
+  ): Builder<R, M, Loops, Then<G, GMsg<F, T, L, Schema.Schema.Type<M[L]>>>>
   /**
    * `at` chooses one branch. Every other role must either behave the same in all branches
    * or learn the branch from the first message it receives in it.
@@ -118,6 +126,22 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
     name: N extends Loops ? Msg.DuplicateLoopName<N> : N,
     body: (b: Builder<R, M, Loops | N, Nil>) => Body
   ): Builder<R, M, Loops, Then<G, GLoop<N, Body["~global"]>>>
+  /**
+   * Sequential composition: the steps of `sub` follow, with its roles renamed by `mapping`
+   * (each role of `sub` to a distinct role of this protocol). Its message catalogue joins
+   * this one; a label with two different schemas is an error. The same sub-protocol may be
+   * composed several times, with different mappings; its sites are prefixed by this step's.
+   */
+  compose<const Sub extends Any, const Map extends { readonly [K in Roles<Sub>]: R }>(
+    sub: Sub,
+    mapping: Map
+  ): Builder<R, M & Messages<Sub>, Loops, Then<G, GBlock<Sub["name"], Renamed<GlobalOf<Sub>, Map>>>>
+  /** One message `label` from `from` to each of `to`, in that order. */
+  broadcast<const F extends R, const To extends ReadonlyArray<Exclude<R, F>>, const L extends keyof M & string>(
+    from: F,
+    to: To,
+    label: L
+  ): Builder<R, M, Loops, Then<G, GBlock<"broadcast", Broadcast<F, To, L, Schema.Schema.Type<M[L]>>>>>
   /** Go round the enclosing loop `name` again. */
   recur<const N extends string>(name: N extends Loops ? N : Msg.RecurOutsideLoop<N>): Ended<Then<G, GRecur<N>>>
   /** End the whole protocol on this path. */
@@ -136,6 +160,14 @@ type Raw =
   | { readonly _tag: "Loop"; readonly name: string; readonly body: RawSeq }
   | { readonly _tag: "Recur"; readonly name: string }
   | { readonly _tag: "End" }
+  | {
+    readonly _tag: "Compose"
+    readonly protocol: string
+    readonly mapping: Readonly<Record<string, string>>
+    readonly body: RawSeq
+    /** The sub-protocol's catalogue, to merge into the composing one's. */
+    readonly messages: Catalogue
+  }
 
 /** Steps newest first, as a linked list, so that each builder call is O(1). */
 type RawSeq = { readonly last: Raw; readonly init: RawSeq } | undefined
@@ -163,6 +195,19 @@ class BuilderImpl {
   recur(name: string) {
     return this.add({ _tag: "Recur", name })
   }
+  compose(sub: Any, mapping: Record<string, string>) {
+    checkMapping(sub, mapping)
+    return this.add({
+      _tag: "Compose",
+      protocol: sub.name,
+      mapping,
+      body: fromSteps(sub.steps, (r) => mapping[r] ?? r),
+      messages: sub.messages
+    })
+  }
+  broadcast(from: string, to: ReadonlyArray<string>, label: string) {
+    return to.reduce((b: BuilderImpl, r) => b.msg(from, r, label), this)
+  }
   end() {
     return this.add({ _tag: "End" })
   }
@@ -175,6 +220,86 @@ const seqOf = (b: unknown, where: string): RawSeq => {
     throw new TypeError(`the callback of ${where} must return the builder it was given, extended`)
   }
   return b.seq
+}
+
+/** A sub-protocol's checked steps as raw steps again, with roles renamed. */
+const fromSteps = (steps: ReadonlyArray<Step>, rename: (role: string) => string): RawSeq => {
+  let seq: RawSeq = undefined
+  for (const s of steps) {
+    let last: Raw
+    switch (s._tag) {
+      case "Msg":
+        last = { _tag: "Msg", from: rename(s.from), to: rename(s.to), label: s.label }
+        break
+      case "Choice":
+        last = { _tag: "Choice", at: rename(s.at), name: s.name, branches: s.branches.map((b) => [b.label, fromSteps(b.steps, rename)] as const) }
+        break
+      case "Loop":
+        last = { _tag: "Loop", name: s.name, body: fromSteps(s.body, rename) }
+        break
+      case "Recur":
+        last = { _tag: "Recur", name: s.name }
+        break
+      case "End":
+        last = { _tag: "End" }
+        break
+      case "Compose":
+        last = {
+          _tag: "Compose",
+          protocol: s.protocol,
+          mapping: Object.fromEntries(Object.entries(s.mapping).map(([k, v]) => [k, rename(v)])),
+          body: fromSteps(s.steps, rename),
+          messages: {}
+        }
+        break
+    }
+    seq = { last, init: seq }
+  }
+  return seq
+}
+
+/** Every role of the sub-protocol is mapped, to distinct roles. */
+const checkMapping = (sub: Any, mapping: Record<string, string>) => {
+  const missing = sub.roles.filter((r) => mapping[r] === undefined)
+  const targets = sub.roles.map((r) => mapping[r])
+  const twice = targets.filter((t, i) => targets.indexOf(t) !== i)
+  if (missing.length > 0 || twice.length > 0) {
+    throw new ProjectionError({
+      protocol: sub.name,
+      rule: "BadRoleMapping",
+      sites: [],
+      message: Msg.badRoleMapping(sub.name, missing, twice)
+    })
+  }
+}
+
+/** The catalogue of a protocol with the catalogues of everything it composes. */
+const mergeCatalogues = (protocol: string, own: Catalogue, raw: RawSeq): Catalogue => {
+  const merged: Record<string, Schema.Schema.AnyNoContext> = { ...own }
+  const visit = (seq: RawSeq) => {
+    for (let s = seq; s !== undefined; s = s.init) {
+      const step = s.last
+      if (step._tag === "Choice") for (const [, b] of step.branches) visit(b)
+      if (step._tag === "Loop") visit(step.body)
+      if (step._tag === "Compose") {
+        for (const [label, schema] of Object.entries(step.messages)) {
+          const mine = merged[label]
+          if (mine !== undefined && mine !== schema && JSON.stringify(mine.ast) !== JSON.stringify(schema.ast)) {
+            throw new ProjectionError({
+              protocol,
+              rule: "CatalogueConflict",
+              sites: [],
+              message: Msg.catalogueConflict(protocol, label, step.protocol, String(mine), String(schema))
+            })
+          }
+          merged[label] = schema
+        }
+        visit(step.body)
+      }
+    }
+  }
+  visit(raw)
+  return merged
 }
 
 const toArray = (seq: RawSeq): Array<Raw> => {
@@ -244,6 +369,14 @@ const assignSites = (
         return { _tag: "Recur", site: s, name: step.name }
       case "End":
         return { _tag: "End", site: s }
+      case "Compose":
+        return {
+          _tag: "Compose",
+          site: s,
+          protocol: step.protocol,
+          mapping: step.mapping,
+          steps: assignSites(protocol, roles, labels, step.body, s, loops)
+        }
     }
   })
 }
@@ -306,13 +439,15 @@ export const makeEither = <
     // The one cast between the precise public builder type and its loosely typed implementation.
     const built = body(empty as unknown as Builder<R, M, never, Nil>) as unknown
     const raw = seqOf(built, `protocol ${name}`)
-    const steps = assignSites(name, roles, new Set(Object.keys(spec.messages)), raw, "", [])
+    const messages = mergeCatalogues(name, spec.messages, raw)
+    const steps = assignSites(name, roles, new Set(Object.keys(messages)), raw, "", [])
     const graph = compile(name, spec.roles, steps)
     return Either.right({
       "~global": undefined as G,
       name,
       roles: spec.roles,
-      messages: spec.messages,
+      // The whole catalogue, with that of every composed protocol; its type is the declared part.
+      messages: messages as M,
       steps,
       "~graph": graph
     })
@@ -339,5 +474,7 @@ export const describe = (step: Step): string => {
       return `recur('${step.name}')`
     case "End":
       return "end()"
+    case "Compose":
+      return `compose ${step.protocol}(${Object.entries(step.mapping).map(([k, v]) => `${k}: ${v}`).join(", ")})`
   }
 }

@@ -101,6 +101,8 @@ export const compile = (protocol: string, roles: ReadonlyArray<string>, steps: R
       }
       case "End":
         return end
+      case "Compose":
+        return seq(s.steps, k, loops)
     }
   }
 

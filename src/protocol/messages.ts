@@ -81,3 +81,9 @@ export const adviceDuplicate = <R extends string, Message extends string>(role: 
 /** When the paths that conflict part before any choice the role can see. */
 export type CannotTellPaths<R extends string> = `role ${R} cannot tell which of several paths it is on`
 export const cannotTellPaths = <R extends string>(role: R): CannotTellPaths<R> => `role ${role} cannot tell which of several paths it is on`
+
+export const badRoleMapping = (sub: string, missing: ReadonlyArray<string>, twice: ReadonlyArray<string>) =>
+  `compose(${sub}): ${missing.length > 0 ? `roles ${missing.join(", ")} of ${sub} are not mapped` : ""}${missing.length > 0 && twice.length > 0 ? "; " : ""}${twice.length > 0 ? `roles ${[...new Set(twice)].join(", ")} are the image of several roles of ${sub}` : ""}. Map every role of ${sub} to a distinct role.`
+
+export const catalogueConflict = (protocol: string, label: string, sub: string, mine: string, theirs: string) =>
+  `protocol ${protocol}: label ${label} of composed protocol ${sub} has schema ${theirs}, but ${label} is already ${mine}. Rename one of them.`

@@ -18,12 +18,13 @@ export interface Then<Init, Last> {
   readonly last: Last
 }
 
-/** `From -> To: Label`. @category global types */
-export interface GMsg<From extends string, To extends string, Label extends string> {
+/** `From -> To: Label`, with the payload type of `Label`. @category global types */
+export interface GMsg<From extends string, To extends string, Label extends string, Payload = unknown> {
   readonly _tag: "Msg"
   readonly from: From
   readonly to: To
   readonly label: Label
+  readonly payload: Payload
 }
 
 /** A choice made by `At`, its branches by name, each a sequence. @category global types */
@@ -51,3 +52,41 @@ export interface GRecur<Name extends string> {
 export interface GEnd {
   readonly _tag: "End"
 }
+
+/**
+ * A sequence inlined as one step: a composed sub-protocol (its roles already renamed) or a
+ * broadcast. `Name` is the sub-protocol's name, for reading.
+ *
+ * @category global types
+ */
+export interface GBlock<Name extends string, Body> {
+  readonly _tag: "Block"
+  readonly name: Name
+  readonly body: Body
+}
+
+type Lookup<Map, K> = K extends keyof Map ? Map[K] & string : K & string
+
+/**
+ * Global type `G` with its roles renamed by `Map` (sub-protocol role to role). Each level is
+ * an interface type argument, so the renaming is done lazily, as projection walks it.
+ *
+ * @category global types
+ */
+export type Renamed<G, Map> = G extends Then<infer Init, infer Last> ? Then<Renamed<Init, Map>, RenamedStep<Last, Map>>
+  : G
+
+type RenamedStep<S, Map> = S extends GMsg<infer F, infer T, infer L, infer P> ? GMsg<Lookup<Map, F>, Lookup<Map, T>, L, P>
+  : S extends GChoice<infer At, infer N, infer B> ? GChoice<Lookup<Map, At>, N, { readonly [K in keyof B]: Renamed<B[K], Map> }>
+  : S extends GLoop<infer N, infer Body> ? GLoop<N, Renamed<Body, Map>>
+  : S extends GBlock<infer N, infer Body> ? GBlock<N, Renamed<Body, Map>>
+  : S
+
+/**
+ * One message from `From` to each of `To`, in order.
+ *
+ * @category global types
+ */
+export type Broadcast<From extends string, To, Label extends string, Payload, Acc = Nil> = To extends
+  readonly [infer H extends string, ...infer Rest] ? Broadcast<From, Rest, Label, Payload, Then<Acc, GMsg<From, H, Label, Payload>>>
+  : Acc

@@ -5,18 +5,20 @@
  *
  * @since 0.1.0
  */
-import type { Effect } from "effect"
-import type { GChoice, GLoop, GMsg, Then } from "./Global.js"
-import type { PayloadOf } from "./Local.js"
+import type { Effect, Schema } from "effect"
+import type { GBlock, GChoice, GLoop, GMsg, Then } from "./Global.js"
+import type { Catalogue } from "../protocol/Protocol.js"
 
 /** A handler answers with a value or with an Effect of it. @category handlers */
 export type Answer<A> = A | Effect.Effect<A, unknown, unknown>
 
-interface SendsLabel<out L> {
+interface SendsLabel<out L, out P> {
   readonly sends: L
+  readonly payload: P
 }
-interface ReceivesLabel<out L> {
+interface ReceivesLabel<out L, out P> {
   readonly receives: L
+  readonly payload: P
 }
 interface MakesChoice<out N, out Branches> {
   readonly choice: N
@@ -28,26 +30,29 @@ type Actions<G, R extends string, Acc = never> = G extends Then<infer Init, infe
   ? Actions<Init, R, Acc | ActionsOf<Last, R>>
   : Acc
 
-type ActionsOf<S, R extends string> = S extends GMsg<infer F, infer T, infer L>
-  ? (F extends R ? SendsLabel<L> : never) | (T extends R ? ReceivesLabel<L> : never)
+type ActionsOf<S, R extends string> = S extends GMsg<infer F, infer T, infer L, infer P>
+  ? (F extends R ? SendsLabel<L, P> : never) | (T extends R ? ReceivesLabel<L, P> : never)
   : S extends GChoice<infer At, infer N, infer B>
     ? (At extends R ? MakesChoice<N, keyof B & string> : never) | { [K in keyof B]: Actions<B[K], R> }[keyof B]
   : S extends GLoop<string, infer Body> ? Actions<Body, R>
+  : S extends GBlock<string, infer Body> ? Actions<Body, R>
   : never
 
-type SendLabels<A> = A extends SendsLabel<infer L extends string> ? L : never
-type RecvLabels<A> = A extends ReceivesLabel<infer L extends string> ? L : never
+type SendLabels<A> = A extends SendsLabel<infer L extends string, unknown> ? L : never
+type RecvLabels<A> = A extends ReceivesLabel<infer L extends string, unknown> ? L : never
+type SentPayload<A, L> = A extends SendsLabel<L, infer P> ? P : never
+type ReceivedPayload<A, L> = A extends ReceivesLabel<L, infer P> ? P : never
 type Choices<A> = A extends MakesChoice<infer N extends string, unknown> ? N : never
 type BranchesOf<A, N> = A extends MakesChoice<N, infer B> ? B : never
 
 type SendHandlers<A, M, S> = [SendLabels<A>] extends [never] ? { readonly send?: {} }
-  : { readonly send: { readonly [L in SendLabels<A>]: (state: S) => Answer<PayloadOf<M, L>> } }
+  : { readonly send: { readonly [L in SendLabels<A>]: (state: S) => Answer<SentPayload<A, L>> } }
 
 type ChooseHandlers<A, S> = [Choices<A>] extends [never] ? { readonly choose?: {} }
   : { readonly choose: { readonly [N in Choices<A>]: (state: S) => Answer<BranchesOf<A, N>> } }
 
 type RecvHandlers<A, M, S> = {
-  readonly recv?: { readonly [L in RecvLabels<A>]?: (state: S, payload: PayloadOf<M, L>) => Answer<S> }
+  readonly recv?: { readonly [L in RecvLabels<A>]?: (state: S, payload: ReceivedPayload<A, L>) => Answer<S> }
 }
 
 /**
@@ -59,10 +64,12 @@ export type HandlersFor<G, R extends string, M, S> = unknown extends G ? LooseHa
   : Actions<G, R> extends infer A ? SendHandlers<A, M, S> & RecvHandlers<A, M, S> & ChooseHandlers<A, S>
   : never
 
+type CataloguePayload<M, L> = M extends Catalogue ? L extends keyof M ? Schema.Schema.Type<M[L]> : never : never
+
 /** The handlers of a role of a protocol whose global type is not known statically (`Protocol.Any`). */
 type LooseHandlers<M, S> = {
-  readonly send?: { readonly [L in keyof M & string]?: (state: S) => Answer<PayloadOf<M, L>> }
-  readonly recv?: { readonly [L in keyof M & string]?: (state: S, payload: PayloadOf<M, L>) => Answer<S> }
+  readonly send?: { readonly [L in keyof M & string]?: (state: S) => Answer<CataloguePayload<M, L>> }
+  readonly recv?: { readonly [L in keyof M & string]?: (state: S, payload: CataloguePayload<M, L>) => Answer<S> }
   readonly choose?: { readonly [choice: string]: (state: S) => Answer<string> }
 }
 

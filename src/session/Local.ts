@@ -11,10 +11,9 @@
  *
  * @since 0.1.0
  */
-import type { Schema } from "effect"
 import type * as Msg from "../protocol/messages.js"
 import type { Catalogue, Protocol } from "../protocol/Protocol.js"
-import type { GChoice, GEnd, GLoop, GMsg, GRecur, Then } from "./Global.js"
+import type { GBlock, GChoice, GEnd, GLoop, GMsg, GRecur, Then } from "./Global.js"
 
 // ---------------------------------------------------------------------------------------------
 // Local session types
@@ -130,19 +129,21 @@ type Via = readonly [string, string, string] | "none"
 
 // The places where a role acts next. `Here` is the position of the action itself; `Passed`
 // the loops entered or gone round on the way there.
-interface ESend<out To, out Label, out Here, out Next, out V, out Passed> {
+interface ESend<out To, out Label, out P, out Here, out Next, out V, out Passed> {
   readonly kind: "send"
   readonly to: To
   readonly label: Label
+  readonly payload: P
   readonly here: Here
   readonly next: Next
   readonly via: V
   readonly passed: Passed
 }
-interface ERecv<out From, out Label, out Here, out Next, out V, out Passed> {
+interface ERecv<out From, out Label, out P, out Here, out Next, out V, out Passed> {
   readonly kind: "recv"
   readonly from: From
   readonly label: Label
+  readonly payload: P
   readonly here: Here
   readonly next: Next
   readonly via: V
@@ -173,13 +174,14 @@ type Closure<P, R extends string, Visited, V extends Via, Passed> = P extends Po
   : never
 
 type StepAt<S, Next, Here, Loops, R extends string, Visited, V extends Via, Passed> = S extends
-  GMsg<infer F, infer T, infer L> ? F extends R ? ESend<T, L, Here, Next, V, Passed>
-  : T extends R ? ERecv<F, L, Here, Next, V, Passed>
+  GMsg<infer F, infer T, infer L, infer P> ? F extends R ? ESend<T, L, P, Here, Next, V, Passed>
+  : T extends R ? ERecv<F, L, P, Here, Next, V, Passed>
   : Closure<Next, R, Visited, V, Passed>
   : S extends GChoice<infer At, infer N, infer B> ? At extends R ? ESelect<N, B, Here, Next, Loops, V, Passed>
     : { [Br in keyof B & string]: Closure<Pos<Fwd<B[Br]>, Next, Loops>, R, Visited, readonly [N, At, Br], Passed> }[
       keyof B & string
     ]
+  : S extends GBlock<string, infer Body> ? Closure<Pos<Fwd<Body>, Next, Loops>, R, Visited, V, Passed>
   : S extends GLoop<infer N, infer Body> ? EnterLoop<LoopEntry<N, Body, Next, Loops>, R, Visited, V, Passed | N>
   : S extends GRecur<infer N> ? Recur<Extract<Loops, LoopEntry<N, unknown, unknown, unknown>>, N, R, Visited, V, Passed>
   : S extends GEnd ? EEnd<V, Passed>
@@ -213,8 +215,7 @@ type PassedOf<E> = E extends { readonly passed: infer P; readonly here: Pos<unkn
   ? Extract<P, Loops extends LoopEntry<infer N, unknown, unknown, unknown> ? N : never>
   : never
 
-/** The payload type of a label. */
-export type PayloadOf<M, L> = M extends Catalogue ? L extends keyof M ? Schema.Schema.Type<M[L]> : never : never
+type PayloadOf<E> = E extends { readonly payload: infer P } ? P : never
 
 /** Where a transition leads: a position, and the branch the path to it went through. */
 interface Start<out P, out V> {
@@ -233,18 +234,17 @@ type NextOf<E> = E extends { readonly next: infer N; readonly via: infer V } ? S
  * The local type of role `R` from `Starts`. `Merged` names the message when the transition
  * merged the same message of several branches (for the error that follows, if any).
  */
-type Project<Starts, R extends string, M, Heads, Merged extends string = never> = ProjectE<
+type Project<Starts, R extends string, Heads, Merged extends string = never> = ProjectE<
   Closures<Starts, R>,
   R,
-  M,
   Heads,
   Merged
 >
 
-type ProjectE<E, R extends string, M, Heads, Merged extends string> = [PassedOf<E>] extends [never]
-  ? Node<E, R, M, Heads, Merged>
+type ProjectE<E, R extends string, Heads, Merged extends string> = [PassedOf<E>] extends [never]
+  ? Node<E, R, Heads, Merged>
   : FindHead<Heads, HereOf<E>> extends infer Found ? [Found] extends [never]
-      ? PassedOf<E> extends infer N extends string ? Rec<N, Node<E, R, M, Heads | Head<N, HereOf<E>>, Merged>> : never
+      ? PassedOf<E> extends infer N extends string ? Rec<N, Node<E, R, Heads | Head<N, HereOf<E>>, Merged>> : never
     : Found extends readonly [infer N extends string] ? Var<N>
     : never
   : never
@@ -252,25 +252,25 @@ type ProjectE<E, R extends string, M, Heads, Merged extends string> = [PassedOf<
 /** `Merged` for the successors of the receives `E` of one label: set when they are several. */
 type MergedBy<E, From extends string, L extends string> = IsUnion<HereOf<E>> extends true ? `${L} from ${From}` : never
 
-type Node<E, R extends string, M, Heads, Merged extends string> = [E] extends [never]
+type Node<E, R extends string, Heads, Merged extends string> = [E] extends [never]
   ? ProjectionFailure<`role ${R} is stuck in a loop`>
   : [E] extends [EEnd<Via, unknown>] ? End
   : [E] extends [ESelect<infer N extends string, infer B, unknown, infer After, infer Loops, infer V, unknown>]
     ? IsUnion<HereOf<E>> extends false
-      ? Select<{ [Br in keyof B]: Project<Start<Pos<Fwd<B[Br]>, After, Loops>, V>, R, M, Heads> }>
+      ? Select<{ [Br in keyof B]: Project<Start<Pos<Fwd<B[Br]>, After, Loops>, V>, R, Heads> }>
     : Conflict<E, R, Merged>
-  : [E] extends [ESend<infer T extends string, infer L extends string, unknown, unknown, Via, unknown>]
-    ? [IsUnion<T>, IsUnion<L>] extends [false, false] ? Send<T, L, PayloadOf<M, L>, Project<NextOf<E>, R, M, Heads>>
+  : [E] extends [ESend<infer T extends string, infer L extends string, unknown, unknown, unknown, Via, unknown>]
+    ? [IsUnion<T>, IsUnion<L>] extends [false, false] ? Send<T, L, PayloadOf<E>, Project<NextOf<E>, R, Heads>>
     : Conflict<E, R, Merged>
-  : [E] extends [ERecv<infer F extends string, infer L extends string, unknown, unknown, Via, unknown>]
+  : [E] extends [ERecv<infer F extends string, infer L extends string, unknown, unknown, unknown, Via, unknown>]
     ? IsUnion<F> extends true ? Conflict<E, R, Merged>
-    : IsUnion<L> extends false ? Recv<F, L, PayloadOf<M, L>, Project<NextOf<E>, R, M, Heads, MergedBy<E, F, L>>>
+    : IsUnion<L> extends false ? Recv<F, L, PayloadOf<E>, Project<NextOf<E>, R, Heads, MergedBy<E, F, L>>>
     : Offer<
       F,
       {
         readonly [X in L]: Branch<
-          PayloadOf<M, X>,
-          Project<NextOf<Extract<E, { readonly label: X }>>, R, M, Heads, MergedBy<Extract<E, { readonly label: X }>, F, X>>
+          PayloadOf<Extract<E, { readonly label: X }>>,
+          Project<NextOf<Extract<E, { readonly label: X }>>, R, Heads, MergedBy<Extract<E, { readonly label: X }>, F, X>>
         >
       }
     >
@@ -308,7 +308,7 @@ type Conflict<E, R extends string, Merged extends string> = Exclude<ViaOf<E>, "n
  *
  * @category projection
  */
-export type Local<P, R extends string> = P extends Protocol<string, infer Roles, infer M, infer G>
-  ? R extends Roles ? Project<Start<Pos<Fwd<G>, Top, never>, "none">, R, M, never>
+export type Local<P, R extends string> = P extends Protocol<string, infer Roles, Catalogue, infer G>
+  ? R extends Roles ? Project<Start<Pos<Fwd<G>, Top, never>, "none">, R, never>
   : ProjectionFailure<`role ${R} is not a role of this protocol`>
   : never
