@@ -175,4 +175,31 @@ describe("bad input: a forged envelope fails the receiving role with a named err
       // The duplicate arrives where the Participant waits for CommitRequest or AbortRequest.
       expect(e).toMatchObject({ _tag: "ProtocolViolation", peer: "Coordinator", label: "PrepareRequest", expected: "message number 1 from Coordinator" })
     }))
+
+  it.live("a frame of the wrong round of a loop is caught by its loop counter, in every round", () =>
+    Effect.gen(function*() {
+      const N = Schema.Number
+      const PingPong = Protocol.make("PingPong", { roles: ["A", "B"], messages: { Ping: N, Pong: N, Stop: N } }, (g) =>
+        g.loop("rounds", (b) =>
+          b.msg("A", "B", "Ping").msg("B", "A", "Pong").choice("A", "again", {
+            more: (c) => c.recur("rounds"),
+            stop: (c) => c.msg("A", "B", "Stop")
+          })))
+      const frame = (seq: number, round: number): Envelope => ({
+        session: "s1", from: "A", to: "B", label: "Ping", site: "0.0", loops: { rounds: round }, seq, payload: seq
+      })
+      const b = Role.implement(PingPong, "B", { send: { Pong: (n) => n } }, 0)
+      const queue = [frame(0, 0), frame(1, 1), frame(2, 99)]
+      const transport = {
+        serialises: false,
+        send: () => Effect.void,
+        receive: () => Effect.suspend(() => (queue.length > 0 ? Effect.succeed(queue.shift()!) : Effect.never))
+      }
+      const e = yield* Role.run(PingPong, "B", b, { sessionId: "s1" }).pipe(
+        Effect.provideService(Transport, transport),
+        Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => "hung" as const }),
+        Effect.flip
+      )
+      expect(e).toMatchObject({ _tag: "ProtocolViolation", role: "B", peer: "A", label: "Ping", expected: "iteration 2 of loop 'rounds'" })
+    }))
 })

@@ -26,6 +26,11 @@ export interface Transition {
   readonly effect: ReadonlyArray<CounterOp>
   /** The loops this transition entered or went round that enclose where the role acts next, sorted. */
   readonly loops: ReadonlyArray<string>
+  /**
+   * Into a receive of several labels, whose paths went round loops differently: the effect
+   * of each label, applied when that label arrives (`effect` is then empty).
+   */
+  readonly byLabel?: ReadonlyMap<string, ReadonlyArray<CounterOp>> | undefined
 }
 
 export interface SendState {
@@ -259,7 +264,19 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
     const { elems, unknown } = closure(role, starts)
     const loops = new Set<string>()
     for (const e of elems) for (const l of e.ops.keys()) if (e.node.loops.includes(l)) loops.add(l)
-    return { target: stateFor(elems, merged), effect: effectOf(elems, unknown), loops: [...loops].sort() }
+    const target = stateFor(elems, merged)
+    const labels = new Map<string, Array<Elem>>()
+    if (target.kind === "recv") {
+      for (const e of elems) {
+        const label = (e.node as MsgNode).label
+        labels.set(label, [...(labels.get(label) ?? []), e])
+      }
+    }
+    if (labels.size > 1) {
+      const byLabel = new Map([...labels].map(([label, es]) => [label, effectOf(es, unknown)] as const))
+      return { target, effect: [], loops: [...loops].sort(), byLabel }
+    }
+    return { target, effect: effectOf(elems, unknown), loops: [...loops].sort() }
   }
 
   const initial = transition([{ node: start, via: undefined }], undefined)

@@ -14,7 +14,7 @@ import { Effect, Either, ParseResult, Schema } from "effect"
 import { DecodeError, ImplementationError, ProtocolViolation, type TransportError } from "../effects/errors.js"
 import type { Envelope, TransportService } from "../effects/Transport.js"
 import type { Any } from "../protocol/Protocol.js"
-import type { EndState, LState, RecvOption, RecvState, SelectState, SendState, Transition } from "./automaton.js"
+import type { CounterOp, EndState, LState, RecvOption, RecvState, SelectState, SendState, Transition } from "./automaton.js"
 
 const noLoops: Readonly<Record<string, number>> = Object.freeze({})
 
@@ -97,7 +97,15 @@ export class Channel {
   }
 
   private follow(t: Transition): LState {
-    const effect = t.effect
+    this.apply(t.effect)
+    this.deferred = t.byLabel
+    return t.target
+  }
+
+  /** The effect on loop counters of each label of the receive the role is at, when they differ. */
+  private deferred: ReadonlyMap<string, ReadonlyArray<CounterOp>> | undefined = undefined
+
+  private apply(effect: ReadonlyArray<CounterOp>): void {
     for (let i = 0; i < effect.length; i++) {
       const e = effect[i]
       let c = this.counters.get(e.loop)
@@ -107,7 +115,6 @@ export class Channel {
       }
       c.n = e.op === "set" ? e.n : e.op === "add" && c.n !== undefined ? c.n + e.n : undefined
     }
-    return t.target
   }
 
   private counter(loop: string): number | undefined {
@@ -319,6 +326,11 @@ export class Channel {
     }
     if (!option.sites.has(e.site) && !e.site.split("|").some((s) => option.sites.has(s))) {
       return this.reject(state, e, `${e.label} at site ${[...option.sites].join(" or ")}`, `wrong site ${e.site}`)
+    }
+    if (this.deferred !== undefined) {
+      // Which way round the loops the role went is known only now, from the label.
+      this.apply(this.deferred.get(e.label) ?? [])
+      this.deferred = undefined
     }
     for (const loop in e.loops) {
       const mine = this.counter(loop)

@@ -1,0 +1,254 @@
+/**
+ * Ping-pong benchmark: Quadrille (`Protocol.make` + `Role.implement` + `Session.run` on the
+ * default in-memory transport) against the same exchange written by hand over two Effect
+ * `Queue`s, in the same process and on the same Effect runtime.
+ *
+ *   loop rounds {
+ *     A -> B : Ping (number)
+ *     B -> A : Pong (number)
+ *     choice 'again' at A { more: recur(rounds), stop: A -> B : Stop (number) }
+ *   }
+ *
+ * B learns whether A went round again from the label of the next message (Ping or Stop).
+ * Every run checks its result (both sides end at ROUNDS), so a run that did nothing cannot
+ * pass for a fast one.
+ *
+ * Cases, run alternately after a warm-up:
+ *   raw                 the baseline: hand-written, two unbounded `Queue`s
+ *   raw-mailbox         reference: the same hand-written program over two Effect `Mailbox`es
+ *   raw-wake            reference: the same program over two minimal hand-rolled mailboxes built
+ *                       like Quadrille's in-memory transport, to isolate Quadrille's own overhead
+ *   quadrille           Session.run, payloads passed as they are
+ *   quadrille+validate  Session.run with `validate: true` (Schema encode + decode of every payload)
+ *
+ * Usage: `npm run bench`
+ * Env: ROUNDS (100000), RUNS (7), WARMUP (2), VALIDATE (1; 0 drops that case),
+ *      ONLY=<case> to run one case alone (for profiling).
+ */
+import { Effect, Mailbox, Queue, Schema } from "effect"
+import { Protocol, Role, Session } from "../src/index.js"
+
+const ROUNDS = Number(process.env.ROUNDS ?? 100_000)
+const RUNS = Number(process.env.RUNS ?? 7)
+const WARMUP = Number(process.env.WARMUP ?? 2)
+const VALIDATE = (process.env.VALIDATE ?? "1") !== "0"
+
+const wrong = (who: string, got: unknown, rounds: number) =>
+  Effect.die(new Error(`${who}: wrong result ${JSON.stringify(got)}, expected ${rounds} on both sides`))
+
+// ---------------------------------------------------------------------------------------
+// Quadrille
+
+const PingPong = Protocol.make("PingPong", {
+  roles: ["A", "B"],
+  messages: { Ping: Schema.Number, Pong: Schema.Number, Stop: Schema.Number }
+}, (g) =>
+  g.loop("rounds", (r) =>
+    r
+      .msg("A", "B", "Ping")
+      .msg("B", "A", "Pong")
+      .choice("A", "again", {
+        more: (b) => b.recur("rounds"),
+        stop: (b) => b.msg("A", "B", "Stop")
+      })))
+
+/** A's state: the number of completed round trips. */
+const playerA = (rounds: number) =>
+  Role.implement(PingPong, "A", {
+    send: { Ping: (n) => n, Stop: (n) => n },
+    recv: { Pong: (_, reply) => reply + 1 },
+    choose: { again: (n) => (n < rounds ? "more" : "stop") }
+  }, 0)
+
+/** B's state: the last number received. */
+const playerB = Role.implement(PingPong, "B", {
+  send: { Pong: (n) => n },
+  recv: { Ping: (_, n) => n, Stop: (_, n) => n }
+}, -1)
+
+const quadrille = (rounds: number, validate: boolean) =>
+  Effect.flatMap(
+    Session.run(PingPong, { A: playerA(rounds), B: playerB }, { validate }),
+    (r) => (r.A === rounds && r.B === rounds ? Effect.void : wrong("quadrille", r, rounds))
+  )
+
+// ---------------------------------------------------------------------------------------
+// Hand-written: the same exchange and the same stop message, no Quadrille.
+
+type ToB = { readonly _tag: "Ping"; readonly n: number } | { readonly _tag: "Stop"; readonly n: number }
+type ToA = { readonly _tag: "Pong"; readonly n: number }
+
+/** Two unbounded `Queue`s: the baseline. */
+const raw = (rounds: number) =>
+  Effect.gen(function*() {
+    const toB = yield* Queue.unbounded<ToB>()
+    const toA = yield* Queue.unbounded<ToA>()
+    const a = Effect.gen(function*() {
+      let n = 0
+      while (n < rounds) {
+        yield* Queue.offer(toB, { _tag: "Ping", n })
+        const pong = yield* Queue.take(toA)
+        n = pong.n + 1
+      }
+      yield* Queue.offer(toB, { _tag: "Stop", n })
+      return n
+    })
+    const b = Effect.gen(function*() {
+      for (;;) {
+        const m = yield* Queue.take(toB)
+        if (m._tag === "Stop") return m.n
+        yield* Queue.offer(toA, { _tag: "Pong", n: m.n })
+      }
+    })
+    const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
+    if (ra !== rounds || rb !== rounds) return yield* wrong("raw", [ra, rb], rounds)
+  })
+
+/**
+ * The same program over two Effect `Mailbox`es, as a reference: a waiting `take` there is an
+ * `Effect.async`, as in Quadrille's in-memory transport, where a waiting `Queue.take`
+ * allocates a `Deferred` (see BENCHMARKS.md).
+ */
+const rawMailbox = (rounds: number) =>
+  Effect.gen(function*() {
+    const toB = yield* Mailbox.make<ToB>()
+    const toA = yield* Mailbox.make<ToA>()
+    const a = Effect.gen(function*() {
+      let n = 0
+      while (n < rounds) {
+        yield* toB.offer({ _tag: "Ping", n })
+        const pong = yield* toA.take
+        n = pong.n + 1
+      }
+      yield* toB.offer({ _tag: "Stop", n })
+      return n
+    })
+    const b = Effect.gen(function*() {
+      for (;;) {
+        const m = yield* toB.take
+        if (m._tag === "Stop") return m.n
+        yield* toA.offer({ _tag: "Pong", n: m.n })
+      }
+    })
+    const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
+    if (ra !== rounds || rb !== rounds) return yield* wrong("raw-mailbox", [ra, rb], rounds)
+  })
+
+/**
+ * A minimal mailbox built like Quadrille's in-memory transport (src/handlers/memory.ts): a
+ * waiting taker suspends until the next offer wakes it, then takes the message itself.
+ */
+class WakeBox<A> {
+  private readonly items: Array<A> = []
+  private waiting: Array<(wake: Effect.Effect<void>) => void> = []
+  offer(a: A): void {
+    this.items.push(a)
+    const waiting = this.waiting
+    if (waiting.length > 0) {
+      this.waiting = []
+      for (const wake of waiting) wake(Effect.void)
+    }
+  }
+  readonly take: Effect.Effect<A> = Effect.suspend(() =>
+    this.items.length > 0 ? Effect.succeed(this.items.shift()!) : this.waitAndTake
+  )
+  private readonly waitAndTake: Effect.Effect<A> = Effect.flatMap(
+    Effect.async<void>((wake) => {
+      this.waiting.push(wake)
+    }),
+    () => this.take
+  )
+}
+
+const rawWake = (rounds: number) =>
+  Effect.gen(function*() {
+    const toB = new WakeBox<ToB>()
+    const toA = new WakeBox<ToA>()
+    const a = Effect.gen(function*() {
+      let n = 0
+      while (n < rounds) {
+        toB.offer({ _tag: "Ping", n })
+        const pong = yield* toA.take
+        n = pong.n + 1
+      }
+      toB.offer({ _tag: "Stop", n })
+      return n
+    })
+    const b = Effect.gen(function*() {
+      for (;;) {
+        const m = yield* toB.take
+        if (m._tag === "Stop") return m.n
+        toA.offer({ _tag: "Pong", n: m.n })
+      }
+    })
+    const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
+    if (ra !== rounds || rb !== rounds) return yield* wrong("raw-wake", [ra, rb], rounds)
+  })
+
+// ---------------------------------------------------------------------------------------
+// Harness
+
+interface Case {
+  readonly name: string
+  readonly program: (rounds: number) => Effect.Effect<void, unknown>
+}
+
+const allCases: ReadonlyArray<Case> = [
+  { name: "raw", program: raw },
+  { name: "raw-mailbox", program: rawMailbox },
+  { name: "raw-wake", program: rawWake },
+  { name: "quadrille", program: (n) => quadrille(n, false) },
+  ...(VALIDATE ? [{ name: "quadrille+validate", program: (n: number) => quadrille(n, true) }] : [])
+]
+const cases = process.env.ONLY === undefined ? allCases : allCases.filter((c) => c.name === process.env.ONLY)
+if (cases.length === 0) throw new Error(`ONLY=${process.env.ONLY}: no such case (${allCases.map((c) => c.name).join(", ")})`)
+
+/** Round trips per second (wall clock) of one run. */
+const measure = async (c: Case, rounds: number): Promise<number> => {
+  const t0 = performance.now()
+  await Effect.runPromise(c.program(rounds))
+  return rounds / ((performance.now() - t0) / 1000)
+}
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+const k = (x: number) => `${(x / 1000).toFixed(1)}k`
+
+const main = async () => {
+  console.log(
+    `ping-pong: ${ROUNDS} round trips per run; ${WARMUP} warm-up + ${RUNS} measured runs per case, alternating; ` +
+      `node ${process.version}; effect runtime: default`
+  )
+  for (let i = 0; i < WARMUP; i++) {
+    for (const c of cases) await measure(c, ROUNDS)
+  }
+  const rates = new Map<string, Array<number>>(cases.map((c) => [c.name, []]))
+  for (let i = 0; i < RUNS; i++) {
+    // Alternate the order, so that no case always runs right after the same other one.
+    const order = i % 2 === 0 ? cases : [...cases].reverse()
+    for (const c of order) rates.get(c.name)!.push(await measure(c, ROUNDS))
+  }
+  const med = (name: string) => median(rates.get(name)!)
+  const width = Math.max(...cases.map((c) => c.name.length))
+  console.log(`${"case".padEnd(width)}  median round trips/s   runs (in order)`)
+  for (const c of cases) {
+    const rs = rates.get(c.name)!
+    console.log(`${c.name.padEnd(width)}  ${k(med(c.name)).padStart(20)}   ${rs.map((r) => k(r).padStart(6)).join(" ")}`)
+  }
+  const ratio = (a: string, b: string) => {
+    if (rates.has(a) && rates.has(b)) console.log(`ratio ${a}/${b} = ${(med(a) / med(b)).toFixed(3)}`)
+  }
+  ratio("quadrille", "raw")
+  ratio("quadrille+validate", "raw")
+  ratio("quadrille", "raw-mailbox")
+  ratio("quadrille", "raw-wake")
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
