@@ -17,6 +17,7 @@ export type {
   ProjectionFailure,
   Rec,
   Recv,
+  Rounds,
   Select,
   Send,
   Var

@@ -7,7 +7,7 @@
  */
 import { Either, Schema } from "effect"
 import { ProjectionError } from "../effects/errors.js"
-import type { Broadcast, GBlock, GChoice, GEnd, GLoop, GMsg, GRecur, Nil, Renamed, Then } from "../session/Global.js"
+import type { Broadcast, GBlock, GChoice, GEnd, GLoop, GMsg, GRecur, GRounds, Nil, Renamed, Then } from "../session/Global.js"
 import { compile, type GlobalGraph } from "./graph.js"
 import * as Msg from "./messages.js"
 
@@ -35,6 +35,8 @@ export type Step =
     readonly branches: ReadonlyArray<{ readonly label: string; readonly steps: ReadonlyArray<Step> }>
   }
   | { readonly _tag: "Loop"; readonly site: string; readonly name: string; readonly body: ReadonlyArray<Step> }
+  /** `body` done `param` times, a number every role is given when the session starts. */
+  | { readonly _tag: "Repeat"; readonly site: string; readonly param: string; readonly body: ReadonlyArray<Step> }
   | { readonly _tag: "Recur"; readonly site: string; readonly name: string }
   | { readonly _tag: "End"; readonly site: string }
   /** A composed sub-protocol, inlined with its roles renamed (`mapping`: sub role to role). */
@@ -142,6 +144,16 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
     to: To,
     label: L
   ): Builder<R, M, Loops, Then<G, GBlock<"broadcast", Broadcast<F, To, L, Schema.Schema.Type<M[L]>>>>>
+  /**
+   * A fixed number of rounds of `body`: `param` names a session parameter (a number given to
+   * every role when the session starts: `Session.run(p, roles, { params: { [param]: n } })`),
+   * so no message is needed to agree on when to stop. The body cannot `recur` to an
+   * enclosing loop.
+   */
+  repeat<const N extends string, const Body extends Built>(
+    param: N extends Loops ? Msg.DuplicateLoopName<N> : N,
+    body: (b: Builder<R, M, never, Nil>) => Body
+  ): Builder<R, M, Loops, Then<G, GLoop<N, Then<Nil, GRounds<N, Then<Body["~global"], GRecur<N>>>>>>>
   /** Go round the enclosing loop `name` again. */
   recur<const N extends string>(name: N extends Loops ? N : Msg.RecurOutsideLoop<N>): Ended<Then<G, GRecur<N>>>
   /** End the whole protocol on this path. */
@@ -158,6 +170,7 @@ type Raw =
     readonly branches: ReadonlyArray<readonly [string, RawSeq]>
   }
   | { readonly _tag: "Loop"; readonly name: string; readonly body: RawSeq }
+  | { readonly _tag: "Repeat"; readonly param: string; readonly body: RawSeq }
   | { readonly _tag: "Recur"; readonly name: string }
   | { readonly _tag: "End" }
   | {
@@ -191,6 +204,9 @@ class BuilderImpl {
   }
   loop(name: string, body: (b: BuilderImpl) => BuilderImpl) {
     return this.add({ _tag: "Loop", name, body: seqOf(body(empty), `loop '${name}'`) })
+  }
+  repeat(param: string, body: (b: BuilderImpl) => BuilderImpl) {
+    return this.add({ _tag: "Repeat", param, body: seqOf(body(empty), `repeat '${param}'`) })
   }
   recur(name: string) {
     return this.add({ _tag: "Recur", name })
@@ -237,6 +253,9 @@ const fromSteps = (steps: ReadonlyArray<Step>, rename: (role: string) => string)
       case "Loop":
         last = { _tag: "Loop", name: s.name, body: fromSteps(s.body, rename) }
         break
+      case "Repeat":
+        last = { _tag: "Repeat", param: s.param, body: fromSteps(s.body, rename) }
+        break
       case "Recur":
         last = { _tag: "Recur", name: s.name }
         break
@@ -280,7 +299,7 @@ const mergeCatalogues = (protocol: string, own: Catalogue, raw: RawSeq): Catalog
     for (let s = seq; s !== undefined; s = s.init) {
       const step = s.last
       if (step._tag === "Choice") for (const [, b] of step.branches) visit(b)
-      if (step._tag === "Loop") visit(step.body)
+      if (step._tag === "Loop" || step._tag === "Repeat") visit(step.body)
       if (step._tag === "Compose") {
         for (const [label, schema] of Object.entries(step.messages)) {
           const mine = merged[label]
@@ -363,6 +382,15 @@ const assignSites = (
           site: s,
           name: step.name,
           body: assignSites(protocol, roles, labels, step.body, s, [...loops, step.name])
+        }
+      case "Repeat":
+        if (loops.includes(step.param)) fail("DuplicateLoopName", Msg.duplicateLoopName(protocol, step.param, s), s)
+        return {
+          _tag: "Repeat",
+          site: s,
+          param: step.param,
+          // A round cannot recur to an enclosing loop: it would leave the repeat midway.
+          body: assignSites(protocol, roles, labels, step.body, s, [])
         }
       case "Recur":
         if (!loops.includes(step.name)) fail("RecurOutsideLoop", Msg.recurOutsideLoop(protocol, step.name, s), s)
@@ -470,6 +498,8 @@ export const describe = (step: Step): string => {
       return `choice '${step.name}' at ${step.at}`
     case "Loop":
       return `loop '${step.name}'`
+    case "Repeat":
+      return `repeat '${step.param}'`
     case "Recur":
       return `recur('${step.name}')`
     case "End":

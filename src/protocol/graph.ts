@@ -50,7 +50,17 @@ export interface EndNode extends NodeBase {
   readonly kind: "end"
 }
 
-export type GNode = MsgNode | ChoiceNode | LoopNode | RecurNode | EndNode
+/** The round check of a `repeat`: another round of `again`, or on to `exit`. */
+export interface RoundsNode extends NodeBase {
+  readonly kind: "rounds"
+  readonly param: string
+  again: GNode
+  readonly exit: GNode
+  /** The roles that act in a round: only they go round; the others go straight to `exit`. */
+  readonly roles: ReadonlySet<string>
+}
+
+export type GNode = MsgNode | ChoiceNode | LoopNode | RecurNode | EndNode | RoundsNode
 
 export interface GlobalGraph {
   readonly protocol: string
@@ -103,6 +113,29 @@ export const compile = (protocol: string, roles: ReadonlyArray<string>, steps: R
         return end
       case "Compose":
         return seq(s.steps, k, loops)
+      case "Repeat": {
+        // A loop named after the parameter whose body is the round check, so that the loop
+        // counters count the rounds.
+        const loop: LoopNode = { kind: "loop", id: fresh(), site: s.site, loops: names(loops), name: s.param, body: end, exit: k }
+        nodes.push(loop)
+        const inner = [...loops, loop]
+        const rounds: RoundsNode = {
+          kind: "rounds",
+          id: fresh(),
+          site: s.site,
+          loops: names(inner),
+          param: s.param,
+          again: end,
+          exit: k,
+          roles: rolesIn(s.body)
+        }
+        nodes.push(rounds)
+        loop.body = rounds
+        const recur: RecurNode = { kind: "recur", id: fresh(), site: s.site, loops: names(inner), name: s.param, loop }
+        nodes.push(recur)
+        rounds.again = seq(s.body, recur, inner)
+        return loop
+      }
     }
   }
 
@@ -111,6 +144,33 @@ export const compile = (protocol: string, roles: ReadonlyArray<string>, steps: R
   const locals = new Map<string, Automaton>()
   for (const r of roles) locals.set(r, automaton(protocol, r, start))
   return { protocol, start, nodes, locals }
+}
+
+/** The roles that act in some steps. */
+const rolesIn = (steps: ReadonlyArray<Step>): Set<string> => {
+  const out = new Set<string>()
+  const walk = (steps: ReadonlyArray<Step>) => {
+    for (const s of steps) {
+      switch (s._tag) {
+        case "Msg":
+          out.add(s.from).add(s.to)
+          break
+        case "Choice":
+          out.add(s.at)
+          for (const b of s.branches) walk(b.steps)
+          break
+        case "Loop":
+        case "Repeat":
+          walk(s.body)
+          break
+        case "Compose":
+          walk(s.steps)
+          break
+      }
+    }
+  }
+  walk(steps)
+  return out
 }
 
 /** The successors of a node in the global graph, with `recur` going back into the body. */
@@ -124,6 +184,8 @@ export const successors = (n: GNode): ReadonlyArray<GNode> => {
       return [n.body]
     case "recur":
       return [n.loop.body]
+    case "rounds":
+      return [n.again, n.exit]
     case "end":
       return []
   }

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, type Schema } from "effect"
+import { Effect, Either, type Schema } from "effect"
 import { ImplementationError, type RoleError } from "../effects/errors.js"
 import { type Envelope, Transport } from "../effects/Transport.js"
 import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
@@ -150,6 +150,12 @@ export const implement = <
               cur = next
               break
             }
+            case "rounds": {
+              const next = channel.rounds(s)
+              if (Either.isLeft(next)) return Effect.fail(next.left)
+              cur = next.right.next
+              break
+            }
           }
         }
         // A long run of steps that never waited: let other fibers run (and interruption in).
@@ -207,6 +213,8 @@ export interface RunOptions {
   readonly sessionId: string
   /** Decode received payloads with their Schemas (default: when the transport serialises). */
   readonly validate?: boolean | undefined
+  /** Session parameters: the number of rounds of each `repeat`, by its name. */
+  readonly params?: Readonly<Record<string, number>> | undefined
 }
 
 /**
@@ -223,7 +231,7 @@ export const run = <P extends Any, R extends Roles<P>, A, E, Rq>(
 ): Effect.Effect<A, E | RoleError, Rq | Transport> =>
   Effect.flatMap(Transport, (transport) =>
     implementation.run(
-      new Channel(protocol, role, options.sessionId, transport, options.validate ?? transport.serialises)
+      new Channel(protocol, role, options.sessionId, transport, options.validate ?? transport.serialises, options.params)
     ))
 
 export { program, type ResultOf } from "./program.js"

@@ -30,6 +30,8 @@ export interface SessionOptions {
   readonly sessionId?: string | undefined
   /** Decode received payloads with their Schemas (default: when the transport serialises). */
   readonly validate?: boolean | undefined
+  /** Session parameters given to every role: the number of rounds of each `repeat`, by its name. */
+  readonly params?: Readonly<Record<string, number>> | undefined
 }
 
 /**
@@ -74,7 +76,7 @@ export const run = <P extends Any, const I extends Implementations<P>>(
           })
         )
       }
-      runs[role] = impl.run(new Channel(protocol, role, sessionId, transport, validate))
+      runs[role] = impl.run(new Channel(protocol, role, sessionId, transport, validate, options.params))
     }
     return yield* Effect.all(runs, { concurrency: "unbounded" })
   }) as never

@@ -8,7 +8,7 @@
  * @internal
  */
 import { ProjectionError, type Rule } from "../effects/errors.js"
-import type { ChoiceNode, EndNode, GNode, MsgNode } from "../protocol/graph.js"
+import type { ChoiceNode, EndNode, GNode, MsgNode, RoundsNode } from "../protocol/graph.js"
 import * as Msg from "../protocol/messages.js"
 
 /**
@@ -71,7 +71,17 @@ export interface EndState {
   readonly id: number
 }
 
-export type LState = SendState | RecvState | SelectState | EndState
+/** The round check of a `repeat`: `again` while fewer than `param` rounds are done, then `done`. */
+export interface RoundsState {
+  readonly kind: "rounds"
+  readonly id: number
+  readonly param: string
+  readonly site: string
+  again: Transition
+  done: Transition
+}
+
+export type LState = SendState | RecvState | SelectState | EndState | RoundsState
 
 export interface Automaton {
   readonly protocol: string
@@ -80,7 +90,7 @@ export interface Automaton {
   readonly states: ReadonlyArray<LState>
 }
 
-type Action = MsgNode | ChoiceNode | EndNode
+type Action = MsgNode | ChoiceNode | EndNode | RoundsNode
 
 /** The branches of other roles' choices a path went through, newest first. */
 type Via = { readonly choice: ChoiceNode; readonly branch: string; readonly prev: Via } | undefined
@@ -141,6 +151,10 @@ const closure = (role: string, starts: ReadonlyArray<Start>) => {
       case "end":
         out.push({ node: n, ops, via })
         return
+      case "rounds":
+        if (n.roles.has(role)) out.push({ node: n, ops, via })
+        else visit(n.exit, ops, via)
+        return
     }
   }
   for (const s of starts) visit(s.node, noOps, s.via)
@@ -185,6 +199,8 @@ const doing = (role: string, e: Elem): string => {
       return `makes choice '${n.name}' (site ${n.site})`
     case "end":
       return "ends"
+    case "rounds":
+      return `goes round '${n.param}' (site ${n.site})`
   }
 }
 
@@ -236,6 +252,9 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
       const other = elems.find((e) => e.node.kind !== "end")
       if (other !== undefined) conflict(first, other, merged)
       state = { kind: "end", id }
+    } else if (n.kind === "rounds") {
+      if (elems.length > 1) conflict(first, elems[1], merged)
+      state = { kind: "rounds", id, param: n.param, site: n.site, again: undefined!, done: undefined! }
     } else if (n.kind === "choice") {
       if (elems.length > 1) conflict(first, elems[1], merged)
       state = { kind: "select", id, choice: n.name, site: n.site, branches: new Map() }
@@ -285,6 +304,12 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
     switch (state.kind) {
       case "end":
         break
+      case "rounds": {
+        const n = elems[0].node as RoundsNode
+        state.again = transition([{ node: n.again, via: elems[0].via }], undefined)
+        state.done = transition([{ node: n.exit, via: elems[0].via }], undefined)
+        break
+      }
       case "select": {
         const n = elems[0].node as ChoiceNode
         for (const b of n.branches) state.branches.set(b.label, transition([{ node: b.node, via: elems[0].via }], undefined))

@@ -14,7 +14,17 @@ import { Effect, Either, ParseResult, Schema } from "effect"
 import { DecodeError, ImplementationError, ProtocolViolation, type TransportError } from "../effects/errors.js"
 import type { Envelope, TransportService } from "../effects/Transport.js"
 import type { Any } from "../protocol/Protocol.js"
-import type { CounterOp, EndState, LState, RecvOption, RecvState, SelectState, SendState, Transition } from "./automaton.js"
+import type {
+  CounterOp,
+  EndState,
+  LState,
+  RecvOption,
+  RecvState,
+  RoundsState,
+  SelectState,
+  SendState,
+  Transition
+} from "./automaton.js"
 
 const noLoops: Readonly<Record<string, number>> = Object.freeze({})
 
@@ -75,7 +85,9 @@ export class Channel {
     readonly session: string,
     private readonly transport: TransportService,
     /** Decode (and encode) payloads with their Schemas. */
-    private readonly validate: boolean
+    private readonly validate: boolean,
+    /** The session parameters: the number of rounds of each `repeat`. */
+    private readonly params: Readonly<Record<string, number>> = {}
   ) {
     this.roles = new Set(protocol.roles)
     this.receiveAny = transport.receive(session, role)
@@ -201,6 +213,25 @@ export class Channel {
     const t = state.branches.get(branch)
     if (t === undefined) return Effect.fail(this.noBranch(state, branch))
     return this.follow(t)
+  }
+
+  /** Goes round a `repeat` again, or leaves it, by the round count and the session parameter. */
+  rounds(state: RoundsState): Either.Either<{ readonly again: boolean; readonly round: number; readonly next: LState }, ImplementationError> {
+    const n = this.params[state.param]
+    const done = this.counter(state.param)
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || done === undefined) {
+      return Either.left(
+        new ImplementationError({
+          protocol: this.protocol.name,
+          role: this.role,
+          site: state.site,
+          message: done === undefined
+            ? `${this.role} does not know how many rounds of '${state.param}' are done (site ${state.site})`
+            : `${this.role} needs the session parameter '${state.param}' (a whole number of rounds) for repeat at site ${state.site}; give it in the params of Session.run or Role.run`
+        })
+      )
+    }
+    return Either.right({ again: done < n, round: done, next: this.follow(done < n ? state.again : state.done) })
   }
 
   select(state: SelectState, branch: string): Either.Either<LState, ImplementationError> {

@@ -17,6 +17,8 @@ export type LocalType =
   | { readonly _tag: "Select"; readonly choice: string; readonly branches: Readonly<Record<string, LocalType>> }
   /** A receive from `from` whose label tells the branches apart; each continues after that message. */
   | { readonly _tag: "Offer"; readonly from: string; readonly branches: Readonly<Record<string, LocalType>> }
+  /** The round check of a `repeat`: `again` while fewer than `param` rounds are done, then `done`. */
+  | { readonly _tag: "Rounds"; readonly param: string; readonly again: LocalType; readonly done: LocalType }
   | { readonly _tag: "Rec"; readonly name: string; readonly body: LocalType }
   | { readonly _tag: "Var"; readonly name: string }
   | { readonly _tag: "End" }
@@ -39,6 +41,8 @@ export const fromAutomaton = (a: Automaton): LocalType => {
     switch (s.kind) {
       case "end":
         return { _tag: "End" }
+      case "rounds":
+        return { _tag: "Rounds", param: s.param, again: go(s.again, heads), done: go(s.done, heads) }
       case "send":
         return { _tag: "Send", to: s.peer, label: s.label, next: go(s.next, heads) }
       case "select":
@@ -78,6 +82,8 @@ export const format = (t: LocalType): string => {
       return `Select{ ${Object.entries(t.branches).map(([b, k]) => `${b}: ${format(k)}`).join(", ")} }`
     case "Offer":
       return `Offer(${t.from}){ ${Object.entries(t.branches).map(([b, k]) => `${b}: ${format(k)}`).join(", ")} }`
+    case "Rounds":
+      return `Rounds(${t.param}){ again: ${format(t.again)}, done: ${format(t.done)} }`
     case "Rec":
       return `Rec ${t.name}.${format(t.body)}`
     case "Var":

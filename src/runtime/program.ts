@@ -30,6 +30,8 @@ const describe = (s: LState): string => {
       return `select one of ${[...s.branches.keys()].join(" | ")} (choice '${s.choice}')`
     case "end":
       return "close()"
+    case "rounds":
+      return `round() of '${s.param}'`
   }
 }
 
@@ -118,6 +120,15 @@ class EndpointImpl {
     return Effect.flatMap(this.use(`select(${branch})`, "select"), () => {
       const next = this.channel.select(this.state as Extract<LState, { kind: "select" }>, branch)
       return Either.isLeft(next) ? Effect.fail(next.left) : Effect.succeed(new EndpointImpl(this.channel, next.right))
+    })
+  }
+
+  round() {
+    return Effect.flatMap(this.use("round()", "rounds"), () => {
+      const r = this.channel.rounds(this.state as Extract<LState, { kind: "rounds" }>)
+      if (Either.isLeft(r)) return Effect.fail(r.left)
+      const next = new EndpointImpl(this.channel, r.right.next)
+      return Effect.succeed(r.right.again ? { label: "again" as const, round: r.right.round, next } : { label: "done" as const, next })
     })
   }
 

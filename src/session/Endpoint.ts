@@ -8,7 +8,7 @@
  */
 import type { Effect } from "effect"
 import type { RoleError } from "../effects/errors.js"
-import type { Branch, End, Offer, ProjectionFailure, Rec, Recv, Select, Send, Var } from "./Local.js"
+import type { Branch, End, Offer, ProjectionFailure, Rec, Recv, Rounds, Select, Send, Var } from "./Local.js"
 
 /** @category symbols */
 export declare const DoneTypeId: unique symbol
@@ -61,6 +61,7 @@ export type Endpoint<L, Env = never> = L extends Send<infer To, infer Label, inf
   : L extends Recv<infer From, infer Label, infer P, infer K> ? RecvEndpoint<From, Label, P, K, Env>
   : L extends Select<infer B> ? SelectEndpoint<B, Env>
   : L extends Offer<infer From, infer B> ? OfferEndpoint<From, B, Env>
+  : L extends Rounds<infer N, infer Again, infer Done> ? RoundsEndpoint<N, Again, Done, Env>
   : L extends Rec<infer N, infer Body> ? Endpoint<Body, Rebind<Env, N, Body>>
   : L extends Var<infer N> ? Env extends Bind<N, infer Body, infer Outer> ? Endpoint<Body, Rebind<Outer, N, Body>> : never
   : L extends End ? EndEndpoint
@@ -74,6 +75,7 @@ interface Disallowed<What extends string> {
   select(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
   offer(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
   close(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
+  round(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
 }
 
 /** @category endpoints */
@@ -124,6 +126,22 @@ export interface OfferEndpoint<From extends string, B, Env>
     { [X in keyof B & string]: B[X] extends Branch<infer P, infer K> ? Offered<X, P, Endpoint<K, Env>> : never }[
       keyof B & string
     ],
+    RoleError
+  >
+}
+
+/**
+ * The round check of a `repeat`: `round()` says whether another round follows (and which,
+ * from 0) or the repeat is over, with the endpoint of what follows.
+ *
+ * @category endpoints
+ */
+export interface RoundsEndpoint<Param extends string, Again, Done, Env>
+  extends Omit<Disallowed<`round() of '${Param}'`>, "round">
+{
+  round(): Effect.Effect<
+    | { readonly label: "again"; readonly round: number; readonly next: Endpoint<Again, Env> }
+    | { readonly label: "done"; readonly next: Endpoint<Done, Env> },
     RoleError
   >
 }

@@ -42,6 +42,18 @@ export interface GLoop<Name extends string, Body> {
   readonly body: Body
 }
 
+/**
+ * The round check of `repeat(Param, body)`: every role that takes part in `Again` goes round
+ * while fewer than `Param` rounds are done (a session parameter), then leaves the loop.
+ *
+ * @category global types
+ */
+export interface GRounds<Param extends string, Again> {
+  readonly _tag: "Rounds"
+  readonly param: Param
+  readonly again: Again
+}
+
 /** Go round loop `Name` again. @category global types */
 export interface GRecur<Name extends string> {
   readonly _tag: "Recur"
@@ -80,6 +92,7 @@ type RenamedStep<S, Map> = S extends GMsg<infer F, infer T, infer L, infer P> ? 
   : S extends GChoice<infer At, infer N, infer B> ? GChoice<Lookup<Map, At>, N, { readonly [K in keyof B]: Renamed<B[K], Map> }>
   : S extends GLoop<infer N, infer Body> ? GLoop<N, Renamed<Body, Map>>
   : S extends GBlock<infer N, infer Body> ? GBlock<N, Renamed<Body, Map>>
+  : S extends GRounds<infer N, infer Again> ? GRounds<N, Renamed<Again, Map>>
   : S
 
 /**
@@ -90,3 +103,17 @@ type RenamedStep<S, Map> = S extends GMsg<infer F, infer T, infer L, infer P> ? 
 export type Broadcast<From extends string, To, Label extends string, Payload, Acc = Nil> = To extends
   readonly [infer H extends string, ...infer Rest] ? Broadcast<From, Rest, Label, Payload, Then<Acc, GMsg<From, H, Label, Payload>>>
   : Acc
+
+/**
+ * The roles that act anywhere in global type `G` (tail-recursive along each sequence).
+ *
+ * @category global types
+ */
+export type RolesIn<G, Acc = never> = G extends Then<infer Init, infer Last> ? RolesIn<Init, Acc | RolesOfStep<Last>> : Acc
+
+type RolesOfStep<S> = S extends GMsg<infer F, infer T, string, unknown> ? F | T
+  : S extends GChoice<infer At, string, infer B> ? At | { [K in keyof B]: RolesIn<B[K]> }[keyof B]
+  : S extends GLoop<string, infer Body> ? RolesIn<Body>
+  : S extends GBlock<string, infer Body> ? RolesIn<Body>
+  : S extends GRounds<string, infer Again> ? RolesIn<Again>
+  : never

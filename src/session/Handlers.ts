@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import type { Effect, Schema } from "effect"
-import type { GBlock, GChoice, GLoop, GMsg, Then } from "./Global.js"
+import type { GBlock, GChoice, GLoop, GMsg, GRounds, Then } from "./Global.js"
 import type { Catalogue } from "../protocol/Protocol.js"
 
 /** A handler answers with a value or with an Effect of it. @category handlers */
@@ -36,6 +36,7 @@ type ActionsOf<S, R extends string> = S extends GMsg<infer F, infer T, infer L, 
     ? (At extends R ? MakesChoice<N, keyof B & string> : never) | { [K in keyof B]: Actions<B[K], R> }[keyof B]
   : S extends GLoop<string, infer Body> ? Actions<Body, R>
   : S extends GBlock<string, infer Body> ? Actions<Body, R>
+  : S extends GRounds<string, infer Again> ? Actions<Again, R>
   : never
 
 type SendLabels<A> = A extends SendsLabel<infer L extends string, unknown> ? L : never

@@ -13,7 +13,7 @@
  */
 import type * as Msg from "../protocol/messages.js"
 import type { Catalogue, Protocol } from "../protocol/Protocol.js"
-import type { GBlock, GChoice, GEnd, GLoop, GMsg, GRecur, Then } from "./Global.js"
+import type { GBlock, GChoice, GEnd, GLoop, GMsg, GRecur, GRounds, RolesIn, Then } from "./Global.js"
 
 // ---------------------------------------------------------------------------------------------
 // Local session types
@@ -58,6 +58,19 @@ export interface Offer<out From extends string, out Branches> {
 export interface Branch<out Payload, out Next> {
   readonly payload: Payload
   readonly next: Next
+}
+
+/**
+ * The round check of a `repeat(Param, ...)`: `Again` while fewer rounds than the session
+ * parameter `Param` are done, then `Done`. Every role decides it alike from the parameter.
+ *
+ * @category local types
+ */
+export interface Rounds<out Param extends string, out Again, out Done> {
+  readonly _tag: "Rounds"
+  readonly param: Param
+  readonly again: Again
+  readonly done: Done
 }
 
 /** A recursive local type; `Var<Name>` inside `Body` stands for the whole. @category local types */
@@ -159,6 +172,16 @@ interface ESelect<out Name, out Branches, out Here, out After, out Loops, out V,
   readonly via: V
   readonly passed: Passed
 }
+interface ERounds<out Param, out Again, out Here, out After, out Loops, out V, out Passed> {
+  readonly kind: "rounds"
+  readonly param: Param
+  readonly again: Again
+  readonly here: Here
+  readonly after: After
+  readonly loops: Loops
+  readonly via: V
+  readonly passed: Passed
+}
 interface EEnd<out V, out Passed> {
   readonly kind: "end"
   readonly here: "end"
@@ -182,6 +205,8 @@ type StepAt<S, Next, Here, Loops, R extends string, Visited, V extends Via, Pass
       keyof B & string
     ]
   : S extends GBlock<string, infer Body> ? Closure<Pos<Fwd<Body>, Next, Loops>, R, Visited, V, Passed>
+  : S extends GRounds<infer N, infer Again>
+    ? R extends RolesIn<Again> ? ERounds<N, Again, Here, Next, Loops, V, Passed> : Closure<Next, R, Visited, V, Passed>
   : S extends GLoop<infer N, infer Body> ? EnterLoop<LoopEntry<N, Body, Next, Loops>, R, Visited, V, Passed | N>
   : S extends GRecur<infer N> ? Recur<Extract<Loops, LoopEntry<N, unknown, unknown, unknown>>, N, R, Visited, V, Passed>
   : S extends GEnd ? EEnd<V, Passed>
@@ -255,6 +280,13 @@ type MergedBy<E, From extends string, L extends string> = IsUnion<HereOf<E>> ext
 type Node<E, R extends string, Heads, Merged extends string> = [E] extends [never]
   ? ProjectionFailure<`role ${R} is stuck in a loop`>
   : [E] extends [EEnd<Via, unknown>] ? End
+  : [E] extends [ERounds<infer N extends string, infer Again, unknown, infer After, infer Loops, infer V, unknown>]
+    ? IsUnion<HereOf<E>> extends false ? Rounds<
+        N,
+        Project<Start<Pos<Fwd<Again>, After, Loops>, V>, R, Heads>,
+        Project<Start<After, V>, R, Heads>
+      >
+    : Conflict<E, R, Merged>
   : [E] extends [ESelect<infer N extends string, infer B, unknown, infer After, infer Loops, infer V, unknown>]
     ? IsUnion<HereOf<E>> extends false
       ? Select<{ [Br in keyof B]: Project<Start<Pos<Fwd<B[Br]>, After, Loops>, V>, R, Heads> }>
