@@ -14,6 +14,7 @@ export type {
   End,
   Local,
   Offer,
+  Par,
   ProjectionFailure,
   Rec,
   Recv,

@@ -23,6 +23,8 @@ const shape = (t: Protocol.LocalType): string => {
       return `["Select", { ${Object.entries(t.branches).map(([b, k]) => `${lit(b)}: ${shape(k)}`).join("; ")} }]`
     case "Offer":
       return `["Offer", ${lit(t.from)}, { ${Object.entries(t.branches).map(([l, k]) => `${lit(l)}: ${shape(k)}`).join("; ")} }]`
+    case "Par":
+      return `["Par", [${t.branches.map(shape).join(", ")}], ${shape(t.next)}]`
     case "Rounds":
       return `["Rounds", ${lit(t.param)}, ${shape(t.again)}, ${shape(t.done)}]`
     case "Rec":

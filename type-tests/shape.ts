@@ -2,13 +2,14 @@
  * The shape of a local type without payloads, as plain tuples: what the agreement test
  * compares with the run-time projection (the payloads are checked by type-tests/local.ts).
  */
-import type { Branch, End, Offer, Rec, Recv, Rounds, Select, Send, Var } from "../src/index.js"
+import type { Branch, End, Offer, Par, Rec, Recv, Rounds, Select, Send, Var } from "../src/index.js"
 
 export type Shape<L> = L extends Send<infer T, infer Label, unknown, infer K> ? ["Send", T, Label, Shape<K>]
   : L extends Recv<infer F, infer Label, unknown, infer K> ? ["Recv", F, Label, Shape<K>]
   : L extends Select<infer B> ? ["Select", { -readonly [X in keyof B]: Shape<B[X]> }]
   : L extends Offer<infer F, infer B> ? ["Offer", F, { -readonly [X in keyof B]: B[X] extends Branch<unknown, infer K> ? Shape<K> : never }]
   : L extends Rounds<infer N, infer Again, infer Done> ? ["Rounds", N, Shape<Again>, Shape<Done>]
+  : L extends Par<infer Bs, infer K> ? ["Par", { -readonly [I in keyof Bs]: Shape<Bs[I]> }, Shape<K>]
   : L extends Rec<infer N, infer Body> ? ["Rec", N, Shape<Body>]
   : L extends Var<infer N> ? ["Var", N]
   : L extends End ? "End"

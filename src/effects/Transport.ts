@@ -30,6 +30,11 @@ export interface Envelope {
   readonly seq: number
   /** The payload: the value itself in memory, its encoded form when the transport serialises. */
   readonly payload: unknown
+  /**
+   * The lane: absent for the role's main line, else one branch of one run of a `parallel`
+   * (each has its own mailbox and sequence numbers, so that branches never mix).
+   */
+  readonly lane?: string | undefined
 }
 
 /**
@@ -41,8 +46,8 @@ export interface TransportService {
   /** Whether frames leave the process; when true, payloads are encoded and decoded with their Schemas. */
   readonly serialises: boolean
   readonly send: (envelope: Envelope) => Effect.Effect<void, TransportError>
-  /** The next envelope addressed to `role` in `session`, from any sender. */
-  readonly receive: (session: string, role: string) => Effect.Effect<Envelope, TransportError>
+  /** The next envelope addressed to `role` in `session` (on `lane`, when given), from any sender. */
+  readonly receive: (session: string, role: string, lane?: string) => Effect.Effect<Envelope, TransportError>
 }
 
 /**

@@ -48,6 +48,7 @@ export type Rule =
   | "DuplicateBranchMessage"
   | "BadRoleMapping"
   | "CatalogueConflict"
+  | "EndInParallel"
   | "ChooserUnaware"
 
 /**

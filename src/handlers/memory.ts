@@ -92,13 +92,16 @@ export const make: Effect.Effect<TransportService & { readonly inject: (envelope
       }
       return box
     }
-    const inject = (envelope: Envelope): void => mailbox(envelope.session, envelope.to).offer(envelope)
+    /** A lane of a parallel branch is a mailbox of its own. */
+    const address = (role: string, lane: string | undefined) => (lane === undefined || lane === "" ? role : `${role}\u0000${lane}`)
+    const inject = (envelope: Envelope): void =>
+      mailbox(envelope.session, address(envelope.to, envelope.lane)).offer(envelope)
     const transport = {
       serialises: false,
       inject,
       send: (envelope: Envelope) => Effect.sync(() => inject(envelope)),
       // The mailbox's own `take`, looked up once per receiver rather than once per frame.
-      receive: (session: string, role: string) => mailbox(session, role).take
+      receive: (session: string, role: string, lane?: string) => mailbox(session, address(role, lane)).take
     }
     // `send` is exactly `Effect.sync(() => inject(envelope))`: channels may call `inject` directly.
     registerSynchronousSend(transport, inject)

@@ -7,7 +7,7 @@
  */
 import { Either, Schema } from "effect"
 import { ProjectionError } from "../effects/errors.js"
-import type { Broadcast, GBlock, GChoice, GEnd, GLoop, GMsg, GRecur, GRounds, Nil, Renamed, Then } from "../session/Global.js"
+import type { Broadcast, GBlock, GChoice, GEnd, GLoop, GMsg, GPar, GRecur, GRounds, Nil, Renamed, Then } from "../session/Global.js"
 import { compile, type GlobalGraph } from "./graph.js"
 import * as Msg from "./messages.js"
 
@@ -35,6 +35,8 @@ export type Step =
     readonly branches: ReadonlyArray<{ readonly label: string; readonly steps: ReadonlyArray<Step> }>
   }
   | { readonly _tag: "Loop"; readonly site: string; readonly name: string; readonly body: ReadonlyArray<Step> }
+  /** Branches that run concurrently; each role goes on after all of its branches have ended. */
+  | { readonly _tag: "Parallel"; readonly site: string; readonly branches: ReadonlyArray<ReadonlyArray<Step>> }
   /** `body` done `param` times, a number every role is given when the session starts. */
   | { readonly _tag: "Repeat"; readonly site: string; readonly param: string; readonly body: ReadonlyArray<Step> }
   | { readonly _tag: "Recur"; readonly site: string; readonly name: string }
@@ -145,6 +147,15 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
     label: L
   ): Builder<R, M, Loops, Then<G, GBlock<"broadcast", Broadcast<F, To, L, Schema.Schema.Type<M[L]>>>>>
   /**
+   * Branches that run concurrently. Each role runs its own branches concurrently and goes on
+   * only when all of them have ended (the barrier); a role in none of them goes straight on.
+   * Messages of different branches between the same two roles never mix. A branch cannot
+   * `recur` to an enclosing loop, nor `end()` the protocol.
+   */
+  parallel<const Bs extends ReadonlyArray<(b: Builder<R, M, never, Nil>) => Built>>(
+    ...branches: Bs
+  ): Builder<R, M, Loops, Then<G, GPar<{ readonly [K in keyof Bs]: ReturnType<Bs[K]>["~global"] }>>>
+  /**
    * A fixed number of rounds of `body`: `param` names a session parameter (a number given to
    * every role when the session starts: `Session.run(p, roles, { params: { [param]: n } })`),
    * so no message is needed to agree on when to stop. The body cannot `recur` to an
@@ -171,6 +182,7 @@ type Raw =
   }
   | { readonly _tag: "Loop"; readonly name: string; readonly body: RawSeq }
   | { readonly _tag: "Repeat"; readonly param: string; readonly body: RawSeq }
+  | { readonly _tag: "Parallel"; readonly branches: ReadonlyArray<RawSeq> }
   | { readonly _tag: "Recur"; readonly name: string }
   | { readonly _tag: "End" }
   | {
@@ -204,6 +216,9 @@ class BuilderImpl {
   }
   loop(name: string, body: (b: BuilderImpl) => BuilderImpl) {
     return this.add({ _tag: "Loop", name, body: seqOf(body(empty), `loop '${name}'`) })
+  }
+  parallel(...branches: ReadonlyArray<(b: BuilderImpl) => BuilderImpl>) {
+    return this.add({ _tag: "Parallel", branches: branches.map((f, j) => seqOf(f(empty), `parallel branch ${j}`)) })
   }
   repeat(param: string, body: (b: BuilderImpl) => BuilderImpl) {
     return this.add({ _tag: "Repeat", param, body: seqOf(body(empty), `repeat '${param}'`) })
@@ -256,6 +271,9 @@ const fromSteps = (steps: ReadonlyArray<Step>, rename: (role: string) => string)
       case "Repeat":
         last = { _tag: "Repeat", param: s.param, body: fromSteps(s.body, rename) }
         break
+      case "Parallel":
+        last = { _tag: "Parallel", branches: s.branches.map((b) => fromSteps(b, rename)) }
+        break
       case "Recur":
         last = { _tag: "Recur", name: s.name }
         break
@@ -292,6 +310,21 @@ const checkMapping = (sub: Any, mapping: Record<string, string>) => {
   }
 }
 
+/** Whether a value holds a function anywhere (a filter, a transformation): then only identity tells two apart. */
+const holdsFunction = (value: unknown, seen = new Set<unknown>()): boolean => {
+  if (typeof value === "function") return true
+  if (typeof value !== "object" || value === null || seen.has(value)) return false
+  seen.add(value)
+  return Object.values(value).some((v) => holdsFunction(v, seen))
+}
+
+/**
+ * Two schemas of one label agree when they are the same value, or when their ASTs are equal
+ * and hold no functions (two `Schema.Struct({})` written apart agree; two filters do not).
+ */
+const sameSchema = (a: Schema.Schema.AnyNoContext, b: Schema.Schema.AnyNoContext): boolean =>
+  a === b || (!holdsFunction(a.ast) && !holdsFunction(b.ast) && JSON.stringify(a.ast) === JSON.stringify(b.ast))
+
 /** The catalogue of a protocol with the catalogues of everything it composes. */
 const mergeCatalogues = (protocol: string, own: Catalogue, raw: RawSeq): Catalogue => {
   const merged: Record<string, Schema.Schema.AnyNoContext> = { ...own }
@@ -300,10 +333,11 @@ const mergeCatalogues = (protocol: string, own: Catalogue, raw: RawSeq): Catalog
       const step = s.last
       if (step._tag === "Choice") for (const [, b] of step.branches) visit(b)
       if (step._tag === "Loop" || step._tag === "Repeat") visit(step.body)
+      if (step._tag === "Parallel") for (const b of step.branches) visit(b)
       if (step._tag === "Compose") {
         for (const [label, schema] of Object.entries(step.messages)) {
           const mine = merged[label]
-          if (mine !== undefined && mine !== schema && JSON.stringify(mine.ast) !== JSON.stringify(schema.ast)) {
+          if (mine !== undefined && !sameSchema(mine, schema)) {
             throw new ProjectionError({
               protocol,
               rule: "CatalogueConflict",
@@ -383,6 +417,13 @@ const assignSites = (
           name: step.name,
           body: assignSites(protocol, roles, labels, step.body, s, [...loops, step.name])
         }
+      case "Parallel": {
+        if (step.branches.length === 0) fail("EmptyChoice", Msg.emptyParallel(protocol, s), s)
+        const branches = step.branches.map((b, j) => assignSites(protocol, roles, labels, b, `${s}.${j}`, []))
+        const ends = branches.flatMap((b) => ends_(b))
+        if (ends.length > 0) fail("EndInParallel", Msg.endInParallel(protocol, ends[0], s), ends[0])
+        return { _tag: "Parallel", site: s, branches }
+      }
       case "Repeat":
         if (loops.includes(step.param)) fail("DuplicateLoopName", Msg.duplicateLoopName(protocol, step.param, s), s)
         return {
@@ -408,6 +449,26 @@ const assignSites = (
     }
   })
 }
+
+/** The sites of the `end()`s in some steps (a parallel branch may not end the protocol). */
+const ends_ = (steps: ReadonlyArray<Step>): Array<string> =>
+  steps.flatMap((s): Array<string> => {
+    switch (s._tag) {
+      case "End":
+        return [s.site]
+      case "Choice":
+        return s.branches.flatMap((b) => ends_(b.steps))
+      case "Loop":
+      case "Repeat":
+        return ends_(s.body)
+      case "Compose":
+        return ends_(s.steps)
+      case "Parallel":
+        return s.branches.flatMap(ends_)
+      default:
+        return []
+    }
+  })
 
 /**
  * Builds a global protocol, checks it and compiles it. Throws a `ProjectionError` that names
@@ -500,6 +561,8 @@ export const describe = (step: Step): string => {
       return `loop '${step.name}'`
     case "Repeat":
       return `repeat '${step.param}'`
+    case "Parallel":
+      return `parallel (${step.branches.length} branches)`
     case "Recur":
       return `recur('${step.name}')`
     case "End":

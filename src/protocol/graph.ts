@@ -60,7 +60,14 @@ export interface RoundsNode extends NodeBase {
   readonly roles: ReadonlySet<string>
 }
 
-export type GNode = MsgNode | ChoiceNode | LoopNode | RecurNode | EndNode | RoundsNode
+/** A `parallel`: each branch a sequence of its own, ending at its own end; then `next`. */
+export interface ParNode extends NodeBase {
+  readonly kind: "par"
+  readonly branches: ReadonlyArray<{ readonly start: GNode; readonly roles: ReadonlySet<string> }>
+  readonly next: GNode
+}
+
+export type GNode = MsgNode | ChoiceNode | LoopNode | RecurNode | EndNode | RoundsNode | ParNode
 
 export interface GlobalGraph {
   readonly protocol: string
@@ -113,6 +120,22 @@ export const compile = (protocol: string, roles: ReadonlyArray<string>, steps: R
         return end
       case "Compose":
         return seq(s.steps, k, loops)
+      case "Parallel": {
+        const n: ParNode = {
+          kind: "par",
+          id: fresh(),
+          site: s.site,
+          loops: names(loops),
+          next: k,
+          branches: s.branches.map((steps, j) => {
+            const branchEnd: EndNode = { kind: "end", id: fresh(), site: `${s.site}.${j}.end`, loops: [] }
+            nodes.push(branchEnd)
+            return { start: seq(steps, branchEnd, []), roles: rolesIn(steps) }
+          })
+        }
+        nodes.push(n)
+        return n
+      }
       case "Repeat": {
         // A loop named after the parameter whose body is the round check, so that the loop
         // counters count the rounds.
@@ -166,6 +189,9 @@ const rolesIn = (steps: ReadonlyArray<Step>): Set<string> => {
         case "Compose":
           walk(s.steps)
           break
+        case "Parallel":
+          for (const b of s.branches) walk(b)
+          break
       }
     }
   }
@@ -186,6 +212,9 @@ export const successors = (n: GNode): ReadonlyArray<GNode> => {
       return [n.loop.body]
     case "rounds":
       return [n.again, n.exit]
+    case "par":
+      // The branches end at ends of their own: for the checks of loops, a parallel is one step.
+      return [n.next]
     case "end":
       return []
   }
@@ -202,6 +231,7 @@ const checkLoop = (protocol: string, loop: LoopNode) => {
     if (silent.has(n.id)) return false
     silent.add(n.id)
     if (n.kind === "msg" || n.kind === "end") return false
+    if (n.kind === "par" && n.branches.some((b) => b.roles.size > 0)) return false
     if (n.kind === "recur" && n.loop === loop) return true
     return successors(n).some(unguarded)
   }

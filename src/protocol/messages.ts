@@ -87,3 +87,9 @@ export const badRoleMapping = (sub: string, missing: ReadonlyArray<string>, twic
 
 export const catalogueConflict = (protocol: string, label: string, sub: string, mine: string, theirs: string) =>
   `protocol ${protocol}: label ${label} of composed protocol ${sub} has schema ${theirs}, but ${label} is already ${mine}. Rename one of them.`
+
+export const emptyParallel = (protocol: string, site: string) =>
+  `protocol ${protocol}: parallel at site ${site} has no branches. Give it at least one branch.`
+
+export const endInParallel = (protocol: string, end: string, site: string) =>
+  `protocol ${protocol}: end() at site ${end} is inside a branch of the parallel at site ${site}; a branch cannot end the whole protocol. End the branch by letting it finish, and end() after the parallel.`

@@ -112,93 +112,114 @@ export const implement = <
       if (missing.length > 0) {
         return fail("", `Role.implement(${protocol.name}, ${role}): missing handlers ${missing.join(", ")}`)
       }
-      // One run is one fiber and goes one step at a time, so where the role is (`cur`) and its
-      // user state (`state`) are plain variables, and the continuations below are made once
-      // per run, not once per step. `loop` takes synchronous steps (handlers that answer with
-      // a value, sends the transport delivers at once, frames already received) in a plain
-      // loop, and returns an Effect only where the role has to wait: for a frame, an
-      // effectful handler, an asynchronous send, or the end.
-      let cur: LState = channel.start()
-      let state: unknown = initialState
-      const loop = (): Effect.Effect<unknown, unknown, unknown> => {
-        for (let steps = 0; steps < syncStepBudget; steps++) {
-          const s = cur
-          switch (s.kind) {
-            case "end":
-              return Effect.as(channel.close(s), state)
-            case "send": {
-              const out = h.send![s.label]!(state)
-              if (Effect.isEffect(out)) return Effect.flatMap(out, sendPayload)
-              const next = channel.sendNow(s, out)
-              if (Effect.isEffect(next)) return Effect.flatMap(next, goTo)
-              cur = next
-              break
-            }
-            case "recv": {
-              const r = channel.receiveBuffered(s)
-              if (r === undefined) return Effect.flatMap(channel.receiveAny, onFrame)
-              if (Effect.isEffect(r)) return r
-              const k = received(r)
-              if (k !== undefined) return k
-              break
-            }
-            case "select": {
-              const out = h.choose![s.choice](state)
-              if (Effect.isEffect(out)) return Effect.flatMap(out, selectBranch)
-              const next = channel.selectNow(s, out)
-              if (Effect.isEffect(next)) return next
-              cur = next
-              break
-            }
-            case "rounds": {
-              const next = channel.rounds(s)
-              if (Either.isLeft(next)) return Effect.fail(next.left)
-              cur = next.right.next
-              break
-            }
+      return drive(channel, channel.start(), { state: initialState }, false) as Effect.Effect<S, unknown, unknown>
+    })
+  /**
+   * Runs the role from `start` on `channel`. Parallel branches run as further drives on
+   * sub-channels of their own lanes, sharing the user state `box` (handlers run one at a
+   * time, so each sees the state the last one left).
+   */
+  const drive = (
+    channel: Channel,
+    start: LState,
+    box: { state: unknown },
+    inBranch: boolean
+  ): Effect.Effect<unknown, unknown, unknown> => {
+    // One drive is one fiber and goes one step at a time, so where the role is (`cur`) is a
+    // plain variable, like its user state (`box.state`), and the continuations below are made once
+    // per run, not once per step. `loop` takes synchronous steps (handlers that answer with
+    // a value, sends the transport delivers at once, frames already received) in a plain
+    // loop, and returns an Effect only where the role has to wait: for a frame, an
+    // effectful handler, an asynchronous send, or the end.
+    let cur: LState = start
+    const loop = (): Effect.Effect<unknown, unknown, unknown> => {
+      for (let steps = 0; steps < syncStepBudget; steps++) {
+        const s = cur
+        switch (s.kind) {
+          case "end":
+            // A parallel branch ends at the barrier; either way nothing may be left unread.
+            return inBranch ? channel.close(s) : Effect.as(channel.close(s), box.state)
+          case "send": {
+            const out = h.send![s.label]!(box.state)
+            if (Effect.isEffect(out)) return Effect.flatMap(out, sendPayload)
+            const next = channel.sendNow(s, out)
+            if (Effect.isEffect(next)) return Effect.flatMap(next, goTo)
+            cur = next
+            break
+          }
+          case "recv": {
+            const r = channel.receiveBuffered(s)
+            if (r === undefined) return Effect.flatMap(channel.receiveAny, onFrame)
+            if (Effect.isEffect(r)) return r
+            const k = received(r)
+            if (k !== undefined) return k
+            break
+          }
+          case "select": {
+            const out = h.choose![s.choice](box.state)
+            if (Effect.isEffect(out)) return Effect.flatMap(out, selectBranch)
+            const next = channel.selectNow(s, out)
+            if (Effect.isEffect(next)) return next
+            cur = next
+            break
+          }
+          case "par":
+            return Effect.flatMap(
+              Effect.forEach(channel.branches(s), (b) => drive(b.channel, b.start, box, true), {
+                concurrency: "unbounded",
+                discard: true
+              }),
+              () => goTo(channel.enter(s.next))
+            )
+          case "rounds": {
+            const next = channel.rounds(s)
+            if (Either.isLeft(next)) return Effect.fail(next.left)
+            cur = next.right.next
+            break
           }
         }
-        // A long run of steps that never waited: let other fibers run (and interruption in).
-        return Effect.flatMap(Effect.yieldNow(), loop)
       }
-      /** Folds a received payload into the state; an Effect when the handler answers with one. */
-      const received = (r: Received): Effect.Effect<unknown, unknown, unknown> | undefined => {
-        cur = r.next
-        const f = h.recv?.[r.label]
-        if (f === undefined) return undefined
-        const out = f(state, r.payload)
-        if (Effect.isEffect(out)) return Effect.flatMap(out, setState)
-        state = out
-        return undefined
-      }
-      const onFrame = (envelope: Envelope): Effect.Effect<unknown, unknown, unknown> => {
-        const r = channel.receiveFrame(cur as RecvState, envelope)
-        if (r === undefined) return Effect.flatMap(channel.receiveAny, onFrame)
-        if (Effect.isEffect(r)) return r
-        return received(r) ?? loop()
-      }
-      const sendPayload = (payload: unknown): Effect.Effect<unknown, unknown, unknown> => {
-        const next = channel.sendNow(cur as SendState, payload)
-        if (Effect.isEffect(next)) return Effect.flatMap(next, goTo)
-        cur = next
-        return loop()
-      }
-      const selectBranch = (branch: string): Effect.Effect<unknown, unknown, unknown> => {
-        const next = channel.selectNow(cur as SelectState, branch)
-        if (Effect.isEffect(next)) return next
-        cur = next
-        return loop()
-      }
-      const goTo = (next: LState): Effect.Effect<unknown, unknown, unknown> => {
-        cur = next
-        return loop()
-      }
-      const setState = (next: unknown): Effect.Effect<unknown, unknown, unknown> => {
-        state = next
-        return loop()
-      }
-      return loop() as Effect.Effect<S, unknown, unknown>
-    })
+      // A long run of steps that never waited: let other fibers run (and interruption in).
+      return Effect.flatMap(Effect.yieldNow(), loop)
+    }
+    /** Folds a received payload into the state; an Effect when the handler answers with one. */
+    const received = (r: Received): Effect.Effect<unknown, unknown, unknown> | undefined => {
+      cur = r.next
+      const f = h.recv?.[r.label]
+      if (f === undefined) return undefined
+      const out = f(box.state, r.payload)
+      if (Effect.isEffect(out)) return Effect.flatMap(out, setState)
+      box.state = out
+      return undefined
+    }
+    const onFrame = (envelope: Envelope): Effect.Effect<unknown, unknown, unknown> => {
+      const r = channel.receiveFrame(cur as RecvState, envelope)
+      if (r === undefined) return Effect.flatMap(channel.receiveAny, onFrame)
+      if (Effect.isEffect(r)) return r
+      return received(r) ?? loop()
+    }
+    const sendPayload = (payload: unknown): Effect.Effect<unknown, unknown, unknown> => {
+      const next = channel.sendNow(cur as SendState, payload)
+      if (Effect.isEffect(next)) return Effect.flatMap(next, goTo)
+      cur = next
+      return loop()
+    }
+    const selectBranch = (branch: string): Effect.Effect<unknown, unknown, unknown> => {
+      const next = channel.selectNow(cur as SelectState, branch)
+      if (Effect.isEffect(next)) return next
+      cur = next
+      return loop()
+    }
+    const goTo = (next: LState): Effect.Effect<unknown, unknown, unknown> => {
+      cur = next
+      return loop()
+    }
+    const setState = (next: unknown): Effect.Effect<unknown, unknown, unknown> => {
+      box.state = next
+      return loop()
+    }
+    return loop()
+  }
   // The interpreter is loosely typed; its errors and services are those of the handlers (see HandlerError).
   return { _tag: "Implementation", protocol, role, run: run as Implementation<P, R, S, HandlerError<H>, HandlerContext<H>>["run"] }
 }

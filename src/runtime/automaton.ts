@@ -8,7 +8,7 @@
  * @internal
  */
 import { ProjectionError, type Rule } from "../effects/errors.js"
-import type { ChoiceNode, EndNode, GNode, MsgNode, RoundsNode } from "../protocol/graph.js"
+import type { ChoiceNode, EndNode, GNode, MsgNode, ParNode, RoundsNode } from "../protocol/graph.js"
 import * as Msg from "../protocol/messages.js"
 
 /**
@@ -81,7 +81,19 @@ export interface RoundsState {
   done: Transition
 }
 
-export type LState = SendState | RecvState | SelectState | EndState | RoundsState
+/**
+ * A `parallel` the role takes part in: the role's own automaton of each branch it is in,
+ * run concurrently, each on its lane; then `next`.
+ */
+export interface ParState {
+  readonly kind: "par"
+  readonly id: number
+  readonly site: string
+  readonly branches: Array<{ readonly index: number; readonly automaton: Automaton }>
+  next: Transition
+}
+
+export type LState = SendState | RecvState | SelectState | EndState | RoundsState | ParState
 
 export interface Automaton {
   readonly protocol: string
@@ -90,7 +102,7 @@ export interface Automaton {
   readonly states: ReadonlyArray<LState>
 }
 
-type Action = MsgNode | ChoiceNode | EndNode | RoundsNode
+type Action = MsgNode | ChoiceNode | EndNode | RoundsNode | ParNode
 
 /** The branches of other roles' choices a path went through, newest first. */
 type Via = { readonly choice: ChoiceNode; readonly branch: string; readonly prev: Via } | undefined
@@ -155,6 +167,10 @@ const closure = (role: string, starts: ReadonlyArray<Start>) => {
         if (n.roles.has(role)) out.push({ node: n, ops, via })
         else visit(n.exit, ops, via)
         return
+      case "par":
+        if (n.branches.some((b) => b.roles.has(role))) out.push({ node: n, ops, via })
+        else visit(n.next, ops, via)
+        return
     }
   }
   for (const s of starts) visit(s.node, noOps, s.via)
@@ -201,6 +217,8 @@ const doing = (role: string, e: Elem): string => {
       return "ends"
     case "rounds":
       return `goes round '${n.param}' (site ${n.site})`
+    case "par":
+      return `takes part in the parallel at site ${n.site}`
   }
 }
 
@@ -252,6 +270,9 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
       const other = elems.find((e) => e.node.kind !== "end")
       if (other !== undefined) conflict(first, other, merged)
       state = { kind: "end", id }
+    } else if (n.kind === "par") {
+      if (elems.length > 1) conflict(first, elems[1], merged)
+      state = { kind: "par", id, site: n.site, branches: [], next: undefined! }
     } else if (n.kind === "rounds") {
       if (elems.length > 1) conflict(first, elems[1], merged)
       state = { kind: "rounds", id, param: n.param, site: n.site, again: undefined!, done: undefined! }
@@ -304,6 +325,14 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
     switch (state.kind) {
       case "end":
         break
+      case "par": {
+        const n = elems[0].node as ParNode
+        n.branches.forEach((b, index) => {
+          if (b.roles.has(role)) state.branches.push({ index, automaton: automaton(protocol, role, b.start) })
+        })
+        state.next = transition([{ node: n.next, via: elems[0].via }], undefined)
+        break
+      }
       case "rounds": {
         const n = elems[0].node as RoundsNode
         state.again = transition([{ node: n.again, via: elems[0].via }], undefined)

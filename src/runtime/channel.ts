@@ -18,6 +18,7 @@ import type {
   CounterOp,
   EndState,
   LState,
+  ParState,
   RecvOption,
   RecvState,
   RoundsState,
@@ -87,11 +88,37 @@ export class Channel {
     /** Decode (and encode) payloads with their Schemas. */
     private readonly validate: boolean,
     /** The session parameters: the number of rounds of each `repeat`. */
-    private readonly params: Readonly<Record<string, number>> = {}
+    private readonly params: Readonly<Record<string, number>> = {},
+    /** The lane: "" for the role's main line, else a branch of one run of a parallel. */
+    readonly lane: string = ""
   ) {
     this.roles = new Set(protocol.roles)
-    this.receiveAny = transport.receive(session, role)
+    this.receiveAny = lane === "" ? transport.receive(session, role) : transport.receive(session, role, lane)
     this.deliver = synchronousSend.get(transport)
+  }
+
+  /** How many times the role has entered each parallel (by site): part of the lanes' names. */
+  private readonly parallelRuns = new Map<string, number>()
+
+  /**
+   * Opens the lanes of a parallel: a sub-channel for each branch the role is in, with its
+   * first state. A lane is named by the branch and by how many times the role entered this
+   * parallel before (the same count for every role in the branch), so that the frames of a
+   * parallel inside a loop never meet those of another round.
+   */
+  branches(state: ParState): Array<{ readonly channel: Channel; readonly start: LState }> {
+    const run = this.parallelRuns.get(state.site) ?? 0
+    this.parallelRuns.set(state.site, run + 1)
+    return state.branches.map((b) => {
+      const lane = `${this.lane === "" ? "" : `${this.lane}/`}${state.site}.${b.index}#${run}`
+      const channel = new Channel(this.protocol, this.role, this.session, this.transport, this.validate, this.params, lane)
+      return { channel, start: channel.follow(b.automaton.initial) }
+    })
+  }
+
+  /** Follows a transition of the role's automaton (after a parallel, to what follows it). */
+  enter(t: Transition): LState {
+    return this.follow(t)
   }
 
   /** Enters the role's local automaton; returns its first state. */
@@ -173,7 +200,7 @@ export class Channel {
       wire = encoded.right
     }
     const seq = this.peer(state.peer).sent++
-    return {
+    const envelope: Envelope = {
       session: this.session,
       from: this.role,
       to: state.peer,
@@ -183,6 +210,7 @@ export class Channel {
       seq,
       payload: wire
     }
+    return this.lane === "" ? envelope : { ...envelope, lane: this.lane }
   }
 
   /**
@@ -341,6 +369,9 @@ export class Channel {
       return this.reject(state, e, `a message of session ${this.session}`, `wrong session ${e.session}`)
     }
     if (e.to !== this.role) return this.reject(state, e, `a message addressed to ${this.role}`, `addressed to ${e.to}`)
+    if ((e.lane ?? "") !== this.lane) {
+      return this.reject(state, e, `a message on lane '${this.lane}'`, `lane '${e.lane ?? ""}'`)
+    }
     const peer = this.peer(state.peer)
     const seq = peer.received
     if (e.seq !== seq) {

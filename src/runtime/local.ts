@@ -19,6 +19,8 @@ export type LocalType =
   | { readonly _tag: "Offer"; readonly from: string; readonly branches: Readonly<Record<string, LocalType>> }
   /** The round check of a `repeat`: `again` while fewer than `param` rounds are done, then `done`. */
   | { readonly _tag: "Rounds"; readonly param: string; readonly again: LocalType; readonly done: LocalType }
+  /** The role's own branches of a `parallel`, run concurrently; then `next`. */
+  | { readonly _tag: "Par"; readonly branches: ReadonlyArray<LocalType>; readonly next: LocalType }
   | { readonly _tag: "Rec"; readonly name: string; readonly body: LocalType }
   | { readonly _tag: "Var"; readonly name: string }
   | { readonly _tag: "End" }
@@ -43,6 +45,8 @@ export const fromAutomaton = (a: Automaton): LocalType => {
         return { _tag: "End" }
       case "rounds":
         return { _tag: "Rounds", param: s.param, again: go(s.again, heads), done: go(s.done, heads) }
+      case "par":
+        return { _tag: "Par", branches: s.branches.map((b) => fromAutomaton(b.automaton)), next: go(s.next, heads) }
       case "send":
         return { _tag: "Send", to: s.peer, label: s.label, next: go(s.next, heads) }
       case "select":
@@ -84,6 +88,8 @@ export const format = (t: LocalType): string => {
       return `Offer(${t.from}){ ${Object.entries(t.branches).map(([b, k]) => `${b}: ${format(k)}`).join(", ")} }`
     case "Rounds":
       return `Rounds(${t.param}){ again: ${format(t.again)}, done: ${format(t.done)} }`
+    case "Par":
+      return `Par[ ${t.branches.map(format).join(" || ")} ].${format(t.next)}`
     case "Rec":
       return `Rec ${t.name}.${format(t.body)}`
     case "Var":

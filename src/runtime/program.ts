@@ -18,6 +18,19 @@ import type { Implementation } from "./Role.js"
 /** The run-time brand of `Done`; the type-level one is `DoneTypeId` in src/session/Endpoint.ts. */
 const doneKey = Symbol.for("quadrille/Done")
 
+/** The value a program (or a parallel branch of one) gave to `close(value)`. */
+const doneValue = (channel: Channel, done: unknown): Effect.Effect<unknown, ImplementationError> =>
+  typeof done === "object" && done !== null && doneKey in done
+    ? Effect.succeed((done as Record<symbol, unknown>)[doneKey])
+    : Effect.fail(
+      new ImplementationError({
+        protocol: channel.protocol.name,
+        role: channel.role,
+        site: "",
+        message: `Role.program(${channel.protocol.name}, ${channel.role}) returned without the Done of close()`
+      })
+    )
+
 const describe = (s: LState): string => {
   switch (s.kind) {
     case "send":
@@ -32,6 +45,8 @@ const describe = (s: LState): string => {
       return "close()"
     case "rounds":
       return `round() of '${s.param}'`
+    case "par":
+      return `parallel() of ${s.branches.length} branches (site ${s.site})`
   }
 }
 
@@ -132,6 +147,31 @@ class EndpointImpl {
     })
   }
 
+  parallel(...branches: ReadonlyArray<(endpoint: EndpointImpl) => Effect.Effect<unknown, unknown, unknown>>) {
+    return Effect.flatMap(this.use("parallel()", "par"), () => {
+      const s = this.state as Extract<LState, { kind: "par" }>
+      const lanes = this.channel.branches(s)
+      if (lanes.length !== branches.length) {
+        return Effect.fail(
+          new ImplementationError({
+            protocol: this.channel.protocol.name,
+            role: this.channel.role,
+            site: s.site,
+            message: `${this.channel.role} gave ${branches.length} branches to parallel() at site ${s.site}, where it takes part in ${lanes.length}`
+          })
+        )
+      }
+      return Effect.map(
+        Effect.forEach(
+          lanes,
+          (lane, i) => Effect.flatMap(branches[i](new EndpointImpl(lane.channel, lane.start)), (d) => doneValue(this.channel, d)),
+          { concurrency: "unbounded" }
+        ),
+        (results) => ({ results, next: new EndpointImpl(this.channel, this.channel.enter(s.next)) })
+      )
+    })
+  }
+
   close(result?: unknown) {
     return Effect.flatMap(this.use("close()", "end"), () =>
       Effect.as(this.channel.close(this.state as Extract<LState, { kind: "end" }>), { [doneKey]: result }))
@@ -170,17 +210,7 @@ export const program = <const P extends Any, const R extends Roles<P>, D extends
   const run = (channel: Channel) =>
     Effect.flatMap(
       Effect.suspend(() => body(new EndpointImpl(channel, channel.start()) as unknown as Endpoint<Local<P, R>>)),
-      (done: unknown) =>
-        typeof done === "object" && done !== null && doneKey in done
-          ? Effect.succeed((done as Record<symbol, A>)[doneKey])
-          : Effect.fail(
-            new ImplementationError({
-              protocol: protocol.name,
-              role,
-              site: "",
-              message: `Role.program(${protocol.name}, ${role}) returned without the Done of close()`
-            })
-          )
+      (done) => doneValue(channel, done)
     )
   // The endpoint implementation is loosely typed; the precise types are Endpoint<Local<P, R>>.
   return { _tag: "Implementation", protocol, role, run: run as Implementation<P, R, A, Exclude<E, RoleError>, Rq>["run"] }

@@ -8,7 +8,7 @@
  */
 import type { Effect } from "effect"
 import type { RoleError } from "../effects/errors.js"
-import type { Branch, End, Offer, ProjectionFailure, Rec, Recv, Rounds, Select, Send, Var } from "./Local.js"
+import type { Branch, End, Offer, Par, ProjectionFailure, Rec, Recv, Rounds, Select, Send, Var } from "./Local.js"
 
 /** @category symbols */
 export declare const DoneTypeId: unique symbol
@@ -62,6 +62,7 @@ export type Endpoint<L, Env = never> = L extends Send<infer To, infer Label, inf
   : L extends Select<infer B> ? SelectEndpoint<B, Env>
   : L extends Offer<infer From, infer B> ? OfferEndpoint<From, B, Env>
   : L extends Rounds<infer N, infer Again, infer Done> ? RoundsEndpoint<N, Again, Done, Env>
+  : L extends Par<infer Bs, infer K> ? ParEndpoint<Bs, K, Env>
   : L extends Rec<infer N, infer Body> ? Endpoint<Body, Rebind<Env, N, Body>>
   : L extends Var<infer N> ? Env extends Bind<N, infer Body, infer Outer> ? Endpoint<Body, Rebind<Outer, N, Body>> : never
   : L extends End ? EndEndpoint
@@ -76,6 +77,7 @@ interface Disallowed<What extends string> {
   offer(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
   close(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
   round(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
+  parallel(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
 }
 
 /** @category endpoints */
@@ -143,6 +145,30 @@ export interface RoundsEndpoint<Param extends string, Again, Done, Env>
     | { readonly label: "again"; readonly round: number; readonly next: Endpoint<Again, Env> }
     | { readonly label: "done"; readonly next: Endpoint<Done, Env> },
     RoleError
+  >
+}
+
+/**
+ * The role's branches of a `parallel`: `parallel(f0, f1, ...)` runs one function per branch
+ * concurrently, each on the endpoint of its branch and returning the `Done` of its end, and
+ * gives their results and the endpoint of what follows the barrier.
+ *
+ * @category endpoints
+ */
+export interface ParEndpoint<Bs extends ReadonlyArray<unknown>, K, Env>
+  extends Omit<Disallowed<`parallel() with ${Bs["length"]} branches`>, "parallel">
+{
+  parallel<
+    const Fs extends { readonly [I in keyof Bs]: (endpoint: Endpoint<Bs[I]>) => Effect.Effect<Done<unknown>, unknown, unknown> }
+  >(
+    ...branches: Fs
+  ): Effect.Effect<
+    {
+      readonly results: { readonly [I in keyof Fs]: Fs[I] extends (...args: never) => Effect.Effect<Done<infer A>, unknown, unknown> ? A : never }
+      readonly next: Endpoint<K, Env>
+    },
+    RoleError | Effect.Effect.Error<ReturnType<Fs[number]>>,
+    Effect.Effect.Context<ReturnType<Fs[number]>>
   >
 }
 

@@ -54,6 +54,12 @@ export interface GRounds<Param extends string, Again> {
   readonly again: Again
 }
 
+/** Branches (a tuple of sequences) that run concurrently, then what follows. @category global types */
+export interface GPar<Branches> {
+  readonly _tag: "Par"
+  readonly branches: Branches
+}
+
 /** Go round loop `Name` again. @category global types */
 export interface GRecur<Name extends string> {
   readonly _tag: "Recur"
@@ -93,6 +99,7 @@ type RenamedStep<S, Map> = S extends GMsg<infer F, infer T, infer L, infer P> ? 
   : S extends GLoop<infer N, infer Body> ? GLoop<N, Renamed<Body, Map>>
   : S extends GBlock<infer N, infer Body> ? GBlock<N, Renamed<Body, Map>>
   : S extends GRounds<infer N, infer Again> ? GRounds<N, Renamed<Again, Map>>
+  : S extends GPar<infer B> ? GPar<{ readonly [K in keyof B]: Renamed<B[K], Map> }>
   : S
 
 /**
@@ -116,4 +123,5 @@ type RolesOfStep<S> = S extends GMsg<infer F, infer T, string, unknown> ? F | T
   : S extends GLoop<string, infer Body> ? RolesIn<Body>
   : S extends GBlock<string, infer Body> ? RolesIn<Body>
   : S extends GRounds<string, infer Again> ? RolesIn<Again>
+  : S extends GPar<infer B> ? { [K in keyof B]: RolesIn<B[K]> }[number & keyof B]
   : never

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import type { Effect, Schema } from "effect"
-import type { GBlock, GChoice, GLoop, GMsg, GRounds, Then } from "./Global.js"
+import type { GBlock, GChoice, GLoop, GMsg, GPar, GRounds, Then } from "./Global.js"
 import type { Catalogue } from "../protocol/Protocol.js"
 
 /** A handler answers with a value or with an Effect of it. @category handlers */
@@ -37,6 +37,7 @@ type ActionsOf<S, R extends string> = S extends GMsg<infer F, infer T, infer L, 
   : S extends GLoop<string, infer Body> ? Actions<Body, R>
   : S extends GBlock<string, infer Body> ? Actions<Body, R>
   : S extends GRounds<string, infer Again> ? Actions<Again, R>
+  : S extends GPar<infer B> ? { [K in keyof B]: Actions<B[K], R> }[number & keyof B]
   : never
 
 type SendLabels<A> = A extends SendsLabel<infer L extends string, unknown> ? L : never

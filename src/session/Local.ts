@@ -13,7 +13,7 @@
  */
 import type * as Msg from "../protocol/messages.js"
 import type { Catalogue, Protocol } from "../protocol/Protocol.js"
-import type { GBlock, GChoice, GEnd, GLoop, GMsg, GRecur, GRounds, RolesIn, Then } from "./Global.js"
+import type { GBlock, GChoice, GEnd, GLoop, GMsg, GPar, GRecur, GRounds, RolesIn, Then } from "./Global.js"
 
 // ---------------------------------------------------------------------------------------------
 // Local session types
@@ -71,6 +71,18 @@ export interface Rounds<out Param extends string, out Again, out Done> {
   readonly param: Param
   readonly again: Again
   readonly done: Done
+}
+
+/**
+ * The role's own branches of a `parallel` (the ones it takes part in, in order), run
+ * concurrently; `Next` follows when all of them have ended.
+ *
+ * @category local types
+ */
+export interface Par<out Branches extends ReadonlyArray<unknown>, out Next> {
+  readonly _tag: "Par"
+  readonly branches: Branches
+  readonly next: Next
 }
 
 /** A recursive local type; `Var<Name>` inside `Body` stands for the whole. @category local types */
@@ -182,6 +194,15 @@ interface ERounds<out Param, out Again, out Here, out After, out Loops, out V, o
   readonly via: V
   readonly passed: Passed
 }
+interface EPar<out Branches, out Here, out After, out Loops, out V, out Passed> {
+  readonly kind: "par"
+  readonly branches: Branches
+  readonly here: Here
+  readonly after: After
+  readonly loops: Loops
+  readonly via: V
+  readonly passed: Passed
+}
 interface EEnd<out V, out Passed> {
   readonly kind: "end"
   readonly here: "end"
@@ -205,12 +226,22 @@ type StepAt<S, Next, Here, Loops, R extends string, Visited, V extends Via, Pass
       keyof B & string
     ]
   : S extends GBlock<string, infer Body> ? Closure<Pos<Fwd<Body>, Next, Loops>, R, Visited, V, Passed>
+  : S extends GPar<infer B>
+    ? R extends ParRoles<B> ? EPar<B, Here, Next, Loops, V, Passed> : Closure<Next, R, Visited, V, Passed>
   : S extends GRounds<infer N, infer Again>
     ? R extends RolesIn<Again> ? ERounds<N, Again, Here, Next, Loops, V, Passed> : Closure<Next, R, Visited, V, Passed>
   : S extends GLoop<infer N, infer Body> ? EnterLoop<LoopEntry<N, Body, Next, Loops>, R, Visited, V, Passed | N>
   : S extends GRecur<infer N> ? Recur<Extract<Loops, LoopEntry<N, unknown, unknown, unknown>>, N, R, Visited, V, Passed>
   : S extends GEnd ? EEnd<V, Passed>
   : never
+
+type ParRoles<B> = { [K in keyof B]: RolesIn<B[K]> }[number & keyof B]
+
+/** The local types of the branches of a parallel that role `R` takes part in, in order. */
+type InvolvedBranches<B, R extends string, Acc extends ReadonlyArray<unknown> = []> = B extends
+  readonly [infer H, ...infer T]
+  ? InvolvedBranches<T, R, R extends RolesIn<H> ? [...Acc, Project<Start<Pos<Fwd<H>, Top, never>, "none">, R, never>] : Acc>
+  : Acc
 
 type Recur<E, N extends string, R extends string, Visited, V extends Via, Passed> = [E] extends [Visited] ? never
   : EnterLoop<E, R, Visited, V, Passed | N>
@@ -280,6 +311,9 @@ type MergedBy<E, From extends string, L extends string> = IsUnion<HereOf<E>> ext
 type Node<E, R extends string, Heads, Merged extends string> = [E] extends [never]
   ? ProjectionFailure<`role ${R} is stuck in a loop`>
   : [E] extends [EEnd<Via, unknown>] ? End
+  : [E] extends [EPar<infer B, unknown, infer After, unknown, infer V, unknown>]
+    ? IsUnion<HereOf<E>> extends false ? Par<InvolvedBranches<B, R>, Project<Start<After, V>, R, Heads>>
+    : Conflict<E, R, Merged>
   : [E] extends [ERounds<infer N extends string, infer Again, unknown, infer After, infer Loops, infer V, unknown>]
     ? IsUnion<HereOf<E>> extends false ? Rounds<
         N,
