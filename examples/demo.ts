@@ -4,7 +4,10 @@
  */
 import { Effect } from "effect"
 import { type Envelope, Memory, Protocol, Session, Transport } from "../src/index.js"
+import * as Adaptive from "./adaptive-sync.js"
 import * as HandWritten from "./hand-written.js"
+import * as Hierarchical from "./hierarchical-consensus.js"
+import * as Secure from "./secure-data-transfer.js"
 import * as Streaming from "./streaming.js"
 import * as ThreeParty from "./three-party.js"
 import * as TwoPhaseCommit from "./two-phase-commit.js"
@@ -36,6 +39,23 @@ const runs: ReadonlyArray<Run> = [
       Producer: Streaming.producer("by-hand", ["typed ", "linear ", "endpoints"]),
       Consumer: HandWritten.consumer
     })
+  },
+  {
+    title: "SecureDataTransfer (compose Authentication, KeyExchange, DataTransfer), right password",
+    protocol: Secure.SecureDataTransfer,
+    session: Secure.main("correct horse")
+  },
+  {
+    title: "SecureDataTransfer, wrong password: the protocol ends after Authentication",
+    protocol: Secure.SecureDataTransfer,
+    session: Secure.main("battery staple")
+  },
+  { title: "AdaptiveSync (conditional composition), client at version 2, delta supported", protocol: Adaptive.AdaptiveSync, session: Adaptive.main(2) },
+  { title: "AdaptiveSync, client at version 0, no delta: full synchronisation", protocol: Adaptive.AdaptiveSync, session: Adaptive.main(0, false) },
+  {
+    title: "HierarchicalConsensus (Consensus composed twice, cross-level messages)",
+    protocol: Hierarchical.HierarchicalConsensus,
+    session: Hierarchical.main({ Leader: 5, Replica1: 5, Replica2: 9, SubLeader: 3, SubReplica1: 7, SubReplica2: 4 })
   }
 ]
 
