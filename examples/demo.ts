@@ -3,7 +3,7 @@
  * local type (what the protocol asks of it), what it did, and its result.
  */
 import { Effect } from "effect"
-import { type Envelope, Memory, Protocol, Session, Transport } from "../src/index.js"
+import { Memory, Protocol, Session } from "../src/index.js"
 import * as Adaptive from "./adaptive-sync.js"
 import * as HandWritten from "./hand-written.js"
 import * as Hierarchical from "./hierarchical-consensus.js"
@@ -59,20 +59,10 @@ const runs: ReadonlyArray<Run> = [
   }
 ]
 
-/** Runs a session over an in-memory transport that also keeps every frame sent, in order. */
-const recorded = <A>(session: Effect.Effect<A, unknown>) =>
-  Effect.gen(function*() {
-    const memory = yield* Memory.make
-    const frames: Array<Envelope> = []
-    const transport = { ...memory, send: (e: Envelope) => Effect.suspend(() => (frames.push(e), memory.send(e))) }
-    const results = yield* Effect.provideService(session, Transport, transport)
-    return { results, frames }
-  })
-
 const program = Effect.gen(function*() {
   for (const run of runs) {
     console.log(`\n== ${run.title}`)
-    const { results, frames } = yield* recorded(run.session)
+    const { frames, result: results } = yield* Memory.recorded(run.session)
     for (const role of run.protocol.roles) {
       const did = frames
         .filter((f) => f.from === role || f.to === role)

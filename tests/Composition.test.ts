@@ -1,20 +1,14 @@
 import { it } from "@effect/vitest"
 import { Effect, Either, Schema } from "effect"
 import { describe, expect } from "vitest"
-import { type Envelope, Memory, Protocol, Session, Transport } from "../src/index.js"
+import { Memory, Protocol, Session } from "../src/index.js"
 import * as Adaptive from "../examples/adaptive-sync.js"
 import * as Hierarchical from "../examples/hierarchical-consensus.js"
 import * as Secure from "../examples/secure-data-transfer.js"
 
 /** Runs a session over an in-memory transport that also keeps every frame sent, in order. */
 const recorded = <A, E>(session: Effect.Effect<A, E>) =>
-  Effect.gen(function*() {
-    const memory = yield* Memory.make
-    const frames: Array<Envelope> = []
-    const transport = { ...memory, send: (e: Envelope) => Effect.suspend(() => (frames.push(e), memory.send(e))) }
-    const results = yield* Effect.provideService(session, Transport, transport)
-    return { results, frames }
-  })
+  Effect.map(Memory.recorded(session), ({ frames, result }) => ({ results: result, frames }))
 
 /** Every step of a protocol, composed ones included, depth first. */
 const allSteps = (steps: ReadonlyArray<Protocol.Step>): Array<Protocol.Step> =>

@@ -2,6 +2,7 @@ import { it } from "@effect/vitest"
 import { Effect } from "effect"
 import { describe, expect } from "vitest"
 import { Role, Session } from "../src/index.js"
+import * as HandWritten from "../examples/hand-written.js"
 import * as Streaming from "../examples/streaming.js"
 import * as ThreeParty from "../examples/three-party.js"
 import * as TwoPhaseCommit from "../examples/two-phase-commit.js"
@@ -35,31 +36,17 @@ describe("Role.program", () => {
       expect(abort.Participant).toBe("aborted 9")
     }))
 
-  it.effect("a hand-written Consumer follows the unfolded loop of DataStreaming", () =>
+  it.effect("the hand-written Consumer follows the unfolded loop of DataStreaming, for any number of chunks", () =>
     Effect.gen(function*() {
-      const consumer = Role.program(Streaming.DataStreaming, "Consumer", (ch) =>
-        Effect.gen(function*() {
-          const [init, c1] = yield* ch.recv("Producer", "StreamInit")
-          const c2 = yield* c1.send("Producer", "StreamAck", {})
-          const [first, c3] = yield* c2.recv("Producer", "DataChunk")
-          const data = [first.data]
-          let next = yield* c3.send("Producer", "ChunkAck", { index: first.index })
-          for (;;) {
-            const o = yield* next.offer()
-            if (o.label === "StreamEnd") {
-              const end = yield* o.next.send("Producer", "StreamComplete", { chunks: data.length })
-              return yield* end.close(`${init.streamId}: ${data.join("")}`)
-            }
-            data.push(o.payload.data)
-            next = yield* o.next.send("Producer", "ChunkAck", { index: o.payload.index })
-          }
-        }))
-      const r = yield* Session.run(Streaming.DataStreaming, {
-        Producer: Streaming.producer("s9", ["a", "b", "c", "d", "e"]),
-        Consumer: consumer
-      })
-      expect(r.Consumer).toBe("s9: abcde")
-      expect(r.Producer.confirmed).toBe(5)
+      for (const n of [1, 2, 7]) {
+        const chunks = Array.from({ length: n }, (_, i) => String.fromCharCode(97 + i))
+        const r = yield* Session.run(Streaming.DataStreaming, {
+          Producer: Streaming.producer("s9", chunks),
+          Consumer: HandWritten.consumer
+        })
+        expect(r.Consumer).toEqual({ streamId: "s9", text: chunks.join("") })
+        expect(r.Producer.confirmed).toBe(n)
+      }
     }))
 
   it.effect("an endpoint used twice fails with LinearityViolation", () =>

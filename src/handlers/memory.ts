@@ -110,6 +110,34 @@ export const make: Effect.Effect<TransportService & { readonly inject: (envelope
 )
 
 /**
+ * A fresh in-memory transport that also keeps every frame sent through it, in the order sent
+ * (for demos and tests; a `TraceSink` records richer events).
+ *
+ * @category constructors
+ */
+export const recording: Effect.Effect<{ readonly transport: TransportService; readonly frames: ReadonlyArray<Envelope> }> =
+  Effect.map(make, (memory) => {
+    const frames: Array<Envelope> = []
+    const transport: TransportService = {
+      ...memory,
+      send: (e) => Effect.suspend(() => (frames.push(e), memory.send(e)))
+    }
+    return { transport, frames }
+  })
+
+/**
+ * Runs `effect` (a session, say) over a fresh recording transport; returns its result and
+ * the frames sent.
+ *
+ * @category constructors
+ */
+export const recorded = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<{ readonly result: A; readonly frames: ReadonlyArray<Envelope> }, E, Exclude<R, Transport>> =>
+  Effect.flatMap(recording, ({ frames, transport }) =>
+    Effect.map(Effect.provideService(effect, Transport, transport), (result) => ({ result, frames })))
+
+/**
  * The in-memory transport as a layer.
  *
  * @category layers
