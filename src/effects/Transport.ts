@@ -54,3 +54,25 @@ export interface TransportService {
  * @category services
  */
 export class Transport extends Context.Tag("quadrille/Transport")<Transport, TransportService>() {}
+
+/**
+ * Transports whose `send(envelope)` is exactly `Effect.sync(() => deliver(envelope))`, with
+ * their `deliver`. A channel over one of them delivers a frame at once instead of building
+ * and running that Effect. Keyed by the service object itself, so a wrapper around such a
+ * transport (a spread copy with another `send`) is not mistaken for it.
+ */
+const synchronousSend = new WeakMap<TransportService, (envelope: Envelope) => void>()
+
+/**
+ * Declares that `transport.send(envelope)` does nothing but `deliver(envelope)`, synchronously
+ * and without failing, so that channels may call `deliver` directly.
+ *
+ * @internal
+ */
+export const registerSynchronousSend = (transport: TransportService, deliver: (envelope: Envelope) => void): void => {
+  synchronousSend.set(transport, deliver)
+}
+
+/** @internal the `deliver` of a transport registered with `registerSynchronousSend`. */
+export const synchronousSendOf = (transport: TransportService): ((envelope: Envelope) => void) | undefined =>
+  synchronousSend.get(transport)

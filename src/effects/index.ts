@@ -4,4 +4,4 @@
  * @since 0.1.0
  */
 export * from "./errors.js"
-export * from "./Transport.js"
+export { type Envelope, Transport, type TransportService } from "./Transport.js"

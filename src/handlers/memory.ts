@@ -5,8 +5,7 @@
  * @since 0.1.0
  */
 import { Effect, Layer } from "effect"
-import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
-import { registerSynchronousSend } from "../runtime/channel.js"
+import { type Envelope, registerSynchronousSend, Transport, type TransportService } from "../effects/Transport.js"
 
 type Wake = (wake: Effect.Effect<void>) => void
 

@@ -12,7 +12,7 @@
  */
 import { Effect, Either, ParseResult, Schema } from "effect"
 import { DecodeError, ImplementationError, ProtocolViolation, type TransportError } from "../effects/errors.js"
-import type { Envelope, TransportService } from "../effects/Transport.js"
+import { type Envelope, synchronousSendOf, type TransportService } from "../effects/Transport.js"
 import type { Any } from "../protocol/Protocol.js"
 import type {
   CounterOp,
@@ -28,22 +28,6 @@ import type {
 } from "./automaton.js"
 
 const noLoops: Readonly<Record<string, number>> = Object.freeze({})
-
-/**
- * Transports whose `send(envelope)` is exactly `Effect.sync(() => deliver(envelope))`, with
- * their `deliver`. A channel over one of them delivers a frame at once instead of building
- * and running that Effect. Keyed by the service object itself, so a wrapper around such a
- * transport (a spread copy with another `send`) is not mistaken for it.
- */
-const synchronousSend = new WeakMap<TransportService, (envelope: Envelope) => void>()
-
-/**
- * Declares that `transport.send(envelope)` does nothing but `deliver(envelope)`, synchronously
- * and without failing, so that channels may call `deliver` directly.
- */
-export const registerSynchronousSend = (transport: TransportService, deliver: (envelope: Envelope) => void): void => {
-  synchronousSend.set(transport, deliver)
-}
 
 export interface Received {
   readonly label: string
@@ -94,7 +78,7 @@ export class Channel {
   ) {
     this.roles = new Set(protocol.roles)
     this.receiveAny = lane === "" ? transport.receive(session, role) : transport.receive(session, role, lane)
-    this.deliver = synchronousSend.get(transport)
+    this.deliver = synchronousSendOf(transport)
   }
 
   /** How many times the role has entered each parallel (by site): part of the lanes' names. */
