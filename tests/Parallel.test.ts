@@ -101,3 +101,18 @@ describe("parallel: concurrent branches and the barrier", () => {
     expect(Either.isLeft(empty)).toBe(true)
   })
 })
+
+describe("parallel branches share the role's state without losing updates", () => {
+  it.live("receive handlers that answer with Effects, in concurrent branches", () =>
+    Effect.gen(function*() {
+      const P = Protocol.make("Fanin", { roles: ["A", "B", "C"], messages: { M: Schema.Number } }, (g) =>
+        g.parallel((b) => b.msg("B", "A", "M"), (b) => b.msg("C", "A", "M")))
+      const a = Role.implement(P, "A", {
+        recv: { M: (s: ReadonlyArray<number>, m: number) => Effect.as(Effect.sleep("10 millis"), [...s, m]) }
+      }, [] as ReadonlyArray<number>)
+      const b = Role.implement(P, "B", { send: { M: () => 1 } }, null)
+      const c = Role.implement(P, "C", { send: { M: () => 2 } }, null)
+      const r = yield* Session.run(P, { A: a, B: b, C: c })
+      expect([...r.A].sort()).toEqual([1, 2])
+    }))
+})

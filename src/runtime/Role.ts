@@ -112,17 +112,22 @@ export const implement = <
       if (missing.length > 0) {
         return fail("", `Role.implement(${protocol.name}, ${role}): missing handlers ${missing.join(", ")}`)
       }
-      return drive(channel, channel.start(), { state: initialState }, false) as Effect.Effect<S, unknown, unknown>
+      return drive(channel, channel.start(), { state: initialState, lock: undefined }, false) as Effect.Effect<
+        S,
+        unknown,
+        unknown
+      >
     })
   /**
    * Runs the role from `start` on `channel`. Parallel branches run as further drives on
-   * sub-channels of their own lanes, sharing the user state `box` (handlers run one at a
-   * time, so each sees the state the last one left).
+   * sub-channels of their own lanes, sharing the user state `box`; once the role has entered
+   * a parallel, receive handlers hold `box.lock` from reading the state to writing it back,
+   * so that concurrent branches never lose each other's updates.
    */
   const drive = (
     channel: Channel,
     start: LState,
-    box: { state: unknown },
+    box: { state: unknown; lock: Effect.Semaphore | undefined },
     inBranch: boolean
   ): Effect.Effect<unknown, unknown, unknown> => {
     // One drive is one fiber and goes one step at a time, so where the role is (`cur`) is a
@@ -164,6 +169,7 @@ export const implement = <
             break
           }
           case "par":
+            if (box.lock === undefined) box.lock = Effect.unsafeMakeSemaphore(1)
             return Effect.flatMap(
               Effect.forEach(channel.branches(s), (b) => drive(b.channel, b.start, box, true), {
                 concurrency: "unbounded",
@@ -187,6 +193,20 @@ export const implement = <
       cur = r.next
       const f = h.recv?.[r.label]
       if (f === undefined) return undefined
+      const lock = box.lock
+      if (lock !== undefined) {
+        // Branches run concurrently: a handler's read and write of the state must not
+        // interleave with another branch's, even when it answers with an Effect.
+        return Effect.flatMap(
+          lock.withPermits(1)(
+            Effect.suspend(() => {
+              const out = f(box.state, r.payload)
+              return Effect.isEffect(out) ? Effect.map(out, (next) => void (box.state = next)) : Effect.sync(() => void (box.state = out))
+            })
+          ),
+          loop
+        )
+      }
       const out = f(box.state, r.payload)
       if (Effect.isEffect(out)) return Effect.flatMap(out, setState)
       box.state = out
