@@ -5,6 +5,8 @@
 import { Effect } from "effect"
 import { Memory, Protocol, Session } from "../src/index.js"
 import * as Adaptive from "./adaptive-sync.js"
+import * as Auction from "./distributed-auction.js"
+import * as Consensus from "./distributed-consensus.js"
 import * as HandWritten from "./hand-written.js"
 import * as Hierarchical from "./hierarchical-consensus.js"
 import * as Secure from "./secure-data-transfer.js"
@@ -56,6 +58,19 @@ const runs: ReadonlyArray<Run> = [
     title: "HierarchicalConsensus (Consensus composed twice, cross-level messages)",
     protocol: Hierarchical.HierarchicalConsensus,
     session: Hierarchical.main({ Leader: 5, Replica1: 5, Replica2: 9, SubLeader: 3, SubReplica1: 7, SubReplica2: 4 })
+  },
+  {
+    title: "DistributedConsensus (parallel proposals, barrier, decision)",
+    protocol: Consensus.DistributedConsensus,
+    session: Consensus.main({ Node1: 3, Node2: 9, Node3: 5 }, { validate: true })
+  },
+  {
+    title: "DistributedAuction (broadcast, 4 rounds of parallel bids, a result per round)",
+    protocol: Auction.DistributedAuction,
+    session: Auction.main({
+      announcement: { item: "a harpsichord", reserve: 100, increment: 10 },
+      strategies: { Bidder1: { budget: 180, step: 10 }, Bidder2: { budget: 250, step: 25 }, Bidder3: { budget: 90, step: 50 } }
+    }, 4)
   }
 ]
 
