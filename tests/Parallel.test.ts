@@ -97,6 +97,16 @@ describe("parallel: concurrent branches and the barrier", () => {
       g.parallel((b) => b.msg("A", "B", "M").end(), (b) => b.msg("B", "A", "M")))
     expect(Either.isLeft(bad) && bad.left.rule).toBe("EndInParallel")
     expect(Either.isLeft(bad) && bad.left.message).toContain("end() at site 0.0.1 is inside a branch of the parallel at site 0")
+    const waits = Protocol.makeEither("WaitsOnItself", { roles: ["A", "B"], messages: { M: N } }, (g) =>
+      g.loop("L", (l) =>
+        l.msg("A", "B", "M").parallel(
+          (b) => b.msg("A", "B", "M").choice("A", "c", { again: (c) => (c as never as typeof l).recur("L"), stop: (c) => c }),
+          (b) => b.msg("B", "A", "M")
+        ).choice("A", "d", { again: (c) => c.recur("L"), stop: (c) => c })))
+    expect(Either.isLeft(waits) && waits.left.rule).toBe("RecurAcrossBarrier")
+    expect(Either.isLeft(waits) && waits.left.message).toContain(
+      "recur('L') at site 0.1.0.1.again.0 is inside a branch of the parallel at site 0.1: the branch would wait for loop 'L' to go round, and the loop waits for the branch to end (the barrier), so the role would wait on itself."
+    )
     const empty = Protocol.makeEither("NoBranches", { roles: ["A", "B"], messages: { M: N } }, (g) => g.parallel().msg("A", "B", "M"))
     expect(Either.isLeft(empty)).toBe(true)
   })

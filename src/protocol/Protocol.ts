@@ -371,7 +371,9 @@ const assignSites = (
   labels: ReadonlySet<string>,
   raw: RawSeq,
   prefix: string,
-  loops: ReadonlyArray<string>
+  loops: ReadonlyArray<string>,
+  /** The loops outside the nearest enclosing parallel branch or repeat, which cannot be recurred to from here. */
+  cut?: { readonly loops: ReadonlyArray<string>; readonly site: string; readonly what: "parallel" | "repeat" }
 ): Array<Step> => {
   const steps = toArray(raw)
   const site = (i: number) => (prefix === "" ? `${i}` : `${prefix}.${i}`)
@@ -406,7 +408,7 @@ const assignSites = (
           name: step.name,
           branches: step.branches.map(([label, seq]) => ({
             label,
-            steps: assignSites(protocol, roles, labels, seq, `${s}.${label}`, loops)
+            steps: assignSites(protocol, roles, labels, seq, `${s}.${label}`, loops, cut)
           }))
         }
       case "Loop":
@@ -415,11 +417,11 @@ const assignSites = (
           _tag: "Loop",
           site: s,
           name: step.name,
-          body: assignSites(protocol, roles, labels, step.body, s, [...loops, step.name])
+          body: assignSites(protocol, roles, labels, step.body, s, [...loops, step.name], cut)
         }
       case "Parallel": {
         if (step.branches.length === 0) fail("EmptyChoice", Msg.emptyParallel(protocol, s), s)
-        const branches = step.branches.map((b, j) => assignSites(protocol, roles, labels, b, `${s}.${j}`, []))
+        const branches = step.branches.map((b, j) => assignSites(protocol, roles, labels, b, `${s}.${j}`, [], { loops: [...(cut?.loops ?? []), ...loops], site: s, what: "parallel" }))
         const ends = branches.flatMap((b) => ends_(b))
         if (ends.length > 0) fail("EndInParallel", Msg.endInParallel(protocol, ends[0], s), ends[0])
         return { _tag: "Parallel", site: s, branches }
@@ -431,10 +433,15 @@ const assignSites = (
           site: s,
           param: step.param,
           // A round cannot recur to an enclosing loop: it would leave the repeat midway.
-          body: assignSites(protocol, roles, labels, step.body, s, [])
+          body: assignSites(protocol, roles, labels, step.body, s, [], { loops: [...(cut?.loops ?? []), ...loops], site: s, what: "repeat" })
         }
       case "Recur":
-        if (!loops.includes(step.name)) fail("RecurOutsideLoop", Msg.recurOutsideLoop(protocol, step.name, s), s)
+        if (!loops.includes(step.name)) {
+          if (cut !== undefined && cut.loops.includes(step.name)) {
+            fail("RecurAcrossBarrier", Msg.recurAcrossBarrier(protocol, step.name, s, cut.what, cut.site), s)
+          }
+          fail("RecurOutsideLoop", Msg.recurOutsideLoop(protocol, step.name, s), s)
+        }
         return { _tag: "Recur", site: s, name: step.name }
       case "End":
         return { _tag: "End", site: s }
@@ -444,7 +451,7 @@ const assignSites = (
           site: s,
           protocol: step.protocol,
           mapping: step.mapping,
-          steps: assignSites(protocol, roles, labels, step.body, s, loops)
+          steps: assignSites(protocol, roles, labels, step.body, s, loops, cut)
         }
     }
   })

@@ -93,3 +93,8 @@ export const emptyParallel = (protocol: string, site: string) =>
 
 export const endInParallel = (protocol: string, end: string, site: string) =>
   `protocol ${protocol}: end() at site ${end} is inside a branch of the parallel at site ${site}; a branch cannot end the whole protocol. End the branch by letting it finish, and end() after the parallel.`
+
+export const recurAcrossBarrier = (protocol: string, loop: string, site: string, what: "parallel" | "repeat", at: string) =>
+  what === "parallel"
+    ? `protocol ${protocol}: recur('${loop}') at site ${site} is inside a branch of the parallel at site ${at}: the branch would wait for loop '${loop}' to go round, and the loop waits for the branch to end (the barrier), so the role would wait on itself. Recur after the parallel instead.`
+    : `protocol ${protocol}: recur('${loop}') at site ${site} is inside the repeat at site ${at}, which cannot be left midway. Recur after the repeat instead.`
