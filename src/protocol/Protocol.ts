@@ -7,7 +7,21 @@
  */
 import { Either, Schema } from "effect"
 import { ProjectionError } from "../effects/errors.js"
-import type { Broadcast, GBlock, GChoice, GEnd, GLoop, GMsg, GPar, GRecur, GRounds, Nil, Renamed, Then } from "../session/Global.js"
+import type {
+  Broadcast,
+  GBlock,
+  GBranch,
+  GChoice,
+  GEnd,
+  GLoop,
+  GMsg,
+  GPar,
+  GRecur,
+  GRounds,
+  Nil,
+  Renamed,
+  Then
+} from "../session/Global.js"
 import { compile, type GlobalGraph } from "./graph.js"
 import * as Msg from "./messages.js"
 
@@ -85,9 +99,15 @@ export type Messages<P> = P extends Protocol<string, string, infer M, unknown> ?
 /** The global session type of a protocol. @category type-level */
 export type GlobalOf<P> = P extends { readonly "~global": infer G } ? G : never
 
-/** Anything the builder returns: a sequence with its global type. @category builder */
-export interface Built<G = unknown> {
+/**
+ * Anything the builder returns: a sequence with its global type, and (phantom) the catalogue
+ * at its end, with the catalogues of the protocols composed in it.
+ *
+ * @category builder
+ */
+export interface Built<G = unknown, Ms = unknown> {
   readonly "~global": G
+  readonly "~messages"?: Ms
 }
 
 /**
@@ -95,7 +115,7 @@ export interface Built<G = unknown> {
  *
  * @category builder
  */
-export interface Ended<G> extends Built<G> {
+export interface Ended<G, Ms = unknown> extends Built<G, Ms> {
   readonly "~ended": true
 }
 
@@ -105,13 +125,13 @@ export interface Ended<G> extends Built<G> {
  *
  * @category builder
  */
-export interface Builder<R extends string, M extends Catalogue, Loops extends string, G> extends Built<G> {
+export interface Builder<R extends string, M extends Catalogue, Loops extends string, G> extends Built<G, M> {
   /** `from -> to: label`. The payload's Schema is `messages[label]`. */
   msg<const F extends R, const T extends R, const L extends keyof M & string>(
     from: F,
     to: T extends F ? Msg.SelfMessage<F, L> : T,
     label: L
-  ): Builder<R, M, Loops, Then<G, GMsg<F, T, L, Schema.Schema.Type<M[L]>>>>
+  ): Builder<R, M, Loops, Then<G, GMsg<F, T, L>>>
   /**
    * `at` chooses one branch. Every other role must either behave the same in all branches
    * or learn the branch from the first message it receives in it.
@@ -124,12 +144,12 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
     at: At,
     name: N,
     branches: B
-  ): Builder<R, M, Loops, Then<G, GChoice<At, N, { readonly [K in keyof B]: ReturnType<B[K]>["~global"] }>>>
+  ): Builder<R, M & CataloguesOf<ReturnType<B[keyof B]>>, Loops, Then<G, GChoice<At, N, BranchesOf<B>>>>
   /** A loop: its body goes round again at `recur(name)`; a path that does not recur leaves it. */
   loop<const N extends string, const Body extends Built>(
     name: N extends Loops ? Msg.DuplicateLoopName<N> : N,
     body: (b: Builder<R, M, Loops | N, Nil>) => Body
-  ): Builder<R, M, Loops, Then<G, GLoop<N, Body["~global"]>>>
+  ): Builder<R, M & CataloguesOf<Body>, Loops, Then<G, GLoop<N, Body["~global"]>>>
   /**
    * Sequential composition: the steps of `sub` follow, with its roles renamed by `mapping`
    * (each role of `sub` to a distinct role of this protocol). Its message catalogue joins
@@ -145,7 +165,7 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
     from: F,
     to: To,
     label: L
-  ): Builder<R, M, Loops, Then<G, GBlock<"broadcast", Broadcast<F, To, L, Schema.Schema.Type<M[L]>>>>>
+  ): Builder<R, M, Loops, Then<G, GBlock<"broadcast", Broadcast<F, To, L>>>>
   /**
    * Branches that run concurrently. Each role runs its own branches concurrently and goes on
    * only when all of them have ended (the barrier); a role in none of them goes straight on.
@@ -154,7 +174,7 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
    */
   parallel<const Bs extends ReadonlyArray<(b: Builder<R, M, never, Nil>) => Built>>(
     ...branches: Bs
-  ): Builder<R, M, Loops, Then<G, GPar<{ readonly [K in keyof Bs]: ReturnType<Bs[K]>["~global"] }>>>
+  ): Builder<R, M & CataloguesOf<ReturnType<Bs[number]>>, Loops, Then<G, GPar<ParBranchesOf<Bs>>>>
   /**
    * A fixed number of rounds of `body`: `param` names a session parameter (a number given to
    * every role when the session starts: `Session.run(p, roles, { params: { [param]: n } })`),
@@ -164,12 +184,30 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
   repeat<const N extends string, const Body extends Built>(
     param: N extends Loops ? Msg.DuplicateLoopName<N> : N,
     body: (b: Builder<R, M, never, Nil>) => Body
-  ): Builder<R, M, Loops, Then<G, GLoop<N, Then<Nil, GRounds<N, Then<Body["~global"], GRecur<N>>>>>>>
+  ): Builder<R, M & CataloguesOf<Body>, Loops, Then<G, GLoop<N, Then<Nil, GRounds<N, Then<Body["~global"], GRecur<N>>>>>>>
   /** Go round the enclosing loop `name` again. */
-  recur<const N extends string>(name: N extends Loops ? N : Msg.RecurOutsideLoop<N>): Ended<Then<G, GRecur<N>>>
+  recur<const N extends string>(name: N extends Loops ? N : Msg.RecurOutsideLoop<N>): Ended<Then<G, GRecur<N>>, M>
   /** End the whole protocol on this path. */
-  end(): Ended<Then<G, GEnd>>
+  end(): Ended<Then<G, GEnd>, M>
 }
+
+/**
+ * The branches of a choice as a union of `GBranch`es: concrete types, resolved at once (see
+ * `GMsg` for why the global type holds no mapped type).
+ */
+type BranchesOf<B> = { [K in keyof B & string]: GBranch<K, B[K] extends (...args: never) => Built<infer S> ? S : never> }[
+  keyof B & string
+]
+
+/** The branches of a parallel as a tuple of their global types (tail-recursive). */
+type ParBranchesOf<Bs, Acc extends ReadonlyArray<unknown> = []> = Bs extends readonly [infer H, ...infer T]
+  ? ParBranchesOf<T, [...Acc, H extends (...args: never) => Built<infer S> ? S : never]>
+  : Acc
+
+type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void ? I : never
+
+/** The catalogues of some built sequences, joined (what `compose` added inside them). */
+type CataloguesOf<B> = UnionToIntersection<B extends Built<unknown, infer Ms> ? (unknown extends Ms ? {} : Ms) : {}>
 
 /** A raw step as the builder records it, before sites are given. */
 type Raw =
@@ -496,12 +534,13 @@ export const make = <
   const Name extends string,
   const R extends string,
   const M extends Catalogue,
-  G
+  G,
+  Ms = M
 >(
   name: Name,
   spec: { readonly roles: ReadonlyArray<R>; readonly messages: M },
-  body: (g: Builder<R, M, never, Nil>) => Built<G>
-): Protocol<Name, R, M, G> => Either.getOrThrowWith(makeEither(name, spec, body), (e) => e)
+  body: (g: Builder<R, M, never, Nil>) => Built<G, Ms>
+): Protocol<Name, R, Ms extends Catalogue ? Ms : M, G> => Either.getOrThrowWith(makeEither(name, spec, body), (e) => e)
 
 /**
  * Like `make`, but returns the `ProjectionError` instead of throwing it.
@@ -512,12 +551,13 @@ export const makeEither = <
   const Name extends string,
   const R extends string,
   const M extends Catalogue,
-  G
+  G,
+  Ms = M
 >(
   name: Name,
   spec: { readonly roles: ReadonlyArray<R>; readonly messages: M },
-  body: (g: Builder<R, M, never, Nil>) => Built<G>
-): Either.Either<Protocol<Name, R, M, G>, ProjectionError> => {
+  body: (g: Builder<R, M, never, Nil>) => Built<G, Ms>
+): Either.Either<Protocol<Name, R, Ms extends Catalogue ? Ms : M, G>, ProjectionError> => {
   try {
     const roles = new Set<string>()
     for (const r of spec.roles) {
@@ -542,8 +582,8 @@ export const makeEither = <
       "~global": undefined as G,
       name,
       roles: spec.roles,
-      // The whole catalogue, with that of every composed protocol; its type is the declared part.
-      messages: messages as M,
+      // The whole catalogue, with that of every composed protocol.
+      messages: messages as Ms extends Catalogue ? Ms : M,
       steps,
       "~graph": graph
     })

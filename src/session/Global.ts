@@ -18,16 +18,32 @@ export interface Then<Init, Last> {
   readonly last: Last
 }
 
-/** `From -> To: Label`, with the payload type of `Label`. @category global types */
-export interface GMsg<From extends string, To extends string, Label extends string, Payload = unknown> {
+/**
+ * `From -> To: Label`. The payload type is looked up in the catalogue when the role is
+ * projected, not stored here: a schema's type is a mapped type, and a global type holding
+ * one makes every later builder call re-walk it (TS2589 after about 95 steps).
+ *
+ * @category global types
+ */
+export interface GMsg<From extends string, To extends string, Label extends string> {
   readonly _tag: "Msg"
   readonly from: From
   readonly to: To
   readonly label: Label
-  readonly payload: Payload
 }
 
-/** A choice made by `At`, its branches by name, each a sequence. @category global types */
+/**
+ * One branch of a `GChoice`: its name and its sequence. A choice's branches are a union of
+ * these, not an object (mapped) type, for the reason given at `GMsg`.
+ *
+ * @category global types
+ */
+export interface GBranch<Label extends string, Seq> {
+  readonly label: Label
+  readonly seq: Seq
+}
+
+/** A choice made by `At`; `Branches` is a union of `GBranch`es. @category global types */
 export interface GChoice<At extends string, Name extends string, Branches> {
   readonly _tag: "Choice"
   readonly at: At
@@ -85,30 +101,54 @@ export interface GBlock<Name extends string, Body> {
 
 type Lookup<Map, K> = K extends keyof Map ? Map[K] & string : K & string
 
+interface SCons<out Head, out Tail> {
+  readonly head: Head
+  readonly tail: Tail
+}
+interface SNil {
+  readonly _tag: "SNil"
+}
+
+/** The steps of a sequence, first first (tail-recursive). */
+type Steps<G, Acc = SNil> = G extends Then<infer Init, infer Last> ? Steps<Init, SCons<Last, Acc>> : Acc
+
 /**
- * Global type `G` with its roles renamed by `Map` (sub-protocol role to role). Each level is
- * an interface type argument, so the renaming is done lazily, as projection walks it.
+ * Global type `G` with its roles renamed by `Map` (sub-protocol role to role). Computed at
+ * once, in tail-recursive passes that bind every part with `infer`, so that what is stored in
+ * the composing protocol's global type is concrete (see `GMsg`).
  *
  * @category global types
  */
-export type Renamed<G, Map> = G extends Then<infer Init, infer Last> ? Then<Renamed<Init, Map>, RenamedStep<Last, Map>>
-  : G
+export type Renamed<G, Map> = RebuildRenamed<Steps<G>, Map, Nil>
 
-type RenamedStep<S, Map> = S extends GMsg<infer F, infer T, infer L, infer P> ? GMsg<Lookup<Map, F>, Lookup<Map, T>, L, P>
-  : S extends GChoice<infer At, infer N, infer B> ? GChoice<Lookup<Map, At>, N, { readonly [K in keyof B]: Renamed<B[K], Map> }>
-  : S extends GLoop<infer N, infer Body> ? GLoop<N, Renamed<Body, Map>>
-  : S extends GBlock<infer N, infer Body> ? GBlock<N, Renamed<Body, Map>>
-  : S extends GRounds<infer N, infer Again> ? GRounds<N, Renamed<Again, Map>>
-  : S extends GPar<infer B> ? GPar<{ readonly [K in keyof B]: Renamed<B[K], Map> }>
+type RebuildRenamed<L, Map, Acc> = L extends SCons<infer S, infer Rest>
+  ? RenamedStep<S, Map> extends infer S2 ? RebuildRenamed<Rest, Map, Then<Acc, S2>> : never
+  : Acc
+
+type RenamedStep<S, Map> = S extends GMsg<infer F, infer T, infer L>
+  ? [Lookup<Map, F>, Lookup<Map, T>] extends [infer F2 extends string, infer T2 extends string] ? GMsg<F2, T2, L> : never
+  : S extends GChoice<infer At, infer N, infer B>
+    ? [Lookup<Map, At>, RenamedBranches<B, Map>] extends [infer A2 extends string, infer B2] ? GChoice<A2, N, B2> : never
+  : S extends GLoop<infer N, infer Body> ? Renamed<Body, Map> extends infer Body2 ? GLoop<N, Body2> : never
+  : S extends GBlock<infer N, infer Body> ? Renamed<Body, Map> extends infer Body2 ? GBlock<N, Body2> : never
+  : S extends GRounds<infer N, infer Again> ? Renamed<Again, Map> extends infer Again2 ? GRounds<N, Again2> : never
+  : S extends GPar<infer B> ? RenamedTuple<B, Map> extends infer B2 ? GPar<B2> : never
   : S
+
+type RenamedBranches<B, Map> = B extends GBranch<infer L, infer Seq> ? Renamed<Seq, Map> extends infer S2 ? GBranch<L, S2> : never
+  : never
+
+type RenamedTuple<B, Map, Acc extends ReadonlyArray<unknown> = []> = B extends readonly [infer H, ...infer T]
+  ? Renamed<H, Map> extends infer H2 ? RenamedTuple<T, Map, [...Acc, H2]> : never
+  : Acc
 
 /**
  * One message from `From` to each of `To`, in order.
  *
  * @category global types
  */
-export type Broadcast<From extends string, To, Label extends string, Payload, Acc = Nil> = To extends
-  readonly [infer H extends string, ...infer Rest] ? Broadcast<From, Rest, Label, Payload, Then<Acc, GMsg<From, H, Label, Payload>>>
+export type Broadcast<From extends string, To, Label extends string, Acc = Nil> = To extends
+  readonly [infer H extends string, ...infer Rest] ? Broadcast<From, Rest, Label, Then<Acc, GMsg<From, H, Label>>>
   : Acc
 
 /**
@@ -118,8 +158,8 @@ export type Broadcast<From extends string, To, Label extends string, Payload, Ac
  */
 export type RolesIn<G, Acc = never> = G extends Then<infer Init, infer Last> ? RolesIn<Init, Acc | RolesOfStep<Last>> : Acc
 
-type RolesOfStep<S> = S extends GMsg<infer F, infer T, string, unknown> ? F | T
-  : S extends GChoice<infer At, string, infer B> ? At | { [K in keyof B]: RolesIn<B[K]> }[keyof B]
+type RolesOfStep<S> = S extends GMsg<infer F, infer T, string> ? F | T
+  : S extends GChoice<infer At, string, infer B> ? At | (B extends GBranch<string, infer Seq> ? RolesIn<Seq> : never)
   : S extends GLoop<string, infer Body> ? RolesIn<Body>
   : S extends GBlock<string, infer Body> ? RolesIn<Body>
   : S extends GRounds<string, infer Again> ? RolesIn<Again>

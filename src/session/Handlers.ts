@@ -6,19 +6,17 @@
  * @since 0.1.0
  */
 import type { Effect, Schema } from "effect"
-import type { GBlock, GChoice, GLoop, GMsg, GPar, GRounds, Then } from "./Global.js"
+import type { GBlock, GBranch, GChoice, GLoop, GMsg, GPar, GRounds, Then } from "./Global.js"
 import type { Catalogue } from "../protocol/Protocol.js"
 
 /** A handler answers with a value or with an Effect of it. @category handlers */
 export type Answer<A> = A | Effect.Effect<A, unknown, unknown>
 
-interface SendsLabel<out L, out P> {
+interface SendsLabel<out L> {
   readonly sends: L
-  readonly payload: P
 }
-interface ReceivesLabel<out L, out P> {
+interface ReceivesLabel<out L> {
   readonly receives: L
-  readonly payload: P
 }
 interface MakesChoice<out N, out Branches> {
   readonly choice: N
@@ -30,31 +28,31 @@ type Actions<G, R extends string, Acc = never> = G extends Then<infer Init, infe
   ? Actions<Init, R, Acc | ActionsOf<Last, R>>
   : Acc
 
-type ActionsOf<S, R extends string> = S extends GMsg<infer F, infer T, infer L, infer P>
-  ? (F extends R ? SendsLabel<L, P> : never) | (T extends R ? ReceivesLabel<L, P> : never)
+type ActionsOf<S, R extends string> = S extends GMsg<infer F, infer T, infer L>
+  ? (F extends R ? SendsLabel<L> : never) | (T extends R ? ReceivesLabel<L> : never)
   : S extends GChoice<infer At, infer N, infer B>
-    ? (At extends R ? MakesChoice<N, keyof B & string> : never) | { [K in keyof B]: Actions<B[K], R> }[keyof B]
+    ? (At extends R ? MakesChoice<N, B extends GBranch<infer L, unknown> ? L : never> : never) | ActionsOfBranches<B, R>
   : S extends GLoop<string, infer Body> ? Actions<Body, R>
   : S extends GBlock<string, infer Body> ? Actions<Body, R>
   : S extends GRounds<string, infer Again> ? Actions<Again, R>
   : S extends GPar<infer B> ? { [K in keyof B]: Actions<B[K], R> }[number & keyof B]
   : never
 
-type SendLabels<A> = A extends SendsLabel<infer L extends string, unknown> ? L : never
-type RecvLabels<A> = A extends ReceivesLabel<infer L extends string, unknown> ? L : never
-type SentPayload<A, L> = A extends SendsLabel<L, infer P> ? P : never
-type ReceivedPayload<A, L> = A extends ReceivesLabel<L, infer P> ? P : never
+type ActionsOfBranches<B, R extends string> = B extends GBranch<string, infer Seq> ? Actions<Seq, R> : never
+
+type SendLabels<A> = A extends SendsLabel<infer L extends string> ? L : never
+type RecvLabels<A> = A extends ReceivesLabel<infer L extends string> ? L : never
 type Choices<A> = A extends MakesChoice<infer N extends string, unknown> ? N : never
 type BranchesOf<A, N> = A extends MakesChoice<N, infer B> ? B : never
 
 type SendHandlers<A, M, S> = [SendLabels<A>] extends [never] ? { readonly send?: {} }
-  : { readonly send: { readonly [L in SendLabels<A>]: (state: S) => Answer<SentPayload<A, L>> } }
+  : { readonly send: { readonly [L in SendLabels<A>]: (state: S) => Answer<CataloguePayload<M, L>> } }
 
 type ChooseHandlers<A, S> = [Choices<A>] extends [never] ? { readonly choose?: {} }
   : { readonly choose: { readonly [N in Choices<A>]: (state: S) => Answer<BranchesOf<A, N>> } }
 
 type RecvHandlers<A, M, S> = {
-  readonly recv?: { readonly [L in RecvLabels<A>]?: (state: S, payload: ReceivedPayload<A, L>) => Answer<S> }
+  readonly recv?: { readonly [L in RecvLabels<A>]?: (state: S, payload: CataloguePayload<M, L>) => Answer<S> }
 }
 
 /**

@@ -12,8 +12,9 @@
  * @since 0.1.0
  */
 import type * as Msg from "../protocol/messages.js"
+import type { Schema } from "effect"
 import type { Catalogue, Protocol } from "../protocol/Protocol.js"
-import type { GBlock, GChoice, GEnd, GLoop, GMsg, GPar, GRecur, GRounds, RolesIn, Then } from "./Global.js"
+import type { GBlock, GBranch, GChoice, GEnd, GLoop, GMsg, GPar, GRecur, GRounds, RolesIn, Then } from "./Global.js"
 
 // ---------------------------------------------------------------------------------------------
 // Local session types
@@ -154,21 +155,19 @@ type Via = readonly [string, string, string] | "none"
 
 // The places where a role acts next. `Here` is the position of the action itself; `Passed`
 // the loops entered or gone round on the way there.
-interface ESend<out To, out Label, out P, out Here, out Next, out V, out Passed> {
+interface ESend<out To, out Label, out Here, out Next, out V, out Passed> {
   readonly kind: "send"
   readonly to: To
   readonly label: Label
-  readonly payload: P
   readonly here: Here
   readonly next: Next
   readonly via: V
   readonly passed: Passed
 }
-interface ERecv<out From, out Label, out P, out Here, out Next, out V, out Passed> {
+interface ERecv<out From, out Label, out Here, out Next, out V, out Passed> {
   readonly kind: "recv"
   readonly from: From
   readonly label: Label
-  readonly payload: P
   readonly here: Here
   readonly next: Next
   readonly via: V
@@ -218,13 +217,11 @@ type Closure<P, R extends string, Visited, V extends Via, Passed> = P extends Po
   : never
 
 type StepAt<S, Next, Here, Loops, R extends string, Visited, V extends Via, Passed> = S extends
-  GMsg<infer F, infer T, infer L, infer P> ? F extends R ? ESend<T, L, P, Here, Next, V, Passed>
-  : T extends R ? ERecv<F, L, P, Here, Next, V, Passed>
+  GMsg<infer F, infer T, infer L> ? F extends R ? ESend<T, L, Here, Next, V, Passed>
+  : T extends R ? ERecv<F, L, Here, Next, V, Passed>
   : Closure<Next, R, Visited, V, Passed>
   : S extends GChoice<infer At, infer N, infer B> ? At extends R ? ESelect<N, B, Here, Next, Loops, V, Passed>
-    : { [Br in keyof B & string]: Closure<Pos<Fwd<B[Br]>, Next, Loops>, R, Visited, readonly [N, At, Br], Passed> }[
-      keyof B & string
-    ]
+    : ClosureOfBranches<B, N, At, Next, Loops, R, Visited, Passed>
   : S extends GBlock<string, infer Body> ? Closure<Pos<Fwd<Body>, Next, Loops>, R, Visited, V, Passed>
   : S extends GPar<infer B>
     ? R extends ParRoles<B> ? EPar<B, Here, Next, Loops, V, Passed> : Closure<Next, R, Visited, V, Passed>
@@ -235,12 +232,20 @@ type StepAt<S, Next, Here, Loops, R extends string, Visited, V extends Via, Pass
   : S extends GEnd ? EEnd<V, Passed>
   : never
 
+/** The actions of `R` in every branch of another role's choice (distributes over the branches). */
+type ClosureOfBranches<B, N extends string, At extends string, Next, Loops, R extends string, Visited, Passed> = B extends
+  GBranch<infer Br, infer Seq> ? Closure<Pos<Fwd<Seq>, Next, Loops>, R, Visited, readonly [N, At, Br], Passed>
+  : never
+
+/** The sequence of branch `Br` of a union of `GBranch`es. */
+type SeqOf<B, Br> = B extends GBranch<Br & string, infer Seq> ? Seq : never
+
 type ParRoles<B> = { [K in keyof B]: RolesIn<B[K]> }[number & keyof B]
 
 /** The local types of the branches of a parallel that role `R` takes part in, in order. */
-type InvolvedBranches<B, R extends string, Acc extends ReadonlyArray<unknown> = []> = B extends
+type InvolvedBranches<B, R extends string, M, Acc extends ReadonlyArray<unknown> = []> = B extends
   readonly [infer H, ...infer T]
-  ? InvolvedBranches<T, R, R extends RolesIn<H> ? [...Acc, Project<Start<Pos<Fwd<H>, Top, never>, "none">, R, never>] : Acc>
+  ? InvolvedBranches<T, R, M, R extends RolesIn<H> ? [...Acc, Project<Start<Pos<Fwd<H>, Top, never>, "none">, R, M, never>] : Acc>
   : Acc
 
 type Recur<E, N extends string, R extends string, Visited, V extends Via, Passed> = [E] extends [Visited] ? never
@@ -271,7 +276,8 @@ type PassedOf<E> = E extends { readonly passed: infer P; readonly here: Pos<unkn
   ? Extract<P, Loops extends LoopEntry<infer N, unknown, unknown, unknown> ? N : never>
   : never
 
-type PayloadOf<E> = E extends { readonly payload: infer P } ? P : never
+/** The payload type of a label, from the catalogue (not stored in the global type: see `GMsg`). */
+type PayloadOf<M, L> = M extends Catalogue ? L extends keyof M ? Schema.Schema.Type<M[L]> : never : never
 
 /** Where a transition leads: a position, and the branch the path to it went through. */
 interface Start<out P, out V> {
@@ -290,17 +296,18 @@ type NextOf<E> = E extends { readonly next: infer N; readonly via: infer V } ? S
  * The local type of role `R` from `Starts`. `Merged` names the message when the transition
  * merged the same message of several branches (for the error that follows, if any).
  */
-type Project<Starts, R extends string, Heads, Merged extends string = never> = ProjectE<
+type Project<Starts, R extends string, M, Heads, Merged extends string = never> = ProjectE<
   Closures<Starts, R>,
   R,
+  M,
   Heads,
   Merged
 >
 
-type ProjectE<E, R extends string, Heads, Merged extends string> = [PassedOf<E>] extends [never]
-  ? Node<E, R, Heads, Merged>
+type ProjectE<E, R extends string, M, Heads, Merged extends string> = [PassedOf<E>] extends [never]
+  ? Node<E, R, M, Heads, Merged>
   : FindHead<Heads, HereOf<E>> extends infer Found ? [Found] extends [never]
-      ? PassedOf<E> extends infer N extends string ? Rec<N, Node<E, R, Heads | Head<N, HereOf<E>>, Merged>> : never
+      ? PassedOf<E> extends infer N extends string ? Rec<N, Node<E, R, M, Heads | Head<N, HereOf<E>>, Merged>> : never
     : Found extends readonly [infer N extends string] ? Var<N>
     : never
   : never
@@ -308,35 +315,44 @@ type ProjectE<E, R extends string, Heads, Merged extends string> = [PassedOf<E>]
 /** `Merged` for the successors of the receives `E` of one label: set when they are several. */
 type MergedBy<E, From extends string, L extends string> = IsUnion<HereOf<E>> extends true ? `${L} from ${From}` : never
 
-type Node<E, R extends string, Heads, Merged extends string> = [E] extends [never]
+type Node<E, R extends string, M, Heads, Merged extends string> = [E] extends [never]
   ? ProjectionFailure<`role ${R} is stuck in a loop`>
   : [E] extends [EEnd<Via, unknown>] ? End
   : [E] extends [EPar<infer B, unknown, infer After, unknown, infer V, unknown>]
-    ? IsUnion<HereOf<E>> extends false ? Par<InvolvedBranches<B, R>, Project<Start<After, V>, R, Heads>>
+    ? IsUnion<HereOf<E>> extends false ? Par<InvolvedBranches<B, R, M>, Project<Start<After, V>, R, M, Heads>>
     : Conflict<E, R, Merged>
   : [E] extends [ERounds<infer N extends string, infer Again, unknown, infer After, infer Loops, infer V, unknown>]
     ? IsUnion<HereOf<E>> extends false ? Rounds<
         N,
-        Project<Start<Pos<Fwd<Again>, After, Loops>, V>, R, Heads>,
-        Project<Start<After, V>, R, Heads>
+        Project<Start<Pos<Fwd<Again>, After, Loops>, V>, R, M, Heads>,
+        Project<Start<After, V>, R, M, Heads>
       >
     : Conflict<E, R, Merged>
   : [E] extends [ESelect<infer N extends string, infer B, unknown, infer After, infer Loops, infer V, unknown>]
     ? IsUnion<HereOf<E>> extends false
-      ? Select<{ [Br in keyof B]: Project<Start<Pos<Fwd<B[Br]>, After, Loops>, V>, R, Heads> }>
+      ? Select<
+        {
+          readonly [Br in B extends GBranch<infer L, unknown> ? L : never]: Project<
+            Start<Pos<Fwd<SeqOf<B, Br>>, After, Loops>, V>,
+            R,
+            M,
+            Heads
+          >
+        }
+      >
     : Conflict<E, R, Merged>
-  : [E] extends [ESend<infer T extends string, infer L extends string, unknown, unknown, unknown, Via, unknown>]
-    ? [IsUnion<T>, IsUnion<L>] extends [false, false] ? Send<T, L, PayloadOf<E>, Project<NextOf<E>, R, Heads>>
+  : [E] extends [ESend<infer T extends string, infer L extends string, unknown, unknown, Via, unknown>]
+    ? [IsUnion<T>, IsUnion<L>] extends [false, false] ? Send<T, L, PayloadOf<M, L>, Project<NextOf<E>, R, M, Heads>>
     : Conflict<E, R, Merged>
-  : [E] extends [ERecv<infer F extends string, infer L extends string, unknown, unknown, unknown, Via, unknown>]
+  : [E] extends [ERecv<infer F extends string, infer L extends string, unknown, unknown, Via, unknown>]
     ? IsUnion<F> extends true ? Conflict<E, R, Merged>
-    : IsUnion<L> extends false ? Recv<F, L, PayloadOf<E>, Project<NextOf<E>, R, Heads, MergedBy<E, F, L>>>
+    : IsUnion<L> extends false ? Recv<F, L, PayloadOf<M, L>, Project<NextOf<E>, R, M, Heads, MergedBy<E, F, L>>>
     : Offer<
       F,
       {
         readonly [X in L]: Branch<
-          PayloadOf<Extract<E, { readonly label: X }>>,
-          Project<NextOf<Extract<E, { readonly label: X }>>, R, Heads, MergedBy<Extract<E, { readonly label: X }>, F, X>>
+          PayloadOf<M, X>,
+          Project<NextOf<Extract<E, { readonly label: X }>>, R, M, Heads, MergedBy<Extract<E, { readonly label: X }>, F, X>>
         >
       }
     >
@@ -374,7 +390,7 @@ type Conflict<E, R extends string, Merged extends string> = Exclude<ViaOf<E>, "n
  *
  * @category projection
  */
-export type Local<P, R extends string> = P extends Protocol<string, infer Roles, Catalogue, infer G>
-  ? R extends Roles ? Project<Start<Pos<Fwd<G>, Top, never>, "none">, R, never>
+export type Local<P, R extends string> = P extends Protocol<string, infer Roles, infer M, infer G>
+  ? R extends Roles ? Project<Start<Pos<Fwd<G>, Top, never>, "none">, R, M, never>
   : ProjectionFailure<`role ${R} is not a role of this protocol`>
   : never
