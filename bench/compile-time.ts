@@ -33,33 +33,53 @@
  * protocol that the run-time projection rejects cannot pass for a fast one.
  *
  * Usage: `npx tsx bench/compile-time.ts`
- *   env: SIZES=10,50,100,200,500,1000  RUNS=5  SEGMENT=200  COMPILERS=5.9,7
+ *   env: SIZES=10,50,100,200,500,1000  RUNS=3  SEGMENT=200  COMPILERS=5.9,7
  *        CHUNK=100 (operations per Effect.gen block of the program)
  *        VARIANTS=0 skips the extra files that check, for the largest N, only the Walk of
  *        Local, only the program (what dominates), and the program in one Effect.gen.
- *        LIB=src  the library the generated files import (to time a patched copy).
+ *        LIB=src  the library (a folder like src/) the generated files import and the run-time
+ *                 check uses, relative to the repository or absolute (to time a patched copy)
+ *        REF=HEAD times the library of a commit instead: its src/ is exported with `git archive`
+ *                 to a folder under the OS temp dir (so uncommitted edits do not disturb the run)
  *        GENERATE_ONLY=1 writes and validates the files without timing them.
  */
-import { spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, writeFileSync } from "node:fs"
-import { cpus, loadavg, totalmem } from "node:os"
-import { join, relative, resolve, sep } from "node:path"
+import { execFileSync, spawnSync } from "node:child_process"
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs"
+import { cpus, loadavg, tmpdir, totalmem } from "node:os"
+import { join, parse, relative, resolve, sep } from "node:path"
 import { pathToFileURL } from "node:url"
 import { Either, Schema } from "effect"
-import { Protocol } from "../src/index.js"
+import type { Protocol as ProtocolModule } from "../src/index.js"
 
 const root = resolve(import.meta.dirname, "..")
 const tmp = join(root, ".bench-tmp", "compile-time")
 
 const SIZES = (process.env.SIZES ?? "10,50,100,200,500,1000").split(",").map(Number)
-const RUNS = Number(process.env.RUNS ?? 5)
+const RUNS = Number(process.env.RUNS ?? 3)
 const SEGMENT = Number(process.env.SEGMENT ?? 200)
 const CHUNK = Number(process.env.CHUNK ?? 100)
 const COMPILERS = (process.env.COMPILERS ?? "5.9,7").split(",")
 const VARIANTS = process.env.VARIANTS !== "0"
 const GENERATE_ONLY = process.env.GENERATE_ONLY === "1"
-/** The library the generated files import, relative to the repository (to time a patched copy). */
-const LIB = process.env.LIB ?? "src"
+const REF = process.env.REF
+/** The library the generated files import and the run-time check uses (see LIB and REF above). */
+const libDir = (): { dir: string; name: string } => {
+  if (REF === undefined) {
+    const lib = process.env.LIB ?? "src"
+    return { dir: resolve(root, lib), name: lib }
+  }
+  const sha = execFileSync("git", ["rev-parse", REF], { cwd: root, encoding: "utf8" }).trim()
+  const base = join(tmpdir(), `quadrille-${sha.slice(0, 12)}`)
+  if (!existsSync(join(base, "src", "index.ts"))) {
+    mkdirSync(base, { recursive: true })
+    execFileSync("sh", ["-c", `git archive ${sha} src | tar -x -C '${base}'`], { cwd: root })
+    // Resolve "effect" and run as ESM like the repository does.
+    symlinkSync(join(root, "node_modules"), join(base, "node_modules"))
+    writeFileSync(join(base, "package.json"), JSON.stringify({ type: "module" }))
+  }
+  return { dir: join(base, "src"), name: `${REF} (${sha.slice(0, 12)})` }
+}
+const LIB = libDir()
 
 const compilerPaths: Record<string, string> = {
   "5.9": "node_modules/typescript/bin/tsc",
@@ -291,6 +311,9 @@ ${[...DATA.map((d) => `    ${d.label}: ${d.schema}`), ...CONTROL.map((l) => `   
 }, (g) =>
   ${chain(seq, "g", "    ")})`
 
+/** The library's Protocol module, loaded from LIB at start (the run-time check uses the library timed). */
+let Protocol: typeof ProtocolModule
+
 /** The same protocol at run time, with `Protocol.makeEither`. */
 const makeAtRuntime = (name: string, seq: ReadonlyArray<Node>) => {
   const messages: Record<string, Schema.Schema.AnyNoContext> = {}
@@ -409,7 +432,7 @@ const walkA = (seq: ReadonlyArray<Node>, segments: number): Walked => {
 // ---------------------------------------------------------------------------------------
 // The generated files
 
-const libIndex = ((p) => (p.startsWith(".") ? p : `./${p}`))(relative(tmp, join(root, LIB, "index.js")).split(sep).join("/"))
+const libIndex = ((p) => (p.startsWith(".") ? p : `./${p}`))(relative(tmp, join(LIB.dir, "index.js")).split(sep).join("/"))
 const IMPORTS = `import { Effect, Schema } from "effect"
 import { type End, type Local, Protocol, Role } from "${libIndex}"
 import type { Branch, Offer, ProjectionFailure, Rec, Recv, Select, Send, Var } from "${libIndex}"
@@ -512,7 +535,12 @@ ${parts === "both" || parts === "local" ? local : ""}${parts === "local" ? "" : 
 
 const tsconfigFor = (file: string) =>
   JSON.stringify(
-    { extends: "../../tsconfig.json", compilerOptions: { rootDir: "../..", incremental: false }, include: [file] },
+    {
+      extends: "../../tsconfig.json",
+      // rootDir only shapes emitted paths (nothing is emitted); "/" admits a library outside the repository.
+      compilerOptions: { rootDir: LIB.dir.startsWith(root) ? "../.." : parse(root).root, incremental: false },
+      include: [file]
+    },
     null,
     2
   ) + "\n"
@@ -602,6 +630,9 @@ const med = (row: Row, key: Metric) => median(row.runs.map((r) => r[key]))
 const medOver = (row: Row, empty: Row, key: Metric) =>
   median(row.runs.map((r, i) => diff(r[key], empty.runs[i]?.[key])))
 const errorsOf = (row: Row) => [...new Set(row.runs.flatMap((r) => r.errors))]
+/** The error codes (or the crash), for the tables; the full messages are printed while running. */
+const codesOf = (errors: ReadonlyArray<string>) =>
+  [...new Set(errors.map((e) => (e.startsWith("TS") ? e.slice(0, e.indexOf(":")) : e)))].join(", ")
 
 // ---------------------------------------------------------------------------------------
 // Main
@@ -615,6 +646,7 @@ const ratio = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined ? "n/a" : (a / b).toFixed(2)
 
 const main = async () => {
+  Protocol = ((await import(pathToFileURL(join(LIB.dir, "index.ts")).href)) as typeof import("../src/index.js")).Protocol
   mkdirSync(tmp, { recursive: true })
   writeFileSync(join(tmp, "empty.ts"), EMPTY)
   writeFileSync(join(tmp, "tsconfig.empty.json"), tsconfigFor("empty.ts"))
@@ -649,7 +681,7 @@ const main = async () => {
   console.log(
     `\nType-checking (${RUNS} rounds, each checks every file once; ${cpus().length} cores, ${
       (totalmem() / 2 ** 30).toFixed(0)
-    } GiB, Node ${process.version}, library ${LIB})\n`
+    } GiB, Node ${process.version}, library ${LIB.name})\n`
   )
   const results: Array<Row> = []
   const loads: Array<string> = []
@@ -675,7 +707,7 @@ const main = async () => {
 
   // Tables
   const lines: Array<string> = [
-    `${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores, library ${LIB}, ` +
+    `${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores, library ${LIB.name}, ` +
     `${RUNS} rounds (medians; "over empty" is the median of the differences within a round), ` +
     `1-minute load average at the start of each round: ${loads.join(" ")}`,
     ""
@@ -707,7 +739,7 @@ const main = async () => {
             fmt(mb(med(r, "rss")), 0),
             med(r, "instantiations") ?? "n/a",
             e ? "" : (medOver(r, empty, "instantiations") ?? "n/a"),
-            errors.length === 0 ? "none" : errors.join("; ").replace(/\|/g, "\\|")
+            errors.length === 0 ? "none" : codesOf(errors)
           ].join(" | ")
         } |`
       )
@@ -734,12 +766,12 @@ const main = async () => {
     }
     if (r1000) {
       const errors = errorsOf(r1000)
-      lines.push(`- N = 1000: ${errors.length === 0 ? "no errors" : errors.join("; ")}`)
+      lines.push(`- N = 1000: ${errors.length === 0 ? "no errors" : codesOf(errors)}`)
     }
     lines.push("")
   }
   console.log(`\n${lines.join("\n")}`)
-  const slug = LIB === "src" ? "" : `-${LIB.replace(/[^A-Za-z0-9]+/g, "_")}`
+  const slug = LIB.name === "src" ? "" : `-${LIB.name.replace(/[^A-Za-z0-9]+/g, "_")}`
   writeFileSync(join(tmp, `results${slug}.md`), lines.join("\n"))
   writeFileSync(join(tmp, `results${slug}.json`), JSON.stringify(results, null, 2))
 }
