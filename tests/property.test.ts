@@ -8,20 +8,23 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { ProjectionError, Protocol, Role, Session } from "../src/index.js"
 import {
+  type ArbitraryOptions,
   build,
   freeTree,
   type Generated,
   implementAll,
   mergeableProtocol,
-  replay,
   type RoleState,
   toCode,
-  type TraceMessage,
+  verifyRun,
   wellFormedProtocol,
   wellFormedTree
 } from "../src/testing/index.js"
 
 class Hang extends Data.TaggedError("Hang")<{ readonly message: string }> {}
+
+/** The core constructs only: messages, choices, loops (composition: property-composition.test.ts). */
+const core: ArbitraryOptions = { compose: false, broadcast: false, repeat: false, parallel: false }
 
 /** Every role projects, and the local type prints. */
 const projectsEveryRole = (g: Generated) => {
@@ -32,21 +35,10 @@ const projectsEveryRole = (g: Generated) => {
   }
 }
 
-const group = <A>(xs: ReadonlyArray<A>, key: (a: A) => string): Map<string, Array<A>> => {
-  const out = new Map<string, Array<A>>()
-  for (const x of xs) {
-    const k = key(x)
-    const list = out.get(k) ?? []
-    list.push(x)
-    out.set(k, list)
-  }
-  return out
-}
-
 /**
  * Runs every role of `g` with generated implementations and checks the run: it ends, every
- * role has a result, and what was sent and received is exactly the replay of the global
- * protocol along the decisions the roles made.
+ * role has a result, and what was sent, received and decided is exactly the replay of the
+ * global protocol along the decisions the roles made (see `verifyRun`).
  */
 const runsToCompletion = async (
   g: Generated,
@@ -55,7 +47,7 @@ const runsToCompletion = async (
 ): Promise<void> => {
   const { implementations, log } = implementAll(g, decisions, { effectful: options.effectful })
   const exit = await Effect.runPromiseExit(
-    Session.run(g.protocol, implementations, { validate: options.validate }).pipe(
+    Session.run(g.protocol, implementations, { validate: options.validate, params: g.tree.params }).pipe(
       Effect.timeoutFail({
         duration: "1 second",
         onTimeout: () => new Hang({ message: "the session did not end within 1 second" })
@@ -67,53 +59,8 @@ const runsToCompletion = async (
   if (Exit.isFailure(exit)) {
     throw new Error(`the session failed: ${Cause.pretty(exit.cause)}${context()}`)
   }
-  const results = exit.value as Readonly<Record<string, RoleState>>
-
-  // Every role reached End: it has a result, its own.
-  expect(Object.keys(results).sort(), context()).toEqual([...g.tree.roles].sort())
-  for (const role of g.tree.roles) expect(results[role].role).toBe(role)
-
-  // The run is the global protocol along the branches the roles took.
-  const trace = replay(g.tree, log.decisions)
-  if (Either.isLeft(trace)) throw new Error(`the run does not follow the protocol: ${trace.left}${context()}`)
-  const expected = trace.right
-  const pair = (m: { readonly from: string; readonly to: string }) => `${m.from}->${m.to}`
-  const expectedByPair = group(expected, pair)
-  const expectedBySender = group(expected, (m) => m.from)
-
-  const sentPayloads = new Map<number, { readonly from: string; readonly label: string }>()
-  for (const role of g.tree.roles) {
-    // What each role sent, in order, is what the protocol has it send.
-    const sent = log.sent[role]
-    expect(sent.map((s) => s.label), `labels sent by ${role}${context()}`).toEqual(
-      (expectedBySender.get(role) ?? []).map((m) => m.label)
-    )
-    for (const s of sent) sentPayloads.set(s.payload, { from: role, label: s.label })
-  }
-  const seen = new Set<number>()
-  for (const receiver of g.tree.roles) {
-    const byPeer = group(results[receiver].received, (r) => r.from)
-    for (const sender of g.tree.roles) {
-      if (sender === receiver) continue
-      const got = byPeer.get(sender) ?? []
-      const want: ReadonlyArray<TraceMessage> = expectedByPair.get(pair({ from: sender, to: receiver })) ?? []
-      // The labels B received from A are the labels A sent to B, in the same order.
-      expect(got.map((r) => r.label), `labels ${sender} -> ${receiver}${context()}`).toEqual(want.map((m) => m.label))
-      for (const r of got) {
-        // Each payload is one that its sender sent, with that label, received once.
-        expect(sentPayloads.get(r.payload), `payload ${r.payload} at ${receiver}${context()}`).toEqual({
-          from: sender,
-          label: r.label
-        })
-        expect(seen.has(r.payload)).toBe(false)
-        seen.add(r.payload)
-      }
-      // FIFO per pair: payloads grow with the sender's counter.
-      for (let i = 1; i < got.length; i++) expect(got[i].payload).toBeGreaterThan(got[i - 1].payload)
-    }
-  }
-  // Nothing sent went unreceived.
-  expect(seen.size).toBe(sentPayloads.size)
+  const wrong = verifyRun(g, log, exit.value as Readonly<Record<string, RoleState>>)
+  if (wrong !== undefined) throw new Error(`${wrong}${context()}`)
 }
 
 const decisions = fc.array(fc.nat(5), { maxLength: 24 })
@@ -121,7 +68,7 @@ const decisions = fc.array(fc.nat(5), { maxLength: 24 })
 describe("generated well-formed protocols", () => {
   it("are accepted by Protocol.makeEither", () => {
     fc.assert(
-      fc.property(wellFormedTree(), (tree) => {
+      fc.property(wellFormedTree(core), (tree) => {
         const built = build(tree)
         if (Either.isLeft(built)) throw new Error(`${built.left.message}\n${toCode(tree)}`)
       }),
@@ -130,13 +77,13 @@ describe("generated well-formed protocols", () => {
   })
 
   it("project onto every role", () => {
-    fc.assert(fc.property(wellFormedProtocol(), projectsEveryRole), { numRuns: 200 })
+    fc.assert(fc.property(wellFormedProtocol(core), projectsEveryRole), { numRuns: 200 })
   })
 
   it("run to completion: every role reaches End, every message sent is received in order", async () => {
     await fc.assert(
       fc.asyncProperty(
-        wellFormedProtocol(),
+        wellFormedProtocol(core),
         decisions,
         fc.boolean(),
         fc.boolean(),
@@ -150,7 +97,7 @@ describe("generated well-formed protocols", () => {
 describe("freer protocols (full merging)", () => {
   it("Protocol.makeEither accepts them or answers a ProjectionError, and never throws", () => {
     fc.assert(
-      fc.property(freeTree(), (tree) => {
+      fc.property(freeTree(core), (tree) => {
         const built = build(tree)
         if (Either.isLeft(built)) {
           expect(built.left).toBeInstanceOf(ProjectionError)
@@ -164,7 +111,7 @@ describe("freer protocols (full merging)", () => {
   it("the accepted ones project onto every role and run to completion", async () => {
     await fc.assert(
       fc.asyncProperty(
-        mergeableProtocol(),
+        mergeableProtocol(core),
         decisions,
         fc.boolean(),
         (g, ds, validate) => {
@@ -177,11 +124,11 @@ describe("freer protocols (full merging)", () => {
   })
 
   it("include roles that are never told the branch and roles told by a role that was told", () => {
-    const sample = fc.sample(mergeableProtocol(), { numRuns: 300, seed: 42 })
+    const sample = fc.sample(mergeableProtocol(core), { numRuns: 300, seed: 42 })
     expect(sample.filter((g) => g.tree.perturbations.uninformed > 0).length).toBeGreaterThan(5)
     expect(sample.filter((g) => g.tree.perturbations.relayed > 0).length).toBeGreaterThan(5)
     expect(sample.filter((g) => g.tree.perturbations.lateInform > 0).length).toBeGreaterThan(5)
-    const rejected = fc.sample(freeTree(), { numRuns: 300, seed: 42 }).filter((t) => Either.isLeft(build(t)))
+    const rejected = fc.sample(freeTree(core), { numRuns: 300, seed: 42 }).filter((t) => Either.isLeft(build(t)))
     expect(rejected.length).toBeGreaterThan(10)
   })
 })

@@ -55,9 +55,9 @@ export interface TreeBranch {
  * roles told with a label shared by every branch, choices whose messages come after other
  * steps of the branch, and choices without a branch that stays out of `recur`. For the
  * composition constructs: sub-protocols that may `end()` composed where some role cannot know
- * it (`partialCompose`), parallel branches or rounds that `end()` or `recur` outward
- * (`escape`, rejected by the builder), and rounds that `end()` (`roundEnd`, only with the
- * option `roundEnds`).
+ * it (`partialCompose`), parallel branches that `end()` and parallel branches or rounds that
+ * `recur` to an enclosing loop (`escape`, both rejected by the builder), and rounds that
+ * `end()` (`roundEnd`, only with the option `roundEnds`).
  *
  * @category models
  */
@@ -202,20 +202,20 @@ export const hasEnd = (steps: ReadonlyArray<TreeStep>): boolean =>
     }
   })
 
-/** Whether a `repeat` is inside a loop somewhere in some steps, composed sub-protocols included. */
-const roundsInLoop = (steps: ReadonlyArray<TreeStep>, inLoop = false): boolean =>
+/** Whether some steps have a `repeat`, composed sub-protocols included. */
+const hasRepeat = (steps: ReadonlyArray<TreeStep>): boolean =>
   steps.some((s) => {
     switch (s._tag) {
       case "Repeat":
-        return inLoop || roundsInLoop(s.body, inLoop)
+        return true
       case "Loop":
-        return roundsInLoop(s.body, true)
+        return hasRepeat(s.body)
       case "Choice":
-        return s.branches.some((b) => roundsInLoop(b.steps, inLoop))
+        return s.branches.some((b) => hasRepeat(b.steps))
       case "Parallel":
-        return s.branches.some((b) => roundsInLoop(b, inLoop))
+        return s.branches.some(hasRepeat)
       case "Compose":
-        return roundsInLoop(s.sub.steps, inLoop)
+        return hasRepeat(s.sub.steps)
       default:
         return false
     }
@@ -1024,9 +1024,10 @@ export interface ArbitraryOptions {
    */
   readonly roundEnds?: boolean
   /**
-   * Compose more than once a sub-protocol with a `repeat` inside a loop (default false: a
-   * role that sits out the first copy's loop then fails in the second copy's rounds, "does
-   * not know how many rounds of ... are done"; see the tests of known issues).
+   * Compose more than once a sub-protocol with a `repeat` (default false: when a role sits
+   * out a loop that passes one copy's rounds and then takes part in another copy's, whose
+   * parameter has the same name, it fails with "does not know how many rounds of ... are
+   * done"; see the tests of known issues).
    */
   readonly reusedRounds?: boolean
 }
@@ -1371,7 +1372,7 @@ const normalize = (
           const before = usages.get(s.name) ?? []
           return (!ends || (ctx.ends === "any" && (free || s.roles.length === nRoles))) &&
             before.every((u) => !concurrent(u, ctx.lane)) &&
-            (c.reusedRounds || before.length === 0 || !roundsInLoop(s.steps))
+            (c.reusedRounds || before.length === 0 || !hasRepeat(s.steps))
         })
         if (fits.length === 0) return msg(i.alt)
         const sub = fits[i.sub % fits.length]
@@ -1599,7 +1600,9 @@ export interface ImplementOptions {
   readonly freeChoices?: number
   /**
    * Whether the handlers answer with Effects instead of plain values (default false);
-   * `"yield"`: with Effects that let other fibers run before they answer.
+   * `"yield"`: receive handlers with Effects that let other fibers run before they answer
+   * (the others with `Effect.succeed`), so that handlers of concurrent parallel branches of
+   * one role overlap.
    */
   readonly effectful?: boolean | "yield"
 }
@@ -1624,8 +1627,9 @@ export const implementAll = (
 ): { readonly implementations: Record<string, GeneratedImplementation>; readonly log: RunLog } => {
   const { choices, protocol, tree } = g
   const freeChoices = options.freeChoices ?? 8
-  const answer = <A>(a: A): A | Effect.Effect<A> =>
-    options.effectful === "yield" ? Effect.as(Effect.yieldNow(), a) : options.effectful ? Effect.succeed(a) : a
+  const answer = <A>(a: A): A | Effect.Effect<A> => (options.effectful ? Effect.succeed(a) : a)
+  const answerState = (s: RoleState): RoleState | Effect.Effect<RoleState> =>
+    options.effectful === "yield" ? Effect.as(Effect.yieldNow(), s) : answer(s)
   const n = tree.roles.length
   const labels = allLabels(tree)
   const log: RunLog = {
@@ -1648,7 +1652,7 @@ export const implementAll = (
       recv[label] = (s, payload) => {
         const from = tree.roles[payload % n]
         log.events[role].push({ _tag: "Recv", from, label, payload })
-        return answer({ role: s.role, received: [...s.received, { from, label, payload }] })
+        return answerState({ role: s.role, received: [...s.received, { from, label, payload }] })
       }
     }
     const choose: Record<string, (s: RoleState) => string | Effect.Effect<string>> = {}

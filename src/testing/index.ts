@@ -1,6 +1,8 @@
 /**
- * `quadrille/testing`: fast-check arbitraries of global protocols and generated
- * implementations of their roles, for property-based tests.
+ * `quadrille/testing`: fast-check arbitraries of global protocols (choices, loops, composed
+ * sub-protocols, broadcasts, rounds and parallel branches), generated implementations of their
+ * roles, and the oracle that checks a run against the global protocol, for property-based
+ * tests.
  *
  * @since 0.1.0
  */
