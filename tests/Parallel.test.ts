@@ -126,3 +126,20 @@ describe("parallel branches share the role's state without losing updates", () =
       expect([...r.A].sort()).toEqual([1, 2])
     }))
 })
+
+describe("a generated role whose sends are all inside parallel branches", () => {
+  it.effect("a missing handler there is found before the session starts", () =>
+    Effect.gen(function*() {
+      const P: Protocol.Any = ParallelProposals
+      const n1 = Role.implement(P, "N1", { send: { Z: () => 0 } }, null)
+      const e = yield* Effect.flip(
+        Session.run(P, {
+          N1: n1,
+          N2: Role.implement(P, "N2", { send: { M: () => 1 } }, null),
+          N3: Role.implement(P, "N3", { send: { M: () => 1 } }, null)
+        })
+      )
+      expect(e).toMatchObject({ _tag: "ImplementationError", role: "N1" })
+      expect(e.message).toContain("missing handlers send.M")
+    }))
+})

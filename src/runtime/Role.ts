@@ -5,12 +5,12 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either, type Schema } from "effect"
+import { Effect, Either } from "effect"
 import { ImplementationError, type RoleError } from "../effects/errors.js"
 import { type Envelope, Transport } from "../effects/Transport.js"
 import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
-import type { HandlersFor, NoExtraHandlers } from "../session/Handlers.js"
-import type { LState, RecvState, SelectState, SendState } from "./automaton.js"
+import type { Handlers, HandlersFor, NoExtraHandlers } from "../session/Handlers.js"
+import type { Automaton, LState, RecvState, SelectState, SendState } from "./automaton.js"
 import { Channel, type Received } from "./channel.js"
 
 /**
@@ -34,25 +34,7 @@ export type Failure<I> = I extends Implementation<Any, string, unknown, infer E,
 /** The services an implementation needs. @category type-level */
 export type Requirements<I> = I extends Implementation<Any, string, unknown, unknown, infer Rq> ? Rq : never
 
-/** A handler may answer with a value or with an Effect. @category models */
-export type Answer<A> = A | Effect.Effect<A, unknown, unknown>
-
-/** The payload type of `label` in catalogue `M`. @category type-level */
-export type PayloadOf<M extends Catalogue, L> = L extends keyof M ? Schema.Schema.Type<M[L]> : never
-
-/**
- * Business-logic handlers of a generated implementation with user state `S`:
- * `send[Label](state)` produces the payload to send, `recv[Label](state, payload)` folds a
- * received payload into the state (the state is kept when a label has no handler), and
- * `choose[choice](state)` names the branch to take.
- *
- * @category models
- */
-export interface Handlers<M extends Catalogue, S> {
-  readonly send?: { readonly [L in keyof M & string]?: (state: S) => Answer<PayloadOf<M, L>> }
-  readonly recv?: { readonly [L in keyof M & string]?: (state: S, payload: PayloadOf<M, L>) => Answer<S> }
-  readonly choose?: { readonly [choice: string]: (state: S) => Answer<string> }
-}
+export type { Answer, Handlers, PayloadOf } from "../session/Handlers.js"
 
 type Outputs<H> = {
   [K in keyof H]: { [L in keyof H[K]]: H[K][L] extends (...args: never) => infer O ? O : never }[keyof H[K]]
@@ -67,7 +49,10 @@ export type HandlerContext<H> = Outputs<H> extends infer O ? O extends Effect.Ef
 /** The handlers a role's local automaton calls for, that a record lacks. */
 const missingHandlers = (channel: Channel, handlers: Handlers<Catalogue, unknown>): Array<string> => {
   const missing = new Set<string>()
-  for (const s of channel.protocol["~graph"].locals.get(channel.role)!.states) {
+  // The states of the role's own automata of parallel branches count too.
+  const states = (a: Automaton): Array<LState> =>
+    a.states.flatMap((s) => (s.kind === "par" ? [s, ...s.branches.flatMap((b) => states(b.automaton))] : [s]))
+  for (const s of states(channel.protocol["~graph"].locals.get(channel.role)!)) {
     if (s.kind === "send" && handlers.send?.[s.label] === undefined) missing.add(`send.${s.label}`)
     if (s.kind === "select" && handlers.choose?.[s.choice] === undefined) missing.add(`choose.${s.choice}`)
   }

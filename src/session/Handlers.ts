@@ -46,13 +46,13 @@ type Choices<A> = A extends MakesChoice<infer N extends string, unknown> ? N : n
 type BranchesOf<A, N> = A extends MakesChoice<N, infer B> ? B : never
 
 type SendHandlers<A, M, S> = [SendLabels<A>] extends [never] ? { readonly send?: {} }
-  : { readonly send: { readonly [L in SendLabels<A>]: (state: S) => Answer<CataloguePayload<M, L>> } }
+  : { readonly send: { readonly [L in SendLabels<A>]: (state: S) => Answer<PayloadOf<M, L>> } }
 
 type ChooseHandlers<A, S> = [Choices<A>] extends [never] ? { readonly choose?: {} }
   : { readonly choose: { readonly [N in Choices<A>]: (state: S) => Answer<BranchesOf<A, N>> } }
 
 type RecvHandlers<A, M, S> = {
-  readonly recv?: { readonly [L in RecvLabels<A>]?: (state: S, payload: CataloguePayload<M, L>) => Answer<S> }
+  readonly recv?: { readonly [L in RecvLabels<A>]?: (state: S, payload: PayloadOf<M, L>) => Answer<S> }
 }
 
 /**
@@ -60,16 +60,25 @@ type RecvHandlers<A, M, S> = {
  *
  * @category handlers
  */
-export type HandlersFor<G, R extends string, M, S> = unknown extends G ? LooseHandlers<M, S>
+export type HandlersFor<G, R extends string, M, S> = unknown extends G ? Handlers<M, S>
   : Actions<G, R> extends infer A ? SendHandlers<A, M, S> & RecvHandlers<A, M, S> & ChooseHandlers<A, S>
   : never
 
-type CataloguePayload<M, L> = M extends Catalogue ? L extends keyof M ? Schema.Schema.Type<M[L]> : never : never
+/** The payload type of `label` in catalogue `M`. @category handlers */
+export type PayloadOf<M, L> = M extends Catalogue ? L extends keyof M ? Schema.Schema.Type<M[L]> : never : never
 
-/** The handlers of a role of a protocol whose global type is not known statically (`Protocol.Any`). */
-type LooseHandlers<M, S> = {
-  readonly send?: { readonly [L in keyof M & string]?: (state: S) => Answer<CataloguePayload<M, L>> }
-  readonly recv?: { readonly [L in keyof M & string]?: (state: S, payload: CataloguePayload<M, L>) => Answer<S> }
+/**
+ * Handlers with user state `S` for any labels of catalogue `M`: `send[Label](state)` produces
+ * the payload to send, `recv[Label](state, payload)` folds a received payload into the state
+ * (the state is kept when a label has no handler), and `choose[choice](state)` names the
+ * branch to take. What `Role.implement` takes for a protocol whose global type is not known
+ * statically (`Protocol.Any`); otherwise `HandlersFor` is exact.
+ *
+ * @category handlers
+ */
+export type Handlers<M, S> = {
+  readonly send?: { readonly [L in keyof M & string]?: (state: S) => Answer<PayloadOf<M, L>> }
+  readonly recv?: { readonly [L in keyof M & string]?: (state: S, payload: PayloadOf<M, L>) => Answer<S> }
   readonly choose?: { readonly [choice: string]: (state: S) => Answer<string> }
 }
 
