@@ -2,6 +2,8 @@
  * `npm run demo`: runs every example on the in-memory transport and prints, per role, its
  * local type (what the protocol asks of it), what it did, and its result.
  */
+import { mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { Effect } from "effect"
 import { Memory, Protocol, Session } from "../src/index.js"
 import * as Adaptive from "./adaptive-sync.js"
@@ -90,7 +92,22 @@ const program = Effect.gen(function*() {
   }
 })
 
-Effect.runPromise(program).catch((e) => {
+/** Writes the sequence diagram of every protocol and the state diagram of every role. */
+const diagrams = (folder: string) => {
+  mkdirSync(folder, { recursive: true })
+  const written = new Set<string>()
+  for (const { protocol } of runs) {
+    if (written.has(protocol.name)) continue
+    written.add(protocol.name)
+    writeFileSync(join(folder, `${protocol.name}.sequence.mmd`), Protocol.toMermaid(protocol))
+    for (const role of protocol.roles) {
+      writeFileSync(join(folder, `${protocol.name}.${role}.state.mmd`), Protocol.localToMermaid(protocol, role))
+    }
+  }
+  console.log(`\nMermaid diagrams of ${written.size} protocols (sequence) and their roles (state) are in ${folder}/`)
+}
+
+Effect.runPromise(Effect.tap(program, () => Effect.sync(() => diagrams("diagrams")))).catch((e) => {
   console.error(e)
   process.exit(1)
 })

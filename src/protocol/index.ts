@@ -3,8 +3,9 @@
  *
  * @since 0.1.0
  */
-import type { Any } from "./Protocol.js"
 import { fromAutomaton, type LocalType } from "../runtime/local.js"
+import * as Mermaid from "../viz/Mermaid.js"
+import type { Any } from "./Protocol.js"
 
 export * from "./Protocol.js"
 export type { LocalType } from "../runtime/local.js"
@@ -21,3 +22,19 @@ export const project = <P extends Any>(protocol: P, role: P["roles"][number]): L
   if (a === undefined) throw new TypeError(`protocol ${protocol.name} has no role ${role}`)
   return fromAutomaton(a)
 }
+
+/**
+ * The protocol as a Mermaid sequence diagram: `alt` for choices, `loop` for loops and
+ * repeats, `par` for parallel branches, notes for compositions, `recur` and `end()`.
+ *
+ * @category diagrams
+ */
+export const toMermaid = (protocol: Any): string => Mermaid.protocolToMermaid(protocol)
+
+/**
+ * The local type of `role` as a Mermaid state diagram.
+ *
+ * @category diagrams
+ */
+export const localToMermaid = <P extends Any>(protocol: P, role: P["roles"][number]): string =>
+  Mermaid.localToMermaid(project(protocol, role), role)
