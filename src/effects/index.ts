@@ -5,3 +5,4 @@
  */
 export * from "./errors.js"
 export { type Envelope, Transport, type TransportService } from "./Transport.js"
+export * as TraceSink from "./TraceSink.js"

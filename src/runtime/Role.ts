@@ -5,8 +5,9 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either } from "effect"
+import { Effect, Either, Option } from "effect"
 import { ImplementationError, type RoleError } from "../effects/errors.js"
+import { TraceSink } from "../effects/TraceSink.js"
 import { type Envelope, Transport } from "../effects/Transport.js"
 import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
 import type { Handlers, HandlersFor, NoExtraHandlers } from "../session/Handlers.js"
@@ -255,9 +256,18 @@ export const run = <P extends Any, R extends Roles<P>, A, E, Rq>(
   implementation: Implementation<P, R, A, E, Rq>,
   options: RunOptions
 ): Effect.Effect<A, E | RoleError, Rq | Transport> =>
-  Effect.flatMap(Transport, (transport) =>
+  Effect.flatMap(Effect.all([Transport, Effect.serviceOption(TraceSink)]), ([transport, trace]) =>
     implementation.run(
-      new Channel(protocol, role, options.sessionId, transport, options.validate ?? transport.serialises, options.params)
+      new Channel(
+        protocol,
+        role,
+        options.sessionId,
+        transport,
+        options.validate ?? transport.serialises,
+        options.params,
+        "",
+        Option.getOrUndefined(trace)
+      )
     ))
 
 export { program, type ResultOf } from "./program.js"

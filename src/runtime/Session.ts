@@ -5,6 +5,7 @@
  */
 import { Effect, Option } from "effect"
 import { ImplementationError, type RoleError } from "../effects/errors.js"
+import { TraceSink } from "../effects/TraceSink.js"
 import { Transport } from "../effects/Transport.js"
 import * as Memory from "../handlers/memory.js"
 import type { Any, Roles } from "../protocol/Protocol.js"
@@ -60,6 +61,7 @@ export const run = <P extends Any, const I extends Implementations<P>>(
     const transport = Option.isSome(provided) ? provided.value : yield* Memory.make
     const sessionId = options.sessionId ?? crypto.randomUUID()
     const validate = options.validate ?? transport.serialises
+    const trace = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
     const impls = implementations as unknown as Record<string, Implementation<Any, string, unknown, unknown, unknown>>
     const runs: Record<string, Effect.Effect<unknown, unknown, unknown>> = {}
     for (const role of protocol.roles) {
@@ -76,7 +78,7 @@ export const run = <P extends Any, const I extends Implementations<P>>(
           })
         )
       }
-      runs[role] = impl.run(new Channel(protocol, role, sessionId, transport, validate, options.params))
+      runs[role] = impl.run(new Channel(protocol, role, sessionId, transport, validate, options.params, "", trace))
     }
     return yield* Effect.all(runs, { concurrency: "unbounded" })
   }) as never

@@ -13,6 +13,7 @@
 import { Effect, Either, ParseResult, Schema } from "effect"
 import { DecodeError, ImplementationError, ProtocolViolation, type TransportError } from "../effects/errors.js"
 import { type Envelope, synchronousSendOf, type TransportService } from "../effects/Transport.js"
+import type { TraceSinkService } from "../effects/TraceSink.js"
 import type { Any } from "../protocol/Protocol.js"
 import type {
   CounterOp,
@@ -74,7 +75,9 @@ export class Channel {
     /** The session parameters: the number of rounds of each `repeat`. */
     private readonly params: Readonly<Record<string, number>> = {},
     /** The lane: "" for the role's main line, else a branch of one run of a parallel. */
-    readonly lane: string = ""
+    readonly lane: string = "",
+    /** Where to record every send, receive, choice and round; `undefined` records nothing. */
+    private readonly trace: TraceSinkService | undefined = undefined
   ) {
     this.roles = new Set(protocol.roles)
     this.receiveAny = lane === "" ? transport.receive(session, role) : transport.receive(session, role, lane)
@@ -95,7 +98,7 @@ export class Channel {
     this.parallelRuns.set(state.site, run + 1)
     return state.branches.map((b) => {
       const lane = `${this.lane === "" ? "" : `${this.lane}/`}${state.site}.${b.index}#${run}`
-      const channel = new Channel(this.protocol, this.role, this.session, this.transport, this.validate, this.params, lane)
+      const channel = new Channel(this.protocol, this.role, this.session, this.transport, this.validate, this.params, lane, this.trace)
       return { channel, start: channel.follow(b.automaton.initial) }
     })
   }
@@ -205,6 +208,7 @@ export class Channel {
   sendNow(state: SendState, payload: unknown): LState | Effect.Effect<LState, TransportError | ImplementationError> {
     const envelope = this.envelope(state, payload)
     if (Effect.isEffect(envelope)) return envelope
+    if (this.trace !== undefined) this.traceSend(envelope)
     const next = this.follow(state.next)
     if (this.deliver !== undefined) {
       this.deliver(envelope)
@@ -216,6 +220,7 @@ export class Channel {
   send(state: SendState, payload: unknown): Effect.Effect<LState, TransportError | ImplementationError> {
     const envelope = this.envelope(state, payload)
     if (Effect.isEffect(envelope)) return envelope
+    if (this.trace !== undefined) this.traceSend(envelope)
     const next = this.follow(state.next)
     return Effect.as(this.transport.send(envelope), next)
   }
@@ -224,6 +229,7 @@ export class Channel {
   selectNow(state: SelectState, branch: string): LState | Effect.Effect<never, ImplementationError> {
     const t = state.branches.get(branch)
     if (t === undefined) return Effect.fail(this.noBranch(state, branch))
+    if (this.trace !== undefined) this.traceChoice(state, branch)
     return this.follow(t)
   }
 
@@ -243,13 +249,25 @@ export class Channel {
         })
       )
     }
+    if (this.trace !== undefined) {
+      this.trace.record({ _tag: "Round", session: this.session, role: this.role, label: state.param, branch: done < n ? "again" : "done", site: state.site, lane: this.lane === "" ? undefined : this.lane })
+    }
     return Either.right({ again: done < n, round: done, next: this.follow(done < n ? state.again : state.done) })
   }
 
   select(state: SelectState, branch: string): Either.Either<LState, ImplementationError> {
     const t = state.branches.get(branch)
     if (t === undefined) return Either.left(this.noBranch(state, branch))
+    if (this.trace !== undefined) this.traceChoice(state, branch)
     return Either.right(this.follow(t))
+  }
+
+  private traceSend(e: Envelope): void {
+    this.trace!.record({ _tag: "Send", session: this.session, role: this.role, peer: e.to, label: e.label, site: e.site, lane: e.lane, seq: e.seq })
+  }
+
+  private traceChoice(state: SelectState, branch: string): void {
+    this.trace!.record({ _tag: "Choice", session: this.session, role: this.role, label: state.choice, branch, site: state.site, lane: this.lane === "" ? undefined : this.lane })
   }
 
   private noBranch(state: SelectState, branch: string): ImplementationError {
@@ -404,6 +422,9 @@ export class Channel {
       payload = decoded.right
     }
     peer.received = seq + 1
+    if (this.trace !== undefined) {
+      this.trace.record({ _tag: "Receive", session: this.session, role: this.role, peer: e.from, label: e.label, site: e.site, lane: e.lane, seq: e.seq })
+    }
     return { label: e.label, payload, next: this.follow(option.next) }
   }
 }

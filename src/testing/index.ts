@@ -7,3 +7,4 @@
  * @since 0.1.0
  */
 export * from "./arbitrary.js"
+export * as Trace from "./Trace.js"

@@ -1,0 +1,333 @@
+/**
+ * Model-based validation of recorded traces: `Trace.validate` replays the events a
+ * `TraceSink` recorded against the state machine of the GLOBAL protocol (its compiled graph),
+ * independently of the run-time projection that produced them, and names the first event
+ * that does not fit and what the protocol expected at that point.
+ *
+ * Every role keeps its own position in the global graph (roles run asynchronously, so their
+ * events interleave freely), one per lane inside a `parallel`. Where a role does not know
+ * which branch another role chose, its position is the set of nodes it may be at, and the
+ * next message it sends or receives tells them apart. The chooser's own branch comes from its
+ * `Choice` event, the decision of a `repeat` from the `Round` event. Receives must match
+ * earlier sends, per pair and lane, in order.
+ *
+ * @since 0.1.0
+ */
+import { Data, Either } from "effect"
+import type { TraceEvent } from "../effects/TraceSink.js"
+import type { GNode, ParNode } from "../protocol/graph.js"
+import type { Any } from "../protocol/Protocol.js"
+
+/**
+ * The first event of a trace that does not fit the protocol. `index` is its position in the
+ * trace (the trace's length when the trace ended too early: then `event` is absent).
+ *
+ * @category errors
+ */
+export class TraceMismatch extends Data.TaggedError("TraceMismatch")<{
+  readonly protocol: string
+  readonly index: number
+  readonly event: TraceEvent | undefined
+  /** What the protocol allowed at that point. */
+  readonly expected: string
+  readonly message: string
+}> {}
+
+/**
+ * Options of `Trace.validate`.
+ *
+ * @category models
+ */
+export interface ValidateOptions {
+  /** The session parameters: when given, the number of rounds of every `repeat` is checked too. */
+  readonly params?: Readonly<Record<string, number>> | undefined
+}
+
+/** A role on a lane: where it may be in the global graph. */
+interface Position {
+  readonly role: string
+  readonly lane: string
+  /** The nodes where the role acts next (several when it does not know a branch yet). */
+  nodes: ReadonlyArray<GNode>
+  /** How many times this lane entered each parallel, by site: part of the branch lanes' names. */
+  readonly parRuns: Map<string, number>
+  /** While the role is inside a parallel: the parallel and the lanes of its branches. */
+  open: { readonly par: ParNode; readonly lanes: ReadonlyArray<Position> } | undefined
+  readonly parent: Position | undefined
+}
+
+interface InFlight {
+  readonly label: string
+  readonly site: string
+  readonly seq: number | undefined
+  readonly index: number
+}
+
+/** The nodes where `role` acts next from `starts`, skipping everything it takes no part in. */
+const closure = (role: string, starts: ReadonlyArray<GNode>): Array<GNode> => {
+  const seen = new Set<number>()
+  const out: Array<GNode> = []
+  const visit = (n: GNode): void => {
+    if (seen.has(n.id)) return
+    seen.add(n.id)
+    switch (n.kind) {
+      case "msg":
+        if (n.from === role || n.to === role) out.push(n)
+        else visit(n.next)
+        return
+      case "choice":
+        if (n.at === role) out.push(n)
+        else for (const b of n.branches) visit(b.node)
+        return
+      case "loop":
+        return visit(n.body)
+      case "recur":
+        return visit(n.loop.body)
+      case "rounds":
+        if (n.roles.has(role)) out.push(n)
+        else visit(n.exit)
+        return
+      case "par":
+        if (n.branches.some((b) => b.roles.has(role))) out.push(n)
+        else visit(n.next)
+        return
+      case "end":
+        out.push(n)
+        return
+    }
+  }
+  for (const s of starts) visit(s)
+  return out
+}
+
+const siteFits = (nodeSite: string, eventSite: string) =>
+  nodeSite === eventSite || eventSite.split("|").includes(nodeSite)
+
+const describeNode = (role: string, n: GNode): string => {
+  switch (n.kind) {
+    case "msg":
+      return n.from === role
+        ? `${n.from} -> ${n.to}: ${n.label} at site ${n.site}`
+        : `${role} to receive ${n.from} -> ${n.to}: ${n.label} at site ${n.site}`
+    case "choice":
+      return `${role} to choose ${n.branches.map((b) => `'${b.label}'`).join(" or ")} of '${n.name}' at site ${n.site}`
+    case "rounds":
+      return `${role} to decide a round of '${n.param}' at site ${n.site}`
+    case "par":
+      return `${role} to enter the parallel at site ${n.site}`
+    case "loop":
+    case "recur":
+      return `${role} at loop '${n.name}'`
+    case "end":
+      return n.id === 0 ? `${role} to end` : `${role} to end its branch of the parallel (${n.site})`
+  }
+}
+
+/** What a position allows next, in words. */
+const describe = (pos: Position): string => {
+  if (pos.open !== undefined) {
+    const busy = pos.open.lanes.filter((l) => !isDone(l))
+    return `${pos.role} to finish its branches of the parallel at site ${pos.open.par.site} first: ${busy.map(describe).join("; ")}`
+  }
+  return pos.nodes.map((n) => describeNode(pos.role, n)).join(" or ")
+}
+
+const describeEvent = (e: TraceEvent): string => {
+  const lane = e.lane !== undefined && e.lane !== "" ? `, lane ${e.lane}` : ""
+  const seq = e.seq !== undefined ? `, seq ${e.seq}` : ""
+  switch (e._tag) {
+    case "Send":
+      return `${e.role} -> ${e.peer}: ${e.label} at site ${e.site}${lane}${seq} (sent)`
+    case "Receive":
+      return `${e.role} received ${e.peer} -> ${e.role}: ${e.label} at site ${e.site}${lane}${seq}`
+    case "Choice":
+      return `${e.role} chose '${e.branch}' of '${e.label}' at site ${e.site}${lane}`
+    case "Round":
+      return `${e.role} decided '${e.branch}' for '${e.label}' at site ${e.site}${lane}`
+  }
+}
+
+const isDone = (pos: Position): boolean => pos.open === undefined && pos.nodes.every((n) => n.kind === "end")
+
+const laneKey = (role: string, lane: string) => `${role}\u0000${lane}`
+const pairKey = (from: string, to: string, lane: string) => `${from}\u0000${to}\u0000${lane}`
+
+/**
+ * Replays `events` (a trace of one session, in the order recorded) against the global
+ * protocol. Right when the trace is a complete run of the protocol; otherwise a
+ * `TraceMismatch` naming the first event that does not fit (or the end of an incomplete
+ * trace) and what was expected there.
+ *
+ * @example
+ * ```ts
+ * const [_, events] = yield* TraceSink.recording(Session.run(TwoPhaseCommit, roles))
+ * expect(Either.isRight(Trace.validate(TwoPhaseCommit, events))).toBe(true)
+ * ```
+ *
+ * @category validation
+ */
+export const validate = (
+  protocol: Any,
+  events: ReadonlyArray<TraceEvent>,
+  options: ValidateOptions = {}
+): Either.Either<void, TraceMismatch> => {
+  const graph = protocol["~graph"]
+  const roles = new Set<string>(protocol.roles)
+  const positions = new Map<string, Position>()
+  const inFlight = new Map<string, Array<InFlight>>()
+  const sent = new Map<string, number>()
+  const rounds = new Map<string, number>()
+
+  const mismatch = (index: number, expected: string, problem?: string) => {
+    const event = events[index] as TraceEvent | undefined
+    return Either.left(
+      new TraceMismatch({
+        protocol: protocol.name,
+        index,
+        event,
+        expected,
+        message: event === undefined
+          ? `trace of ${protocol.name} ends too early (${problem ?? "incomplete trace"}) at event ${index}; expected ${expected}`
+          : `trace of ${protocol.name}: event ${index} (${describeEvent(event)}) does not fit${problem === undefined ? "" : ` (${problem})`}; expected ${expected}`
+      })
+    )
+  }
+
+  /** Sets where a position goes next; enters a parallel at once, and passes barriers. */
+  const moveTo = (pos: Position, nodes: ReadonlyArray<GNode>): void => {
+    pos.nodes = nodes
+    if (nodes.length === 1 && nodes[0].kind === "par") {
+      const par = nodes[0]
+      const run = pos.parRuns.get(par.site) ?? 0
+      pos.parRuns.set(par.site, run + 1)
+      const lanes: Array<Position> = []
+      const starts: Array<GNode> = []
+      par.branches.forEach((b, j) => {
+        if (!b.roles.has(pos.role)) return
+        // The lane names of the channel: `<parent lane>/<site>.<branch>#<run>`.
+        const lane = `${pos.lane === "" ? "" : `${pos.lane}/`}${par.site}.${j}#${run}`
+        const child: Position = { role: pos.role, lane, nodes: [], parRuns: new Map(), open: undefined, parent: pos }
+        positions.set(laneKey(pos.role, lane), child)
+        lanes.push(child)
+        starts.push(b.start)
+      })
+      pos.open = { par, lanes }
+      lanes.forEach((child, k) => moveTo(child, closure(pos.role, [starts[k]])))
+      barrier(pos)
+      return
+    }
+    if (pos.parent !== undefined && isDone(pos)) barrier(pos.parent)
+  }
+
+  /** Leaves a parallel once every branch lane of the role has ended. */
+  const barrier = (pos: Position): void => {
+    const open = pos.open
+    if (open === undefined || !open.lanes.every(isDone)) return
+    for (const l of open.lanes) positions.delete(laneKey(l.role, l.lane))
+    pos.open = undefined
+    moveTo(pos, closure(pos.role, [open.par.next]))
+  }
+
+  for (const role of protocol.roles) {
+    const pos: Position = { role, lane: "", nodes: [], parRuns: new Map(), open: undefined, parent: undefined }
+    positions.set(laneKey(role, ""), pos)
+    moveTo(pos, closure(role, [graph.start]))
+  }
+
+  const session = events.length > 0 ? events[0].session : ""
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]
+    if (e.session !== session) return mismatch(i, `an event of session ${session}`, `session ${e.session}`)
+    if (!roles.has(e.role)) return mismatch(i, `an event of one of ${protocol.roles.join(", ")}`, `unknown role ${e.role}`)
+    const lane = e.lane ?? ""
+    const pos = positions.get(laneKey(e.role, lane))
+    if (pos === undefined) {
+      const main = positions.get(laneKey(e.role, ""))!
+      return mismatch(i, describe(main), `${e.role} has no open lane '${lane}'`)
+    }
+    if (pos.open !== undefined) return mismatch(i, describe(pos))
+    switch (e._tag) {
+      case "Send": {
+        const fit = pos.nodes.filter((n) =>
+          n.kind === "msg" && n.from === e.role && n.to === e.peer && n.label === e.label && siteFits(n.site, e.site)
+        )
+        if (fit.length === 0) return mismatch(i, describe(pos))
+        const pk = pairKey(e.role, e.peer!, lane)
+        const seq = sent.get(pk) ?? 0
+        if (e.seq !== undefined && e.seq !== seq) {
+          return mismatch(i, `message number ${seq} from ${e.role} to ${e.peer}${lane === "" ? "" : ` on lane ${lane}`}`, `seq ${e.seq}`)
+        }
+        sent.set(pk, seq + 1)
+        const q = inFlight.get(pk) ?? []
+        q.push({ label: e.label!, site: e.site, seq: e.seq, index: i })
+        inFlight.set(pk, q)
+        moveTo(pos, closure(e.role, fit.map((n) => (n.kind === "msg" ? n.next : n))))
+        break
+      }
+      case "Receive": {
+        const pk = pairKey(e.peer ?? "", e.role, lane)
+        const head = inFlight.get(pk)?.[0]
+        if (head === undefined) {
+          return mismatch(i, `${describe(pos)}, sent before it is received`, `${e.peer} has sent nothing to ${e.role} that is not received yet`)
+        }
+        if (head.label !== e.label || head.site !== e.site || (head.seq !== undefined && e.seq !== undefined && head.seq !== e.seq)) {
+          return mismatch(
+            i,
+            `${e.role} to receive ${e.peer} -> ${e.role}: ${head.label} at site ${head.site} (sent at event ${head.index}), the oldest message not received yet`
+          )
+        }
+        const fit = pos.nodes.filter((n) =>
+          n.kind === "msg" && n.to === e.role && n.from === e.peer && n.label === e.label && siteFits(n.site, e.site)
+        )
+        if (fit.length === 0) return mismatch(i, describe(pos))
+        inFlight.get(pk)!.shift()
+        moveTo(pos, closure(e.role, fit.map((n) => (n.kind === "msg" ? n.next : n))))
+        break
+      }
+      case "Choice": {
+        const fit = pos.nodes.flatMap((n) =>
+          n.kind === "choice" && n.at === e.role && n.name === e.label && siteFits(n.site, e.site)
+            ? n.branches.filter((b) => b.label === e.branch).map((b) => b.node)
+            : []
+        )
+        if (fit.length === 0) return mismatch(i, describe(pos))
+        moveTo(pos, closure(e.role, fit))
+        break
+      }
+      case "Round": {
+        const node = pos.nodes.find((n) => n.kind === "rounds" && n.param === e.label && siteFits(n.site, e.site))
+        if (node === undefined || node.kind !== "rounds" || (e.branch !== "again" && e.branch !== "done")) {
+          return mismatch(i, describe(pos))
+        }
+        const rk = `${laneKey(e.role, lane)}\u0000${node.id}`
+        const done = rounds.get(rk) ?? 0
+        const n = options.params?.[node.param]
+        if (n !== undefined && (e.branch === "again") !== (done < n)) {
+          return mismatch(
+            i,
+            `${e.role} to decide '${done < n ? "again" : "done"}' for '${node.param}' at site ${node.site} (${done} of ${n} rounds done)`
+          )
+        }
+        rounds.set(rk, e.branch === "again" ? done + 1 : 0)
+        moveTo(pos, closure(e.role, [e.branch === "again" ? node.again : node.exit]))
+        break
+      }
+    }
+  }
+
+  for (const role of protocol.roles) {
+    const pos = positions.get(laneKey(role, ""))!
+    if (!isDone(pos)) return mismatch(events.length, describe(pos), "incomplete trace")
+  }
+  for (const [pk, q] of inFlight) {
+    if (q.length > 0) {
+      const [from, to] = pk.split("\u0000")
+      return mismatch(
+        events.length,
+        `${to} to receive ${from} -> ${to}: ${q[0].label} at site ${q[0].site} (sent at event ${q[0].index})`,
+        "incomplete trace"
+      )
+    }
+  }
+  return Either.void
+}
