@@ -49,6 +49,7 @@ export type Rule =
   | "BadRoleMapping"
   | "CatalogueConflict"
   | "EndInParallel"
+  | "EndInRepeat"
   | "RecurAcrossBarrier"
   | "ChooserUnaware"
 

@@ -22,7 +22,7 @@ import type {
   Renamed,
   Then
 } from "../session/Global.js"
-import { compile, type GlobalGraph } from "./graph.js"
+import { compile, type GlobalGraph, rolesIn } from "./graph.js"
 import * as Msg from "./messages.js"
 
 /**
@@ -464,15 +464,17 @@ const assignSites = (
         if (ends.length > 0) fail("EndInParallel", Msg.endInParallel(protocol, ends[0], s), ends[0])
         return { _tag: "Parallel", site: s, branches }
       }
-      case "Repeat":
+      case "Repeat": {
         if (loops.includes(step.param)) fail("DuplicateLoopName", Msg.duplicateLoopName(protocol, step.param, s), s)
-        return {
-          _tag: "Repeat",
-          site: s,
-          param: step.param,
-          // A round cannot recur to an enclosing loop: it would leave the repeat midway.
-          body: assignSites(protocol, roles, labels, step.body, s, [], { loops: [...(cut?.loops ?? []), ...loops], site: s, what: "repeat" })
-        }
+        // A round cannot recur to an enclosing loop, nor end the protocol while some role takes
+        // no part in the rounds: that role goes straight on and would wait forever.
+        const body = assignSites(protocol, roles, labels, step.body, s, [], { loops: [...(cut?.loops ?? []), ...loops], site: s, what: "repeat" })
+        const ends = ends_(body)
+        const inRounds = rolesIn(body)
+        const outside = [...roles].filter((r) => !inRounds.has(r))
+        if (ends.length > 0 && outside.length > 0) fail("EndInRepeat", Msg.endInRepeat(protocol, ends[0], s, outside), ends[0])
+        return { _tag: "Repeat", site: s, param: step.param, body }
+      }
       case "Recur":
         if (!loops.includes(step.name)) {
           if (cut !== undefined && cut.loops.includes(step.name)) {

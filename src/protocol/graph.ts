@@ -170,7 +170,7 @@ export const compile = (protocol: string, roles: ReadonlyArray<string>, steps: R
 }
 
 /** The roles that act in some steps. */
-const rolesIn = (steps: ReadonlyArray<Step>): Set<string> => {
+export const rolesIn = (steps: ReadonlyArray<Step>): Set<string> => {
   const out = new Set<string>()
   const walk = (steps: ReadonlyArray<Step>) => {
     for (const s of steps) {

@@ -98,3 +98,6 @@ export const recurAcrossBarrier = (protocol: string, loop: string, site: string,
   what === "parallel"
     ? `protocol ${protocol}: recur('${loop}') at site ${site} is inside a branch of the parallel at site ${at}: the branch would wait for loop '${loop}' to go round, and the loop waits for the branch to end (the barrier), so the role would wait on itself. Recur after the parallel instead.`
     : `protocol ${protocol}: recur('${loop}') at site ${site} is inside the repeat at site ${at}, which cannot be left midway. Recur after the repeat instead.`
+
+export const endInRepeat = (protocol: string, end: string, site: string, outside: ReadonlyArray<string>) =>
+  `protocol ${protocol}: end() at site ${end} is inside the repeat at site ${site}, but ${outside.join(", ")} take no part in the rounds: they go straight on and would wait forever. end() after the repeat instead, or give them a part in the rounds.`

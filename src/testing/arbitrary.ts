@@ -483,8 +483,6 @@ type Node =
   | { readonly k: "choice"; readonly at: string; readonly name: string; readonly branches: Array<readonly [string, Node]> }
   | { readonly k: "loop"; body: Node }
   | { readonly k: "recur"; readonly loop: { body: Node } }
-  /** The round check of a `repeat`: another round, or on. */
-  | { readonly k: "rounds"; again: Node; readonly exit: Node }
   /** A parallel, for distances one step: its branches end at ends of their own. */
   | { readonly k: "par"; readonly next: Node }
   /** The end of the protocol, or of a parallel branch. */
@@ -494,10 +492,11 @@ type Node =
 
 /**
  * The tree as a graph with the semantics of the builder: a loop body that ends leaves the
- * loop; a round that ends goes back to the round check; composed sub-protocols are inlined
- * with their roles renamed.
+ * loop; composed sub-protocols are inlined with their roles renamed. For distances, a
+ * `repeat` is its body once when it has rounds (`params`), nothing when it has none: a driver
+ * that finishes one round by the shortest way finishes every round.
  */
-const graphOf = (steps: ReadonlyArray<TreeStep>) => {
+const graphOf = (steps: ReadonlyArray<TreeStep>, params: Readonly<Record<string, number>>) => {
   const nodes: Array<Node> = []
   const end: Node = { k: "end" }
   nodes.push(end)
@@ -537,9 +536,9 @@ const graphOf = (steps: ReadonlyArray<TreeStep>) => {
       case "End":
         return end
       case "Repeat": {
-        const r = add({ k: "rounds", again: end, exit: k } as Node & { k: "rounds" })
-        r.again = seq(s.body, r, new Map(), rename)
-        return r
+        // Built either way: its choices are listed even when it has no rounds.
+        const body = seq(s.body, k, new Map(), rename)
+        return (params[s.param] ?? 1) === 0 ? k : body
       }
       case "Parallel": {
         for (const b of s.branches) seq(b, add({ k: "end" }), new Map(), rename)
@@ -563,8 +562,6 @@ const successors = (n: Node): ReadonlyArray<Node> => {
       return [n.body]
     case "recur":
       return [n.loop.body]
-    case "rounds":
-      return [n.again, n.exit]
     case "end":
     case "stuck":
       return []
@@ -573,7 +570,7 @@ const successors = (n: Node): ReadonlyArray<Node> => {
 
 /** Every occurrence of every choice, with the branches on a shortest path to the end. */
 const choiceOccurrences = (tree: ProtocolTree) => {
-  const { nodes } = graphOf(tree.steps)
+  const { nodes } = graphOf(tree.steps, tree.params)
   // Breadth first from the ends, backwards.
   const preds = new Map<Node, Array<Node>>()
   for (const n of nodes) for (const s of successors(n)) preds.set(s, [...(preds.get(s) ?? []), n])
@@ -610,7 +607,8 @@ const choiceOccurrences = (tree: ProtocolTree) => {
 
 /**
  * Every choice of a tree with, for each, the branches on a shortest path to the end (of the
- * protocol, or of the parallel branch it is in). A branch from which the end cannot be
+ * protocol, or of the parallel branch it is in), with the session parameters of the tree (a
+ * `repeat` with no rounds is no way to its `end()`). A branch from which the end cannot be
  * reached is never listed; `towardEnd` is empty only when no branch reaches the end (never in
  * a protocol that `Protocol.make` accepts). For a choice of a sub-protocol composed more than
  * once, `towardEnd` are the branches shortest at every place (see `consistentChoices`).
@@ -1605,6 +1603,12 @@ export interface ImplementOptions {
    * one role overlap.
    */
   readonly effectful?: boolean | "yield"
+  /**
+   * Most handler calls of a run, all roles together (default 100 000): one more throws, so a
+   * run that does not end fails at once (a timeout around `Session.run` may not fire soon while
+   * every role can go on: Effect lets timers run only every so many rounds of its fibers).
+   */
+  readonly maxEvents?: number
 }
 
 /** A generated implementation of one role. @category models */
@@ -1638,6 +1642,12 @@ export const implementAll = (
     events: Object.fromEntries(tree.roles.map((r) => [r, []]))
   }
   let next = 0
+  let calls = 0
+  const maxEvents = options.maxEvents ?? 100_000
+  const record = (role: string, e: RoleEvent) => {
+    if (++calls > maxEvents) throw new Error(`runaway: more than ${maxEvents} handler calls, the run does not end`)
+    log.events[role].push(e)
+  }
   const implementations: Record<string, GeneratedImplementation> = {}
   tree.roles.forEach((role, index) => {
     const send: Record<string, (s: RoleState) => number | Effect.Effect<number>> = {}
@@ -1645,13 +1655,13 @@ export const implementAll = (
     for (const label of labels) {
       send[label] = () => {
         const payload = next++ * n + index
+        record(role, { _tag: "Send", label, payload })
         log.sent[role].push({ label, payload })
-        log.events[role].push({ _tag: "Send", label, payload })
         return answer(payload)
       }
       recv[label] = (s, payload) => {
         const from = tree.roles[payload % n]
-        log.events[role].push({ _tag: "Recv", from, label, payload })
+        record(role, { _tag: "Recv", from, label, payload })
         return answerState({ role: s.role, received: [...s.received, { from, label, payload }] })
       }
     }
@@ -1663,8 +1673,8 @@ export const implementAll = (
         const branch = k < freeChoices && decisions.length > 0
           ? info.branches[decisions[(k + index * 3) % decisions.length] % info.branches.length]
           : (info.towardEnd[0] ?? info.branches[0])
+        record(role, { _tag: "Decision", choice: name, branch })
         log.decisions[role].push({ choice: name, branch })
-        log.events[role].push({ _tag: "Decision", choice: name, branch })
         return answer(branch)
       }
     }
