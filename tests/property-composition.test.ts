@@ -7,7 +7,7 @@
  * acting in an order the protocol allows, and between each pair the messages of each lane
  * received in the order they were sent (across parallel branches only the multiset is fixed).
  */
-import { Cause, Data, Effect, Either, Exit, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { ProjectionError, Protocol, Role, Session } from "../src/index.js"
@@ -16,7 +16,6 @@ import {
   checkOrder,
   choicesOf,
   freeTree,
-  type Generated,
   generated,
   implementAll,
   mergeableProtocol,
@@ -30,43 +29,8 @@ import {
   wellFormedProtocol,
   wellFormedTree
 } from "../src/testing/index.js"
+import { decisions, projectsEveryRole, runsToCompletion } from "./fixtures/property.js"
 
-class Hang extends Data.TaggedError("Hang")<{ readonly message: string }> {}
-
-/** Every role projects, and the local type prints. */
-const projectsEveryRole = (g: Generated) => {
-  for (const role of g.tree.roles) {
-    const local = Protocol.project(g.protocol, role)
-    expect(local._tag).toBeDefined()
-    expect(typeof Protocol.formatLocal(local)).toBe("string")
-  }
-}
-
-/**
- * Runs every role of `g` with generated implementations and the session parameters of the
- * tree, and checks the run with `verifyRun`.
- */
-const runsToCompletion = async (
-  g: Generated,
-  decisions: ReadonlyArray<number>,
-  options: { readonly validate: boolean; readonly effectful: boolean | "yield" }
-): Promise<void> => {
-  const { implementations, log } = implementAll(g, decisions, { effectful: options.effectful })
-  const exit = await Effect.runPromiseExit(
-    Session.run(g.protocol, implementations, { validate: options.validate, params: g.tree.params }).pipe(
-      Effect.timeoutFail({
-        duration: "2 seconds",
-        onTimeout: () => new Hang({ message: "the session did not end within 2 seconds" })
-      })
-    )
-  )
-  const context = () => `\n${toCode(g.tree)}\ndecisions: ${JSON.stringify(log.decisions)}`
-  if (Exit.isFailure(exit)) throw new Error(`the session failed: ${Cause.pretty(exit.cause)}${context()}`)
-  const wrong = verifyRun(g, log, exit.value as Readonly<Record<string, RoleState>>)
-  if (wrong !== undefined) throw new Error(`${wrong}${context()}`)
-}
-
-const decisions = fc.array(fc.nat(5), { maxLength: 24 })
 
 /** Whether some step of a tree, composed sub-protocols included, satisfies `p`. */
 const some = (steps: ReadonlyArray<TreeStep>, p: (s: TreeStep) => boolean): boolean =>
@@ -345,7 +309,7 @@ describe("known library issues (reproductions)", () => {
   const N = Schema.Number
   const ends = <A, E>(run: Effect.Effect<A, E>) =>
     Effect.runPromise(
-      run.pipe(Effect.timeoutFail({ duration: "500 millis", onTimeout: () => new Hang({ message: "hangs" }) }))
+      run.pipe(Effect.timeoutFail({ duration: "500 millis", onTimeout: () => "hangs" as const }))
     )
   const plain = (p: Protocol.Any, role: string, choose: Record<string, () => string> = {}) =>
     // Loosely typed on purpose: one implementation for every role of any of these protocols.

@@ -3,7 +3,7 @@
  * role, and running generated implementations of all its roles ends with every role at End,
  * having exchanged exactly the messages of the global protocol along the branches taken.
  */
-import { Cause, Data, Effect, Either, Exit, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { ProjectionError, Protocol, Role, Session } from "../src/index.js"
@@ -11,59 +11,16 @@ import {
   type ArbitraryOptions,
   build,
   freeTree,
-  type Generated,
-  implementAll,
   mergeableProtocol,
-  type RoleState,
   toCode,
-  verifyRun,
   wellFormedProtocol,
   wellFormedTree
 } from "../src/testing/index.js"
-
-class Hang extends Data.TaggedError("Hang")<{ readonly message: string }> {}
+import { decisions, projectsEveryRole, runsToCompletion } from "./fixtures/property.js"
 
 /** The core constructs only: messages, choices, loops (composition: property-composition.test.ts). */
 const core: ArbitraryOptions = { compose: false, broadcast: false, repeat: false, parallel: false }
 
-/** Every role projects, and the local type prints. */
-const projectsEveryRole = (g: Generated) => {
-  for (const role of g.tree.roles) {
-    const local = Protocol.project(g.protocol, role)
-    expect(local._tag).toBeDefined()
-    expect(typeof Protocol.formatLocal(local)).toBe("string")
-  }
-}
-
-/**
- * Runs every role of `g` with generated implementations and checks the run: it ends, every
- * role has a result, and what was sent, received and decided is exactly the replay of the
- * global protocol along the decisions the roles made (see `verifyRun`).
- */
-const runsToCompletion = async (
-  g: Generated,
-  decisions: ReadonlyArray<number>,
-  options: { readonly validate: boolean; readonly effectful: boolean }
-): Promise<void> => {
-  const { implementations, log } = implementAll(g, decisions, { effectful: options.effectful })
-  const exit = await Effect.runPromiseExit(
-    Session.run(g.protocol, implementations, { validate: options.validate, params: g.tree.params }).pipe(
-      Effect.timeoutFail({
-        duration: "1 second",
-        onTimeout: () => new Hang({ message: "the session did not end within 1 second" })
-      })
-    )
-  )
-  const context = () =>
-    `\n${toCode(g.tree)}\ndecisions: ${JSON.stringify(log.decisions)}\nsent: ${JSON.stringify(log.sent)}`
-  if (Exit.isFailure(exit)) {
-    throw new Error(`the session failed: ${Cause.pretty(exit.cause)}${context()}`)
-  }
-  const wrong = verifyRun(g, log, exit.value as Readonly<Record<string, RoleState>>)
-  if (wrong !== undefined) throw new Error(`${wrong}${context()}`)
-}
-
-const decisions = fc.array(fc.nat(5), { maxLength: 24 })
 
 describe("generated well-formed protocols", () => {
   it("are accepted by Protocol.makeEither", () => {
