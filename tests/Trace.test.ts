@@ -9,48 +9,13 @@ import type { Any } from "../src/protocol/Protocol.js"
 import { Role, Session } from "../src/index.js"
 import { implementAll, mergeableProtocol, toCode, wellFormedProtocol } from "../src/testing/arbitrary.js"
 import * as Trace from "../src/testing/Trace.js"
+import { auction, runs } from "./fixtures/runs.js"
 import * as Auction from "../examples/distributed-auction.js"
 import * as Consensus from "../examples/distributed-consensus.js"
 import * as Secure from "../examples/secure-data-transfer.js"
 import * as Streaming from "../examples/streaming.js"
 import * as ThreeParty from "../examples/three-party.js"
 import * as TwoPhaseCommit from "../examples/two-phase-commit.js"
-
-const auction: Auction.Auction = {
-  announcement: { item: "a harpsichord", reserve: 100, increment: 10 },
-  strategies: {
-    Bidder1: { budget: 180, step: 10 },
-    Bidder2: { budget: 250, step: 25 },
-    Bidder3: { budget: 90, step: 50 }
-  }
-}
-
-/** The recorded traces of the examples, with their protocol and the session parameters. */
-const runs: ReadonlyArray<{
-  readonly name: string
-  readonly protocol: Any
-  readonly run: Effect.Effect<unknown, unknown>
-  readonly params?: Readonly<Record<string, number>>
-}> = [
-  { name: "TwoPhaseCommit (commit)", protocol: TwoPhaseCommit.TwoPhaseCommit, run: TwoPhaseCommit.main("commit") },
-  { name: "TwoPhaseCommit (abort)", protocol: TwoPhaseCommit.TwoPhaseCommit, run: TwoPhaseCommit.main("abort") },
-  { name: "DataStreaming", protocol: Streaming.DataStreaming, run: Streaming.main(["a", "b", "c"]) },
-  { name: "Deal (sale)", protocol: ThreeParty.Deal, run: ThreeParty.main("book", 50) },
-  { name: "Deal (no sale)", protocol: ThreeParty.Deal, run: ThreeParty.main("piano", 50) },
-  {
-    name: "DistributedConsensus",
-    protocol: Consensus.DistributedConsensus,
-    run: Consensus.main({ Node1: 4, Node2: 7, Node3: 4 })
-  },
-  {
-    name: "DistributedAuction",
-    protocol: Auction.DistributedAuction,
-    run: Auction.main(auction, 3),
-    params: { maxRounds: 3 }
-  },
-  { name: "SecureDataTransfer (accepted)", protocol: Secure.SecureDataTransfer, run: Secure.main("correct horse") },
-  { name: "SecureDataTransfer (rejected)", protocol: Secure.SecureDataTransfer, run: Secure.main("battery staple") }
-]
 
 const record = (run: Effect.Effect<unknown, unknown>) => Effect.map(TraceSink.recording(run), ([, events]) => events)
 

@@ -8,19 +8,28 @@
 import { Context, Effect, Layer } from "effect"
 
 /**
- * One thing a role did, as its channel saw it.
+ * One thing a role did, as its channel saw it, or one thing the network did to a frame.
  *
+ * Role events (what `Trace.validate` checks against the protocol):
  * - `Send`: `role` sent `label` to `peer` (at `site`, on `lane`, with per-pair sequence `seq`).
  * - `Receive`: `role` accepted `label` from `peer` (the envelope's site, lane and seq).
  * - `Choice`: `role` (the chooser) took `branch` of the choice named `label` at `site`.
  * - `Round`: `role` decided `branch` ("again" or "done") of the `repeat` named `label` at `site`.
  *
- * `time` is a logical clock: the position of the event in the sink, from 0.
+ * Network events (recorded by the chaos and reliable-delivery layers; `role` is the frame's
+ * sender, `peer` its receiver, and the frame's label, site, lane and seq are given):
+ * - `Drop`: the frame was lost; `reason` says why ("chaos" or "partition").
+ * - `Duplicate`: the frame was delivered twice.
+ * - `Retransmit`: the reliable layer sent the frame again, not having had its acknowledgement.
+ *
+ * `time` is a logical clock: the position of the event in the sink, from 0. `at` is the time
+ * of Effect's `Clock` in milliseconds, when the sink was given one (the simulator's virtual
+ * clock in `simulate`).
  *
  * @category models
  */
 export interface TraceEvent {
-  readonly _tag: "Send" | "Receive" | "Choice" | "Round"
+  readonly _tag: "Send" | "Receive" | "Choice" | "Round" | "Drop" | "Duplicate" | "Retransmit"
   readonly session: string
   readonly role: string
   readonly peer?: string | undefined
@@ -31,15 +40,26 @@ export interface TraceEvent {
   /** Absent on a role's main line; else the lane of one branch of one run of a `parallel`. */
   readonly lane?: string | undefined
   readonly seq?: number | undefined
+  /** Why a frame was dropped: "chaos" (the drop rate) or "partition". */
+  readonly reason?: string | undefined
   readonly time: number
+  /** The clock's time in milliseconds, when the recorder was given a clock. */
+  readonly at?: number | undefined
 }
+
+/**
+ * The tags of the events a role records itself (the others are the network's).
+ *
+ * @category models
+ */
+export const roleEventTags: ReadonlySet<TraceEvent["_tag"]> = new Set(["Send", "Receive", "Choice", "Round"])
 
 /**
  * What a channel hands to the sink: an event without its time (the sink stamps it).
  *
  * @category models
  */
-export type TraceEventInput = Omit<TraceEvent, "time">
+export type TraceEventInput = Omit<TraceEvent, "time" | "at">
 
 /**
  * A sink of trace events. `record` is called synchronously from the channel, in the fiber of
@@ -70,16 +90,21 @@ export interface Recorder extends TraceSinkService {
 }
 
 /**
- * A new in-memory recorder (synchronous).
+ * A new in-memory recorder (synchronous). With `now`, every event is also stamped with
+ * `at: now()` (milliseconds).
  *
  * @category constructors
  */
-export const unsafeMakeRecorder = (): Recorder => {
+export const unsafeMakeRecorder = (now?: () => number): Recorder => {
   let log: Array<TraceEvent> = []
   return {
-    record: (event) => {
-      log.push({ ...event, time: log.length })
-    },
+    record: now === undefined
+      ? (event) => {
+        log.push({ ...event, time: log.length })
+      }
+      : (event) => {
+        log.push({ ...event, time: log.length, at: now() })
+      },
     events: () => log.slice(),
     clear: () => {
       log = []

@@ -14,7 +14,7 @@
  * @since 0.1.0
  */
 import { Data, Either } from "effect"
-import type { TraceEvent } from "../effects/TraceSink.js"
+import { roleEventTags, type TraceEvent } from "../effects/TraceSink.js"
 import type { GNode, ParNode } from "../protocol/graph.js"
 import type { Any } from "../protocol/Protocol.js"
 
@@ -144,6 +144,12 @@ const describeEvent = (e: TraceEvent): string => {
       return `${e.role} chose '${e.branch}' of '${e.label}' at site ${e.site}${lane}`
     case "Round":
       return `${e.role} decided '${e.branch}' for '${e.label}' at site ${e.site}${lane}`
+    case "Drop":
+      return `the network dropped ${e.role} -> ${e.peer}: ${e.label} at site ${e.site}${lane}${seq} (${e.reason ?? "chaos"})`
+    case "Duplicate":
+      return `the network duplicated ${e.role} -> ${e.peer}: ${e.label} at site ${e.site}${lane}${seq}`
+    case "Retransmit":
+      return `${e.role} retransmitted ${e.role} -> ${e.peer}: ${e.label} at site ${e.site}${lane}${seq}`
   }
 }
 
@@ -237,6 +243,8 @@ export const validate = (
   const session = events.length > 0 ? events[0].session : ""
   for (let i = 0; i < events.length; i++) {
     const e = events[i]
+    // What the network did to frames (drops, duplicates, retransmissions) is not the protocol's.
+    if (!roleEventTags.has(e._tag)) continue
     if (e.session !== session) return mismatch(i, `an event of session ${session}`, `session ${e.session}`)
     if (!roles.has(e.role)) return mismatch(i, `an event of one of ${protocol.roles.join(", ")}`, `unknown role ${e.role}`)
     const lane = e.lane ?? ""
