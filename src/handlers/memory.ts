@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { Effect, Layer } from "effect"
+import type { TransportError } from "../effects/errors.js"
 import { type Envelope, registerSynchronousSend, Transport, type TransportService } from "../effects/Transport.js"
 
 type Wake = (wake: Effect.Effect<void>) => void
@@ -19,15 +20,40 @@ type Wake = (wake: Effect.Effect<void>) => void
  * saves, on every wait, the `Deferred` of `Queue.take` (slow to allocate on Node 20) and the
  * `onInterrupt` wrapping a canceller costs, which together were most of a round trip.
  */
-class Mailbox {
+export class Mailbox {
   private frames: Array<Envelope> = []
   private head = 0
   /** The receiver waiting longest, then any others (one at most, in a session). */
   private waiter: Wake | undefined = undefined
   private readonly others: Array<Wake> = []
+  /** Once set, a receive that finds no frame fails with this instead of waiting. */
+  private failure: Effect.Effect<never, TransportError> | undefined = undefined
+
+  /** Whether a receiver is waiting on this mailbox now. */
+  get waiting(): boolean {
+    return this.waiter !== undefined
+  }
+
+  /** How many frames are waiting to be taken. */
+  get size(): number {
+    return this.frames.length - this.head
+  }
+
+  /**
+   * From now on, a receive that finds no frame fails with `error` (frames already here are
+   * still taken first); receivers waiting now are woken to fail.
+   */
+  fail(error: TransportError): void {
+    this.failure = Effect.fail(error)
+    this.wakeAll()
+  }
 
   offer(envelope: Envelope): void {
     this.frames.push(envelope)
+    this.wakeAll()
+  }
+
+  private wakeAll(): void {
     const first = this.waiter
     if (first === undefined) return
     this.waiter = undefined
@@ -41,12 +67,12 @@ class Mailbox {
   }
 
   /** The next frame, waiting for one if there is none. */
-  readonly take: Effect.Effect<Envelope> = Effect.suspend(() =>
-    this.head < this.frames.length ? Effect.succeed(this.poll()) : this.waitAndTake
+  readonly take: Effect.Effect<Envelope, TransportError> = Effect.suspend(() =>
+    this.head < this.frames.length ? Effect.succeed(this.poll()) : this.failure ?? this.waitAndTake
   )
 
   /** Waits for the next `offer`, then tries again: whichever receiver runs first takes the frame. */
-  private readonly waitAndTake: Effect.Effect<Envelope> = Effect.flatMap(
+  private readonly waitAndTake: Effect.Effect<Envelope, TransportError> = Effect.flatMap(
     Effect.async<void>((wake) => {
       if (this.waiter === undefined) this.waiter = wake
       else this.others.push(wake)
@@ -68,6 +94,41 @@ class Mailbox {
 }
 
 /**
+ * The mailboxes of a transport in one process: one per session, role and lane.
+ *
+ * @internal
+ */
+export class Mailboxes {
+  // session -> address -> mailbox: two lookups with the envelope's own strings (V8 caches
+  // their hashes) rather than building and hashing a `${session}\0${role}` key per frame.
+  private readonly sessions = new Map<string, Map<string, Mailbox>>()
+
+  /** The mailbox of `role` (on `lane`) in `session`, made on first use. */
+  get(session: string, role: string, lane?: string): Mailbox {
+    let roles = this.sessions.get(session)
+    if (roles === undefined) {
+      roles = new Map()
+      this.sessions.set(session, roles)
+    }
+    // A lane of a parallel branch is a mailbox of its own.
+    const address = lane === undefined || lane === "" ? role : `${role}\u0000${lane}`
+    let box = roles.get(address)
+    if (box === undefined) {
+      box = new Mailbox()
+      roles.set(address, box)
+    }
+    return box
+  }
+
+  /** Every mailbox, with its session and address (`role` or `role\0lane`), in the order made. */
+  *entries(): Iterable<readonly [session: string, address: string, mailbox: Mailbox]> {
+    for (const [session, roles] of this.sessions) {
+      for (const [address, box] of roles) yield [session, address, box]
+    }
+  }
+}
+
+/**
  * A fresh in-memory transport. `inject` puts a frame straight into a role's mailbox,
  * bypassing every sender: tests use it to forge frames.
  *
@@ -75,32 +136,14 @@ class Mailbox {
  */
 export const make: Effect.Effect<TransportService & { readonly inject: (envelope: Envelope) => void }> = Effect.sync(
   () => {
-    // session -> role -> mailbox: two lookups with the envelope's own strings (V8 caches
-    // their hashes) rather than building and hashing a `${session}\0${role}` key per frame.
-    const sessions = new Map<string, Map<string, Mailbox>>()
-    const mailbox = (session: string, role: string): Mailbox => {
-      let roles = sessions.get(session)
-      if (roles === undefined) {
-        roles = new Map()
-        sessions.set(session, roles)
-      }
-      let box = roles.get(role)
-      if (box === undefined) {
-        box = new Mailbox()
-        roles.set(role, box)
-      }
-      return box
-    }
-    /** A lane of a parallel branch is a mailbox of its own. */
-    const address = (role: string, lane: string | undefined) => (lane === undefined || lane === "" ? role : `${role}\u0000${lane}`)
-    const inject = (envelope: Envelope): void =>
-      mailbox(envelope.session, address(envelope.to, envelope.lane)).offer(envelope)
+    const boxes = new Mailboxes()
+    const inject = (envelope: Envelope): void => boxes.get(envelope.session, envelope.to, envelope.lane).offer(envelope)
     const transport = {
       serialises: false,
       inject,
       send: (envelope: Envelope) => Effect.sync(() => inject(envelope)),
       // The mailbox's own `take`, looked up once per receiver rather than once per frame.
-      receive: (session: string, role: string, lane?: string) => mailbox(session, address(role, lane)).take
+      receive: (session: string, role: string, lane?: string) => boxes.get(session, role, lane).take
     }
     // `send` is exactly `Effect.sync(() => inject(envelope))`: channels may call `inject` directly.
     registerSynchronousSend(transport, inject)

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either, Option } from "effect"
+import { Duration, Effect, Either, Option } from "effect"
 import { ImplementationError, type RoleError } from "../effects/errors.js"
 import { TraceSink } from "../effects/TraceSink.js"
 import { type Envelope, Transport } from "../effects/Transport.js"
@@ -140,7 +140,7 @@ export const implement = <
           }
           case "recv": {
             const r = channel.receiveBuffered(s)
-            if (r === undefined) return Effect.flatMap(channel.receiveAny, onFrame)
+            if (r === undefined) return Effect.flatMap(channel.waitFrame(s), onFrame)
             if (Effect.isEffect(r)) return r
             const k = received(r)
             if (k !== undefined) return k
@@ -200,7 +200,7 @@ export const implement = <
     }
     const onFrame = (envelope: Envelope): Effect.Effect<unknown, unknown, unknown> => {
       const r = channel.receiveFrame(cur as RecvState, envelope)
-      if (r === undefined) return Effect.flatMap(channel.receiveAny, onFrame)
+      if (r === undefined) return Effect.flatMap(channel.waitFrame(cur as RecvState), onFrame)
       if (Effect.isEffect(r)) return r
       return received(r) ?? loop()
     }
@@ -242,6 +242,11 @@ export interface RunOptions {
   readonly validate?: boolean | undefined
   /** Session parameters: the number of rounds of each `repeat`, by its name. */
   readonly params?: Readonly<Record<string, number>> | undefined
+  /**
+   * How long the role may wait for any one message before failing with `Timeout`
+   * (default: for ever). On the simulator and under `TestClock` this is virtual time.
+   */
+  readonly receiveTimeout?: Duration.DurationInput | undefined
 }
 
 /**
@@ -266,8 +271,16 @@ export const run = <P extends Any, R extends Roles<P>, A, E, Rq>(
         options.validate ?? transport.serialises,
         options.params,
         "",
-        Option.getOrUndefined(trace)
+        Option.getOrUndefined(trace),
+        timeoutMillis(options.receiveTimeout)
       )
     ))
+
+/** A receive timeout in milliseconds, or `undefined` for none. @internal */
+export const timeoutMillis = (timeout: Duration.DurationInput | undefined): number | undefined => {
+  if (timeout === undefined) return undefined
+  const ms = Duration.toMillis(Duration.decode(timeout))
+  return Number.isFinite(ms) ? ms : undefined
+}
 
 export { program, type ResultOf } from "./program.js"

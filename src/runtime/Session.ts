@@ -3,14 +3,14 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option } from "effect"
+import { type Duration, Effect, Option, Random } from "effect"
 import { ImplementationError, type RoleError } from "../effects/errors.js"
 import { TraceSink } from "../effects/TraceSink.js"
 import { Transport } from "../effects/Transport.js"
 import * as Memory from "../handlers/memory.js"
 import type { Any, Roles } from "../protocol/Protocol.js"
 import { Channel } from "./channel.js"
-import type { Failure, Implementation, Requirements, Success } from "./Role.js"
+import { type Failure, type Implementation, type Requirements, type Success, timeoutMillis } from "./Role.js"
 
 /**
  * One implementation per role of `P`.
@@ -27,13 +27,24 @@ export type Implementations<P extends Any> = {
  * @category models
  */
 export interface SessionOptions {
-  /** The session id (default: a random UUID). */
+  /** The session id (default: a random id from Effect's `Random`, so seeded in simulations). */
   readonly sessionId?: string | undefined
   /** Decode received payloads with their Schemas (default: when the transport serialises). */
   readonly validate?: boolean | undefined
   /** Session parameters given to every role: the number of rounds of each `repeat`, by its name. */
   readonly params?: Readonly<Record<string, number>> | undefined
+  /**
+   * How long a role may wait for any one message before failing with `Timeout`
+   * (default: for ever). On the simulator and under `TestClock` this is virtual time.
+   */
+  readonly receiveTimeout?: Duration.DurationInput | undefined
 }
+
+const hex32 = Effect.map(Random.nextIntBetween(0, 0x10000), (n) => n.toString(16).padStart(4, "0"))
+
+/** A random id in the shape of a UUID (version 4), drawn from Effect's `Random`. */
+const randomId: Effect.Effect<string> = Effect.map(Effect.all(Array.from({ length: 8 }, () => hex32)), (h) =>
+  `${h[0]}${h[1]}-${h[2]}-4${h[3].slice(1)}-${((parseInt(h[4][0], 16) & 3) | 8).toString(16)}${h[4].slice(1)}-${h[5]}${h[6]}${h[7]}`)
 
 /**
  * Runs every role of `protocol` concurrently and returns each role's result. The roles talk
@@ -59,7 +70,8 @@ export const run = <P extends Any, const I extends Implementations<P>>(
   Effect.gen(function*() {
     const provided = yield* Effect.serviceOption(Transport)
     const transport = Option.isSome(provided) ? provided.value : yield* Memory.make
-    const sessionId = options.sessionId ?? crypto.randomUUID()
+    const sessionId = options.sessionId ?? (yield* randomId)
+    const receiveTimeout = timeoutMillis(options.receiveTimeout)
     const validate = options.validate ?? transport.serialises
     const trace = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
     const impls = implementations as unknown as Record<string, Implementation<Any, string, unknown, unknown, unknown>>
@@ -78,7 +90,7 @@ export const run = <P extends Any, const I extends Implementations<P>>(
           })
         )
       }
-      runs[role] = impl.run(new Channel(protocol, role, sessionId, transport, validate, options.params, "", trace))
+      runs[role] = impl.run(new Channel(protocol, role, sessionId, transport, validate, options.params, "", trace, receiveTimeout))
     }
     return yield* Effect.all(runs, { concurrency: "unbounded" })
   }) as never

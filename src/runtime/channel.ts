@@ -11,7 +11,7 @@
  * @internal
  */
 import { Effect, Either, ParseResult, Schema } from "effect"
-import { DecodeError, ImplementationError, ProtocolViolation, type TransportError } from "../effects/errors.js"
+import { DecodeError, ImplementationError, ProtocolViolation, Timeout, type TransportError } from "../effects/errors.js"
 import { type Envelope, synchronousSendOf, type TransportService } from "../effects/Transport.js"
 import type { TraceSinkService } from "../effects/TraceSink.js"
 import type { Any } from "../protocol/Protocol.js"
@@ -77,7 +77,9 @@ export class Channel {
     /** The lane: "" for the role's main line, else a branch of one run of a parallel. */
     readonly lane: string = "",
     /** Where to record every send, receive, choice and round; `undefined` records nothing. */
-    private readonly trace: TraceSinkService | undefined = undefined
+    private readonly trace: TraceSinkService | undefined = undefined,
+    /** How long a receive may wait for a frame (ms) before failing with `Timeout`; `undefined`: for ever. */
+    private readonly receiveTimeout: number | undefined = undefined
   ) {
     this.roles = new Set(protocol.roles)
     this.receiveAny = lane === "" ? transport.receive(session, role) : transport.receive(session, role, lane)
@@ -98,7 +100,17 @@ export class Channel {
     this.parallelRuns.set(state.site, run + 1)
     return state.branches.map((b) => {
       const lane = `${this.lane === "" ? "" : `${this.lane}/`}${state.site}.${b.index}#${run}`
-      const channel = new Channel(this.protocol, this.role, this.session, this.transport, this.validate, this.params, lane, this.trace)
+      const channel = new Channel(
+        this.protocol,
+        this.role,
+        this.session,
+        this.transport,
+        this.validate,
+        this.params,
+        lane,
+        this.trace,
+        this.receiveTimeout
+      )
       return { channel, start: channel.follow(b.automaton.initial) }
     })
   }
@@ -318,10 +330,33 @@ export class Channel {
     return undefined
   }
 
-  receive(state: RecvState): Effect.Effect<Received, ProtocolViolation | DecodeError | TransportError> {
+  /**
+   * The next frame addressed to this role while it is at `state`; with a receive timeout,
+   * fails with `Timeout` (naming the peer, labels and site the role waits for) when none comes in time.
+   */
+  waitFrame(state: RecvState): Effect.Effect<Envelope, TransportError | Timeout> {
+    const ms = this.receiveTimeout
+    if (ms === undefined) return this.receiveAny
+    return Effect.timeoutFail(this.receiveAny, {
+      duration: ms,
+      onTimeout: () => {
+        const labels = [...state.options.keys()].join(" | ")
+        const sites = [...new Set([...state.options.values()].flatMap((o) => [...o.sites]))].join(" | ")
+        return new Timeout({
+          role: this.role,
+          peer: state.peer,
+          label: labels,
+          site: sites,
+          message: `${this.role} waited ${ms} ms for ${labels} from ${state.peer} (site ${sites}${this.lane === "" ? "" : `, lane ${this.lane}`}) and nothing came`
+        })
+      }
+    })
+  }
+
+  receive(state: RecvState): Effect.Effect<Received, ProtocolViolation | DecodeError | TransportError | Timeout> {
     const r = this.receiveBuffered(state)
     if (r !== undefined) return Effect.isEffect(r) ? r : Effect.succeed(r)
-    return Effect.flatMap(this.receiveAny, (envelope) => {
+    return Effect.flatMap(this.waitFrame(state), (envelope) => {
       const r = this.receiveFrame(state, envelope)
       if (r === undefined) return this.receive(state)
       return Effect.isEffect(r) ? r : Effect.succeed(r)

@@ -1,0 +1,298 @@
+/**
+ * The deterministic network: every role of a session in one process, on a simulated network
+ * whose every choice comes from one seed.
+ *
+ * A simulator owns three things the session runs on:
+ *
+ * - a **scheduler** (Effect's `Scheduler`): fibers run one task at a time, in a single FIFO, so
+ *   the interleaving of the roles' fibers is a function of the program alone;
+ * - a **network** (the `Transport`): a sent frame is not delivered at once but waits, with the
+ *   others in flight, on its link (sender, receiver, lane; first in, first out). Only when
+ *   every fiber is blocked does the network deliver a frame: the head of one link, picked by
+ *   a seeded PRNG. So which pending message is delivered next is the seed's choice, and the
+ *   same seed gives the same run, event for event;
+ * - a **virtual clock** (Effect's `Clock`): sleeps (timeouts, retransmission schedules, the
+ *   chaos layer's delays) wait for virtual time, which jumps to the next timer when nothing
+ *   else can happen. A simulated minute takes no real time.
+ *
+ * When nothing can happen any more (no fiber runs, no frame is in flight, no timer is set)
+ * while some role still waits for a frame, the session is deadlocked: the network fails those
+ * receives with a `TransportError` that says so, rather than leaving them hanging.
+ *
+ * Handlers must not wait on the world outside the simulation (real I/O, real timers,
+ * Promises settled by other threads): the simulator cannot see that work and would take the
+ * roles for blocked. Promises settled by microtasks are fine.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Duration, Effect, FiberRef, Layer, Random, Scheduler } from "effect"
+import type { RuntimeFiber } from "effect/Fiber"
+import { PCGRandom } from "effect/Utils"
+import { TransportError } from "../effects/errors.js"
+import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
+import { Mailboxes } from "./memory.js"
+
+/**
+ * Options of the simulator.
+ *
+ * @category models
+ */
+export interface SimulatorOptions {
+  /** The seed of every choice the network makes (a 32-bit integer; other numbers are truncated). */
+  readonly seed: number
+}
+
+/**
+ * A simulator: the scheduler, virtual clock and deterministic network a simulated session
+ * runs on. Run an effect on it with `Simulator.run`, or provide `layer`.
+ *
+ * @category models
+ */
+export interface Simulator {
+  readonly seed: number
+  readonly transport: TransportService
+  readonly scheduler: Scheduler.Scheduler
+  readonly clock: Clock.Clock
+  /** The virtual time, in milliseconds from 0. */
+  readonly now: () => number
+  /** How many frames the network has delivered. */
+  readonly delivered: () => number
+  /** Runs `effect` on this simulator: its scheduler, clock, network and a Random seeded from the seed. */
+  readonly run: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, Exclude<R, Transport>>
+}
+
+/** A timer of the virtual clock. */
+interface Timer {
+  readonly at: number
+  readonly n: number
+  readonly wake: () => void
+}
+
+/**
+ * Effect's `Clock` on virtual time: `sleep` sets a timer that fires when the simulator, having
+ * nothing else to do, moves time on to it.
+ */
+class VirtualClock implements Clock.Clock {
+  readonly [Clock.ClockTypeId]: Clock.ClockTypeId = Clock.ClockTypeId
+  now = 0
+  private made = 0
+  /** Pending timers, earliest first (ties in the order set). */
+  readonly timers: Array<Timer> = []
+
+  unsafeCurrentTimeMillis(): number {
+    return this.now
+  }
+  readonly currentTimeMillis: Effect.Effect<number> = Effect.sync(() => this.now)
+  unsafeCurrentTimeNanos(): bigint {
+    return BigInt(Math.round(this.now * 1_000_000))
+  }
+  readonly currentTimeNanos: Effect.Effect<bigint> = Effect.sync(() => this.unsafeCurrentTimeNanos())
+
+  sleep(duration: Duration.Duration): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      const ms = Duration.toMillis(duration)
+      if (!Number.isFinite(ms)) return
+      const timer: Timer = { at: this.now + Math.max(0, ms), n: this.made++, wake: () => resume(Effect.void) }
+      // Insert in order: after every timer due at the same time or earlier.
+      let i = this.timers.length
+      while (i > 0 && this.timers[i - 1].at > timer.at) i--
+      this.timers.splice(i, 0, timer)
+      return Effect.sync(() => {
+        const j = this.timers.indexOf(timer)
+        if (j >= 0) this.timers.splice(j, 1)
+      })
+    })
+  }
+
+  /** Moves time on to the earliest timer and fires every timer due then; false when there is none. */
+  advance(): boolean {
+    if (this.timers.length === 0) return false
+    this.now = Math.max(this.now, this.timers[0].at)
+    const due: Array<Timer> = []
+    while (this.timers.length > 0 && this.timers[0].at <= this.now) due.push(this.timers.shift()!)
+    for (const t of due) t.wake()
+    return true
+  }
+}
+
+/**
+ * Effect's `Scheduler` for a simulation: one FIFO of tasks (by priority), drained in a
+ * macrotask; when it is empty and stays empty once microtasks have run, `idle` is asked to
+ * make something happen (deliver a frame, fire a timer).
+ */
+class SimulationScheduler implements Scheduler.Scheduler {
+  private readonly tasks = new Scheduler.PriorityBuckets()
+  private drainScheduled = false
+  private idleScheduled = false
+
+  constructor(private readonly idle: () => boolean) {}
+
+  shouldYield(fiber: RuntimeFiber<unknown, unknown>): number | false {
+    return fiber.currentOpCount > fiber.getFiberRef(FiberRef.currentMaxOpsBeforeYield)
+      ? fiber.getFiberRef(FiberRef.currentSchedulingPriority)
+      : false
+  }
+
+  scheduleTask(task: Scheduler.Task, priority: number): void {
+    this.tasks.scheduleTask(task, priority)
+    if (!this.drainScheduled) {
+      this.drainScheduled = true
+      setImmediate(this.drain)
+    }
+  }
+
+  private readonly drain = (): void => {
+    this.drainScheduled = false
+    // Run tasks (and those they schedule) for a while, then let the event loop breathe.
+    for (let ran = 0; this.tasks.buckets.length > 0 && ran < 100_000;) {
+      const buckets = this.tasks.buckets
+      this.tasks.buckets = []
+      for (const [, list] of buckets) {
+        for (let i = 0; i < list.length; i++) list[i]()
+        ran += list.length
+      }
+    }
+    if (this.tasks.buckets.length > 0) {
+      if (!this.drainScheduled) {
+        this.drainScheduled = true
+        setImmediate(this.drain)
+      }
+    } else if (!this.idleScheduled) {
+      // Quiet: once pending microtasks have run too, the roles are blocked.
+      this.idleScheduled = true
+      setImmediate(this.onIdle)
+    }
+  }
+
+  private readonly onIdle = (): void => {
+    this.idleScheduled = false
+    if (this.drainScheduled) return
+    // Make something happen, and run what it wakes here and now (a delivery to a role that
+    // is not waiting wakes nobody: go on).
+    this.drainScheduled = true
+    while (this.tasks.buckets.length === 0) {
+      if (!this.idle()) {
+        this.drainScheduled = false
+        return
+      }
+    }
+    this.drain()
+  }
+}
+
+/**
+ * A new simulator (synchronous).
+ *
+ * @category constructors
+ */
+export const unsafeMake = (options: SimulatorOptions): Simulator => {
+  const seed = options.seed | 0
+  const rng = new PCGRandom(seed)
+  const clock = new VirtualClock()
+  const boxes = new Mailboxes()
+  /** Frames in flight, by link (session, sender, receiver, lane), oldest first. */
+  const links = new Map<string, Array<Envelope>>()
+  /** The links with frames in flight, in the order they became busy. */
+  const busy: Array<string> = []
+  let delivered = 0
+
+  const send = (e: Envelope): void => {
+    const key = `${e.session}\u0000${e.from}\u0000${e.to}\u0000${e.lane ?? ""}`
+    let link = links.get(key)
+    if (link === undefined) {
+      link = []
+      links.set(key, link)
+    }
+    if (link.length === 0) busy.push(key)
+    link.push(e)
+  }
+
+  /** Delivers the head of a link the PRNG picks; false when nothing is in flight. */
+  const deliver = (): boolean => {
+    if (busy.length === 0) return false
+    const i = busy.length === 1 ? 0 : rng.integer(busy.length)
+    const key = busy[i]
+    const link = links.get(key)!
+    const e = link.shift()!
+    if (link.length === 0) busy.splice(i, 1)
+    delivered++
+    boxes.get(e.session, e.to, e.lane).offer(e)
+    return true
+  }
+
+  /** Fails every receive that waits while nothing else can ever happen. */
+  const deadlock = (): boolean => {
+    const waiting: Array<readonly [string, string]> = []
+    for (const [session, address, box] of boxes.entries()) if (box.waiting) waiting.push([session, address])
+    if (waiting.length === 0) return false
+    const who = waiting.map(([, a]) => a.replace("\u0000", " on lane ")).join(", ")
+    for (const [session, address] of waiting) {
+      const [role, lane] = address.split("\u0000")
+      boxes.get(session, role, lane).fail(
+        new TransportError({
+          role,
+          peer: "",
+          message:
+            `simulated network (seed ${seed}): deadlock at ${clock.now} ms — no frame is in flight, no timer is set, and ${who} wait${waiting.length === 1 ? "s" : ""} for a frame that can never come`
+        })
+      )
+    }
+    return true
+  }
+
+  const scheduler = new SimulationScheduler(() => deliver() || clock.advance() || deadlock())
+
+  const transport: TransportService = {
+    serialises: false,
+    send: (e) => Effect.sync(() => send(e)),
+    receive: (session, role, lane) => boxes.get(session, role, lane).take
+  }
+
+  const random = Random.make(seed)
+  return {
+    seed,
+    transport,
+    scheduler,
+    clock,
+    now: () => clock.now,
+    delivered: () => delivered,
+    run: (effect) =>
+      effect.pipe(
+        Effect.provideService(Transport, transport),
+        Effect.withRandom(random),
+        Effect.withClock(clock),
+        Effect.withScheduler(scheduler)
+      )
+  }
+}
+
+/**
+ * A new simulator.
+ *
+ * @category constructors
+ */
+export const make = (options: SimulatorOptions): Effect.Effect<Simulator> => Effect.sync(() => unsafeMake(options))
+
+/**
+ * A fresh simulator as layers: the deterministic network as the `Transport`, its scheduler,
+ * its virtual clock and a `Random` seeded from the seed, for the effect it is provided to.
+ *
+ * @example
+ * ```ts
+ * const results = yield* Session.run(TwoPhaseCommit, roles).pipe(Effect.provide(Deterministic.layer({ seed: 7 })))
+ * ```
+ *
+ * @category layers
+ */
+export const layer = (options: SimulatorOptions): Layer.Layer<Transport> =>
+  Layer.unwrapEffect(
+    Effect.sync(() => {
+      const sim = unsafeMake(options)
+      return Layer.mergeAll(
+        Layer.succeed(Transport, sim.transport),
+        Layer.setScheduler(sim.scheduler),
+        Layer.setClock(sim.clock),
+        Layer.setRandom(Random.make(sim.seed))
+      )
+    })
+  )
