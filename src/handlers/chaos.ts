@@ -131,14 +131,15 @@ const unsafeWrap = (
   const forward = (e: Envelope) =>
     Effect.catchAll(transport.send(e), () => Effect.sync(() => record("Drop", e, "transport")))
 
-  const draw = (): number => (delay === undefined ? 0 : delay.min + rng.number() * (delay.max - delay.min))
+  /** A delay in whole milliseconds, from the range. */
+  const draw = (): number => (delay === undefined ? 0 : Math.round(delay.min + rng.number() * (delay.max - delay.min)))
 
   /** Sends a copy of `e`, delayed (and reordered) as the dice say. */
   const sendCopy = (clock: Clock.Clock, e: Envelope): Effect.Effect<void> => {
     const now = clock.unsafeCurrentTimeMillis()
     if (reorder > 0 && rng.number() < reorder) {
       // Out of the link's order: on its own timer.
-      const wait = delay === undefined ? rng.number() * 10 : draw()
+      const wait = delay === undefined ? Math.round(rng.number() * 10) : draw()
       return Effect.asVoid(Effect.forkIn(Effect.zipRight(Effect.sleep(wait), forward(e)), scope))
     }
     const key = `${e.session}\u0000${e.from}\u0000${e.to}\u0000${e.lane ?? ""}`
@@ -148,13 +149,13 @@ const unsafeWrap = (
     const at = Math.max(now + wait, queue !== undefined && queue.length > 0 ? queue[queue.length - 1].at : 0)
     const q = queue ?? []
     if (queue === undefined) links.set(key, q)
-    q.push({ at, envelope: e })
-    // When due, send every frame of the link that is due by then, in order.
+    const entry: Scheduled = { at, envelope: e }
+    q.push(entry)
+    // When due, send this frame and those queued before it (due no later), in order.
     const flush = Effect.suspend(() => {
-      const t = clock.unsafeCurrentTimeMillis()
-      const due: Array<Envelope> = []
-      while (q.length > 0 && q[0].at <= t) due.push(q.shift()!.envelope)
-      return Effect.forEach(due, forward, { discard: true })
+      const i = q.indexOf(entry)
+      if (i < 0) return Effect.void
+      return Effect.forEach(q.splice(0, i + 1), (s) => forward(s.envelope), { discard: true })
     })
     return Effect.asVoid(Effect.forkIn(Effect.zipRight(Effect.sleep(at - now), flush), scope))
   }

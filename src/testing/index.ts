@@ -8,3 +8,6 @@
  */
 export * from "./arbitrary.js"
 export * as Trace from "./Trace.js"
+export { type Simulation, simulate, simulateEffect, type SimulateOptions } from "./simulate.js"
+export * as Deterministic from "../handlers/deterministic.js"
+export * as Chaos from "../handlers/chaos.js"
