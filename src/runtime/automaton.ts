@@ -131,53 +131,107 @@ const again = (ops: ReadonlyMap<string, Op>, loop: string) => {
 
 const sameOp = (a: Op | undefined, b: Op | undefined) => a?.set === b?.set && a?.n === b?.n
 
+/** Whether `role` acts at `n` (the closure stops there), rather than passing it by. */
+const actsAt = (role: string, n: GNode): boolean => {
+  switch (n.kind) {
+    case "msg":
+      return n.from === role || n.to === role
+    case "choice":
+      return n.at === role
+    case "end":
+      return true
+    case "rounds":
+      return n.roles.has(role)
+    case "par":
+      return n.branches.some((b) => b.roles.has(role))
+    case "loop":
+    case "recur":
+      return false
+  }
+}
+
 /**
  * The nodes where `role` acts next, from `starts`, skipping everything it takes no part in;
- * and the loops whose counters the role cannot know there, because it reaches some node
- * after different numbers of rounds of them (it sat those rounds out).
+ * and, by node, the loops whose counters the role cannot know there, because it may reach
+ * the node after different numbers of rounds of them (it sat those rounds out).
  */
 const closure = (role: string, starts: ReadonlyArray<Start>) => {
   const seen = new Map<number, ReadonlyMap<string, Op>>()
-  const unknown = new Set<string>()
+  /** Nodes reached again with other counters, and the loops that differ. */
+  const conflicts: Array<{ readonly node: GNode; readonly loops: ReadonlySet<string> }> = []
   const out: Array<Elem> = []
   const visit = (n: GNode, ops: ReadonlyMap<string, Op>, via: Via): void => {
     const before = seen.get(n.id)
     if (before !== undefined) {
-      for (const l of new Set([...before.keys(), ...ops.keys()])) if (!sameOp(before.get(l), ops.get(l))) unknown.add(l)
+      const differ = new Set<string>()
+      for (const l of new Set([...before.keys(), ...ops.keys()])) if (!sameOp(before.get(l), ops.get(l))) differ.add(l)
+      if (differ.size > 0) conflicts.push({ node: n, loops: differ })
       return
     }
     seen.set(n.id, ops)
+    if (actsAt(role, n)) {
+      out.push({ node: n as Action, ops, via })
+      return
+    }
     switch (n.kind) {
       case "msg":
-        if (n.from === role || n.to === role) out.push({ node: n, ops, via })
-        else visit(n.next, ops, via)
-        return
+        return visit(n.next, ops, via)
       case "choice":
-        if (n.at === role) out.push({ node: n, ops, via })
-        else for (const b of n.branches) visit(b.node, ops, { choice: n, branch: b.label, prev: via })
+        for (const b of n.branches) visit(b.node, ops, { choice: n, branch: b.label, prev: via })
         return
       case "loop":
         return visit(n.body, enter(ops, n.name), via)
       case "recur":
         return visit(n.loop.body, again(ops, n.name), via)
-      case "end":
-        out.push({ node: n, ops, via })
-        return
       case "rounds":
-        if (n.roles.has(role)) out.push({ node: n, ops, via })
-        else visit(n.exit, ops, via)
-        return
+        return visit(n.exit, ops, via)
       case "par":
-        if (n.branches.some((b) => b.roles.has(role))) out.push({ node: n, ops, via })
-        else visit(n.next, ops, via)
-        return
+        return visit(n.next, ops, via)
     }
   }
   for (const s of starts) visit(s.node, noOps, s.via)
+
+  // A counter that differs where two paths meet is unknown from there on, up to where the
+  // role acts, unless the path enters that loop afresh on the way (which sets it again).
+  const unknown = new Map<number, Set<string>>()
+  const spread = (n: GNode, loops: ReadonlySet<string>, done: Set<string>): void => {
+    const key = `${n.id}\u0000${[...loops].sort().join("\u0000")}`
+    if (done.has(key)) return
+    done.add(key)
+    if (actsAt(role, n)) {
+      const at = unknown.get(n.id) ?? new Set<string>()
+      for (const l of loops) at.add(l)
+      unknown.set(n.id, at)
+      return
+    }
+    switch (n.kind) {
+      case "msg":
+        return spread(n.next, loops, done)
+      case "choice":
+        for (const b of n.branches) spread(b.node, loops, done)
+        return
+      case "loop": {
+        const rest = new Set(loops)
+        rest.delete(n.name)
+        if (rest.size > 0) spread(n.body, rest, done)
+        return
+      }
+      case "recur":
+        return spread(n.loop.body, loops, done)
+      case "rounds":
+        return spread(n.exit, loops, done)
+      case "par":
+        return spread(n.next, loops, done)
+    }
+  }
+  const done = new Set<string>()
+  for (const c of conflicts) spread(c.node, c.loops, done)
   return { elems: out.sort((a, b) => a.node.id - b.node.id), unknown }
 }
 
-const effectOf = (elems: ReadonlyArray<Elem>, unknown: ReadonlySet<string>): Array<CounterOp> => {
+const effectOf = (elems: ReadonlyArray<Elem>, unknownAt: ReadonlyMap<number, ReadonlySet<string>>): Array<CounterOp> => {
+  const unknown = new Set<string>()
+  for (const e of elems) for (const l of unknownAt.get(e.node.id) ?? []) unknown.add(l)
   const loops = new Set<string>(unknown)
   for (const e of elems) for (const l of e.ops.keys()) loops.add(l)
   const effect: Array<CounterOp> = []
