@@ -1,11 +1,13 @@
 /**
  * `npm run demo`: runs every example on the in-memory transport and prints, per role, its
- * local type (what the protocol asks of it), what it did, and its result.
+ * local type (what the protocol asks of it), what it did, and its result; then writes Mermaid
+ * diagrams of the protocols, of the roles' local types and of the recorded runs.
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Effect } from "effect"
-import { Memory, Protocol, Session } from "../src/index.js"
+import { Local, Memory, Protocol, Session, TraceSink } from "../src/index.js"
+import { Trace } from "../src/testing/index.js"
 import * as Adaptive from "./adaptive-sync.js"
 import * as Auction from "./distributed-auction.js"
 import * as Consensus from "./distributed-consensus.js"
@@ -76,10 +78,13 @@ const runs: ReadonlyArray<Run> = [
   }
 ]
 
+/** Runs every example; returns the trace of each run. */
 const program = Effect.gen(function*() {
+  const traces: Array<ReadonlyArray<TraceSink.TraceEvent>> = []
   for (const run of runs) {
     console.log(`\n== ${run.title}`)
-    const { frames, result: results } = yield* Memory.recorded(run.session)
+    const [{ frames, result: results }, events] = yield* TraceSink.recording(Memory.recorded(run.session))
+    traces.push(events)
     for (const role of run.protocol.roles) {
       const did = frames
         .filter((f) => f.from === role || f.to === role)
@@ -90,24 +95,34 @@ const program = Effect.gen(function*() {
       console.log(`    result:     ${JSON.stringify(results[role])}`)
     }
   }
+  return traces
 })
 
-/** Writes the sequence diagram of every protocol and the state diagram of every role. */
-const diagrams = (folder: string) => {
-  mkdirSync(folder, { recursive: true })
+const slug = (title: string) => title.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "")
+
+/**
+ * Writes the sequence diagram of every protocol, the state diagram of every role, and the
+ * sequence diagram of every run's trace (in `trace/`).
+ */
+const diagrams = (folder: string, traces: ReadonlyArray<ReadonlyArray<TraceSink.TraceEvent>>) => {
+  mkdirSync(join(folder, "trace"), { recursive: true })
   const written = new Set<string>()
   for (const { protocol } of runs) {
     if (written.has(protocol.name)) continue
     written.add(protocol.name)
     writeFileSync(join(folder, `${protocol.name}.sequence.mmd`), Protocol.toMermaid(protocol))
     for (const role of protocol.roles) {
-      writeFileSync(join(folder, `${protocol.name}.${role}.state.mmd`), Protocol.localToMermaid(protocol, role))
+      writeFileSync(join(folder, `${protocol.name}.${role}.state.mmd`), Local.toMermaid(protocol, role))
     }
   }
-  console.log(`\nMermaid diagrams of ${written.size} protocols (sequence) and their roles (state) are in ${folder}/`)
+  runs.forEach((run, i) => {
+    writeFileSync(join(folder, "trace", `${slug(run.title)}.mmd`), Trace.toMermaid(traces[i], { roles: run.protocol.roles, title: run.title }))
+  })
+  console.log(`\nMermaid diagrams of ${written.size} protocols (sequence) and their roles (state) are in ${folder}/,`)
+  console.log(`and of the ${runs.length} runs above (sequence, from their traces) in ${join(folder, "trace")}/`)
 }
 
-Effect.runPromise(Effect.tap(program, () => Effect.sync(() => diagrams("diagrams")))).catch((e) => {
+Effect.runPromise(Effect.tap(program, (traces) => Effect.sync(() => diagrams("diagrams", traces)))).catch((e) => {
   console.error(e)
   process.exit(1)
 })

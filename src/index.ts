@@ -12,7 +12,6 @@ export type * from "./session/Global.js"
 export type {
   Branch,
   End,
-  Local,
   Offer,
   Par,
   ProjectionFailure,
@@ -24,3 +23,4 @@ export type {
   Var
 } from "./session/Local.js"
 export type { Done, Endpoint, Expects, Offered } from "./session/Endpoint.js"
+export { Local } from "./session/LocalValue.js"

@@ -3,8 +3,9 @@
  * state diagram of every role's local type, compared with the committed files in
  * tests/mermaid/. Regenerate them with `UPDATE_MERMAID=1 npx vitest run tests/Mermaid.test.ts`.
  *
- * No Mermaid parser is installed (and none is added): `checkSequence` and `checkState` below
- * are a small line-by-line checker of the subset of Mermaid the generators emit.
+ * No Mermaid parser is installed (and none is added): `checkSequence` and `checkState`
+ * (tests/fixtures/mermaid-check.ts) are a small line-by-line checker of the subset of Mermaid
+ * the generators emit.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -14,6 +15,7 @@ import { describe, expect, it } from "vitest"
 import { Protocol } from "../src/index.js"
 import { localToMermaid, mermaidText, protocolToMermaid } from "../src/viz/Mermaid.js"
 import * as Examples from "./fixtures/examples.js"
+import { checkSequence, checkState } from "./fixtures/mermaid-check.js"
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), "mermaid")
 const update = process.env.UPDATE_MERMAID === "1"
@@ -32,119 +34,6 @@ const golden = (file: string, actual: string) => {
   if (!fs.existsSync(full)) throw new Error(`tests/mermaid/${file} is missing; ${hint}`)
   const expected = fs.readFileSync(full, "utf8")
   expect(actual, `tests/mermaid/${file} differs from the generated diagram; ${hint}`).toBe(expected)
-}
-
-/** Label text: no bare `;`, `#` or `:` (entity codes `#35;` `#59;` `#58;` allowed). */
-const safeText = (text: string) => !/[;#:]/.test(text.replace(/#\d+;/g, ""))
-
-/** Splits the front matter off and returns the lines of the diagram proper. */
-const body = (src: string, header: string): Array<string> => {
-  expect(src.endsWith("\n")).toBe(true)
-  const lines = src.slice(0, -1).split("\n")
-  let i = 0
-  if (lines[0] === "---") {
-    const close = lines.indexOf("---", 1)
-    expect(close, "unterminated front matter").toBeGreaterThan(0)
-    for (const l of lines.slice(1, close)) expect(l).toMatch(/^title: "[^"\\]*"$/)
-    i = close + 1
-  }
-  expect(lines[i]).toBe(header)
-  return lines.slice(i + 1)
-}
-
-/** Checks a sequence diagram: known statements only, declared participants, balanced blocks. */
-const checkSequence = (src: string, roles: ReadonlyArray<string>) => {
-  const lines = body(src, "sequenceDiagram")
-  const participants = new Set<string>()
-  const declared: Array<string> = []
-  const stack: Array<string> = []
-  const known = (id: string, line: string) => expect(participants.has(id), `undeclared participant '${id}' in: ${line}`).toBe(true)
-  for (const line of lines) {
-    const t = line.trim()
-    // Two spaces per open block; else/and/end at the level of the block they belong to.
-    const level = /^(end$|else |and )/.test(t) ? stack.length - 1 : stack.length
-    expect(line, `indentation of '${t}'`).toBe("  ".repeat(level + 1) + t)
-    let m: RegExpMatchArray | null
-    if ((m = t.match(/^participant ([A-Za-z][A-Za-z0-9_]*)(?: as (.+))?$/))) {
-      expect(stack, "participant inside a block").toEqual([])
-      participants.add(m[1])
-      declared.push(m[2] ?? m[1])
-      if (m[2] !== undefined) expect(safeText(m[2])).toBe(true)
-    } else if ((m = t.match(/^([A-Za-z][A-Za-z0-9_]*)->>([A-Za-z][A-Za-z0-9_]*): (.+)$/))) {
-      known(m[1], t)
-      known(m[2], t)
-      expect(m[1], `self-message: ${t}`).not.toBe(m[2])
-      expect(safeText(m[3]), `unsafe label: ${t}`).toBe(true)
-    } else if ((m = t.match(/^Note over ([A-Za-z][A-Za-z0-9_]*)(?:,([A-Za-z][A-Za-z0-9_]*))?: (.+)$/))) {
-      known(m[1], t)
-      if (m[2] !== undefined) known(m[2], t)
-      expect(safeText(m[3]), `unsafe note: ${t}`).toBe(true)
-    } else if ((m = t.match(/^alt (\S+) at (\S+): (\S+)$/))) {
-      expect([m[1], m[2], m[3]].every(safeText)).toBe(true)
-      stack.push("alt")
-    } else if ((m = t.match(/^else (\S+)$/))) {
-      expect(stack.at(-1), `else outside alt: ${t}`).toBe("alt")
-      expect(safeText(m[1])).toBe(true)
-    } else if ((m = t.match(/^loop (?:repeat )?(\S+)$/))) {
-      expect(safeText(m[1])).toBe(true)
-      stack.push("loop")
-    } else if (/^par branch \d+$/.test(t)) {
-      stack.push("par")
-    } else if (/^and branch \d+$/.test(t)) {
-      expect(stack.at(-1), `and outside par: ${t}`).toBe("par")
-    } else if (/^rect rgba\(\d+, \d+, \d+, [\d.]+\)$/.test(t)) {
-      stack.push("rect")
-    } else if (t === "end") {
-      expect(stack.length, "end without a block").toBeGreaterThan(0)
-      stack.pop()
-    } else {
-      throw new Error(`not a statement the generator emits: '${line}'`)
-    }
-  }
-  expect(stack, "unclosed blocks").toEqual([])
-  expect(declared).toEqual([...roles])
-  return lines
-}
-
-/** Checks a state diagram: known statements only, forks/joins declared first, every state reachable. */
-const checkState = (src: string) => {
-  const lines = body(src, "stateDiagram-v2")
-  const pseudo = new Map<string, string>()
-  const edges = new Map<string, Array<string>>()
-  const targets = new Set<string>()
-  for (const line of lines) {
-    let m: RegExpMatchArray | null
-    if ((m = line.match(/^ {2}state ((fork|join)\d+) <<(fork|join)>>$/))) {
-      expect(m[2]).toBe(m[3])
-      expect(pseudo.has(m[1]), `${m[1]} declared twice`).toBe(false)
-      pseudo.set(m[1], m[3])
-    } else if ((m = line.match(/^ {2}(\[\*\]|s\d+|fork\d+|join\d+) --> (\[\*\]|s\d+|fork\d+|join\d+)(?: : (.+))?$/))) {
-      const [, from, to, label] = m
-      for (const s of [from, to]) {
-        if (/^(fork|join)/.test(s)) expect(pseudo.has(s), `${s} used before its declaration`).toBe(true)
-      }
-      if (label !== undefined) {
-        expect(label).toMatch(/^(!\S+ to .+|\?\S+ from .+|select \S+|round (again|done))$/)
-        expect(safeText(label)).toBe(true)
-      }
-      edges.set(from, [...(edges.get(from) ?? []), to])
-      targets.add(to)
-    } else {
-      throw new Error(`not a statement the generator emits: '${line}'`)
-    }
-  }
-  expect(edges.get("[*]"), "exactly one initial edge").toEqual(["s0"])
-  // Every state is reachable from the start, and the numbering is dense (s0, s1, ...).
-  const seen = new Set<string>(["[*]"])
-  const todo = ["[*]"]
-  while (todo.length > 0) {
-    for (const n of edges.get(todo.pop()!) ?? []) if (!seen.has(n)) (seen.add(n), todo.push(n))
-  }
-  const states = new Set([...edges.keys(), ...targets].filter((s) => s !== "[*]"))
-  for (const s of states) expect(seen.has(s), `${s} unreachable`).toBe(true)
-  const numbered = [...states].filter((s) => /^s\d+$/.test(s)).map((s) => Number(s.slice(1))).sort((a, b) => a - b)
-  expect(numbered).toEqual(numbered.map((_, i) => i))
-  return lines
 }
 
 describe("Mermaid diagrams of the examples", () => {

@@ -32,7 +32,8 @@ export const project = <P extends Any>(protocol: P, role: P["roles"][number]): L
 export const toMermaid = (protocol: Any): string => Mermaid.protocolToMermaid(protocol)
 
 /**
- * The local type of `role` as a Mermaid state diagram.
+ * The local type of `role` as a Mermaid state diagram. An alias of `Local.toMermaid`, the
+ * name to use (`import { Local } from "quadrille"`); kept for existing code.
  *
  * @category diagrams
  */

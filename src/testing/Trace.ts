@@ -11,12 +11,15 @@
  * `Choice` event, the decision of a `repeat` from the `Round` event. Receives must match
  * earlier sends, per pair and lane, in order.
  *
+ * `Trace.toMermaid` draws a trace as a Mermaid sequence diagram, network events included.
+ *
  * @since 0.1.0
  */
 import { Data, Either } from "effect"
 import { roleEventTags, type TraceEvent } from "../effects/TraceSink.js"
 import type { GNode, ParNode } from "../protocol/graph.js"
 import type { Any } from "../protocol/Protocol.js"
+import { frontMatter, mermaidText, noteSpan, participants } from "../viz/Mermaid.js"
 
 /**
  * The first event of a trace that does not fit the protocol. `index` is its position in the
@@ -338,4 +341,129 @@ export const validate = (
     }
   }
   return Either.void
+}
+
+/**
+ * Options of `Trace.toMermaid`.
+ *
+ * @category models
+ */
+export interface ToMermaidOptions {
+  /**
+   * The participants, in this order (say, the protocol's `roles`); roles of the trace that are
+   * not listed follow in the order they first appear. Without it, the order of appearance.
+   */
+  readonly roles?: ReadonlyArray<string> | undefined
+  /** Shows the clock time `at` of every event that has one (`at 120 ms`). */
+  readonly time?: boolean | undefined
+  /** The diagram's title. */
+  readonly title?: string | undefined
+}
+
+/** A frame as sender and receiver both name it. */
+const frameKey = (session: string, from: string, to: string | undefined, lane: string | undefined, seq: number | undefined, label: string | undefined) =>
+  [session, from, to ?? "", lane ?? "", seq ?? "", label ?? ""].join("\u0000")
+
+/**
+ * A recorded trace as a Mermaid `sequenceDiagram`, in the order of the events:
+ * - a `Send` is a message arrow at the moment it was sent, `A->>B: Label`, or `A-xB: Label (lost)`
+ *   when the trace has no `Receive` of that frame (same sender, receiver, lane and seq);
+ *   receives are not drawn otherwise;
+ * - a `Drop` is `A-xB: Label seq 3 (dropped: chaos)`; a `Duplicate` and a `Retransmit` are
+ *   dashed open arrows, `A--)B: Label seq 3 (duplicated)` / `(retransmitted)`. The seq is shown
+ *   on every arrow of a frame the network touched, so that its copies can be told apart;
+ * - a `Choice` is `Note over A: chooses commit of outcome`, a `Round` `Note over A: repeat maxRounds: again`;
+ * - a lane (inside a `parallel`) follows the label in brackets: `Bid [3.0.1#0]`;
+ * - several sessions are drawn one after the other (in the order they first appear), each
+ *   after a note `session <id>` across every participant.
+ *
+ * The same trace gives the same text; times appear only with `time: true`.
+ *
+ * @example
+ * ```ts
+ * const [_, events] = yield* TraceSink.recording(Session.run(TwoPhaseCommit, roles))
+ * Trace.toMermaid(events, { roles: TwoPhaseCommit.roles })
+ * // sequenceDiagram
+ * //   participant Coordinator
+ * //   participant Participant
+ * //   Coordinator->>Participant: PrepareRequest
+ * //   ...
+ * //   Note over Coordinator: chooses commit of outcome
+ * ```
+ *
+ * @category diagrams
+ */
+export const toMermaid = (events: ReadonlyArray<TraceEvent>, options: ToMermaidOptions = {}): string => {
+  const roles: Array<string> = [...new Set(options.roles ?? [])]
+  const seen = new Set(roles)
+  const appear = (role: string | undefined) => {
+    if (role === undefined || seen.has(role)) return
+    seen.add(role)
+    roles.push(role)
+  }
+  const sessions = new Map<string, Array<TraceEvent>>()
+  // Receipts per frame (a count: frames without a seq are told apart by order only).
+  const received = new Map<string, number>()
+  const touched = new Set<string>()
+  for (const e of events) {
+    appear(e.role)
+    if (e._tag !== "Choice" && e._tag !== "Round") appear(e.peer)
+    const group = sessions.get(e.session)
+    if (group === undefined) sessions.set(e.session, [e])
+    else group.push(e)
+    if (e._tag === "Receive") {
+      const k = frameKey(e.session, e.peer ?? "", e.role, e.lane, e.seq, e.label)
+      received.set(k, (received.get(k) ?? 0) + 1)
+    } else if (!roleEventTags.has(e._tag)) {
+      touched.add(frameKey(e.session, e.role, e.peer, e.lane, e.seq, e.label))
+    }
+  }
+
+  const { id, lines: declared } = participants(roles)
+  const lines: Array<string> = [...(options.title === undefined ? [] : frontMatter(options.title)), "sequenceDiagram", ...declared]
+  const text = (e: TraceEvent, what: string, showSeq: boolean, status?: string) => {
+    const lane = e.lane !== undefined && e.lane !== "" ? ` [${e.lane}]` : ""
+    const seq = showSeq && e.seq !== undefined ? ` seq ${e.seq}` : ""
+    const at = options.time === true && e.at !== undefined ? ` at ${e.at} ms` : ""
+    return mermaidText(`${what}${lane}${seq}${status === undefined ? "" : ` (${status})`}${at}`)
+  }
+  const arrow = (e: TraceEvent, kind: string, status?: string) => {
+    const showSeq = touched.has(frameKey(e.session, e.role, e.peer, e.lane, e.seq, e.label))
+    const label = text(e, e.label ?? "?", showSeq, status)
+    // A frame without a receiver cannot be an arrow: it stays with its sender.
+    lines.push(e.peer === undefined ? `  Note over ${id(e.role)}: ${e._tag} ${label}` : `  ${id(e.role)}${kind}${id(e.peer)}: ${label}`)
+  }
+
+  for (const [session, group] of sessions) {
+    if (sessions.size > 1) lines.push(`  Note over ${noteSpan(roles, id, roles)}: ${mermaidText(`session ${session}`)}`)
+    for (const e of group) {
+      switch (e._tag) {
+        case "Send": {
+          const k = frameKey(e.session, e.role, e.peer, e.lane, e.seq, e.label)
+          const left = received.get(k) ?? 0
+          if (left > 0) received.set(k, left - 1)
+          arrow(e, left > 0 ? "->>" : "-x", left > 0 ? undefined : "lost")
+          break
+        }
+        case "Receive":
+          break
+        case "Choice":
+          lines.push(`  Note over ${id(e.role)}: ${text(e, `chooses ${e.branch ?? "?"} of ${e.label ?? "?"}`, false)}`)
+          break
+        case "Round":
+          lines.push(`  Note over ${id(e.role)}: ${text(e, `repeat ${e.label ?? "?"}: ${e.branch ?? "?"}`, false)}`)
+          break
+        case "Drop":
+          arrow(e, "-x", e.reason === undefined ? "dropped" : `dropped: ${e.reason}`)
+          break
+        case "Duplicate":
+          arrow(e, "--)", "duplicated")
+          break
+        case "Retransmit":
+          arrow(e, "--)", "retransmitted")
+          break
+      }
+    }
+  }
+  return lines.join("\n") + "\n"
 }

@@ -1,7 +1,8 @@
 /**
  * Mermaid diagrams of protocols: a `sequenceDiagram` of a global protocol and a
  * `stateDiagram-v2` of a role's local type. The output is deterministic (same protocol,
- * same text), so that diagrams can be committed and compared.
+ * same text), so that diagrams can be committed and compared. `Trace.toMermaid`
+ * (`quadrille/testing`) draws recorded traces with the same helpers.
  *
  * @since 0.1.0
  */
@@ -38,11 +39,61 @@ const keywords = [
 const plainId = (s: string) =>
   /^[A-Za-z][A-Za-z0-9_]*$/.test(s) && !keywords.some((k) => s.toLowerCase().startsWith(k))
 
-const frontMatter = (title: string): Array<string> => [
+/**
+ * The front matter that gives a diagram its title.
+ *
+ * @category utils
+ */
+export const frontMatter = (title: string): Array<string> => [
   "---",
   `title: ${JSON.stringify(title)}`,
   "---"
 ]
+
+/**
+ * The participants of a sequence diagram, one line per role in the order given, and the id
+ * that stands for a role in statements: the role itself, or an alias (`r0`, `r1`, ...) for a
+ * role named like a Mermaid keyword or with characters an id cannot hold.
+ *
+ * @category utils
+ */
+export const participants = (
+  roles: ReadonlyArray<string>
+): { readonly lines: ReadonlyArray<string>; readonly id: (role: string) => string } => {
+  const ids = new Map<string, string>()
+  const taken = new Set(roles.filter(plainId))
+  const id = (role: string) => {
+    const known = ids.get(role)
+    if (known !== undefined) return known
+    let fresh = role
+    if (!plainId(role)) {
+      fresh = `r${ids.size}`
+      while (taken.has(fresh)) fresh += "_"
+      taken.add(fresh)
+    }
+    ids.set(role, fresh)
+    return fresh
+  }
+  const lines = roles.map((r) => {
+    const i = id(r)
+    return i === r ? `  participant ${r}` : `  participant ${i} as ${mermaidText(r)}`
+  })
+  return { lines, id }
+}
+
+/**
+ * Where a `Note over` goes to cover some roles: Mermaid takes one participant or the two ends
+ * of a span, so this is the first and the last of `involved` in the order of `roles` (every
+ * role when none of `involved` is one of them), as ids joined by a comma.
+ *
+ * @category utils
+ */
+export const noteSpan = (roles: ReadonlyArray<string>, id: (role: string) => string, involved: ReadonlyArray<string>): string => {
+  const idx = [...new Set(involved)].map((r) => roles.indexOf(r)).filter((i) => i >= 0).sort((a, b) => a - b)
+  const span = idx.length === 0 ? roles : [roles[idx[0]], roles[idx[idx.length - 1]]]
+  const ends = span.length === 0 ? [] : span.length === 1 || span[0] === span[span.length - 1] ? [span[0]] : [span[0], span[span.length - 1]]
+  return ends.map(id).join(",")
+}
 
 /**
  * A Mermaid `sequenceDiagram` of a global protocol: a participant per role, in declaration
@@ -66,35 +117,10 @@ const frontMatter = (title: string): Array<string> => [
  */
 export const protocolToMermaid = (p: Any): string => {
   const roles = [...p.roles]
-  // Roles named like a Mermaid keyword, or with characters an id cannot hold, get an alias.
-  const ids = new Map<string, string>()
-  const taken = new Set(roles.filter(plainId))
-  const id = (role: string) => {
-    const known = ids.get(role)
-    if (known !== undefined) return known
-    let fresh = role
-    if (!plainId(role)) {
-      fresh = `r${ids.size}`
-      while (taken.has(fresh)) fresh += "_"
-      taken.add(fresh)
-    }
-    ids.set(role, fresh)
-    return fresh
-  }
-  const lines: Array<string> = [...frontMatter(p.name), "sequenceDiagram"]
-  for (const r of roles) {
-    const i = id(r)
-    lines.push(i === r ? `  participant ${r}` : `  participant ${i} as ${mermaidText(r)}`)
-  }
-  /** `Note over` the span of some roles (Mermaid takes one role or the two ends of a span). */
-  const over = (involved: ReadonlyArray<string>) => {
-    const idx = [...new Set(involved)].map((r) => roles.indexOf(r)).filter((i) => i >= 0).sort((a, b) => a - b)
-    const span = idx.length === 0 ? roles : [roles[idx[0]], roles[idx[idx.length - 1]]]
-    const ends = span.length === 0 ? [] : span.length === 1 || span[0] === span[span.length - 1] ? [span[0]] : [span[0], span[span.length - 1]]
-    return ends.map(id).join(",")
-  }
+  const { id, lines: declared } = participants(roles)
+  const lines: Array<string> = [...frontMatter(p.name), "sequenceDiagram", ...declared]
   const note = (indent: string, involved: ReadonlyArray<string>, text: string) => {
-    if (roles.length > 0) lines.push(`${indent}Note over ${over(involved)}: ${text}`)
+    if (roles.length > 0) lines.push(`${indent}Note over ${noteSpan(roles, id, involved)}: ${text}`)
   }
   const steps = (ss: ReadonlyArray<Step>, depth: number): void => {
     for (const s of ss) step(s, depth)
