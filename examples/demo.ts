@@ -14,6 +14,7 @@ import * as Consensus from "./distributed-consensus.js"
 import * as HandWritten from "./hand-written.js"
 import * as Hierarchical from "./hierarchical-consensus.js"
 import * as Secure from "./secure-data-transfer.js"
+import * as Simulation from "./simulation.js"
 import * as Streaming from "./streaming.js"
 import * as ThreeParty from "./three-party.js"
 import * as TwoPhaseCommit from "./two-phase-commit.js"
@@ -122,7 +123,27 @@ const diagrams = (folder: string, traces: ReadonlyArray<ReadonlyArray<TraceSink.
   console.log(`and of the ${runs.length} runs above (sequence, from their traces) in ${join(folder, "trace")}/`)
 }
 
-Effect.runPromise(Effect.tap(program, (traces) => Effect.sync(() => diagrams("diagrams", traces)))).catch((e) => {
+/** The testing toolkit: seeded simulation, chaos over the reliable layer, chaos without it. */
+const simulation = Effect.map(Simulation.main, (r) => {
+  console.log("\n== Simulation (examples/simulation.ts): TwoPhaseCommit on the deterministic network")
+  console.log(`  seed 42: ${r.deterministic.outcome}; same seed, same trace: ${r.deterministic.sameTraceForSameSeed}; trace valid: ${r.deterministic.traceValid}`)
+  console.log(`  DistributedConsensus over ${r.interleavings.seeds} seeds: ${r.interleavings.distinctOrdersOfReceives} different orders of receipt`)
+  const c = r.chaosOverReliable
+  console.log(`  chaos over the reliable layer: ${c.outcome} after ${c.virtualMillis} ms of virtual time (${c.faults}); trace valid: ${c.traceValid}`)
+  console.log(`  chaos without it: ${r.chaosWithoutReliable.failed ? "failed" : "completed"} with ${r.chaosWithoutReliable.error}`)
+  return c.trace
+})
+
+const everything = Effect.gen(function*() {
+  const traces = yield* program
+  const chaosTrace = yield* simulation
+  diagrams("diagrams", traces)
+  const file = join("diagrams", "trace", "simulation-chaos-over-reliable.mmd")
+  writeFileSync(file, Trace.toMermaid(chaosTrace, { roles: TwoPhaseCommit.TwoPhaseCommit.roles, time: true, title: "TwoPhaseCommit under chaos, over the reliable layer" }))
+  console.log(`and of the simulated run under chaos in ${file}`)
+})
+
+Effect.runPromise(everything).catch((e) => {
   console.error(e)
   process.exit(1)
 })

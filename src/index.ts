@@ -7,6 +7,7 @@ export * as Protocol from "./protocol/index.js"
 export * as Role from "./runtime/Role.js"
 export * as Session from "./runtime/Session.js"
 export * as Memory from "./handlers/memory.js"
+export * as Reliable from "./handlers/reliable.js"
 export * from "./effects/index.js"
 export type * from "./session/Global.js"
 export type {
