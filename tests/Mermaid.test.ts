@@ -15,26 +15,13 @@ import { describe, expect, it } from "vitest"
 import { Protocol } from "../src/index.js"
 import { localToMermaid, mermaidText, protocolToMermaid } from "../src/viz/Mermaid.js"
 import * as Examples from "./fixtures/examples.js"
-import { checkSequence, checkState } from "./fixtures/mermaid-check.js"
+import { checkSequence, checkState, goldenFiles, updating } from "./fixtures/mermaid-check.js"
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), "mermaid")
-const update = process.env.UPDATE_MERMAID === "1"
 
 const protocols = Object.entries(Examples as Record<string, Protocol.Any>).sort(([a], [b]) => a.localeCompare(b))
 
-/** Compares with the committed file, or writes it under UPDATE_MERMAID=1. */
-const golden = (file: string, actual: string) => {
-  const full = path.join(dir, file)
-  if (update) {
-    fs.mkdirSync(dir, { recursive: true })
-    fs.writeFileSync(full, actual)
-    return
-  }
-  const hint = `regenerate with: UPDATE_MERMAID=1 npx vitest run tests/Mermaid.test.ts (then review the diff of tests/mermaid/)`
-  if (!fs.existsSync(full)) throw new Error(`tests/mermaid/${file} is missing; ${hint}`)
-  const expected = fs.readFileSync(full, "utf8")
-  expect(actual, `tests/mermaid/${file} differs from the generated diagram; ${hint}`).toBe(expected)
-}
+const golden = goldenFiles(dir, "tests/mermaid", "tests/Mermaid.test.ts")
 
 describe("Mermaid diagrams of the examples", () => {
   it("covers the examples", () => {
@@ -57,7 +44,7 @@ describe("Mermaid diagrams of the examples", () => {
     }
   }
 
-  it.skipIf(update)("has no committed diagram left over from a removed protocol or role", () => {
+  it.skipIf(updating)("has no committed diagram left over from a removed protocol or role", () => {
     const expected = new Set(
       protocols.flatMap(([name, p]) => [`${name}.sequence.mmd`, ...p.roles.map((r) => `${name}.${r}.state.mmd`)])
     )

@@ -15,28 +15,15 @@ import type { TraceEvent } from "../src/effects/TraceSink.js"
 import { Local, Protocol, TraceSink } from "../src/index.js"
 import * as Trace from "../src/testing/Trace.js"
 import * as Examples from "./fixtures/examples.js"
-import { checkSequence } from "./fixtures/mermaid-check.js"
+import { checkSequence, goldenFiles, updating } from "./fixtures/mermaid-check.js"
 import { runs } from "./fixtures/runs.js"
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), "mermaid", "trace")
-const update = process.env.UPDATE_MERMAID === "1"
 
 /** `TwoPhaseCommit (commit)` → `TwoPhaseCommit-commit`. */
 const slug = (name: string) => name.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "")
 
-/** Compares with the committed file, or writes it under UPDATE_MERMAID=1. */
-const golden = (file: string, actual: string) => {
-  const full = path.join(dir, file)
-  if (update) {
-    fs.mkdirSync(dir, { recursive: true })
-    fs.writeFileSync(full, actual)
-    return
-  }
-  const hint = `regenerate with: UPDATE_MERMAID=1 npx vitest run tests/TraceMermaid.test.ts (then review the diff of tests/mermaid/trace/)`
-  if (!fs.existsSync(full)) throw new Error(`tests/mermaid/trace/${file} is missing; ${hint}`)
-  const expected = fs.readFileSync(full, "utf8")
-  expect(actual, `tests/mermaid/trace/${file} differs from the generated diagram; ${hint}`).toBe(expected)
-}
+const golden = goldenFiles(dir, "tests/mermaid/trace", "tests/TraceMermaid.test.ts")
 
 /** The trace of one run, with the session id (random) replaced by a fixed one. */
 const record = (run: Effect.Effect<unknown, unknown>) =>
@@ -62,7 +49,7 @@ describe("Trace.toMermaid of the example runs", () => {
       }))
   }
 
-  it.skipIf(update)("has no committed diagram left over from a removed run", () => {
+  it.skipIf(updating)("has no committed diagram left over from a removed run", () => {
     const expected = new Set(runs.map((r) => `${slug(r.name)}.mmd`))
     const stale = fs.readdirSync(dir).filter((f) => f.endsWith(".mmd") && !expected.has(f))
     expect(stale, "stale files in tests/mermaid/trace/: delete them").toEqual([])
