@@ -13,6 +13,7 @@ import * as Chaos from "../src/handlers/chaos.js"
 import * as Memory from "../src/handlers/memory.js"
 import { Session } from "../src/index.js"
 import {
+  faultPlan,
   type Generated,
   implementAll,
   mergeableProtocol,
@@ -27,12 +28,8 @@ import { decisions } from "./fixtures/property.js"
 
 const protocols = fc.oneof(wellFormedProtocol(), mergeableProtocol())
 const seeds = fc.integer({ min: 0, max: 0x7fffffff })
-const chaos = fc.record({
-  drop: fc.constantFrom(0, 0.05, 0.2),
-  duplicate: fc.constantFrom(0, 0.05, 0.2),
-  reorder: fc.constantFrom(0, 0.2),
-  delay: fc.constant({ min: "0 millis", max: "20 millis" })
-})
+/** A protocol and a fault plan over its roles (partitions included). */
+const underChaos = protocols.chain((g) => fc.tuple(fc.constant(g), faultPlan({ roles: g.tree.roles, maxDelay: 30 })))
 
 /** The errors a session may fail with when the network misbehaves (no defect, no other error). */
 const networkErrors = new Set(["Timeout", "TransportError", "ProtocolViolation"])
@@ -65,9 +62,10 @@ describe("simulate: generated protocols", () => {
     )
   }, 60_000)
 
-  it("complete under chaos over the reliable layer, with the same oracle and a valid trace", async () => {
+  it("complete under chaos over the reliable layer (partitions included), with the same oracle and a valid trace", async () => {
+    const dropped = { chaos: 0, partition: 0 }
     await fc.assert(
-      fc.asyncProperty(protocols, decisions, seeds, chaos, async (g, ds, seed, faults) => {
+      fc.asyncProperty(underChaos, decisions, seeds, async ([g, faults], ds, seed) => {
         const { implementations, log } = implementAll(g, ds)
         const sim = await Effect.runPromise(
           simulate(g.protocol, implementations, { seed, params: g.tree.params, chaos: faults, reliable: true })
@@ -78,16 +76,20 @@ describe("simulate: generated protocols", () => {
         if (wrong !== undefined) throw new Error(`${wrong}${where()}`)
         const valid = Trace.validate(g.protocol, sim.trace, { params: g.tree.params })
         if (Either.isLeft(valid)) throw new Error(`${valid.left.message}${where()}`)
+        for (const e of sim.trace) if (e._tag === "Drop") dropped[e.reason === "partition" ? "partition" : "chaos"]++
       }),
       { numRuns: 200 }
     )
+    // The faults struck: messages were lost both ways.
+    expect(dropped.chaos).toBeGreaterThan(5)
+    expect(dropped.partition).toBeGreaterThan(5)
   }, 60_000)
 
   it("under chaos without the reliable layer, complete or fail with a typed error within a bound of virtual time", async () => {
     const timeout = 1000
     const outcomes = { completed: 0, failed: 0 }
     await fc.assert(
-      fc.asyncProperty(protocols, decisions, seeds, chaos, async (g, ds, seed, faults) => {
+      fc.asyncProperty(underChaos, decisions, seeds, async ([g, faults], ds, seed) => {
         const { implementations } = implementAll(g, ds)
         const sim = await Effect.runPromise(
           simulate(g.protocol, implementations, { seed, params: g.tree.params, chaos: faults, receiveTimeout: timeout })
@@ -95,7 +97,7 @@ describe("simulate: generated protocols", () => {
         const where = () => context(g, seed, `\nchaos: ${JSON.stringify(faults)}`)
         // Each message waited for takes at most the timeout, plus the chaos's delay.
         const sends = sim.trace.filter((e) => e._tag === "Send").length
-        expect(sim.time).toBeLessThanOrEqual((sends + 1) * (timeout + 20))
+        expect(sim.time).toBeLessThanOrEqual((sends + 1) * (timeout + 30))
         if (Exit.isSuccess(sim.exit)) {
           outcomes.completed++
           const valid = Trace.validate(g.protocol, sim.trace, { params: g.tree.params })
@@ -115,11 +117,11 @@ describe("simulate: generated protocols", () => {
   it("under chaos without the reliable layer over the in-memory transport, end within a TestClock bound", async () => {
     const timeout = 1000
     await fc.assert(
-      fc.asyncProperty(protocols, decisions, seeds, chaos, async (g, ds, seed, faults) => {
+      fc.asyncProperty(underChaos, decisions, seeds, async ([g, faults], ds, seed) => {
         const { implementations } = implementAll(g, ds)
         const network = Layer.provide(Chaos.layer({ seed, ...faults }), Memory.layer)
         // Generated sessions send at most a few dozen messages: 100 waits is a generous bound.
-        const bound = 100 * (timeout + 20)
+        const bound = 100 * (timeout + 30)
         const exit = await Effect.runPromise(
           Effect.gen(function*() {
             const fiber = yield* Effect.fork(

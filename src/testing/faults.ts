@@ -1,0 +1,89 @@
+/**
+ * fast-check arbitraries of fault plans: what the chaos layer does to a session (drop,
+ * duplicate, delay and reorder rates, partitions between the roles that heal), for property
+ * tests that run sessions under `simulate` with `chaos`.
+ *
+ * @since 0.1.0
+ */
+import { Duration } from "effect"
+import fc from "fast-check"
+import type { ChaosOptions, Partition } from "../handlers/chaos.js"
+
+/**
+ * A fault plan: the chaos layer's options without the seed (`simulate` draws it from its own).
+ *
+ * @category models
+ */
+export type FaultPlan = Omit<ChaosOptions, "seed">
+
+/**
+ * Options of `faultPlan`.
+ *
+ * @category models
+ */
+export interface FaultPlanOptions {
+  /** The roles partitions may separate; without roles (or with fewer than two), no partitions. */
+  readonly roles?: ReadonlyArray<string> | undefined
+  /** The highest drop (and duplicate) rate drawn. Default 0.3. */
+  readonly maxRate?: number | undefined
+  /** The longest delay of a message, in milliseconds. Default 30. */
+  readonly maxDelay?: number | undefined
+  /** When the last partition heals at the latest, in milliseconds. Default 500. */
+  readonly maxPartition?: number | undefined
+}
+
+/** A partition of `roles` into two non-empty sides, for a while from the start. */
+const partition = (roles: ReadonlyArray<string>, maxPartition: number): fc.Arbitrary<Partition> =>
+  fc.record({
+    sides: fc.array(fc.boolean(), { minLength: roles.length, maxLength: roles.length })
+      .filter((s) => s.some((b) => b) && s.some((b) => !b)),
+    from: fc.integer({ min: 0, max: maxPartition }),
+    length: fc.integer({ min: 1, max: maxPartition })
+  }).map(({ from, length, sides }) => ({
+    between: [roles.filter((_, i) => sides[i]), roles.filter((_, i) => !sides[i])] as const,
+    from: Duration.millis(Math.min(from, maxPartition - 1)),
+    until: Duration.millis(Math.min(from + length, maxPartition))
+  }))
+
+/**
+ * Fault plans: drop and duplicate rates from 0 to `maxRate` (0 a quarter of the time each), a
+ * delay range within `maxDelay` ms (none a quarter of the time), a reorder rate, and up to two
+ * partitions between the `roles` that heal by `maxPartition` ms.
+ *
+ * @example
+ * ```ts
+ * fc.assert(fc.asyncProperty(faultPlan({ roles: P.roles }), fc.integer(), async (chaos, seed) => {
+ *   const sim = await Effect.runPromise(simulate(P, roles, { seed, chaos, reliable: true }))
+ *   expect(Exit.isSuccess(sim.exit)).toBe(true)
+ * }))
+ * ```
+ *
+ * @category arbitraries
+ */
+export const faultPlan = (options: FaultPlanOptions = {}): fc.Arbitrary<FaultPlan> => {
+  const maxRate = options.maxRate ?? 0.3
+  const maxDelay = options.maxDelay ?? 30
+  const maxPartition = options.maxPartition ?? 500
+  const roles = options.roles ?? []
+  const rate = fc.oneof(
+    { weight: 1, arbitrary: fc.constant(0) },
+    { weight: 3, arbitrary: fc.double({ min: 0, max: maxRate, noNaN: true }) }
+  )
+  const delay = fc.oneof(
+    { weight: 1, arbitrary: fc.constant(undefined) },
+    {
+      weight: 3,
+      arbitrary: fc.tuple(fc.nat(maxDelay), fc.nat(maxDelay)).map(([a, b]) => ({
+        min: Duration.millis(Math.min(a, b)),
+        max: Duration.millis(Math.max(a, b))
+      }))
+    }
+  )
+  const partitions = roles.length < 2
+    ? fc.constant(undefined)
+    : fc.oneof(
+      { weight: 2, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.array(partition(roles, maxPartition), { minLength: 1, maxLength: 2 }) }
+    )
+  return fc.record({ drop: rate, duplicate: rate, reorder: rate, delay, partitions })
+}
