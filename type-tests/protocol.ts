@@ -31,8 +31,28 @@ Protocol.make("Bad", spec, (g) => g.msg("A", "B", "M").recur("L"))
 // a loop nested in a loop of the same name
 Protocol.make("Bad", spec, (g) =>
   g.loop("L", (b) =>
-    // expect-error: loop 'L' is nested inside a loop of the same name
+    // expect-error: 'L' is already the name of an enclosing loop or repeat
     b.msg("A", "B", "M").loop("L", (c) => c.msg("A", "B", "K")).choice("A", "c", { again: (d) => d.recur("L"), stop: (d) => d })))
+
+// a repeat is no barrier to names: a loop or repeat inside it may not reuse an enclosing name
+Protocol.make("Bad", spec, (g) =>
+  g.loop("L", (b) =>
+    b.msg("A", "B", "M").repeat("n", (c) =>
+      // expect-error: 'L' is already the name of an enclosing loop or repeat
+      c.loop("L", (d) => d.msg("A", "B", "K").choice("A", "c", { go: (e) => e.recur("L"), stop: (e) => e })))
+      .choice("A", "c2", { again: (d) => d.recur("L"), stop: (d) => d })))
+Protocol.make("Bad", spec, (g) =>
+  g.repeat("n", (b) =>
+    // expect-error: 'n' is already the name of an enclosing loop or repeat
+    b.msg("A", "B", "M").repeat("n", (c) => c.msg("B", "A", "K"))))
+// ... and a round still cannot go round an enclosing loop
+Protocol.make("Bad", spec, (g) =>
+  g.loop("L", (b) =>
+    // expect-error: recur('L') is not inside loop 'L'
+    b.msg("A", "B", "M").repeat("n", (c) => c.msg("A", "B", "K").recur("L"))))
+// distinct names nest fine, and the same name may be used again in sequence
+Protocol.make("Good", spec, (g) =>
+  g.repeat("n", (b) => b.msg("A", "B", "M").repeat("m", (c) => c.msg("B", "A", "K"))).repeat("m", (b) => b.msg("A", "B", "K")))
 
 // unmergeable choice: C would learn the branch from B in one branch and from A in the other.
 const Unmergeable = Protocol.makeEither("Bad", spec, (g) =>

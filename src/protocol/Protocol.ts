@@ -120,8 +120,18 @@ export interface Ended<G, Ms = unknown> extends Built<G, Ms> {
 }
 
 /**
+ * Inside a `repeat`, the names of the enclosing loops and repeats: still taken (a nested loop
+ * or repeat may not reuse one), but no longer loops to `recur` to. Marked with a `~`.
+ */
+type Blocked<L extends string> = L extends `~${string}` ? L : `~${L}`
+
+/** The names a loop or repeat may not take here: the enclosing loops' and repeats'. */
+type Taken<L extends string> = L | (L extends `~${infer Name}` ? Name : never)
+
+/**
  * The fluent builder of a global protocol. `R` are the declared roles, `M` the catalogue,
- * `Loops` the loops enclosing this point, `G` the global type built so far.
+ * `Loops` the loops enclosing this point (and, marked `~name`, the names taken by loops and
+ * repeats outside an enclosing repeat), `G` the global type built so far.
  *
  * @category builder
  */
@@ -147,7 +157,7 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
   ): Builder<R, M & CataloguesOf<ReturnType<B[keyof B]>>, Loops, Then<G, GChoice<At, N, BranchesOf<B>>>>
   /** A loop: its body goes round again at `recur(name)`; a path that does not recur leaves it. */
   loop<const N extends string, const Body extends Built>(
-    name: N extends Loops ? Msg.DuplicateLoopName<N> : N,
+    name: N extends Taken<Loops> ? Msg.DuplicateLoopName<N> : N,
     body: (b: Builder<R, M, Loops | N, Nil>) => Body
   ): Builder<R, M & CataloguesOf<Body>, Loops, Then<G, GLoop<N, Body["~global"]>>>
   /**
@@ -182,11 +192,13 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
    * enclosing loop.
    */
   repeat<const N extends string, const Body extends Built>(
-    param: N extends Loops ? Msg.DuplicateLoopName<N> : N,
-    body: (b: Builder<R, M, never, Nil>) => Body
+    param: N extends Taken<Loops> ? Msg.DuplicateLoopName<N> : N,
+    body: (b: Builder<R, M, Blocked<Loops | N>, Nil>) => Body
   ): Builder<R, M & CataloguesOf<Body>, Loops, Then<G, GLoop<N, Then<Nil, GRounds<N, Then<Body["~global"], GRecur<N>>>>>>>
   /** Go round the enclosing loop `name` again. */
-  recur<const N extends string>(name: N extends Loops ? N : Msg.RecurOutsideLoop<N>): Ended<Then<G, GRecur<N>>, M>
+  recur<const N extends string>(
+    name: N extends Exclude<Loops, `~${string}`> ? N : Msg.RecurOutsideLoop<N>
+  ): Ended<Then<G, GRecur<N>>, M>
   /** End the whole protocol on this path. */
   end(): Ended<Then<G, GEnd>, M>
 }
@@ -410,6 +422,11 @@ const assignSites = (
   raw: RawSeq,
   prefix: string,
   loops: ReadonlyArray<string>,
+  /**
+   * The names of the loops and repeats enclosing this point, up to the nearest parallel
+   * branch: a loop or repeat may not take one of them (a repeat is no barrier to names).
+   */
+  taken: ReadonlyArray<string>,
   /** The loops outside the nearest enclosing parallel branch or repeat, which cannot be recurred to from here. */
   cut?: { readonly loops: ReadonlyArray<string>; readonly site: string; readonly what: "parallel" | "repeat" }
 ): Array<Step> => {
@@ -446,29 +463,29 @@ const assignSites = (
           name: step.name,
           branches: step.branches.map(([label, seq]) => ({
             label,
-            steps: assignSites(protocol, roles, labels, seq, `${s}.${label}`, loops, cut)
+            steps: assignSites(protocol, roles, labels, seq, `${s}.${label}`, loops, taken, cut)
           }))
         }
       case "Loop":
-        if (loops.includes(step.name)) fail("DuplicateLoopName", Msg.duplicateLoopName(protocol, step.name, s), s)
+        if (taken.includes(step.name)) fail("DuplicateLoopName", Msg.duplicateLoopName(protocol, step.name, s), s)
         return {
           _tag: "Loop",
           site: s,
           name: step.name,
-          body: assignSites(protocol, roles, labels, step.body, s, [...loops, step.name], cut)
+          body: assignSites(protocol, roles, labels, step.body, s, [...loops, step.name], [...taken, step.name], cut)
         }
       case "Parallel": {
         if (step.branches.length === 0) fail("EmptyChoice", Msg.emptyParallel(protocol, s), s)
-        const branches = step.branches.map((b, j) => assignSites(protocol, roles, labels, b, `${s}.${j}`, [], { loops: [...(cut?.loops ?? []), ...loops], site: s, what: "parallel" }))
+        const branches = step.branches.map((b, j) => assignSites(protocol, roles, labels, b, `${s}.${j}`, [], [], { loops: [...(cut?.loops ?? []), ...loops], site: s, what: "parallel" }))
         const ends = branches.flatMap((b) => ends_(b))
         if (ends.length > 0) fail("EndInParallel", Msg.endInParallel(protocol, ends[0], s), ends[0])
         return { _tag: "Parallel", site: s, branches }
       }
       case "Repeat": {
-        if (loops.includes(step.param)) fail("DuplicateLoopName", Msg.duplicateLoopName(protocol, step.param, s), s)
+        if (taken.includes(step.param)) fail("DuplicateLoopName", Msg.duplicateLoopName(protocol, step.param, s), s)
         // A round cannot recur to an enclosing loop, nor end the protocol while some role takes
         // no part in the rounds: that role goes straight on and would wait forever.
-        const body = assignSites(protocol, roles, labels, step.body, s, [], { loops: [...(cut?.loops ?? []), ...loops], site: s, what: "repeat" })
+        const body = assignSites(protocol, roles, labels, step.body, s, [], [...taken, step.param], { loops: [...(cut?.loops ?? []), ...loops], site: s, what: "repeat" })
         const ends = ends_(body)
         const inRounds = rolesIn(body)
         const outside = [...roles].filter((r) => !inRounds.has(r))
@@ -486,12 +503,14 @@ const assignSites = (
       case "End":
         return { _tag: "End", site: s }
       case "Compose":
+        // Every role the sub-protocol is mapped onto must be declared, even one that never acts.
+        for (const target of Object.values(step.mapping)) role(target, s)
         return {
           _tag: "Compose",
           site: s,
           protocol: step.protocol,
           mapping: step.mapping,
-          steps: assignSites(protocol, roles, labels, step.body, s, loops, cut)
+          steps: assignSites(protocol, roles, labels, step.body, s, loops, taken, cut)
         }
     }
   })
@@ -578,7 +597,7 @@ export const makeEither = <
     const built = body(empty as unknown as Builder<R, M, never, Nil>) as unknown
     const raw = seqOf(built, `protocol ${name}`)
     const messages = mergeCatalogues(name, spec.messages, raw)
-    const steps = assignSites(name, roles, new Set(Object.keys(messages)), raw, "", [])
+    const steps = assignSites(name, roles, new Set(Object.keys(messages)), raw, "", [], [])
     const graph = compile(name, spec.roles, steps)
     return Either.right({
       "~global": undefined as G,

@@ -27,9 +27,9 @@ export const recurOutsideLoop = (protocol: string, loop: string, site: string) =
   `protocol ${protocol}: recur(${quote(loop)}) at site ${site} is not inside loop ${quote(loop)}. Use recur only inside the loop it names.`
 
 /** The builder's compile-time form of the duplicate-loop-name error. */
-export type DuplicateLoopName<L extends string> = `loop '${L}' is nested inside a loop of the same name. Give nested loops different names.`
+export type DuplicateLoopName<L extends string> = `'${L}' is already the name of an enclosing loop or repeat. Give nested loops and repeats different names.`
 export const duplicateLoopName = (protocol: string, loop: string, site: string) =>
-  `protocol ${protocol}: loop ${quote(loop)} at site ${site} is nested inside a loop of the same name. Give nested loops different names.`
+  `protocol ${protocol}: ${quote(loop)} at site ${site} is already the name of an enclosing loop or repeat. Give nested loops and repeats different names.`
 
 export const unguardedLoop = (protocol: string, loop: string, site: string) =>
   `protocol ${protocol}: loop ${quote(loop)} at site ${site} can go round again without any message being sent (unguarded). Add a message before recur(${quote(loop)}).`
