@@ -17,6 +17,8 @@ import * as Trace from "../src/testing/Trace.js"
 import * as Examples from "./fixtures/examples.js"
 import { checkSequence, goldenFiles, updating } from "./fixtures/mermaid-check.js"
 import { runs } from "./fixtures/runs.js"
+import { simulate } from "../src/testing/simulate.js"
+import * as TwoPhaseCommit from "../examples/two-phase-commit.js"
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), "mermaid", "trace")
 
@@ -49,8 +51,26 @@ describe("Trace.toMermaid of the example runs", () => {
       }))
   }
 
+  // The simulator is deterministic across processes and machines: the same seed gives this
+  // very trace, virtual times included, wherever the test runs.
+  const simulated = "simulated-TwoPhaseCommit-chaos-over-reliable-seed-7.mmd"
+  it.effect("a simulated run under chaos over the reliable layer, with its virtual times", () =>
+    Effect.gen(function*() {
+      const protocol = TwoPhaseCommit.TwoPhaseCommit
+      const roles = { Coordinator: TwoPhaseCommit.coordinator(7), Participant: TwoPhaseCommit.participant("commit") }
+      const sim = yield* simulate(protocol, roles, {
+        seed: 7,
+        chaos: { drop: 0.2, duplicate: 0.1, delay: { min: "0 millis", max: "20 millis" }, reorder: 0.1 },
+        reliable: true
+      })
+      const text = Trace.toMermaid(sim.trace, { roles: protocol.roles, time: true })
+      checkSequence(text, protocol.roles)
+      expect(text).toContain("(retransmitted)")
+      golden(simulated, text)
+    }))
+
   it.skipIf(updating)("has no committed diagram left over from a removed run", () => {
-    const expected = new Set(runs.map((r) => `${slug(r.name)}.mmd`))
+    const expected = new Set([...runs.map((r) => `${slug(r.name)}.mmd`), simulated])
     const stale = fs.readdirSync(dir).filter((f) => f.endsWith(".mmd") && !expected.has(f))
     expect(stale, "stale files in tests/mermaid/trace/: delete them").toEqual([])
   })
