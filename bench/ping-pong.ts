@@ -20,6 +20,10 @@
  *                       like Quadrille's in-memory transport, to isolate Quadrille's own overhead
  *   quadrille           Session.run, payloads passed as they are
  *   quadrille+validate  Session.run with `validate: true` (Schema encode + decode of every payload)
+ *   simulated           the same session under `simulate` (deterministic network, seed 1, the
+ *                       simulator's scheduler and virtual clock), ROUNDS/10 round trips per run
+ *   simulated+reliable  the same over the reliable-delivery layer (acks, retransmission timers,
+ *                       dedup), no faults
  *
  * Usage: `npm run bench`
  * Env: ROUNDS (100000), RUNS (7), WARMUP (2), VALIDATE (1; 0 drops that case),
@@ -27,6 +31,7 @@
  */
 import { Effect, Mailbox, Queue, Schema } from "effect"
 import { Protocol, Role, Session } from "../src/index.js"
+import { simulate } from "../src/testing/index.js"
 
 const ROUNDS = Number(process.env.ROUNDS ?? 100_000)
 const RUNS = Number(process.env.RUNS ?? 7)
@@ -191,20 +196,33 @@ const rawWake = (rounds: number) =>
 interface Case {
   readonly name: string
   readonly program: (rounds: number) => Effect.Effect<void, unknown>
+  /** Round trips per run, when not ROUNDS (the simulated cases are slower). */
+  readonly rounds?: number
 }
+
+/** The same session on the simulator (seeded delivery, its own scheduler): the cost of simulating. */
+const simulated = (rounds: number, reliable: boolean) =>
+  Effect.flatMap(
+    simulate(PingPong, { A: playerA(rounds), B: playerB }, { seed: 1, reliable }),
+    (sim) => Effect.flatMap(sim.exit, (r) => (r.A === rounds && r.B === rounds ? Effect.void : wrong("simulated", r, rounds)))
+  )
+const SIM_ROUNDS = Math.max(1, Math.floor(ROUNDS / 10))
 
 const allCases: ReadonlyArray<Case> = [
   { name: "raw", program: raw },
   { name: "raw-mailbox", program: rawMailbox },
   { name: "raw-wake", program: rawWake },
   { name: "quadrille", program: (n) => quadrille(n, false) },
-  ...(VALIDATE ? [{ name: "quadrille+validate", program: (n: number) => quadrille(n, true) }] : [])
+  ...(VALIDATE ? [{ name: "quadrille+validate", program: (n: number) => quadrille(n, true) }] : []),
+  { name: "simulated", program: (n) => simulated(n, false), rounds: SIM_ROUNDS },
+  { name: "simulated+reliable", program: (n) => simulated(n, true), rounds: SIM_ROUNDS }
 ]
 const cases = process.env.ONLY === undefined ? allCases : allCases.filter((c) => c.name === process.env.ONLY)
 if (cases.length === 0) throw new Error(`ONLY=${process.env.ONLY}: no such case (${allCases.map((c) => c.name).join(", ")})`)
 
 /** Round trips per second (wall clock) of one run. */
-const measure = async (c: Case, rounds: number): Promise<number> => {
+const measure = async (c: Case, all: number): Promise<number> => {
+  const rounds = c.rounds ?? all
   const t0 = performance.now()
   await Effect.runPromise(c.program(rounds))
   return rounds / ((performance.now() - t0) / 1000)
@@ -246,6 +264,9 @@ const main = async () => {
   ratio("quadrille+validate", "raw")
   ratio("quadrille", "raw-mailbox")
   ratio("quadrille", "raw-wake")
+  ratio("simulated", "raw")
+  ratio("simulated", "quadrille")
+  ratio("simulated+reliable", "simulated")
 }
 
 main().catch((e) => {
