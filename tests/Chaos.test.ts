@@ -1,5 +1,5 @@
 import { it } from "@effect/vitest"
-import { Cause, Chunk, Effect, Exit, Fiber, Layer, Option, Schedule, TestClock } from "effect"
+import { Cause, Chunk, Deferred, Effect, Exit, Fiber, Layer, Option, Schedule, Schema, TestClock } from "effect"
 import { describe, expect } from "vitest"
 import * as TraceSink from "../src/effects/TraceSink.js"
 import type { TraceEvent } from "../src/effects/TraceSink.js"
@@ -8,7 +8,7 @@ import * as Chaos from "../src/handlers/chaos.js"
 import * as Deterministic from "../src/handlers/deterministic.js"
 import * as Memory from "../src/handlers/memory.js"
 import * as Reliable from "../src/handlers/reliable.js"
-import { Session } from "../src/index.js"
+import { Protocol, Role, Session } from "../src/index.js"
 import { simulate, simulateEffect } from "../src/testing/simulate.js"
 import * as TwoPhaseCommit from "../examples/two-phase-commit.js"
 
@@ -158,12 +158,28 @@ describe("Reliable", () => {
       expect(retransmitted).toBeGreaterThan(1000)
     }))
 
-  it.effect("without it, the same chaos loses, duplicates and reorders frames", () =>
+  it.effect("without it, the same chaos loses, duplicates and reorders frames, and the stuck receiver fails", () =>
     Effect.gen(function*() {
       const chaos = Chaos.layer({ seed: 1, drop: 0.3, duplicate: 0.2, reorder: 0.3, delay: { min: "0 millis", max: "30 millis" } })
-      const sim = yield* stream(300, chaos, 1)
-      // The receiver waits for 300 frames; fewer distinct ones arrive: the simulator finds it stuck.
-      expect(Exit.isFailure(sim.exit)).toBe(true)
+      const got: Array<number> = []
+      const sim = yield* simulateEffect(
+        Effect.gen(function*() {
+          const transport = yield* Transport
+          const receiver = yield* Effect.fork(Effect.forever(Effect.map(transport.receive("s", "B"), (e) => got.push(e.seq))))
+          for (let i = 0; i < 300; i++) yield* transport.send(frame(i))
+          return yield* Fiber.join(receiver)
+        }).pipe(Effect.provide(chaos)),
+        { seed: 1 }
+      )
+      // Lost, duplicated and reordered: what B got is not 0..299 once each in order.
+      expect(new Set(got).size).toBeLessThan(300)
+      expect(got.length).toBeGreaterThan(new Set(got).size)
+      expect(got.some((seq, i) => i > 0 && seq < got[i - 1])).toBe(true)
+      // Once nothing is in flight, B waits for ever: the simulator fails it with a deadlock.
+      const error = Exit.isFailure(sim.exit) ? Option.getOrUndefined(Cause.failureOption(sim.exit.cause)) : undefined
+      expect(error?._tag).toBe("TransportError")
+      expect(error?.message).toContain("deadlock")
+      expect(error?.message).toContain("B waits for a frame that can never come")
     }))
 
   it.effect("gives up when its schedule runs out, and the sender's next receive fails naming the frame", () =>
@@ -198,7 +214,8 @@ describe("Timeouts and deadlocks on the simulated network", () => {
         chaos: { drop: 1 },
         receiveTimeout: "1 hour"
       })
-      expect(Date.now() - started).toBeLessThan(2000)
+      // A simulated hour takes no real hour (a generous bound: the point is virtual time).
+      expect(Date.now() - started).toBeLessThan(10_000)
       expect(sim.time).toBe(3_600_000)
       const failures = Exit.isFailure(sim.exit) ? Chunk.toArray(Cause.failures(sim.exit.cause)) : []
       expect(failures.map((f) => f._tag)).toContain("Timeout")
@@ -242,5 +259,123 @@ describe("Timeouts and deadlocks on the simulated network", () => {
       expect(Exit.isFailure(exit)).toBe(true)
       const failures = Exit.isFailure(exit) ? Chunk.toArray(Cause.failures(exit.cause)) : []
       expect(failures.map((f) => f._tag)).toContain("Timeout")
+    }))
+})
+
+const N = Schema.Number
+/** A -> B: M, then B -> A: R. */
+const Exchange = Protocol.make("Exchange", { roles: ["A", "B"], messages: { M: N, R: N } }, (g) =>
+  g.msg("A", "B", "M").msg("B", "A", "R"))
+const exchangeA = Role.implement(Exchange, "A", { send: { M: () => 1 }, recv: { R: (_, r) => r } }, 0)
+/** B does an hour of work (virtual time) before it reads. */
+const lateB = Role.program(Exchange, "B", (ch) =>
+  Effect.gen(function*() {
+    yield* Effect.sleep("1 hour")
+    const [m, c1] = yield* ch.recv("A", "M")
+    const end = yield* c1.send("A", "R", m + 1)
+    return yield* end.close(m)
+  }))
+
+/** A -> B: M, and nothing more: A has ended when its frame still needs retransmitting. */
+const OneWay = Protocol.make("OneWay", { roles: ["A", "B"], messages: { M: N } }, (g) => g.msg("A", "B", "M"))
+const oneWay = {
+  A: Role.implement(OneWay, "A", { send: { M: () => 1 } }, "sent"),
+  B: Role.implement(OneWay, "B", { recv: { M: (_, m) => m } }, 0)
+}
+const shortRetransmit = Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+
+describe("Reliable: acknowledgement and giving up, whoever is reading", () => {
+  it.effect("acknowledges frames a role has not started reading yet: a slow reader is no failure", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulate(Exchange, { A: exchangeA, B: lateB }, { seed: 1, reliable: true })
+      expect(Exit.isSuccess(sim.exit) && sim.exit.value).toEqual({ A: 2, B: 1 })
+      // One transmission each, acknowledged at once: nothing was sent again.
+      expect(sim.trace.filter((e) => e._tag === "Retransmit")).toEqual([])
+      expect(sim.time).toBeGreaterThanOrEqual(3_600_000)
+    }))
+
+  it.effect("when a sender that has ended gives up, the receiver waiting for its frame fails with why", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulate(OneWay, oneWay, {
+        seed: 1,
+        chaos: { drop: 1 },
+        reliable: { retransmit: shortRetransmit }
+      })
+      const failures = Exit.isFailure(sim.exit) ? Chunk.toArray(Cause.failures(sim.exit.cause)) : []
+      expect(failures.map((f) => f.message)).toEqual([
+        "A gave up on M to B (site 0, seq 0): no acknowledgement after 3 retransmissions"
+      ])
+    }))
+
+  it.effect("the same over the in-memory transport: the session fails within a TestClock bound, it does not hang", () =>
+    Effect.gen(function*() {
+      const network = Layer.provide(Reliable.layer({ retransmit: shortRetransmit }), Layer.provide(Chaos.layer({ seed: 1, drop: 1 }), Memory.layer))
+      const fiber = yield* Effect.fork(Session.run(OneWay, oneWay).pipe(Effect.provide(network)))
+      yield* TestClock.adjust("1 second")
+      const exit = yield* Fiber.await(fiber)
+      const failures = Exit.isFailure(exit) ? Chunk.toArray(Cause.failures(exit.cause)) : []
+      expect(failures.map((f) => f._tag)).toEqual(["TransportError"])
+    }))
+
+  it.effect("forgets a role some time after it has ended: its intake stops and the transport below closes it", () =>
+    Effect.gen(function*() {
+      const memory = yield* Memory.make
+      let waiting = 0
+      const closed: Array<string> = []
+      const counted: TransportService = {
+        ...memory,
+        receive: (session, role, mailbox) =>
+          Effect.suspend(() => {
+            waiting++
+            return Effect.ensuring(memory.receive(session, role, mailbox), Effect.sync(() => waiting--))
+          }),
+        close: (session, role) => Effect.sync(() => void closed.push(`${session}/${role}`))
+      }
+      const roles = { Coordinator: TwoPhaseCommit.coordinator(1), Participant: TwoPhaseCommit.participant("commit") }
+      yield* Effect.gen(function*() {
+        const reliable = yield* Reliable.wrap(counted, { linger: "5 seconds" })
+        for (let i = 0; i < 20; i++) {
+          yield* Session.run(TwoPhaseCommit.TwoPhaseCommit, roles, { sessionId: `s${i}` }).pipe(
+            Effect.provideService(Transport, reliable)
+          )
+        }
+        // Every role's intake still runs (and acknowledges copies) while it lingers...
+        expect(waiting).toBe(40)
+        expect(closed).toEqual([])
+        yield* TestClock.adjust("5 seconds")
+        // ... and then stops, and the transport below is told the role has ended.
+        expect(waiting).toBe(0)
+        expect(closed).toHaveLength(40)
+      }).pipe(Effect.scoped)
+    }))
+})
+
+describe("The simulator never hangs", () => {
+  it.effect("an effect that waits on something the simulation cannot see fails with SimulationStalled", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulateEffect(
+        Effect.flatMap(Deferred.make<void>(), (d) => Deferred.await(d)),
+        { seed: 3 }
+      )
+      const error = Exit.isFailure(sim.exit) ? Option.getOrUndefined(Cause.failureOption(sim.exit.cause)) : undefined
+      expect(error?._tag).toBe("SimulationStalled")
+      expect(error?.message).toContain("stalled at 0 ms")
+    }))
+
+  it.effect("a deadlock names only the roles that wait, not one whose receive timed out before", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulateEffect(
+        Effect.gen(function*() {
+          const transport = yield* Transport
+          // X gives up waiting after 10 ms; Y waits for ever.
+          yield* Effect.ignore(Effect.timeout(transport.receive("s", "X"), "10 millis"))
+          return yield* transport.receive("s", "Y")
+        }),
+        { seed: 1 }
+      )
+      const error = Exit.isFailure(sim.exit) ? Option.getOrUndefined(Cause.failureOption(sim.exit.cause)) : undefined
+      expect(error?.message).toBe(
+        "simulated network (seed 1): deadlock at 10 ms — no frame is in flight, no timer is set, and Y waits for a frame that can never come"
+      )
     }))
 })

@@ -75,7 +75,7 @@ describe("simulate: the deterministic network", () => {
 
 describe("simulate: chaos over the reliable layer", () => {
   for (const run of runs) {
-    it.effect(`${run.name}: 200 seeds under chaos complete with the fault-free results, and their traces validate`, () =>
+    it.effect(`${run.name}: 200 seeds under chaos complete with the fault-free results, their traces validate and replay`, () =>
       Effect.gen(function*() {
         const expected = outcomeOf(run, yield* Effect.exit(run.run))
         const faults = { Drop: 0, Duplicate: 0, Retransmit: 0 }
@@ -83,6 +83,8 @@ describe("simulate: chaos over the reliable layer", () => {
           const sim = yield* simulateEffect(run.run, { seed, chaos, reliable: true })
           expect(outcomeOf(run, sim.exit)).toEqual(expected)
           expectValid(run, sim)
+          // Faults, retransmissions and virtual times included, the same seed gives the same trace.
+          if (seed < 10) expect((yield* simulateEffect(run.run, { seed, chaos, reliable: true })).trace).toEqual(sim.trace)
           for (const e of sim.trace) if (e._tag in faults) faults[e._tag as keyof typeof faults]++
         }
         // The chaos did strike, and the reliable layer made up for it.

@@ -114,6 +114,31 @@ describe("simulate: generated protocols", () => {
     expect(outcomes.failed).toBeGreaterThan(20)
   }, 60_000)
 
+  it("under chaos without the reliable layer nor a receive timeout, complete or fail with a typed error: never hang", async () => {
+    const outcomes = { completed: 0, deadlocked: 0 }
+    await fc.assert(
+      fc.asyncProperty(underChaos, decisions, seeds, async ([g, faults], ds, seed) => {
+        const { implementations } = implementAll(g, ds)
+        const sim = await Effect.runPromise(simulate(g.protocol, implementations, { seed, params: g.tree.params, chaos: faults }))
+        const where = () => context(g, seed, `\nchaos: ${JSON.stringify(faults)}`)
+        if (Exit.isSuccess(sim.exit)) {
+          outcomes.completed++
+          const valid = Trace.validate(g.protocol, sim.trace, { params: g.tree.params })
+          if (Either.isLeft(valid)) throw new Error(`${valid.left.message}${where()}`)
+        } else {
+          expectTypedFailure(sim.exit.cause, where)
+          if (Chunk.toArray(Cause.failures(sim.exit.cause)).some((f) => String((f as { message?: string }).message).includes("deadlock"))) {
+            outcomes.deadlocked++
+          }
+        }
+      }),
+      { numRuns: 200 }
+    )
+    // Lost messages leave roles waiting for ever: the simulator finds those deadlocks.
+    expect(outcomes.completed).toBeGreaterThan(20)
+    expect(outcomes.deadlocked).toBeGreaterThan(5)
+  }, 60_000)
+
   it("under chaos without the reliable layer over the in-memory transport, end within a TestClock bound", async () => {
     const timeout = 1000
     await fc.assert(

@@ -18,7 +18,8 @@ import { Context, Effect, Layer } from "effect"
  *
  * Network events (recorded by the chaos and reliable-delivery layers; `role` is the frame's
  * sender, `peer` its receiver, and the frame's label, site, lane and seq are given):
- * - `Drop`: the frame was lost; `reason` says why ("chaos" or "partition").
+ * - `Drop`: the frame was lost; `reason` says why: "chaos" (the drop rate), "partition", or
+ *   "transport" (the wrapped transport failed to send a delayed frame).
  * - `Duplicate`: the frame was delivered twice.
  * - `Retransmit`: the reliable layer sent the frame again, not having had its acknowledgement.
  *
@@ -40,7 +41,7 @@ export interface TraceEvent {
   /** Absent on a role's main line; else the lane of one branch of one run of a `parallel`. */
   readonly lane?: string | undefined
   readonly seq?: number | undefined
-  /** Why a frame was dropped: "chaos" (the drop rate) or "partition". */
+  /** Why a frame was dropped: "chaos" (the drop rate), "partition" or "transport". */
   readonly reason?: string | undefined
   readonly time: number
   /** The clock's time in milliseconds, when the recorder was given a clock. */

@@ -35,6 +35,11 @@ export interface Envelope {
    * (each has its own mailbox and sequence numbers, so that branches never mix).
    */
   readonly lane?: string | undefined
+  /**
+   * The mailbox of the receiving role the frame goes to, when not its lane's: a layer that
+   * takes all of a role's frames in one place (the reliable layer) names one here.
+   */
+  readonly mailbox?: string | undefined
 }
 
 /**
@@ -46,8 +51,16 @@ export interface TransportService {
   /** Whether frames leave the process; when true, payloads are encoded and decoded with their Schemas. */
   readonly serialises: boolean
   readonly send: (envelope: Envelope) => Effect.Effect<void, TransportError>
-  /** The next envelope addressed to `role` in `session` (on `lane`, when given), from any sender. */
-  readonly receive: (session: string, role: string, lane?: string) => Effect.Effect<Envelope, TransportError>
+  /**
+   * The next envelope addressed to `role` in `session`, from any sender, from the mailbox
+   * named `mailbox`: by default an envelope goes to the mailbox of its lane (none or "": the
+   * role's main line), or to the one its `mailbox` field names.
+   */
+  readonly receive: (session: string, role: string, mailbox?: string) => Effect.Effect<Envelope, TransportError>
+  /** Called before `role` starts in `session` (optional): the transport may get ready for it. */
+  readonly open?: ((session: string, role: string) => Effect.Effect<void>) | undefined
+  /** Called once `role` has ended in `session`, however it ended (optional): the transport may free what it holds for it. */
+  readonly close?: ((session: string, role: string) => Effect.Effect<void>) | undefined
 }
 
 /**

@@ -23,7 +23,10 @@ export interface Partition {
   readonly between: readonly [ReadonlyArray<string>, ReadonlyArray<string>]
   /** When the partition starts, from the first frame through the layer (default: at once). */
   readonly from?: Duration.DurationInput | undefined
-  /** When it heals, from the first frame through the layer. */
+  /**
+   * When it heals, from the first frame through the layer. A frame is lost if it is sent, or
+   * (delayed) would arrive, while the partition lasts.
+   */
   readonly until: Duration.DurationInput
 }
 
@@ -96,12 +99,15 @@ const unsafeWrap = (
   if (delay !== undefined && !(delay.min >= 0 && delay.max >= delay.min)) {
     throw new RangeError(`Chaos: delay must have 0 <= min <= max, got ${delay.min} and ${delay.max} ms`)
   }
-  const partitions = (options.partitions ?? []).map((p) => ({
-    a: new Set(p.between[0]),
-    b: new Set(p.between[1]),
-    from: p.from === undefined ? 0 : millis(p.from),
-    until: millis(p.until)
-  }))
+  const partitions = (options.partitions ?? []).map((p) => {
+    const from = p.from === undefined ? 0 : millis(p.from)
+    const until = millis(p.until)
+    if (p.between[0].length === 0 || p.between[1].length === 0 || p.between[0].some((r) => p.between[1].includes(r))) {
+      throw new RangeError(`Chaos: a partition needs two sides with roles, none on both: got [${p.between[0].join(", ")}] and [${p.between[1].join(", ")}]`)
+    }
+    if (!(from >= 0 && until >= from)) throw new RangeError(`Chaos: a partition must heal after it starts, got from ${from} until ${until} ms`)
+    return { a: new Set(p.between[0]), b: new Set(p.between[1]), from, until }
+  })
   /** The time of the first frame: partitions are timed from it. */
   let origin: number | undefined = undefined
   /** Frames delayed in order, by link, and when each is due. */
@@ -127,9 +133,17 @@ const unsafeWrap = (
       ((p.a.has(e.from) && p.b.has(e.to)) || (p.b.has(e.from) && p.a.has(e.to)))
     )
 
-  /** A frame that was delayed and could not be sent after all is as good as dropped. */
+  /**
+   * Sends a frame that was delayed, unless a partition has started meanwhile; one that cannot
+   * be sent after all is as good as dropped.
+   */
   const forward = (e: Envelope) =>
-    Effect.catchAll(transport.send(e), () => Effect.sync(() => record("Drop", e, "transport")))
+    Effect.clockWith((clock) => {
+      if (partitions.length > 0 && origin !== undefined && partitioned(e, clock.unsafeCurrentTimeMillis() - origin)) {
+        return Effect.sync(() => record("Drop", e, "partition"))
+      }
+      return Effect.catchAll(transport.send(e), () => Effect.sync(() => record("Drop", e, "transport")))
+    })
 
   /** A delay in whole milliseconds, from the range. */
   const draw = (): number => (delay === undefined ? 0 : Math.round(delay.min + rng.number() * (delay.max - delay.min)))
@@ -140,12 +154,14 @@ const unsafeWrap = (
     if (reorder > 0 && rng.number() < reorder) {
       // Out of the link's order: on its own timer.
       const wait = delay === undefined ? Math.round(rng.number() * 10) : draw()
-      return Effect.asVoid(Effect.forkIn(Effect.zipRight(Effect.sleep(wait), forward(e)), scope))
+      return Effect.asVoid(Effect.forkIn(Effect.interruptible(Effect.zipRight(Effect.sleep(wait), forward(e))), scope))
     }
     const key = `${e.session}\u0000${e.from}\u0000${e.to}\u0000${e.lane ?? ""}`
     const queue = links.get(key)
     const wait = draw()
-    if (wait === 0 && (queue === undefined || queue.length === 0)) return forward(e)
+    if (wait === 0 && (queue === undefined || queue.length === 0)) {
+      return Effect.catchAll(transport.send(e), () => Effect.sync(() => record("Drop", e, "transport")))
+    }
     const at = Math.max(now + wait, queue !== undefined && queue.length > 0 ? queue[queue.length - 1].at : 0)
     const q = queue ?? []
     if (queue === undefined) links.set(key, q)
@@ -157,12 +173,14 @@ const unsafeWrap = (
       if (i < 0) return Effect.void
       return Effect.forEach(q.splice(0, i + 1), (s) => forward(s.envelope), { discard: true })
     })
-    return Effect.asVoid(Effect.forkIn(Effect.zipRight(Effect.sleep(at - now), flush), scope))
+    return Effect.asVoid(Effect.forkIn(Effect.interruptible(Effect.zipRight(Effect.sleep(at - now), flush)), scope))
   }
 
   return {
     serialises: transport.serialises,
     receive: transport.receive,
+    open: transport.open,
+    close: transport.close,
     send: (e) =>
       Effect.clockWith((clock) => {
         const now = clock.unsafeCurrentTimeMillis()

@@ -15,22 +15,40 @@
  *   chaos layer's delays) wait for virtual time, which jumps to the next timer when nothing
  *   else can happen. A simulated minute takes no real time.
  *
- * When nothing can happen any more (no fiber runs, no frame is in flight, no timer is set)
- * while some role still waits for a frame, the session is deadlocked: the network fails those
- * receives with a `TransportError` that says so, rather than leaving them hanging.
+ * When nothing can happen any more (no fiber runs, no frame is in flight, no timer is set,
+ * and nothing has come from outside for a short grace period of real time) while some role
+ * still waits for a frame, the session is deadlocked: the network fails those receives with a
+ * `TransportError` that says so, rather than leaving them hanging. When no role waits for a
+ * frame either, `run` fails with `SimulationStalled`.
  *
- * Handlers must not wait on the world outside the simulation (real I/O, real timers,
- * Promises settled by other threads): the simulator cannot see that work and would take the
- * roles for blocked. Promises settled by microtasks are fine.
+ * Handlers should not wait on the world outside the simulation (real I/O, real timers,
+ * Promises settled by other threads): the simulator cannot see that work. While such work is
+ * pending and nothing else can happen, virtual time still jumps to the next timer (a receive
+ * timeout may fire); only deadlocks and stalls wait for the grace period. Promises settled by
+ * microtasks are fine.
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, FiberRef, Layer, Random, Scheduler } from "effect"
+import { Clock, Data, Duration, Effect, FiberRef, Layer, Random, Scheduler } from "effect"
 import type { RuntimeFiber } from "effect/Fiber"
 import { PCGRandom } from "effect/Utils"
 import { TransportError } from "../effects/errors.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
-import { Mailboxes } from "./memory.js"
+import { type Mailbox, Mailboxes } from "./mailbox.js"
+
+/**
+ * The simulation could not go on and nothing it can see would ever change that: no fiber can
+ * run, no frame is in flight, no timer is set and no role waits for a frame (something waits on
+ * a `Deferred` nobody completes, or on the world outside the simulation).
+ *
+ * @category errors
+ */
+export class SimulationStalled extends Data.TaggedError("SimulationStalled")<{
+  readonly seed: number
+  /** The virtual time, in milliseconds. */
+  readonly time: number
+  readonly message: string
+}> {}
 
 /**
  * Options of the simulator.
@@ -40,6 +58,12 @@ import { Mailboxes } from "./memory.js"
 export interface SimulatorOptions {
   /** The seed of every choice the network makes (a 32-bit integer; other numbers are truncated). */
   readonly seed: number
+  /**
+   * When nothing can happen in the simulation, how long (real time) to wait for the world
+   * outside it (a Promise settled by another thread) before declaring a deadlock or a stall.
+   * Default: 20 ms.
+   */
+  readonly grace?: Duration.DurationInput | undefined
 }
 
 /**
@@ -57,8 +81,11 @@ export interface Simulator {
   readonly now: () => number
   /** How many frames the network has delivered. */
   readonly delivered: () => number
-  /** Runs `effect` on this simulator: its scheduler, clock, network and a Random seeded from the seed. */
-  readonly run: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, Exclude<R, Transport>>
+  /**
+   * Runs `effect` on this simulator: its scheduler, clock, network and a Random seeded from
+   * the seed. Fails with `SimulationStalled` if the simulation stalls before `effect` ends.
+   */
+  readonly run: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SimulationStalled, Exclude<R, Transport>>
 }
 
 /** A timer of the virtual clock. */
@@ -117,15 +144,23 @@ class VirtualClock implements Clock.Clock {
 
 /**
  * Effect's `Scheduler` for a simulation: one FIFO of tasks (by priority), drained in a
- * macrotask; when it is empty and stays empty once microtasks have run, `idle` is asked to
- * make something happen (deliver a frame, fire a timer).
+ * macrotask. When it is empty and stays empty once microtasks have run, `idle` is asked to
+ * make something happen (deliver a frame, fire a timer). When it cannot, and nothing else
+ * happens for `grace` ms of real time either, `stuck` is called.
  */
 class SimulationScheduler implements Scheduler.Scheduler {
   private readonly tasks = new Scheduler.PriorityBuckets()
   private drainScheduled = false
   private idleScheduled = false
+  /** How many drains ran: a stuck check that sees it unchanged knows nothing happened meanwhile. */
+  private drains = 0
+  private graceTimer: ReturnType<typeof setTimeout> | undefined = undefined
 
-  constructor(private readonly idle: () => boolean) {}
+  constructor(
+    private readonly idle: () => boolean,
+    private readonly stuck: () => void,
+    private readonly grace: number
+  ) {}
 
   shouldYield(fiber: RuntimeFiber<unknown, unknown>): number | false {
     return fiber.currentOpCount > fiber.getFiberRef(FiberRef.currentMaxOpsBeforeYield)
@@ -143,6 +178,7 @@ class SimulationScheduler implements Scheduler.Scheduler {
 
   private readonly drain = (): void => {
     this.drainScheduled = false
+    this.drains++
     // Run tasks (and those they schedule) for a while, then let the event loop breathe.
     for (let ran = 0; this.tasks.buckets.length > 0 && ran < 100_000;) {
       const buckets = this.tasks.buckets
@@ -173,10 +209,23 @@ class SimulationScheduler implements Scheduler.Scheduler {
     while (this.tasks.buckets.length === 0) {
       if (!this.idle()) {
         this.drainScheduled = false
+        this.waitForTheWorld()
         return
       }
     }
     this.drain()
+  }
+
+  /** Nothing can happen here: give the world outside `grace` ms, then call it stuck. */
+  private waitForTheWorld(): void {
+    if (this.graceTimer !== undefined) clearTimeout(this.graceTimer)
+    const drains = this.drains
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = undefined
+      if (this.drains === drains && this.tasks.buckets.length === 0 && !this.drainScheduled) this.stuck()
+    }, this.grace)
+    // A simulation with nothing left to do must not keep the process alive.
+    this.graceTimer.unref()
   }
 }
 
@@ -190,14 +239,16 @@ export const unsafeMake = (options: SimulatorOptions): Simulator => {
   const rng = new PCGRandom(seed)
   const clock = new VirtualClock()
   const boxes = new Mailboxes()
-  /** Frames in flight, by link (session, sender, receiver, lane), oldest first. */
+  /** Frames in flight, by link (session, sender, receiver, mailbox), oldest first. */
   const links = new Map<string, Array<Envelope>>()
   /** The links with frames in flight, in the order they became busy. */
   const busy: Array<string> = []
+  /** How many receivers wait on each mailbox now (an interrupted one no longer counts). */
+  const waiting = new Map<Mailbox, { n: number; readonly session: string; readonly role: string; readonly name: string }>()
   let delivered = 0
 
   const send = (e: Envelope): void => {
-    const key = `${e.session}\u0000${e.from}\u0000${e.to}\u0000${e.lane ?? ""}`
+    const key = `${e.session}\u0000${e.from}\u0000${e.to}\u0000${e.mailbox ?? e.lane ?? ""}`
     let link = links.get(key)
     if (link === undefined) {
       link = []
@@ -214,39 +265,81 @@ export const unsafeMake = (options: SimulatorOptions): Simulator => {
     const key = busy[i]
     const link = links.get(key)!
     const e = link.shift()!
-    if (link.length === 0) busy.splice(i, 1)
-    delivered++
-    boxes.get(e.session, e.to, e.lane).offer(e)
-    return true
-  }
-
-  /** Fails every receive that waits while nothing else can ever happen. */
-  const deadlock = (): boolean => {
-    const waiting: Array<readonly [string, string]> = []
-    for (const [session, address, box] of boxes.entries()) if (box.waiting) waiting.push([session, address])
-    if (waiting.length === 0) return false
-    const who = waiting.map(([, a]) => a.replace("\u0000", " on lane ")).join(", ")
-    for (const [session, address] of waiting) {
-      const [role, lane] = address.split("\u0000")
-      boxes.get(session, role, lane).fail(
-        new TransportError({
-          role,
-          peer: "",
-          message:
-            `simulated network (seed ${seed}): deadlock at ${clock.now} ms — no frame is in flight, no timer is set, and ${who} wait${waiting.length === 1 ? "s" : ""} for a frame that can never come`
-        })
-      )
+    if (link.length === 0) {
+      busy.splice(i, 1)
+      links.delete(key)
     }
+    delivered++
+    boxes.of(e).offer(e)
     return true
   }
 
-  const scheduler = new SimulationScheduler(() => deliver() || clock.advance() || deadlock())
+  const receive = (session: string, role: string, name?: string) => {
+    const box = boxes.get(session, role, name)
+    let w = waiting.get(box)
+    if (w === undefined) {
+      w = { n: 0, session, role, name: name ?? "" }
+      waiting.set(box, w)
+    }
+    const count = w
+    const wait = Effect.ensuring(
+      Effect.zipRight(Effect.sync(() => count.n++), box.take),
+      Effect.sync(() => count.n--)
+    )
+    return Effect.suspend(() => (box.size > 0 ? box.take : wait))
+  }
+
+  /** The mailboxes receivers wait on now. */
+  const waiters = () =>
+    [...waiting].filter(([, w]) => w.n > 0).map(([box, w]) => ({ box, ...w }))
+
+  let onStall: ((error: SimulationStalled) => void) | undefined = undefined
+
+  /** Nothing can happen: fail the receives that wait (a deadlock), or else report a stall. */
+  const stuck = (): void => {
+    const blocked = waiters()
+    if (blocked.length > 0) {
+      const who = [...new Set(blocked.map((w) => (w.name === "" || w.name.startsWith("~") ? w.role : `${w.role} (lane ${w.name})`)))]
+      for (const w of blocked) {
+        w.box.fail(
+          new TransportError({
+            role: w.role,
+            peer: "",
+            message: `simulated network (seed ${seed}): deadlock at ${clock.now} ms — no frame is in flight, no timer is set, and ${who.join(", ")} wait${who.length === 1 ? "s" : ""} for a frame that can never come`
+          })
+        )
+      }
+      return
+    }
+    onStall?.(
+      new SimulationStalled({
+        seed,
+        time: clock.now,
+        message: `simulation (seed ${seed}) stalled at ${clock.now} ms: no fiber can run, no frame is in flight, no timer is set and no role waits for a frame — something waits on what the simulation cannot see (a Deferred nobody completes, or the world outside)`
+      })
+    )
+  }
+
+  const grace = options.grace === undefined ? 20 : Duration.toMillis(Duration.decode(options.grace))
+  const scheduler = new SimulationScheduler(() => deliver() || clock.advance(), stuck, grace)
 
   const transport: TransportService = {
     serialises: false,
     send: (e) => Effect.sync(() => send(e)),
-    receive: (session, role, lane) => boxes.get(session, role, lane).take
+    receive,
+    close: (session, role) =>
+      Effect.sync(() => {
+        for (const [box, w] of waiting) if (w.session === session && w.role === role && w.n === 0) waiting.delete(box)
+        boxes.release(session, role)
+      })
   }
+
+  const stalled: Effect.Effect<never, SimulationStalled> = Effect.async<never, SimulationStalled>((resume) => {
+    onStall = (error) => resume(Effect.fail(error))
+    return Effect.sync(() => {
+      onStall = undefined
+    })
+  })
 
   const random = Random.make(seed)
   return {
@@ -257,7 +350,7 @@ export const unsafeMake = (options: SimulatorOptions): Simulator => {
     now: () => clock.now,
     delivered: () => delivered,
     run: (effect) =>
-      effect.pipe(
+      Effect.raceFirst(effect, stalled).pipe(
         Effect.provideService(Transport, transport),
         Effect.withRandom(random),
         Effect.withClock(clock),

@@ -3,18 +3,23 @@
  * role exactly once and, per sender and lane, in order — over a network that loses,
  * duplicates and reorders frames (the chaos layer, a flaky link).
  *
- * - **Acknowledgements.** For every frame it takes in, the receiving side sends back an ack
- *   (label `~ack`, same seq) on the sender's ack lane.
- * - **Retransmission.** The sending side sends the frame again on a `Schedule` until its ack
- *   comes. When the schedule ends first, the sender gives up: its next receive fails with a
- *   `TransportError` naming the peer, label, site and seq (it is never left hanging).
+ * - **One intake per role.** All frames to a role, of every lane, and the acknowledgements
+ *   it gets, travel to one mailbox of the role (`Envelope.mailbox`). A fiber takes them in
+ *   from the moment the role opens (or first sends or receives), whether or not the role is
+ *   reading yet, and for a while (`linger`) after it has ended, so that copies of frames it
+ *   has taken are still acknowledged.
+ * - **Acknowledgements.** For every frame it takes in, the intake sends back an ack (label
+ *   `~ack <label>`, the frame's lane and seq).
+ * - **Retransmission.** The sending side sends a frame again on a `Schedule` until its ack
+ *   comes. When the schedule ends first, it gives up with a `TransportError` naming the
+ *   frame: the sender's next receive fails with it, and so does the receiver's, when it runs
+ *   on this layer too and has not had the frame (nobody is left waiting for it in vain).
  * - **De-duplication and order.** Frames carry the channel's per-pair sequence numbers; the
- *   receiving side hands them to the role in that order, once each, keeping early ones aside
+ *   intake hands them to the role's lanes in that order, once each, keeping early ones aside
  *   and dropping copies it has already handed on.
  *
- * Each role's side runs as fibers in the layer's scope: one reads acks, and one per lane the
- * role receives on takes frames in (so frames are acknowledged even after the role stopped
- * reading). Retransmissions are recorded in the `TraceSink` when there is one.
+ * Retransmissions are recorded in the `TraceSink` when there is one. Labels beginning with
+ * `~ack ` are the layer's own.
  *
  * @since 0.1.0
  */
@@ -22,7 +27,7 @@ import { Duration, Effect, Either, Fiber, Layer, Option, Schedule, Scope } from 
 import { TransportError } from "../effects/errors.js"
 import { TraceSink, type TraceSinkService } from "../effects/TraceSink.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
-import { Mailbox } from "./memory.js"
+import { Mailbox } from "./mailbox.js"
 
 /**
  * Options of the reliable layer.
@@ -35,6 +40,11 @@ export interface ReliableOptions {
    * `defaultRetransmission`.
    */
   readonly retransmit?: Schedule.Schedule<unknown, unknown> | undefined
+  /**
+   * How long a role's intake goes on acknowledging copies of frames after the role has ended
+   * (by `Clock` time), before the layer forgets the role. Default: 30 seconds.
+   */
+  readonly linger?: Duration.DurationInput | undefined
 }
 
 /**
@@ -48,24 +58,33 @@ export const defaultRetransmission: Schedule.Schedule<unknown, unknown> = Schedu
   Schedule.intersect(Schedule.recurs(30))
 )
 
-/** The lane acks travel on, to the role that sent the frame. */
-export const ackLane = "~ack"
-/** The label of an ack. */
-export const ackLabel = "~ack"
+/** The mailbox of a role that all its frames and acks go to. */
+const intakeMailbox = "~reliable"
+const ackPrefix = "~ack "
 
 interface Outgoing {
   acked: boolean
   fiber: Fiber.RuntimeFiber<void> | undefined
 }
 
-/** The receiving side of one role on one lane. */
-interface Inbound {
+/** What a role's intake keeps for one lane. */
+interface Lane {
   /** Frames in order, for the role. */
   readonly box: Mailbox
   /** The seq expected next, by sender. */
   readonly expected: Map<string, number>
   /** Frames that came early, by sender and seq. */
   readonly early: Map<string, Map<number, Envelope>>
+}
+
+/** One role in one session, on this layer. */
+interface Side {
+  readonly session: string
+  readonly role: string
+  readonly lanes: Map<string, Lane>
+  intake: Fiber.RuntimeFiber<void> | undefined
+  /** Once set, every receive of the role fails with it (new lanes too). */
+  failure: TransportError | undefined
 }
 
 const key = (...parts: ReadonlyArray<string | number>) => parts.join("\u0000")
@@ -82,42 +101,112 @@ export const wrap = (
   Effect.gen(function*() {
     const scope = yield* Effect.scope
     const sink = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
-    return unsafeWrap(transport, options.retransmit ?? defaultRetransmission, scope, sink)
+    return unsafeWrap(transport, options, scope, sink)
   })
 
 const unsafeWrap = (
   transport: TransportService,
-  schedule: Schedule.Schedule<unknown, unknown>,
+  options: ReliableOptions,
   scope: Scope.Scope,
   sink: TraceSinkService | undefined
 ): TransportService => {
+  const schedule = options.retransmit ?? defaultRetransmission
+  const linger = options.linger ?? Duration.seconds(30)
   /** Unacknowledged frames, by session, sender, receiver, lane and seq. */
   const outgoing = new Map<string, Outgoing>()
-  /** The roles (by session) whose ack reader runs. */
-  const ackReaders = new Set<string>()
-  const inbound = new Map<string, Inbound>()
-  /** Why a role's receives fail, once it gave up on a frame; by session and role. */
-  const failed = new Map<string, TransportError>()
+  const sides = new Map<string, Side>()
 
   const outKey = (session: string, from: string, to: string, lane: string | undefined, seq: number) =>
     key(session, from, to, lane ?? "", seq)
 
-  /** Takes the acks addressed to `role` for as long as the layer lives. */
-  const readAcks = (session: string, role: string) =>
-    Effect.forkIn(
-      Effect.forever(
-        Effect.flatMap(transport.receive(session, role, ackLane), (ack) =>
-          Effect.suspend(() => {
-            const k = outKey(session, role, ack.from, ack.payload as string, ack.seq)
-            const o = outgoing.get(k)
-            if (o === undefined) return Effect.void // a duplicate ack
-            outgoing.delete(k)
-            o.acked = true
-            return o.fiber === undefined ? Effect.void : Fiber.interruptFork(o.fiber)
-          }))
-      ).pipe(Effect.ignore),
-      scope
+  const laneOf = (side: Side, name: string): Lane => {
+    let lane = side.lanes.get(name)
+    if (lane === undefined) {
+      lane = { box: new Mailbox(), expected: new Map(), early: new Map() }
+      if (side.failure !== undefined) lane.box.fail(side.failure)
+      side.lanes.set(name, lane)
+    }
+    return lane
+  }
+
+  const failSide = (side: Side, error: TransportError) => {
+    if (side.failure === undefined) side.failure = error
+    for (const lane of side.lanes.values()) lane.box.fail(error)
+  }
+
+  /** Takes in an ack: the frame it names needs no more retransmission. */
+  const settle = (side: Side, ack: Envelope) => {
+    const k = outKey(side.session, side.role, ack.from, ack.lane, ack.seq)
+    const o = outgoing.get(k)
+    if (o === undefined) return Effect.void // a copy of an ack
+    outgoing.delete(k)
+    o.acked = true
+    return o.fiber === undefined ? Effect.void : Fiber.interruptFork(o.fiber)
+  }
+
+  /** Takes in a frame: acknowledges it, and hands it to its lane in order, once. */
+  const takeIn = (side: Side, e: Envelope) =>
+    Effect.zipRight(
+      Effect.ignore(
+        transport.send({
+          session: side.session,
+          from: side.role,
+          to: e.from,
+          label: `${ackPrefix}${e.label}`,
+          site: e.site,
+          loops: {},
+          seq: e.seq,
+          payload: undefined,
+          lane: e.lane,
+          mailbox: intakeMailbox
+        })
+      ),
+      Effect.sync(() => {
+        const lane = laneOf(side, e.lane ?? "")
+        let next = lane.expected.get(e.from) ?? 0
+        if (e.seq < next) return // a copy of a frame handed on already
+        if (e.seq > next) {
+          let early = lane.early.get(e.from)
+          if (early === undefined) lane.early.set(e.from, early = new Map())
+          early.set(e.seq, e)
+          return
+        }
+        lane.box.offer(e)
+        next++
+        const early = lane.early.get(e.from)
+        while (early !== undefined && early.has(next)) {
+          lane.box.offer(early.get(next)!)
+          early.delete(next)
+          next++
+        }
+        lane.expected.set(e.from, next)
+      })
     )
+
+  /** The role's side, its intake started. */
+  const sideOf = (session: string, role: string): Effect.Effect<Side> =>
+    Effect.suspend(() => {
+      const k = key(session, role)
+      const known = sides.get(k)
+      if (known !== undefined) return Effect.succeed(known)
+      const side: Side = { session, role, lanes: new Map(), intake: undefined, failure: undefined }
+      sides.set(k, side)
+      const intake = Effect.forever(
+        Effect.flatMap(
+          transport.receive(session, role, intakeMailbox),
+          (e) => (e.label.startsWith(ackPrefix) ? settle(side, e) : takeIn(side, e))
+        )
+      ).pipe(
+        // The network failed for good (the simulator's deadlock, a closed connection): so do the role's receives.
+        Effect.catchAll((error) => Effect.sync(() => failSide(side, error)))
+      )
+      return Effect.as(
+        Effect.tap(Effect.forkIn(Effect.interruptible(intake), scope), (fiber) => {
+          side.intake = fiber
+        }),
+        side
+      )
+    })
 
   const giveUp = (e: Envelope, attempts: number) =>
     Effect.sync(() => {
@@ -127,9 +216,12 @@ const unsafeWrap = (
         message:
           `${e.from} gave up on ${e.label} to ${e.to} (site ${e.site}${e.lane === undefined ? "" : `, lane ${e.lane}`}, seq ${e.seq}): no acknowledgement after ${attempts} retransmissions`
       })
-      const who = key(e.session, e.from)
-      if (!failed.has(who)) failed.set(who, error)
-      for (const [k, i] of inbound) if (k.startsWith(`${who}\u0000`)) i.box.fail(error)
+      const sender = sides.get(key(e.session, e.from))
+      if (sender !== undefined) failSide(sender, error)
+      // The receiver, when it is here too and still needs the frame, would wait for it in vain.
+      const receiver = sides.get(key(e.session, e.to))
+      const lane = receiver?.lanes.get(e.lane ?? "")
+      if (lane !== undefined && (lane.expected.get(e.from) ?? 0) <= e.seq) lane.box.fail(error)
     })
 
   /** Sends `e` again on the schedule until it is acknowledged, or gives up. */
@@ -146,81 +238,47 @@ const unsafeWrap = (
     })
 
   const send = (e: Envelope): Effect.Effect<void, TransportError> =>
-    Effect.flatMap(transport.send(e), () =>
-      Effect.suspend(() => {
-        const reader = key(e.session, e.from)
-        const startReader = ackReaders.has(reader) ? Effect.void : (ackReaders.add(reader), readAcks(e.session, e.from))
-        const o: Outgoing = { acked: false, fiber: undefined }
-        outgoing.set(outKey(e.session, e.from, e.to, e.lane, e.seq), o)
-        return Effect.zipRight(
-          startReader,
-          Effect.map(Effect.forkIn(retransmit(e, o), scope), (fiber) => {
-            if (!o.acked) o.fiber = fiber
-          })
-        )
-      }))
-
-  /** Takes in the frames addressed to `role` on `lane`: acks each, hands them on in order, once. */
-  const takeIn = (session: string, role: string, lane: string | undefined, i: Inbound) =>
-    Effect.forkIn(
-      Effect.forever(
-        Effect.flatMap(transport.receive(session, role, lane), (e) =>
-          Effect.zipRight(
-            Effect.ignore(
-              transport.send({
-                session,
-                from: role,
-                to: e.from,
-                label: ackLabel,
-                site: e.site,
-                loops: {},
-                seq: e.seq,
-                payload: e.lane ?? "",
-                lane: ackLane
-              })
-            ),
-            Effect.sync(() => {
-              let next = i.expected.get(e.from) ?? 0
-              if (e.seq < next) return // a copy of a frame handed on already
-              if (e.seq > next) {
-                let early = i.early.get(e.from)
-                if (early === undefined) i.early.set(e.from, early = new Map())
-                early.set(e.seq, e)
-                return
-              }
-              i.box.offer(e)
-              next++
-              const early = i.early.get(e.from)
-              while (early !== undefined && early.has(next)) {
-                i.box.offer(early.get(next)!)
-                early.delete(next)
-                next++
-              }
-              i.expected.set(e.from, next)
-            })
-          ))
-      ).pipe(
-        // The network failed for good (the simulator's deadlock, a closed connection): so do the role's receives.
-        Effect.catchAll((error) => Effect.sync(() => i.box.fail(error)))
-      ),
-      scope
-    )
-
-  const receive = (session: string, role: string, lane?: string): Effect.Effect<Envelope, TransportError> =>
-    Effect.suspend(() => {
-      const k = key(session, role, lane ?? "")
-      let i = inbound.get(k)
-      if (i === undefined) {
-        i = { box: new Mailbox(), expected: new Map(), early: new Map() }
-        inbound.set(k, i)
-        const gaveUp = failed.get(key(session, role))
-        if (gaveUp !== undefined) i.box.fail(gaveUp)
-        return Effect.zipRight(takeIn(session, role, lane, i), i.box.take)
-      }
-      return i.box.take
+    Effect.flatMap(sideOf(e.session, e.from), () => {
+      // Known as unacknowledged before it leaves, so that no ack can come before.
+      const o: Outgoing = { acked: false, fiber: undefined }
+      outgoing.set(outKey(e.session, e.from, e.to, e.lane, e.seq), o)
+      const frame: Envelope = { ...e, mailbox: intakeMailbox }
+      return Effect.zipRight(
+        transport.send(frame),
+        Effect.map(Effect.forkIn(Effect.interruptible(retransmit(frame, o)), scope), (fiber) => {
+          if (!o.acked) o.fiber = fiber
+        })
+      )
     })
 
-  return { serialises: transport.serialises, send, receive }
+  const receive = (session: string, role: string, lane?: string): Effect.Effect<Envelope, TransportError> =>
+    Effect.flatMap(sideOf(session, role), (side) => laneOf(side, lane ?? "").box.take)
+
+  const open = (session: string, role: string): Effect.Effect<void> =>
+    Effect.zipRight(sideOf(session, role), transport.open?.(session, role) ?? Effect.void)
+
+  /**
+   * After `linger`, stops the role's intake and forgets it. (Called from a finalizer, so the
+   * waiting fiber is made interruptible: closing the layer must not wait for it.)
+   */
+  const close = (session: string, role: string): Effect.Effect<void> =>
+    Effect.asVoid(
+      Effect.forkIn(
+        Effect.interruptible(Effect.zipRight(
+          Effect.sleep(linger),
+          Effect.suspend(() => {
+            const k = key(session, role)
+            const side = sides.get(k)
+            sides.delete(k)
+            const stop = side?.intake === undefined ? Effect.void : Fiber.interrupt(side.intake)
+            return Effect.zipRight(stop, transport.close?.(session, role) ?? Effect.void)
+          })
+        )),
+        scope
+      )
+    )
+
+  return { serialises: transport.serialises, send, receive, open, close }
 }
 
 /**

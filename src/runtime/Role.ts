@@ -8,7 +8,7 @@
 import { Duration, Effect, Either, Option } from "effect"
 import { ImplementationError, type RoleError } from "../effects/errors.js"
 import { TraceSink } from "../effects/TraceSink.js"
-import { type Envelope, Transport } from "../effects/Transport.js"
+import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
 import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
 import type { Handlers, HandlersFor, NoExtraHandlers } from "../session/Handlers.js"
 import type { Automaton, LState, RecvState, SelectState, SendState } from "./automaton.js"
@@ -262,19 +262,39 @@ export const run = <P extends Any, R extends Roles<P>, A, E, Rq>(
   options: RunOptions
 ): Effect.Effect<A, E | RoleError, Rq | Transport> =>
   Effect.flatMap(Effect.all([Transport, Effect.serviceOption(TraceSink)]), ([transport, trace]) =>
-    implementation.run(
-      new Channel(
-        protocol,
-        role,
-        options.sessionId,
-        transport,
-        options.validate ?? transport.serialises,
-        options.params,
-        "",
-        Option.getOrUndefined(trace),
-        timeoutMillis(options.receiveTimeout)
+    attached(
+      transport,
+      options.sessionId,
+      role,
+      implementation.run(
+        new Channel(
+          protocol,
+          role,
+          options.sessionId,
+          transport,
+          options.validate ?? transport.serialises,
+          options.params,
+          "",
+          Option.getOrUndefined(trace),
+          timeoutMillis(options.receiveTimeout)
+        )
       )
     ))
+
+/**
+ * Runs a role between the transport's `open` and `close` for it (when it has them): `close`
+ * runs however the role ends. @internal
+ */
+export const attached = <A, E, R>(
+  transport: TransportService,
+  session: string,
+  role: string,
+  run: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> => {
+  const { close, open } = transport
+  const opened = open === undefined ? run : Effect.zipRight(open(session, role), run)
+  return close === undefined ? opened : Effect.ensuring(opened, close(session, role))
+}
 
 /** A receive timeout in milliseconds, or `undefined` for none. @internal */
 export const timeoutMillis = (timeout: Duration.DurationInput | undefined): number | undefined => {

@@ -10,7 +10,7 @@ import { Transport } from "../effects/Transport.js"
 import * as Memory from "../handlers/memory.js"
 import type { Any, Roles } from "../protocol/Protocol.js"
 import { Channel } from "./channel.js"
-import { type Failure, type Implementation, type Requirements, type Success, timeoutMillis } from "./Role.js"
+import { attached, type Failure, type Implementation, type Requirements, type Success, timeoutMillis } from "./Role.js"
 
 /**
  * One implementation per role of `P`.
@@ -90,7 +90,12 @@ export const run = <P extends Any, const I extends Implementations<P>>(
           })
         )
       }
-      runs[role] = impl.run(new Channel(protocol, role, sessionId, transport, validate, options.params, "", trace, receiveTimeout))
+      runs[role] = attached(
+        transport,
+        sessionId,
+        role,
+        impl.run(new Channel(protocol, role, sessionId, transport, validate, options.params, "", trace, receiveTimeout))
+      )
     }
     return yield* Effect.all(runs, { concurrency: "unbounded" })
   }) as never

@@ -13,3 +13,4 @@ export { type Simulation, simulate, simulateEffect, type SimulateOptions } from 
 export * as Deterministic from "../handlers/deterministic.js"
 export * as Chaos from "../handlers/chaos.js"
 export * from "./faults.js"
+export * as Reliable from "../handlers/reliable.js"

@@ -35,6 +35,8 @@ export interface SimulateOptions {
   readonly validate?: boolean | undefined
   /** The session id (default: drawn from the seed). */
   readonly sessionId?: string | undefined
+  /** How long (real time) to wait for the world outside before calling the run deadlocked or stalled (default 20 ms). */
+  readonly grace?: Duration.DurationInput | undefined
 }
 
 /**
@@ -76,24 +78,20 @@ const network = (options: SimulateOptions): Layer.Layer<Transport, never, Transp
 /**
  * Runs `effect` — anything that runs sessions over the `Transport` in context, such as an
  * application's `main` — on a fresh simulator, with chaos and reliable delivery as asked,
- * recording a trace. Never fails: the outcome is in `exit`.
+ * recording a trace. Never fails: the outcome is in `exit` (a `SimulationStalled` failure
+ * when the effect waits on something the simulation cannot see).
  *
  * @category running
  */
 export const simulateEffect = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   options: SimulateOptions
-): Effect.Effect<Simulation<A, E>, never, Exclude<R, Transport | TraceSink>> =>
+): Effect.Effect<Simulation<A, E | Deterministic.SimulationStalled>, never, Exclude<R, Transport | TraceSink>> =>
   Effect.suspend(() => {
-    const sim = Deterministic.unsafeMake({ seed: options.seed })
+    const sim = Deterministic.unsafeMake({ seed: options.seed, grace: options.grace })
     const recorder = unsafeMakeRecorder(sim.now)
-    return sim.run(
-      effect.pipe(
-        Effect.provide(network(options)),
-        Effect.provideService(TraceSink, recorder),
-        Effect.exit
-      )
-    ).pipe(
+    return sim.run(effect.pipe(Effect.provide(network(options)), Effect.provideService(TraceSink, recorder))).pipe(
+      Effect.exit,
       Effect.map((exit) => ({
         exit,
         trace: recorder.events(),
@@ -101,7 +99,7 @@ export const simulateEffect = <A, E, R>(
         delivered: sim.delivered(),
         seed: sim.seed
       }))
-    ) as Effect.Effect<Simulation<A, E>, never, Exclude<R, Transport | TraceSink>>
+    ) as Effect.Effect<Simulation<A, E | Deterministic.SimulationStalled>, never, Exclude<R, Transport | TraceSink>>
   })
 
 /**
@@ -128,7 +126,7 @@ export const simulate = <P extends Any, const I extends Session.Implementations<
   implementations: I,
   options: SimulateOptions
 ): Effect.Effect<
-  Simulation<{ readonly [R in keyof I]: Success<I[R]> }, Failure<I[keyof I]> | RoleError>,
+  Simulation<{ readonly [R in keyof I]: Success<I[R]> }, Failure<I[keyof I]> | RoleError | Deterministic.SimulationStalled>,
   never,
   Exclude<Requirements<I[keyof I]>, Transport | TraceSink>
 > =>
