@@ -11,7 +11,7 @@
  * @internal
  */
 import { Effect, Either, ParseResult, Schema } from "effect"
-import { DecodeError, ImplementationError, ProtocolViolation, Timeout, type TransportError } from "../effects/errors.js"
+import { DecodeError, ImplementationError, ProtocolViolation, Timeout, TransportError } from "../effects/errors.js"
 import { type Envelope, synchronousSendOf, type TransportService } from "../effects/Transport.js"
 import type { TraceSinkService } from "../effects/TraceSink.js"
 import type { Any } from "../protocol/Protocol.js"
@@ -336,12 +336,10 @@ export class Channel {
    */
   waitFrame(state: RecvState): Effect.Effect<Envelope, TransportError | Timeout> {
     const ms = this.receiveTimeout
-    if (ms === undefined) return this.receiveAny
-    return Effect.timeoutFail(this.receiveAny, {
+    const wait = ms === undefined ? this.receiveAny : Effect.timeoutFail(this.receiveAny, {
       duration: ms,
       onTimeout: () => {
-        const labels = [...state.options.keys()].join(" | ")
-        const sites = [...new Set([...state.options.values()].flatMap((o) => [...o.sites]))].join(" | ")
+        const { labels, sites } = this.expecting(state)
         return new Timeout({
           role: this.role,
           peer: state.peer,
@@ -350,6 +348,24 @@ export class Channel {
           message: `${this.role} waited ${ms} ms for ${labels} from ${state.peer} (site ${sites}${this.lane === "" ? "" : `, lane ${this.lane}`}) and nothing came`
         })
       }
+    })
+    // A transport's failure says what went wrong below; say what the role was waiting for.
+    return Effect.mapError(wait, (e) => (e._tag === "TransportError" ? this.whileWaiting(state, e) : e))
+  }
+
+  private expecting(state: RecvState): { readonly labels: string; readonly sites: string } {
+    return {
+      labels: [...state.options.keys()].join(" | "),
+      sites: [...new Set([...state.options.values()].flatMap((o) => [...o.sites]))].join(" | ")
+    }
+  }
+
+  private whileWaiting(state: RecvState, e: TransportError): TransportError {
+    const { labels, sites } = this.expecting(state)
+    return new TransportError({
+      role: this.role,
+      peer: state.peer,
+      message: `${this.role} was waiting for ${labels} from ${state.peer} (site ${sites}${this.lane === "" ? "" : `, lane ${this.lane}`}): ${e.message}`
     })
   }
 
