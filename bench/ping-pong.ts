@@ -20,6 +20,8 @@
  *                       like Quadrille's in-memory transport, to isolate Quadrille's own overhead
  *   quadrille           Session.run, payloads passed as they are
  *   quadrille+validate  Session.run with `validate: true` (Schema encode + decode of every payload)
+ *   quadrille+reliable  Session.run over the reliable-delivery layer on the in-memory transport
+ *                       (acks, retransmission timers, dedup; wall clock), ROUNDS/10 round trips
  *   simulated           the same session under `simulate` (deterministic network, seed 1, the
  *                       simulator's scheduler and virtual clock), ROUNDS/10 round trips per run
  *   simulated+reliable  the same over the reliable-delivery layer (acks, retransmission timers,
@@ -29,8 +31,8 @@
  * Env: ROUNDS (100000), RUNS (7), WARMUP (2), VALIDATE (1; 0 drops that case),
  *      ONLY=<case> to run one case alone (for profiling).
  */
-import { Effect, Mailbox, Queue, Schema } from "effect"
-import { Protocol, Role, Session } from "../src/index.js"
+import { Effect, Layer, Mailbox, Queue, Schema } from "effect"
+import { Memory, Protocol, Reliable, Role, Session } from "../src/index.js"
 import { simulate } from "../src/testing/index.js"
 
 const ROUNDS = Number(process.env.ROUNDS ?? 100_000)
@@ -208,12 +210,20 @@ const simulated = (rounds: number, reliable: boolean) =>
   )
 const SIM_ROUNDS = Math.max(1, Math.floor(ROUNDS / 10))
 
+/** The session over the reliable-delivery layer on the in-memory transport (wall clock, no faults). */
+const overReliable = (rounds: number) =>
+  Effect.flatMap(
+    Session.run(PingPong, { A: playerA(rounds), B: playerB }).pipe(Effect.provide(Layer.provide(Reliable.layer(), Memory.layer))),
+    (r) => (r.A === rounds && r.B === rounds ? Effect.void : wrong("reliable", r, rounds))
+  )
+
 const allCases: ReadonlyArray<Case> = [
   { name: "raw", program: raw },
   { name: "raw-mailbox", program: rawMailbox },
   { name: "raw-wake", program: rawWake },
   { name: "quadrille", program: (n) => quadrille(n, false) },
   ...(VALIDATE ? [{ name: "quadrille+validate", program: (n: number) => quadrille(n, true) }] : []),
+  { name: "quadrille+reliable", program: overReliable, rounds: SIM_ROUNDS },
   { name: "simulated", program: (n) => simulated(n, false), rounds: SIM_ROUNDS },
   { name: "simulated+reliable", program: (n) => simulated(n, true), rounds: SIM_ROUNDS }
 ]
@@ -267,6 +277,7 @@ const main = async () => {
   ratio("simulated", "raw")
   ratio("simulated", "quadrille")
   ratio("simulated+reliable", "simulated")
+  ratio("quadrille+reliable", "quadrille")
 }
 
 main().catch((e) => {

@@ -23,7 +23,10 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Either, Fiber, Layer, Option, Schedule, Scope } from "effect"
+import { Clock, Duration, Effect, Fiber, Layer, Option, type Schedule, Scope } from "effect"
+import * as Sched from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as Intervals from "effect/ScheduleIntervals"
 import { TransportError } from "../effects/errors.js"
 import { TraceSink, type TraceSinkService } from "../effects/TraceSink.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
@@ -53,18 +56,25 @@ export interface ReliableOptions {
  *
  * @category constructors
  */
-export const defaultRetransmission: Schedule.Schedule<unknown, unknown> = Schedule.exponential(Duration.millis(10)).pipe(
-  Schedule.union(Schedule.spaced(Duration.seconds(1))),
-  Schedule.intersect(Schedule.recurs(30))
+export const defaultRetransmission: Schedule.Schedule<unknown, unknown> = Sched.exponential(Duration.millis(10)).pipe(
+  Sched.union(Sched.spaced(Duration.seconds(1))),
+  Sched.intersect(Sched.recurs(30))
 )
 
 /** The mailbox of a role that all its frames and acks go to. */
 const intakeMailbox = "~reliable"
 const ackPrefix = "~ack "
 
+/** A frame not acknowledged yet, and where its retransmission schedule stands. */
 interface Outgoing {
-  acked: boolean
-  fiber: Fiber.RuntimeFiber<void> | undefined
+  readonly frame: Envelope
+  /** The schedule's state. */
+  state: unknown
+  /** When to send it again (or, once the schedule has ended, to give up), by the Clock. */
+  due: number
+  /** The schedule has ended: give up at `due`. */
+  done: boolean
+  attempts: number
 }
 
 /** What a role's intake keeps for one lane. */
@@ -83,6 +93,10 @@ interface Side {
   readonly role: string
   readonly lanes: Map<string, Lane>
   intake: Fiber.RuntimeFiber<void> | undefined
+  /** The role's frames not acknowledged yet, by receiver, lane and seq. */
+  readonly outgoing: Map<string, Outgoing>
+  /** Whether the fiber that sends them again runs. */
+  retransmitting: boolean
   /** Once set, every receive of the role fails with it (new lanes too). */
   failure: TransportError | undefined
 }
@@ -112,12 +126,9 @@ const unsafeWrap = (
 ): TransportService => {
   const schedule = options.retransmit ?? defaultRetransmission
   const linger = options.linger ?? Duration.seconds(30)
-  /** Unacknowledged frames, by session, sender, receiver, lane and seq. */
-  const outgoing = new Map<string, Outgoing>()
   const sides = new Map<string, Side>()
 
-  const outKey = (session: string, from: string, to: string, lane: string | undefined, seq: number) =>
-    key(session, from, to, lane ?? "", seq)
+  const outKey = (to: string, lane: string | undefined, seq: number) => key(to, lane ?? "", seq)
 
   const laneOf = (side: Side, name: string): Lane => {
     let lane = side.lanes.get(name)
@@ -135,14 +146,11 @@ const unsafeWrap = (
   }
 
   /** Takes in an ack: the frame it names needs no more retransmission. */
-  const settle = (side: Side, ack: Envelope) => {
-    const k = outKey(side.session, side.role, ack.from, ack.lane, ack.seq)
-    const o = outgoing.get(k)
-    if (o === undefined) return Effect.void // a copy of an ack
-    outgoing.delete(k)
-    o.acked = true
-    return o.fiber === undefined ? Effect.void : Fiber.interruptFork(o.fiber)
-  }
+  const settle = (side: Side, ack: Envelope) =>
+    Effect.sync(() => {
+      // (A copy of an ack finds nothing to settle.)
+      side.outgoing.delete(outKey(ack.from, ack.lane, ack.seq))
+    })
 
   /** Takes in a frame: acknowledges it, and hands it to its lane in order, once. */
   const takeIn = (side: Side, e: Envelope) =>
@@ -189,7 +197,15 @@ const unsafeWrap = (
       const k = key(session, role)
       const known = sides.get(k)
       if (known !== undefined) return Effect.succeed(known)
-      const side: Side = { session, role, lanes: new Map(), intake: undefined, failure: undefined }
+      const side: Side = {
+        session,
+        role,
+        lanes: new Map(),
+        intake: undefined,
+        failure: undefined,
+        outgoing: new Map(),
+        retransmitting: false
+      }
       sides.set(k, side)
       const intake = Effect.forever(
         Effect.flatMap(
@@ -224,32 +240,64 @@ const unsafeWrap = (
       if (lane !== undefined && (lane.expected.get(e.from) ?? 0) <= e.seq) lane.box.fail(error)
     })
 
-  /** Sends `e` again on the schedule until it is acknowledged, or gives up. */
-  const retransmit = (e: Envelope, o: Outgoing) =>
+  /**
+   * Sends the role's unacknowledged frames again, each when its schedule says, until they are
+   * acknowledged or their schedules end; one fiber per role, running while there are any.
+   */
+  const retransmitter = (side: Side): Effect.Effect<void> =>
     Effect.gen(function*() {
-      const driver = yield* Schedule.driver(schedule)
-      for (let attempts = 0;; attempts++) {
-        const step = yield* Effect.either(driver.next(undefined))
-        if (o.acked) return
-        if (Either.isLeft(step)) return yield* giveUp(e, attempts)
-        sink?.record({ _tag: "Retransmit", session: e.session, role: e.from, peer: e.to, label: e.label, site: e.site, lane: e.lane, seq: e.seq })
-        yield* Effect.ignore(transport.send(e))
+      for (;;) {
+        if (side.outgoing.size === 0) {
+          side.retransmitting = false
+          return
+        }
+        let next = Infinity
+        for (const o of side.outgoing.values()) if (o.due < next) next = o.due
+        const now = yield* Clock.currentTimeMillis
+        if (next > now) yield* Effect.sleep(Duration.millis(next - now))
+        const t = yield* Clock.currentTimeMillis
+        for (const [k, o] of [...side.outgoing]) {
+          if (o.due > t || side.outgoing.get(k) !== o) continue
+          if (o.done) {
+            side.outgoing.delete(k)
+            yield* giveUp(o.frame, o.attempts)
+            continue
+          }
+          const e = o.frame
+          o.attempts++
+          sink?.record({ _tag: "Retransmit", session: e.session, role: e.from, peer: e.to, label: e.label, site: e.site, lane: e.lane, seq: e.seq })
+          yield* Effect.ignore(transport.send(e))
+          const [state, , decision] = yield* schedule.step(t, undefined, o.state)
+          o.state = state
+          // When the schedule ends, that was the last retransmission: give up (at once).
+          if (ScheduleDecision.isDone(decision)) o.done = true
+          else o.due = Intervals.start(decision.intervals)
+          if (o.done) o.due = t
+        }
       }
     })
 
   const send = (e: Envelope): Effect.Effect<void, TransportError> =>
-    Effect.flatMap(sideOf(e.session, e.from), () => {
-      // Known as unacknowledged before it leaves, so that no ack can come before.
-      const o: Outgoing = { acked: false, fiber: undefined }
-      outgoing.set(outKey(e.session, e.from, e.to, e.lane, e.seq), o)
-      const frame: Envelope = { ...e, mailbox: intakeMailbox }
-      return Effect.zipRight(
-        transport.send(frame),
-        Effect.map(Effect.forkIn(Effect.interruptible(retransmit(frame, o)), scope), (fiber) => {
-          if (!o.acked) o.fiber = fiber
+    Effect.flatMap(sideOf(e.session, e.from), (side) =>
+      Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        const frame: Envelope = { ...e, mailbox: intakeMailbox }
+        return Effect.flatMap(schedule.step(now, undefined, schedule.initial), ([state, , decision]) => {
+          // Known as unacknowledged before it leaves, so that no ack can come before.
+          const done = ScheduleDecision.isDone(decision)
+          side.outgoing.set(outKey(e.to, e.lane, e.seq), {
+            frame,
+            state,
+            due: done ? now : Intervals.start(decision.intervals),
+            done,
+            attempts: 0
+          })
+          const start = side.retransmitting
+            ? Effect.void
+            : (side.retransmitting = true, Effect.asVoid(Effect.forkIn(Effect.interruptible(retransmitter(side)), scope)))
+          return Effect.zipRight(transport.send(frame), start)
         })
-      )
-    })
+      }))
 
   const receive = (session: string, role: string, lane?: string): Effect.Effect<Envelope, TransportError> =>
     Effect.flatMap(sideOf(session, role), (side) => laneOf(side, lane ?? "").box.take)
@@ -270,6 +318,8 @@ const unsafeWrap = (
             const k = key(session, role)
             const side = sides.get(k)
             sides.delete(k)
+            // The role ended `linger` ago: no more retransmissions of its frames either.
+            side?.outgoing.clear()
             const stop = side?.intake === undefined ? Effect.void : Fiber.interrupt(side.intake)
             return Effect.zipRight(stop, transport.close?.(session, role) ?? Effect.void)
           })
