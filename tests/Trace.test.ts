@@ -12,9 +12,6 @@ import * as Trace from "../src/testing/Trace.js"
 import { auction, runs } from "./fixtures/runs.js"
 import * as Auction from "../examples/distributed-auction.js"
 import * as Consensus from "../examples/distributed-consensus.js"
-import * as Secure from "../examples/secure-data-transfer.js"
-import * as Streaming from "../examples/streaming.js"
-import * as ThreeParty from "../examples/three-party.js"
 import * as TwoPhaseCommit from "../examples/two-phase-commit.js"
 
 const record = (run: Effect.Effect<unknown, unknown>) => Effect.map(TraceSink.recording(run), ([, events]) => events)

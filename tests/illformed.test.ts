@@ -17,6 +17,7 @@ import {
   illFormedRules,
   illFormedToCode,
   implementAll,
+  noPerturbations,
   type ProtocolTree,
   type RoleState,
   type TreeStep,
@@ -130,16 +131,7 @@ describe("illFormedProtocol", () => {
   })
 })
 
-const zero = {
-  uninformed: 0,
-  relayed: 0,
-  sharedLabel: 0,
-  lateInform: 0,
-  noSafeBranch: 0,
-  partialCompose: 0,
-  escape: 0,
-  roundEnd: 0
-}
+const zero = noPerturbations
 const m = (from: string, to: string, label: string): TreeStep => ({ _tag: "Msg", from, to, label })
 /** A loop whose body ends with a choice at A: go round (`go`) or leave (`stop`). */
 const loop = (name: string, body: ReadonlyArray<TreeStep>): TreeStep => ({

@@ -8,10 +8,11 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Layer, Option, Scope } from "effect"
+import { type Clock, Duration, Effect, type Layer, type Scope } from "effect"
 import { PCGRandom } from "effect/Utils"
-import { TraceSink, type TraceSinkService } from "../effects/TraceSink.js"
-import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
+import type { TraceSinkService } from "../effects/TraceSink.js"
+import type { Envelope, Transport, TransportService } from "../effects/Transport.js"
+import { wrapper, wrapperLayer } from "./wrapper.js"
 
 /**
  * A partition: while it lasts, no frame passes between a role of one side and a role of the
@@ -75,15 +76,8 @@ const checkRate = (name: string, rate: number | undefined): number => {
  *
  * @category constructors
  */
-export const wrap = (
-  transport: TransportService,
-  options: ChaosOptions
-): Effect.Effect<TransportService, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const scope = yield* Effect.scope
-    const sink = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
-    return unsafeWrap(transport, options, scope, sink)
-  })
+export const wrap: (transport: TransportService, options: ChaosOptions) => Effect.Effect<TransportService, never, Scope.Scope> =
+  wrapper((transport, options, scope, sink) => unsafeWrap(transport, options, scope, sink))
 
 const unsafeWrap = (
   transport: TransportService,
@@ -215,5 +209,4 @@ const unsafeWrap = (
  *
  * @category layers
  */
-export const layer = (options: ChaosOptions): Layer.Layer<Transport, never, Transport> =>
-  Layer.scoped(Transport, Effect.flatMap(Transport, (inner) => wrap(inner, options)))
+export const layer = (options: ChaosOptions): Layer.Layer<Transport, never, Transport> => wrapperLayer(wrap, options)

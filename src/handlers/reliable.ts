@@ -23,13 +23,14 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Fiber, Layer, Option, type Schedule, Scope } from "effect"
+import { Clock, Duration, Effect, Fiber, type Layer, type Schedule, type Scope } from "effect"
 import * as Sched from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
 import { TransportError } from "../effects/errors.js"
-import { TraceSink, type TraceSinkService } from "../effects/TraceSink.js"
-import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
+import type { TraceSinkService } from "../effects/TraceSink.js"
+import type { Envelope, Transport, TransportService } from "../effects/Transport.js"
+import { wrapper, wrapperLayer } from "./wrapper.js"
 import { Mailbox } from "./mailbox.js"
 
 /**
@@ -108,15 +109,10 @@ const key = (...parts: ReadonlyArray<string | number>) => parts.join("\u0000")
  *
  * @category constructors
  */
-export const wrap = (
-  transport: TransportService,
-  options: ReliableOptions = {}
-): Effect.Effect<TransportService, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const scope = yield* Effect.scope
-    const sink = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
-    return unsafeWrap(transport, options, scope, sink)
-  })
+export const wrap = (transport: TransportService, options: ReliableOptions = {}): Effect.Effect<TransportService, never, Scope.Scope> =>
+  wrapReliable(transport, options)
+
+const wrapReliable = wrapper<ReliableOptions>((transport, options, scope, sink) => unsafeWrap(transport, options, scope, sink))
 
 const unsafeWrap = (
   transport: TransportService,
@@ -341,5 +337,4 @@ const unsafeWrap = (
  *
  * @category layers
  */
-export const layer = (options: ReliableOptions = {}): Layer.Layer<Transport, never, Transport> =>
-  Layer.scoped(Transport, Effect.flatMap(Transport, (inner) => wrap(inner, options)))
+export const layer = (options: ReliableOptions = {}): Layer.Layer<Transport, never, Transport> => wrapperLayer(wrap, options)

@@ -72,6 +72,18 @@ export interface Perturbations {
   readonly roundEnd: number
 }
 
+/** No perturbation at all: the counts of a tree built exactly as drawn. @category models */
+export const noPerturbations: Perturbations = {
+  uninformed: 0,
+  relayed: 0,
+  sharedLabel: 0,
+  lateInform: 0,
+  noSafeBranch: 0,
+  partialCompose: 0,
+  escape: 0,
+  roundEnd: 0
+}
+
 /**
  * A generated global protocol as data: roles, the labels of its own catalogue (every payload
  * is a `Schema.Number`; composed sub-protocols bring theirs), steps, and the session
@@ -450,12 +462,29 @@ const emit = (b: LooseBuilder, steps: ReadonlyArray<TreeStep>, subs: ReadonlyMap
 export const catalogue = (tree: ProtocolTree): NumberCatalogue =>
   Object.fromEntries(tree.labels.map((l) => [l, Schema.Number]))
 
-const buildOne = (tree: ProtocolTree, subs: ReadonlyMap<string, Protocol.Any>) =>
+const buildOne = (tree: ProtocolTree, subs: ReadonlyMap<string, Protocol.Any>, messages: Protocol.Catalogue) =>
   Protocol.makeEither(
     tree.name,
-    { roles: tree.roles, messages: catalogue(tree) },
+    { roles: tree.roles, messages },
     (g) => emit(g as unknown as LooseBuilder, tree.steps, subs) as unknown as Protocol.Built<unknown>
   )
+
+/**
+ * `build` with the catalogue of each tree (the tree's or a sub-protocol's) given by
+ * `messagesOf`: the ill-formed arbitraries retype a label this way. @internal
+ */
+export const buildWith = (
+  tree: ProtocolTree,
+  messagesOf: (tree: ProtocolTree) => Protocol.Catalogue
+): Either.Either<Protocol.Any, ProjectionError> => {
+  const subs = new Map<string, Protocol.Any>()
+  for (const sub of subProtocols(tree)) {
+    const built = buildOne(sub, subs, messagesOf(sub))
+    if (Either.isLeft(built)) return Either.left(built.left)
+    subs.set(sub.name, built.right)
+  }
+  return buildOne(tree, subs, messagesOf(tree))
+}
 
 /**
  * Builds a tree with `Protocol.makeEither`, through the public builder: first every
@@ -464,15 +493,8 @@ const buildOne = (tree: ProtocolTree, subs: ReadonlyMap<string, Protocol.Any>) =
  *
  * @category constructors
  */
-export const build = (tree: ProtocolTree): Either.Either<GeneratedProtocol, ProjectionError> => {
-  const subs = new Map<string, Protocol.Any>()
-  for (const sub of subProtocols(tree)) {
-    const built = buildOne(sub, subs)
-    if (Either.isLeft(built)) return Either.left(built.left)
-    subs.set(sub.name, built.right)
-  }
-  return buildOne(tree, subs)
-}
+export const build = (tree: ProtocolTree): Either.Either<GeneratedProtocol, ProjectionError> =>
+  buildWith(tree, catalogue) as Either.Either<GeneratedProtocol, ProjectionError>
 
 // ---------------------------------------------------------------------------------------------
 // Driving: a graph of the tree and distances to the end
@@ -1303,16 +1325,7 @@ const normalize = (
   const usages = new Map<string, Array<Ctx["lane"]>>()
   const labels = new Set<string>()
   const params: Record<string, number> = {}
-  const counts = {
-    uninformed: 0,
-    relayed: 0,
-    sharedLabel: 0,
-    lateInform: 0,
-    noSafeBranch: 0,
-    partialCompose: 0,
-    escape: 0,
-    roundEnd: 0
-  }
+  const counts = { ...noPerturbations }
   let choices = 0
   let loops = 0
   let repeats = 0

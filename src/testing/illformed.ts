@@ -15,10 +15,11 @@ import {
   allLabels,
   type ArbitraryOptions,
   build,
+  buildWith,
   catalogue,
   hasEnd,
+  noPerturbations,
   type ProtocolTree,
-  subProtocols,
   toCode,
   type TreeStep,
   wellFormedTree
@@ -392,16 +393,7 @@ const EXTRA: ProtocolTree = {
   labels: ["bad_e"],
   steps: [msg("P", "Q", "bad_e")],
   params: {},
-  perturbations: {
-    uninformed: 0,
-    relayed: 0,
-    sharedLabel: 0,
-    lateInform: 0,
-    noSafeBranch: 0,
-    partialCompose: 0,
-    escape: 0,
-    roundEnd: 0
-  }
+  perturbations: noPerturbations
 }
 
 /**
@@ -937,45 +929,6 @@ export const illFormedToCode = (ill: Pick<IllFormed, "rule" | "tree" | "retyped"
   return `// ${ill.rule}: ${ill.defect}\n${code}`
 }
 
-/** The builder without its type-level bookkeeping, for steps known only at run time. */
-interface LooseBuilder {
-  msg(from: string, to: string, label: string): LooseBuilder
-  broadcast(from: string, to: ReadonlyArray<string>, label: string): LooseBuilder
-  choice(at: string, name: string, branches: Record<string, (b: LooseBuilder) => LooseBuilder>): LooseBuilder
-  loop(name: string, body: (b: LooseBuilder) => LooseBuilder): LooseBuilder
-  repeat(param: string, body: (b: LooseBuilder) => LooseBuilder): LooseBuilder
-  parallel(...branches: ReadonlyArray<(b: LooseBuilder) => LooseBuilder>): LooseBuilder
-  compose(sub: Protocol.Any, mapping: Readonly<Record<string, string>>): LooseBuilder
-  recur(name: string): LooseBuilder
-  end(): LooseBuilder
-}
-
-/** The builder calls of some steps, as `build` makes them (only a retyped catalogue needs this copy). */
-const emit = (b: LooseBuilder, steps: ReadonlyArray<TreeStep>, subs: ReadonlyMap<string, Protocol.Any>): LooseBuilder =>
-  steps.reduce((g: LooseBuilder, s): LooseBuilder => {
-    const seq = (body: ReadonlyArray<TreeStep>) => (x: LooseBuilder) => emit(x, body, subs)
-    switch (s._tag) {
-      case "Msg":
-        return g.msg(s.from, s.to, s.label)
-      case "Broadcast":
-        return g.broadcast(s.from, s.to, s.label)
-      case "Choice":
-        return g.choice(s.at, s.name, Object.fromEntries(s.branches.map((br) => [br.label, seq(br.steps)])))
-      case "Loop":
-        return g.loop(s.name, seq(s.body))
-      case "Repeat":
-        return g.repeat(s.param, seq(s.body))
-      case "Parallel":
-        return g.parallel(...s.branches.map(seq))
-      case "Compose":
-        return g.compose(subs.get(s.sub.name)!, s.mapping)
-      case "Recur":
-        return g.recur(s.name)
-      case "End":
-        return g.end()
-    }
-  }, b)
-
 /**
  * Builds an ill-formed tree with `Protocol.makeEither`, through the public builder, as `build`
  * does (it is `build` when no label is retyped): the answer is the `ProjectionError` of the
@@ -991,25 +944,11 @@ const emit = (b: LooseBuilder, steps: ReadonlyArray<TreeStep>, subs: ReadonlyMap
  *
  * @category constructors
  */
-export const buildIllFormed = (ill: Pick<IllFormed, "tree" | "retyped">): Either.Either<Protocol.Any, ProjectionError> => {
-  if (ill.retyped.length === 0) return build(ill.tree)
-  const subs = new Map<string, Protocol.Any>()
-  const buildOne = (tree: ProtocolTree, messages: Protocol.Catalogue) =>
-    Protocol.makeEither(
-      tree.name,
-      { roles: tree.roles, messages },
-      (g) => emit(g as unknown as LooseBuilder, tree.steps, subs) as unknown as Protocol.Built<unknown>
-    )
-  for (const sub of subProtocols(ill.tree)) {
-    const built = buildOne(sub, catalogue(sub))
-    if (Either.isLeft(built)) return Either.left(built.left)
-    subs.set(sub.name, built.right)
-  }
-  const messages = Object.fromEntries(
-    ill.tree.labels.map((l) => [l, ill.retyped.includes(l) ? Schema.String : Schema.Number] as const)
-  )
-  return buildOne(ill.tree, messages)
-}
+export const buildIllFormed = (ill: Pick<IllFormed, "tree" | "retyped">): Either.Either<Protocol.Any, ProjectionError> =>
+  ill.retyped.length === 0 ? build(ill.tree) : buildWith(ill.tree, (tree) =>
+    tree === ill.tree
+      ? Object.fromEntries(tree.labels.map((l) => [l, ill.retyped.includes(l) ? Schema.String : Schema.Number] as const))
+      : catalogue(tree))
 
 /**
  * Ill-formed protocols: a well-formed tree (see `wellFormedTree`, with these options), named
