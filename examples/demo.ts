@@ -6,85 +6,19 @@
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Effect } from "effect"
-import { Local, Memory, Protocol, Session, TraceSink } from "../src/index.js"
+import { Local, Memory, Protocol, TraceSink } from "../src/index.js"
 import { Trace } from "../src/testing/index.js"
-import * as Adaptive from "./adaptive-sync.js"
-import * as Auction from "./distributed-auction.js"
-import * as Consensus from "./distributed-consensus.js"
-import * as HandWritten from "./hand-written.js"
-import * as Hierarchical from "./hierarchical-consensus.js"
-import * as Secure from "./secure-data-transfer.js"
+import { runs } from "./runs.js"
 import * as Simulation from "./simulation.js"
-import * as Streaming from "./streaming.js"
-import * as ThreeParty from "./three-party.js"
 import * as TwoPhaseCommit from "./two-phase-commit.js"
-
-interface Run {
-  readonly title: string
-  readonly protocol: Protocol.Any
-  readonly session: Effect.Effect<Readonly<Record<string, unknown>>, unknown>
-}
-
-const runs: ReadonlyArray<Run> = [
-  { title: "TwoPhaseCommit, participant votes commit", protocol: TwoPhaseCommit.TwoPhaseCommit, session: TwoPhaseCommit.main("commit") },
-  { title: "TwoPhaseCommit, participant votes abort", protocol: TwoPhaseCommit.TwoPhaseCommit, session: TwoPhaseCommit.main("abort") },
-  { title: "DataStreaming, four chunks", protocol: Streaming.DataStreaming, session: Streaming.main() },
-  { title: "Deal (three parties), a book within budget", protocol: ThreeParty.Deal, session: ThreeParty.main("book", 50) },
-  { title: "Deal (three parties), a piano over budget", protocol: ThreeParty.Deal, session: ThreeParty.main("piano", 50) },
-  {
-    title: "TwoPhaseCommit with a hand-written Participant (Role.program)",
-    protocol: TwoPhaseCommit.TwoPhaseCommit,
-    session: Session.run(TwoPhaseCommit.TwoPhaseCommit, {
-      Coordinator: TwoPhaseCommit.coordinator(42),
-      Participant: HandWritten.participant
-    })
-  },
-  {
-    title: "DataStreaming with a hand-written Consumer (Role.program)",
-    protocol: Streaming.DataStreaming,
-    session: Session.run(Streaming.DataStreaming, {
-      Producer: Streaming.producer("by-hand", ["typed ", "linear ", "endpoints"]),
-      Consumer: HandWritten.consumer
-    })
-  },
-  {
-    title: "SecureDataTransfer (compose Authentication, KeyExchange, DataTransfer), right password",
-    protocol: Secure.SecureDataTransfer,
-    session: Secure.main("correct horse")
-  },
-  {
-    title: "SecureDataTransfer, wrong password: the protocol ends after Authentication",
-    protocol: Secure.SecureDataTransfer,
-    session: Secure.main("battery staple")
-  },
-  { title: "AdaptiveSync (conditional composition), client at version 2, delta supported", protocol: Adaptive.AdaptiveSync, session: Adaptive.main(2) },
-  { title: "AdaptiveSync, client at version 0, no delta: full synchronisation", protocol: Adaptive.AdaptiveSync, session: Adaptive.main(0, false) },
-  {
-    title: "HierarchicalConsensus (Consensus composed twice, cross-level messages)",
-    protocol: Hierarchical.HierarchicalConsensus,
-    session: Hierarchical.main({ Leader: 5, Replica1: 5, Replica2: 9, SubLeader: 3, SubReplica1: 7, SubReplica2: 4 })
-  },
-  {
-    title: "DistributedConsensus (parallel proposals, barrier, decision)",
-    protocol: Consensus.DistributedConsensus,
-    session: Consensus.main({ Node1: 3, Node2: 9, Node3: 5 }, { validate: true })
-  },
-  {
-    title: "DistributedAuction (broadcast, 4 rounds of parallel bids, a result per round)",
-    protocol: Auction.DistributedAuction,
-    session: Auction.main({
-      announcement: { item: "a harpsichord", reserve: 100, increment: 10 },
-      strategies: { Bidder1: { budget: 180, step: 10 }, Bidder2: { budget: 250, step: 25 }, Bidder3: { budget: 90, step: 50 } }
-    }, 4)
-  }
-]
 
 /** Runs every example; returns the trace of each run. */
 const program = Effect.gen(function*() {
   const traces: Array<ReadonlyArray<TraceSink.TraceEvent>> = []
   for (const run of runs) {
     console.log(`\n== ${run.title}`)
-    const [{ frames, result: results }, events] = yield* TraceSink.recording(Memory.recorded(run.session))
+    const [{ frames, result }, events] = yield* TraceSink.recording(Memory.recorded(run.run))
+    const results = result as Readonly<Record<string, unknown>>
     traces.push(events)
     for (const role of run.protocol.roles) {
       const did = frames
