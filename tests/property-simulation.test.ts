@@ -136,7 +136,7 @@ describe("simulate: generated protocols", () => {
     )
     // Lost messages leave roles waiting for ever: the simulator finds those deadlocks.
     expect(outcomes.completed).toBeGreaterThan(20)
-    expect(outcomes.deadlocked).toBeGreaterThan(5)
+    expect(outcomes.deadlocked).toBeGreaterThan(2)
   }, 60_000)
 
   it("under chaos without the reliable layer over the in-memory transport, end within a TestClock bound", async () => {
