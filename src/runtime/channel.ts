@@ -61,6 +61,10 @@ export class Channel {
   private readonly roles: ReadonlySet<string>
   /** The next envelope addressed to this role, from any peer. */
   readonly receiveAny: Effect.Effect<Envelope, TransportError>
+  /** `receiveAny`, its failures naming what the role waits for at `waitingAt`. */
+  private readonly receiveAt: Effect.Effect<Envelope, TransportError>
+  /** The receive state of the current wait. */
+  private waitingAt: RecvState | undefined = undefined
   private readonly deliver: ((envelope: Envelope) => void) | undefined
   private readonly encoders = new Map<string, Parse>()
   private readonly decoders = new Map<string, Parse>()
@@ -83,6 +87,8 @@ export class Channel {
   ) {
     this.roles = new Set(protocol.roles)
     this.receiveAny = lane === "" ? transport.receive(session, role) : transport.receive(session, role, lane)
+    // Made once: a transport failure names the state the role was waiting at (`waitingAt`).
+    this.receiveAt = Effect.mapError(this.receiveAny, (e) => this.whileWaiting(this.waitingAt!, e))
     this.deliver = synchronousSendOf(transport)
   }
 
@@ -335,8 +341,10 @@ export class Channel {
    * fails with `Timeout` (naming the peer, labels and site the role waits for) when none comes in time.
    */
   waitFrame(state: RecvState): Effect.Effect<Envelope, TransportError | Timeout> {
+    this.waitingAt = state
     const ms = this.receiveTimeout
-    const wait = ms === undefined ? this.receiveAny : Effect.timeoutFail(this.receiveAny, {
+    if (ms === undefined) return this.receiveAt
+    return Effect.timeoutFail(this.receiveAt, {
       duration: ms,
       onTimeout: () => {
         const { labels, sites } = this.expecting(state)
@@ -349,8 +357,6 @@ export class Channel {
         })
       }
     })
-    // A transport's failure says what went wrong below; say what the role was waiting for.
-    return Effect.mapError(wait, (e) => (e._tag === "TransportError" ? this.whileWaiting(state, e) : e))
   }
 
   private expecting(state: RecvState): { readonly labels: string; readonly sites: string } {
