@@ -265,10 +265,13 @@ const unsafeWrap = (
           yield* Effect.ignore(transport.send(e))
           const [state, , decision] = yield* schedule.step(t, undefined, o.state)
           o.state = state
-          // When the schedule ends, that was the last retransmission: give up (at once).
-          if (ScheduleDecision.isDone(decision)) o.done = true
-          else o.due = Intervals.start(decision.intervals)
-          if (o.done) o.due = t
+          if (ScheduleDecision.isDone(decision)) {
+            // The schedule has ended: that was the last retransmission; give up (at once).
+            o.done = true
+            o.due = t
+          } else {
+            o.due = Intervals.start(decision.intervals)
+          }
         }
       }
     })
