@@ -224,8 +224,6 @@ class SimulationScheduler implements Scheduler.Scheduler {
       this.graceTimer = undefined
       if (this.drains === drains && this.tasks.buckets.length === 0 && !this.drainScheduled) this.stuck()
     }, this.grace)
-    // A simulation with nothing left to do must not keep the process alive.
-    this.graceTimer.unref()
   }
 }
 
