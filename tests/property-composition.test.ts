@@ -18,6 +18,7 @@ import {
   freeTree,
   generated,
   implementAll,
+  innerSteps,
   mergeableProtocol,
   type ProtocolTree,
   replay,
@@ -34,12 +35,7 @@ import { decisions, projectsEveryRole, runsToCompletion } from "./fixtures/prope
 
 /** Whether some step of a tree, composed sub-protocols included, satisfies `p`. */
 const some = (steps: ReadonlyArray<TreeStep>, p: (s: TreeStep) => boolean): boolean =>
-  steps.some((s) =>
-    p(s) || (s._tag === "Choice" && s.branches.some((b) => some(b.steps, p))) ||
-    ((s._tag === "Loop" || s._tag === "Repeat") && some(s.body, p)) ||
-    (s._tag === "Parallel" && s.branches.some((b) => some(b, p))) ||
-    (s._tag === "Compose" && some(s.sub.steps, p))
-  )
+  steps.some((s) => p(s) || innerSteps(s).some((inner) => some(inner, p)))
 
 const composedTwice = (t: ProtocolTree) =>
   subProtocols(t).some((sub) => {

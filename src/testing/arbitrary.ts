@@ -137,23 +137,31 @@ export interface Generated {
   readonly [fc.toStringMethod]: () => string
 }
 
+/**
+ * The sequences of steps directly inside a step: a choice's branches, a loop's or repeat's
+ * body, a parallel's branches, a composed sub-protocol's steps (not renamed).
+ *
+ * @category utils
+ */
+export const innerSteps = (s: TreeStep): ReadonlyArray<ReadonlyArray<TreeStep>> => {
+  switch (s._tag) {
+    case "Choice":
+      return s.branches.map((b) => b.steps)
+    case "Loop":
+    case "Repeat":
+      return [s.body]
+    case "Parallel":
+      return s.branches
+    case "Compose":
+      return [s.sub.steps]
+    default:
+      return []
+  }
+}
+
 /** Counts the steps of a tree; a composed sub-protocol counts its steps every time. @category utils */
 export const size = (steps: ReadonlyArray<TreeStep>): number =>
-  steps.reduce((n, s) => {
-    switch (s._tag) {
-      case "Choice":
-        return n + 1 + s.branches.reduce((m, b) => m + size(b.steps), 0)
-      case "Loop":
-      case "Repeat":
-        return n + 1 + size(s.body)
-      case "Parallel":
-        return n + 1 + s.branches.reduce((m, b) => m + size(b), 0)
-      case "Compose":
-        return n + 1 + size(s.sub.steps)
-      default:
-        return n + 1
-    }
-  }, 0)
+  steps.reduce((n, s) => n + 1 + innerSteps(s).reduce((m, inner) => m + size(inner), 0), 0)
 
 /**
  * The roles that take part in some step of `steps` (send, receive or choose), through
@@ -170,71 +178,37 @@ export const actors = (
     switch (s._tag) {
       case "Msg":
         into.add(rename(s.from)).add(rename(s.to))
-        break
+        continue
       case "Broadcast":
         if (s.to.length > 0) into.add(rename(s.from))
         for (const t of s.to) into.add(rename(t))
-        break
-      case "Choice":
-        into.add(rename(s.at))
-        for (const b of s.branches) actors(b.steps, into, rename)
-        break
-      case "Loop":
-      case "Repeat":
-        actors(s.body, into, rename)
-        break
-      case "Parallel":
-        for (const b of s.branches) actors(b, into, rename)
-        break
+        continue
       case "Compose":
         actors(s.sub.steps, into, (r) => rename(s.mapping[r] ?? r))
-        break
+        continue
+      case "Choice":
+        into.add(rename(s.at))
     }
+    for (const inner of innerSteps(s)) actors(inner, into, rename)
   }
   return into
 }
 
 /** Whether `end()` occurs anywhere in some steps, composed sub-protocols included. @category utils */
 export const hasEnd = (steps: ReadonlyArray<TreeStep>): boolean =>
-  steps.some((s) => {
-    switch (s._tag) {
-      case "End":
-        return true
-      case "Choice":
-        return s.branches.some((b) => hasEnd(b.steps))
-      case "Loop":
-      case "Repeat":
-        return hasEnd(s.body)
-      case "Parallel":
-        return s.branches.some(hasEnd)
-      case "Compose":
-        return hasEnd(s.sub.steps)
-      default:
-        return false
-    }
-  })
+  steps.some((s) => s._tag === "End" || innerSteps(s).some(hasEnd))
 
 /** Whether some steps have a `repeat`, composed sub-protocols included. */
 const hasRepeat = (steps: ReadonlyArray<TreeStep>): boolean =>
-  steps.some((s) => {
-    switch (s._tag) {
-      case "Repeat":
-        return true
-      case "Loop":
-        return hasRepeat(s.body)
-      case "Choice":
-        return s.branches.some((b) => hasRepeat(b.steps))
-      case "Parallel":
-        return s.branches.some(hasRepeat)
-      case "Compose":
-        return hasRepeat(s.sub.steps)
-      default:
-        return false
-    }
-  })
+  steps.some((s) => s._tag === "Repeat" || innerSteps(s).some(hasRepeat))
 
-/** The names of the loops some steps `recur` to that they do not themselves enclose. */
-const freeRecurs = (steps: ReadonlyArray<TreeStep>, bound: ReadonlyArray<string> = [], into = new Set<string>()) => {
+/**
+ * The names of the loops some steps `recur` to that they do not themselves enclose (composed
+ * sub-protocols never recur out of themselves).
+ *
+ * @category utils
+ */
+export const freeRecurs = (steps: ReadonlyArray<TreeStep>, bound: ReadonlyArray<string> = [], into = new Set<string>()) => {
   for (const s of steps) {
     switch (s._tag) {
       case "Recur":
@@ -268,24 +242,12 @@ export const subProtocols = (tree: ProtocolTree): ReadonlyArray<ProtocolTree> =>
   const seen = new Set<string>()
   const walk = (steps: ReadonlyArray<TreeStep>) => {
     for (const s of steps) {
-      switch (s._tag) {
-        case "Choice":
-          for (const b of s.branches) walk(b.steps)
-          break
-        case "Loop":
-        case "Repeat":
-          walk(s.body)
-          break
-        case "Parallel":
-          for (const b of s.branches) walk(b)
-          break
-        case "Compose":
-          if (!seen.has(s.sub.name)) {
-            seen.add(s.sub.name)
-            walk(s.sub.steps)
-            out.push(s.sub)
-          }
-          break
+      if (s._tag !== "Compose") {
+        for (const inner of innerSteps(s)) walk(inner)
+      } else if (!seen.has(s.sub.name)) {
+        seen.add(s.sub.name)
+        walk(s.sub.steps)
+        out.push(s.sub)
       }
     }
   }

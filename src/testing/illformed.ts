@@ -16,6 +16,7 @@ import {
   type ArbitraryOptions,
   build,
   buildWith,
+  freeRecurs,
   catalogue,
   hasEnd,
   noPerturbations,
@@ -189,22 +190,6 @@ const falls = (s: TreeStep): boolean => {
       // A repeat may have no rounds; a parallel always goes on.
       return true
   }
-}
-
-/** The loops some steps `recur` to that they do not enclose (sub-protocols never do). */
-const freeRecurs = (steps: ReadonlyArray<TreeStep>, bound: ReadonlyArray<string> = []): Set<string> => {
-  const out = new Set<string>()
-  const walk = (steps: ReadonlyArray<TreeStep>, bound: ReadonlyArray<string>) => {
-    for (const s of steps) {
-      if (s._tag === "Recur" && !bound.includes(s.name)) out.add(s.name)
-      if (s._tag === "Choice") for (const b of s.branches) walk(b.steps, bound)
-      if (s._tag === "Loop") walk(s.body, [...bound, s.name])
-      if (s._tag === "Repeat") walk(s.body, bound)
-      if (s._tag === "Parallel") for (const b of s.branches) walk(b, bound)
-    }
-  }
-  walk(steps, bound)
-  return out
 }
 
 /** Whether some steps can only run to their end: no `end()`, no `recur` out of them. */
