@@ -199,7 +199,8 @@ describe("Reliable", () => {
       expect(error?._tag).toBe("TransportError")
       expect(error?.message).toBe("A gave up on Data to B (site 0, seq 0): no acknowledgement after 3 retransmissions")
       expect(sim.trace.filter((e) => e._tag === "Retransmit")).toHaveLength(3)
-      expect(sim.time).toBe(30)
+      // Retransmissions at 10, 20 and 30 ms; the last copy gets as long as the last wait.
+      expect(sim.time).toBe(40)
     }))
 })
 
@@ -380,5 +381,80 @@ describe("The simulator never hangs", () => {
       expect(error?.message).toBe(
         "simulated network (seed 1): deadlock at 10 ms — no frame is in flight, no timer is set, and Y waits for a frame that can never come"
       )
+    }))
+})
+
+describe("Reliable: schedules and session ids", () => {
+  const exchangeB = Role.implement(Exchange, "B", { recv: { M: (_, m) => m }, send: { R: (m) => m + 1 } }, 0)
+
+  it.effect("a schedule that allows no retransmission still gives a frame time to be acknowledged", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulate(Exchange, { A: exchangeA, B: exchangeB }, {
+        seed: 1,
+        reliable: { retransmit: Schedule.recurs(0) }
+      })
+      expect(Exit.isSuccess(sim.exit) && sim.exit.value).toEqual({ A: 2, B: 1 })
+    }))
+
+  it.effect("a schedule without delays does not spin the simulator: the session completes", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulate(Exchange, { A: exchangeA, B: exchangeB }, {
+        seed: 1,
+        chaos: { drop: 0.5 },
+        reliable: { retransmit: Schedule.forever }
+      })
+      expect(Exit.isSuccess(sim.exit) && sim.exit.value).toEqual({ A: 2, B: 1 })
+    }))
+
+  it.effect("a give-up reaches a receiver that has not yet waited on that lane", () =>
+    Effect.gen(function*() {
+      // B first sends to C, slowly; meanwhile A's M to B is cut off for good.
+      const Late = Protocol.make("Late", { roles: ["A", "B", "C"], messages: { Y: N, M: N } }, (g) =>
+        g.msg("B", "C", "Y").msg("A", "B", "M"))
+      const sim = yield* simulate(Late, {
+        A: Role.implement(Late, "A", { send: { M: () => 1 } }, 0),
+        B: Role.implement(Late, "B", { send: { Y: () => Effect.as(Effect.sleep("1 hour"), 1) }, recv: { M: (_, m) => m } }, 0),
+        C: Role.implement(Late, "C", { recv: { Y: (_, y) => y } }, 0)
+      }, {
+        seed: 1,
+        chaos: { partitions: [{ between: [["A"], ["B"]], until: "10 hours" }] },
+        reliable: { retransmit: shortRetransmit }
+      })
+      const failures = Exit.isFailure(sim.exit) ? Chunk.toArray(Cause.failures(sim.exit.cause)) : []
+      expect(failures.map((f) => f.message)).toContain(
+        "B was waiting for M from A (site 1): A gave up on M to B (site 1, seq 0): no acknowledgement after 3 retransmissions"
+      )
+    }))
+
+  it.effect("a session id used again while the last run lingers is refused at once, not hung", () =>
+    Effect.gen(function*() {
+      const network = Layer.provide(Reliable.layer(), Memory.layer)
+      const roles = { A: exchangeA, B: exchangeB }
+      const twice = Effect.gen(function*() {
+        const first = yield* Session.run(Exchange, roles, { sessionId: "fixed" })
+        const second = yield* Effect.either(Session.run(Exchange, roles, { sessionId: "fixed" }))
+        return { first, second }
+      }).pipe(Effect.provide(network))
+      const fiber = yield* Effect.fork(twice)
+      yield* TestClock.adjust("1 second")
+      const exit = yield* Fiber.await(fiber)
+      expect(Exit.isSuccess(exit)).toBe(true)
+      if (Exit.isSuccess(exit)) {
+        expect(exit.value.first).toEqual({ A: 2, B: 1 })
+        const error = exit.value.second
+        expect(error._tag === "Left" && error.left.message).toBe(
+          "session id fixed is used again for A while its last run lingers (frames of the two runs would mix): give every run its own session id"
+        )
+      }
+    }))
+
+  it.effect("a stall inside an uninterruptible region is reported too", () =>
+    Effect.gen(function*() {
+      const sim = yield* simulateEffect(
+        Effect.flatMap(Deferred.make<void>(), (d) => Effect.uninterruptible(Deferred.await(d))),
+        { seed: 1 }
+      )
+      const error = Exit.isFailure(sim.exit) ? Option.getOrUndefined(Cause.failureOption(sim.exit.cause)) : undefined
+      expect(error?._tag).toBe("SimulationStalled")
     }))
 })

@@ -57,8 +57,11 @@ export interface TransportService {
    * role's main line), or to the one its `mailbox` field names.
    */
   readonly receive: (session: string, role: string, mailbox?: string) => Effect.Effect<Envelope, TransportError>
-  /** Called before `role` starts in `session` (optional): the transport may get ready for it. */
-  readonly open?: ((session: string, role: string) => Effect.Effect<void>) | undefined
+  /**
+   * Called before `role` starts in `session` (optional): the transport may get ready for it,
+   * or refuse (a session id used again too soon, say).
+   */
+  readonly open?: ((session: string, role: string) => Effect.Effect<void, TransportError>) | undefined
   /** Called once `role` has ended in `session`, however it ended (optional): the transport may free what it holds for it. */
   readonly close?: ((session: string, role: string) => Effect.Effect<void>) | undefined
 }

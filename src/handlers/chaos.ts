@@ -90,8 +90,8 @@ const unsafeWrap = (
   const duplicate = checkRate("duplicate", options.duplicate)
   const reorder = checkRate("reorder", options.reorder)
   const delay = options.delay === undefined ? undefined : { min: millis(options.delay.min), max: millis(options.delay.max) }
-  if (delay !== undefined && !(delay.min >= 0 && delay.max >= delay.min)) {
-    throw new RangeError(`Chaos: delay must have 0 <= min <= max, got ${delay.min} and ${delay.max} ms`)
+  if (delay !== undefined && !(delay.min >= 0 && delay.max >= delay.min && Number.isFinite(delay.max))) {
+    throw new RangeError(`Chaos: delay must have 0 <= min <= max < infinity, got ${delay.min} and ${delay.max} ms`)
   }
   const partitions = (options.partitions ?? []).map((p) => {
     const from = p.from === undefined ? 0 : millis(p.from)
@@ -165,7 +165,9 @@ const unsafeWrap = (
     const flush = Effect.suspend(() => {
       const i = q.indexOf(entry)
       if (i < 0) return Effect.void
-      return Effect.forEach(q.splice(0, i + 1), (s) => forward(s.envelope), { discard: true })
+      const due = q.splice(0, i + 1)
+      if (q.length === 0) links.delete(key)
+      return Effect.forEach(due, (s) => forward(s.envelope), { discard: true })
     })
     return Effect.asVoid(Effect.forkIn(Effect.interruptible(Effect.zipRight(Effect.sleep(at - now), flush)), scope))
   }

@@ -155,6 +155,8 @@ class SimulationScheduler implements Scheduler.Scheduler {
   /** How many drains ran: a stuck check that sees it unchanged knows nothing happened meanwhile. */
   private drains = 0
   private graceTimer: ReturnType<typeof setTimeout> | undefined = undefined
+  /** Set once the effect a simulator runs has ended: nothing is left to watch over. */
+  finished = false
 
   constructor(
     private readonly idle: () => boolean,
@@ -219,6 +221,8 @@ class SimulationScheduler implements Scheduler.Scheduler {
   /** Nothing can happen here: give the world outside `grace` ms, then call it stuck. */
   private waitForTheWorld(): void {
     if (this.graceTimer !== undefined) clearTimeout(this.graceTimer)
+    this.graceTimer = undefined
+    if (this.finished) return
     const drains = this.drains
     this.graceTimer = setTimeout(() => {
       this.graceTimer = undefined
@@ -348,7 +352,11 @@ export const unsafeMake = (options: SimulatorOptions): Simulator => {
     now: () => clock.now,
     delivered: () => delivered,
     run: (effect) =>
-      Effect.raceFirst(effect, stalled).pipe(
+      // Disconnected: a stall inside an uninterruptible region must not hold the race up.
+      Effect.raceFirst(Effect.disconnect(effect), stalled).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          scheduler.finished = true
+        })),
         Effect.provideService(Transport, transport),
         Effect.withRandom(random),
         Effect.withClock(clock),
@@ -367,6 +375,8 @@ export const make = (options: SimulatorOptions): Effect.Effect<Simulator> => Eff
 /**
  * A fresh simulator as layers: the deterministic network as the `Transport`, its scheduler,
  * its virtual clock and a `Random` seeded from the seed, for the effect it is provided to.
+ * Deadlocks are reported as with `run`, but a stall is not (there is no effect to fail):
+ * prefer `simulate`, `simulateEffect` or `Simulator.run`.
  *
  * @example
  * ```ts

@@ -11,15 +11,21 @@
  * - **Acknowledgements.** For every frame it takes in, the intake sends back an ack (label
  *   `~ack <label>`, the frame's lane and seq).
  * - **Retransmission.** The sending side sends a frame again on a `Schedule` until its ack
- *   comes. When the schedule ends first, it gives up with a `TransportError` naming the
- *   frame: the sender's next receive fails with it, and so does the receiver's, when it runs
- *   on this layer too and has not had the frame (nobody is left waiting for it in vain).
+ *   comes. When the schedule ends first, the last copy is given as long as the last wait to
+ *   be acknowledged (a second when the schedule allowed no retransmission at all); then the
+ *   layer gives up with a `TransportError` naming the frame: the sender's next receive fails
+ *   with it, and so does the receiver's, when it runs on this layer too and has not had the
+ *   frame (nobody is left waiting for it in vain).
  * - **De-duplication and order.** Frames carry the channel's per-pair sequence numbers; the
  *   intake hands them to the role's lanes in that order, once each, keeping early ones aside
  *   and dropping copies it has already handed on.
  *
  * Retransmissions are recorded in the `TraceSink` when there is one. Labels beginning with
- * `~ack ` are the layer's own.
+ * `~ack ` are the layer's own. A session id may not be used again for a role while its last
+ * run lingers (`open` refuses it with a `TransportError`): the frames of two runs would mix.
+ * As all of a role's frames share one mailbox, the simulator delivers the frames one sender
+ * sends a role on different lanes in the order sent, where without this layer it may
+ * interleave them.
  *
  * @since 0.1.0
  */
@@ -73,6 +79,8 @@ interface Outgoing {
   state: unknown
   /** When to send it again (or, once the schedule has ended, to give up), by the Clock. */
   due: number
+  /** The last wait the schedule asked for (what the last copy is given to be acknowledged). */
+  gap: number
   /** The schedule has ended: give up at `due`. */
   done: boolean
   attempts: number
@@ -96,8 +104,10 @@ interface Side {
   intake: Fiber.RuntimeFiber<void> | undefined
   /** The role's frames not acknowledged yet, by receiver, lane and seq. */
   readonly outgoing: Map<string, Outgoing>
-  /** Whether the fiber that sends them again runs. */
-  retransmitting: boolean
+  /** The fiber that sends them again, when it runs: when it wakes next. */
+  retransmitter: { wakeAt: number } | undefined
+  /** The role has ended (it lingers): opening it again in this session is refused. */
+  closed: boolean
   /** Once set, every receive of the role fails with it (new lanes too). */
   failure: TransportError | undefined
 }
@@ -200,7 +210,8 @@ const unsafeWrap = (
         intake: undefined,
         failure: undefined,
         outgoing: new Map(),
-        retransmitting: false
+        retransmitter: undefined,
+        closed: false
       }
       sides.set(k, side)
       const intake = Effect.forever(
@@ -232,25 +243,33 @@ const unsafeWrap = (
       if (sender !== undefined) failSide(sender, error)
       // The receiver, when it is here too and still needs the frame, would wait for it in vain.
       const receiver = sides.get(key(e.session, e.to))
-      const lane = receiver?.lanes.get(e.lane ?? "")
-      if (lane !== undefined && (lane.expected.get(e.from) ?? 0) <= e.seq) lane.box.fail(error)
+      if (receiver !== undefined) {
+        const lane = laneOf(receiver, e.lane ?? "")
+        if ((lane.expected.get(e.from) ?? 0) <= e.seq) lane.box.fail(error)
+      }
     })
 
   /**
    * Sends the role's unacknowledged frames again, each when its schedule says, until they are
-   * acknowledged or their schedules end; one fiber per role, running while there are any.
+   * acknowledged or, some time after their schedules end, given up; one fiber per role,
+   * running while there are any. A frame due before the fiber wakes starts a new one (the
+   * old one, no longer `side.retransmitter`, then just ends).
    */
-  const retransmitter = (side: Side): Effect.Effect<void> =>
+  const retransmitter = (side: Side, me: NonNullable<Side["retransmitter"]>): Effect.Effect<void> =>
     Effect.gen(function*() {
       for (;;) {
+        if (side.retransmitter !== me) return
         if (side.outgoing.size === 0) {
-          side.retransmitting = false
+          side.retransmitter = undefined
           return
         }
         let next = Infinity
         for (const o of side.outgoing.values()) if (o.due < next) next = o.due
+        me.wakeAt = next
         const now = yield* Clock.currentTimeMillis
-        if (next > now) yield* Effect.sleep(Duration.millis(next - now))
+        // At least a millisecond: a schedule without delays must not spin.
+        yield* Effect.sleep(Duration.millis(Math.max(next - now, 1)))
+        if (side.retransmitter !== me) return
         const t = yield* Clock.currentTimeMillis
         for (const [k, o] of [...side.outgoing]) {
           if (o.due > t || side.outgoing.get(k) !== o) continue
@@ -266,15 +285,25 @@ const unsafeWrap = (
           const [state, , decision] = yield* schedule.step(t, undefined, o.state)
           o.state = state
           if (ScheduleDecision.isDone(decision)) {
-            // The schedule has ended: that was the last retransmission; give up (at once).
+            // That was the last copy: it gets as long as the last wait to be acknowledged.
             o.done = true
-            o.due = t
+            o.due = t + o.gap
           } else {
             o.due = Intervals.start(decision.intervals)
+            o.gap = o.due - t
           }
         }
       }
     })
+
+  /** Runs the retransmitter of `side` if it is not running, or will not wake by `due`. */
+  const retransmitBy = (side: Side, due: number): Effect.Effect<void> => {
+    const running = side.retransmitter
+    if (running !== undefined && running.wakeAt <= due) return Effect.void
+    const me = { wakeAt: due }
+    side.retransmitter = me
+    return Effect.asVoid(Effect.forkIn(Effect.interruptible(retransmitter(side, me)), scope))
+  }
 
   const send = (e: Envelope): Effect.Effect<void, TransportError> =>
     Effect.flatMap(sideOf(e.session, e.from), (side) =>
@@ -282,38 +311,42 @@ const unsafeWrap = (
         const now = clock.unsafeCurrentTimeMillis()
         const frame: Envelope = { ...e, mailbox: intakeMailbox }
         return Effect.flatMap(schedule.step(now, undefined, schedule.initial), ([state, , decision]) => {
-          // Known as unacknowledged before it leaves, so that no ack can come before.
+          // A schedule that ends at once allows no retransmission: the frame gets a second.
           const done = ScheduleDecision.isDone(decision)
-          side.outgoing.set(outKey(e.to, e.lane, e.seq), {
-            frame,
-            state,
-            due: done ? now : Intervals.start(decision.intervals),
-            done,
-            attempts: 0
-          })
-          const start = side.retransmitting
-            ? Effect.void
-            : (side.retransmitting = true, Effect.asVoid(Effect.forkIn(Effect.interruptible(retransmitter(side)), scope)))
-          return Effect.zipRight(transport.send(frame), start)
+          const due = done ? now + 1000 : Intervals.start(decision.intervals)
+          // Known as unacknowledged before it leaves, so that no ack can come before.
+          side.outgoing.set(outKey(e.to, e.lane, e.seq), { frame, state, due, gap: due - now, done, attempts: 0 })
+          return Effect.zipRight(transport.send(frame), retransmitBy(side, due))
         })
       }))
 
   const receive = (session: string, role: string, lane?: string): Effect.Effect<Envelope, TransportError> =>
     Effect.flatMap(sideOf(session, role), (side) => laneOf(side, lane ?? "").box.take)
 
-  const open = (session: string, role: string): Effect.Effect<void> =>
-    Effect.zipRight(sideOf(session, role), transport.open?.(session, role) ?? Effect.void)
+  const open = (session: string, role: string): Effect.Effect<void, TransportError> =>
+    Effect.suspend(() => {
+      if (sides.get(key(session, role))?.closed === true) {
+        return Effect.fail(
+          new TransportError({
+            role,
+            peer: "",
+            message: `session id ${session} is used again for ${role} while its last run lingers (frames of the two runs would mix): give every run its own session id`
+          })
+        )
+      }
+      return Effect.zipRight(sideOf(session, role), transport.open?.(session, role) ?? Effect.void)
+    })
 
   /**
    * After `linger`, stops the role's intake and forgets it. (Called from a finalizer, so the
    * waiting fiber is made interruptible: closing the layer must not wait for it.)
    */
   const close = (session: string, role: string): Effect.Effect<void> =>
-    Effect.asVoid(
-      Effect.forkIn(
-        Effect.interruptible(Effect.zipRight(
-          Effect.sleep(linger),
-          Effect.suspend(() => {
+    Effect.suspend(() => {
+      const lingering = sides.get(key(session, role))
+      if (lingering !== undefined) lingering.closed = true
+      return Effect.asVoid(Effect.forkIn(
+        Effect.interruptible(Effect.zipRight(Effect.sleep(linger), Effect.suspend(() => {
             const k = key(session, role)
             const side = sides.get(k)
             sides.delete(k)
@@ -321,11 +354,10 @@ const unsafeWrap = (
             side?.outgoing.clear()
             const stop = side?.intake === undefined ? Effect.void : Fiber.interrupt(side.intake)
             return Effect.zipRight(stop, transport.close?.(session, role) ?? Effect.void)
-          })
-        )),
+          }))),
         scope
-      )
-    )
+      ))
+    })
 
   return { serialises: transport.serialises, send, receive, open, close }
 }

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Duration, Effect, Either, Option } from "effect"
-import { ImplementationError, type RoleError } from "../effects/errors.js"
+import { ImplementationError, type RoleError, type TransportError } from "../effects/errors.js"
 import { TraceSink } from "../effects/TraceSink.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
 import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
@@ -290,7 +290,7 @@ export const attached = <A, E, R>(
   session: string,
   role: string,
   run: Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> => {
+): Effect.Effect<A, E | TransportError, R> => {
   const { close, open } = transport
   const opened = open === undefined ? run : Effect.zipRight(open(session, role), run)
   return close === undefined ? opened : Effect.ensuring(opened, close(session, role))
