@@ -140,6 +140,19 @@ describe("freer protocols with composition", () => {
   })
 })
 
+/** Rounds of a parallel: A sends B two m's on one lane and a k on another, each round. */
+const roundsOfParallel: TreeStep = {
+  _tag: "Repeat",
+  param: "r",
+  body: [{
+    _tag: "Parallel",
+    branches: [
+      [{ _tag: "Msg", from: "A", to: "B", label: "m" }, { _tag: "Msg", from: "A", to: "B", label: "m" }],
+      [{ _tag: "Msg", from: "A", to: "B", label: "k" }]
+    ]
+  }]
+}
+
 describe("the oracle", () => {
   it("replays a parallel branch by branch, each on a lane of its own run", () => {
     const tree = fc.sample(wellFormedTree(), { numRuns: 1, seed: 1 })[0]
@@ -150,17 +163,7 @@ describe("the oracle", () => {
       labels: ["m", "k"],
       params: { r: 2 },
       perturbations: tree.perturbations,
-      steps: [{
-        _tag: "Repeat",
-        param: "r",
-        body: [{
-          _tag: "Parallel",
-          branches: [
-            [{ _tag: "Msg", from: "A", to: "B", label: "m" }, { _tag: "Msg", from: "A", to: "B", label: "m" }],
-            [{ _tag: "Msg", from: "A", to: "B", label: "k" }]
-          ]
-        }]
-      }]
+      steps: [roundsOfParallel]
     }
     const trace = Either.getOrThrow(replay(lanes, {}))
     expect(trace.map((e) => e._tag === "Msg" && `${e.label}@${e.lane.map((l) => `${l.par}.${l.branch}`).join("/")}`))
@@ -221,17 +224,7 @@ describe("the oracle", () => {
       labels: ["m", "k", "c0x", "c0y"],
       params: { r: 2 },
       steps: [
-        {
-          _tag: "Repeat",
-          param: "r",
-          body: [{
-            _tag: "Parallel",
-            branches: [
-              [{ _tag: "Msg", from: "A", to: "B", label: "m" }, { _tag: "Msg", from: "A", to: "B", label: "m" }],
-              [{ _tag: "Msg", from: "A", to: "B", label: "k" }]
-            ]
-          }]
-        },
+        roundsOfParallel,
         {
           _tag: "Choice",
           at: "A",
