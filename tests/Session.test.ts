@@ -138,7 +138,7 @@ describe("bad input: a forged envelope fails the receiving role with a named err
     Effect.gen(function*() {
       const e = yield* receiving({ ...good, payload: { transactionId: "twelve" } })
       expect(e).toMatchObject({ _tag: "DecodeError", role: "Participant", peer: "Coordinator", label: "PrepareRequest", site: "0" })
-      expect(e).toHaveProperty("issue", expect.stringContaining("Expected number, actual \"twelve\""))
+      expect(e).toHaveProperty("issue", "at [\"transactionId\"]: expected number, got \"twelve\"")
     }))
 
   it.live("unknown sender", () =>

@@ -18,8 +18,12 @@ import { Context, Effect, Layer } from "effect"
  *
  * Network events (recorded by the chaos and reliable-delivery layers; `role` is the frame's
  * sender, `peer` its receiver, and the frame's label, site, lane and seq are given):
- * - `Drop`: the frame was lost; `reason` says why: "chaos" (the drop rate), "partition", or
- *   "transport" (the wrapped transport failed to send a delayed frame).
+ * - `Drop`: the frame was lost; `reason` says why: "chaos" (the drop rate), "partition",
+ *   "transport" (the wrapped transport failed to send a delayed frame), "closed" (it came for
+ *   a role that had ended), "unread" (it was still waiting when its role ended), "window" (it
+ *   came too far ahead of the frames the reliable layer still waits for).
+ * - `Reject`: a frame from outside did not decode as an `Envelope`; `reason` says why (in
+ *   bounded words), and the names it carried are quoted as far as they are strings ("?" else).
  * - `Duplicate`: the frame was delivered twice.
  * - `Retransmit`: the reliable layer sent the frame again, not having had its acknowledgement.
  *
@@ -30,7 +34,7 @@ import { Context, Effect, Layer } from "effect"
  * @category models
  */
 export interface TraceEvent {
-  readonly _tag: "Send" | "Receive" | "Choice" | "Round" | "Drop" | "Duplicate" | "Retransmit"
+  readonly _tag: "Send" | "Receive" | "Choice" | "Round" | "Drop" | "Duplicate" | "Retransmit" | "Reject"
   readonly session: string
   readonly role: string
   readonly peer?: string | undefined
@@ -41,7 +45,7 @@ export interface TraceEvent {
   /** Absent on a role's main line; else the lane of one branch of one run of a `parallel`. */
   readonly lane?: string | undefined
   readonly seq?: number | undefined
-  /** Why a frame was dropped: "chaos" (the drop rate), "partition" or "transport". */
+  /** Why a frame was dropped or rejected (see the event tags above). */
   readonly reason?: string | undefined
   readonly time: number
   /** The clock's time in milliseconds, when the recorder was given a clock. */

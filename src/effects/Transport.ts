@@ -4,7 +4,9 @@
  *
  * @since 0.1.0
  */
-import { Context, type Effect } from "effect"
+import { Context, type Effect, Either, ParseResult, Schema } from "effect"
+import { clip } from "../internal/bounded.js"
+import { formatIssue } from "../internal/issue.js"
 import type { TransportError } from "./errors.js"
 
 /**
@@ -42,8 +44,99 @@ export interface Envelope {
   readonly mailbox?: string | undefined
 }
 
+/** The longest session id, role, label, site, lane or mailbox name a frame may carry. */
+export const maxNameLength = 1024
+
+const Name = Schema.String.pipe(Schema.maxLength(maxNameLength))
+
+const isLoops = (u: unknown): u is Readonly<Record<string, number>> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * Loop counters: an object of own, enumerable string keys, each a whole number from 0. The
+ * decoded value is a fresh object whose keys are own data properties, a loop named
+ * `__proto__` included (Effect's `Schema.Record` drops that key, which would switch the
+ * loop's counter check off).
+ */
+const Loops: Schema.Schema<Readonly<Record<string, number>>, unknown> = Schema.transformOrFail(
+  Schema.Unknown,
+  Schema.declare(isLoops, { identifier: "Loops" }),
+  {
+    strict: true,
+    decode: (u, _, ast) => {
+      if (!isLoops(u)) return ParseResult.fail(new ParseResult.Type(ast, u, "loops must be an object of loop counters"))
+      const out: Record<string, number> = {}
+      const keys = Object.keys(u)
+      if (keys.length > 256) return ParseResult.fail(new ParseResult.Type(ast, u, `${keys.length} loop counters are too many`))
+      for (const k of keys) {
+        const n = (u as Record<string, unknown>)[k]
+        if (k.length > maxNameLength || typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
+          return ParseResult.fail(new ParseResult.Type(ast, u, `loop counter ${JSON.stringify(clip(k, 60))} must be a whole number from 0`))
+        }
+        Object.defineProperty(out, k, { value: n, enumerable: true, writable: true, configurable: true })
+      }
+      return ParseResult.succeed(out)
+    },
+    encode: (u) => ParseResult.succeed(u)
+  }
+)
+
+/**
+ * The shape of an `Envelope`, as a Schema: what every frame that comes from outside the
+ * process (a socket, a stream, a forged test frame) is decoded with before any role sees it.
+ * Names are bounded strings, `seq` a whole number from 0, `loops` an object of counters; the
+ * payload is left to the catalogue's Schema of its label.
+ *
+ * @category schemas
+ */
+export const EnvelopeSchema: Schema.Schema<Envelope, {
+  readonly session: string
+  readonly from: string
+  readonly to: string
+  readonly label: string
+  readonly site: string
+  readonly loops: unknown
+  readonly seq: number
+  readonly payload: unknown
+  readonly lane?: string | undefined
+  readonly mailbox?: string | undefined
+}> = Schema.Struct({
+  session: Name,
+  from: Name,
+  to: Name,
+  label: Name,
+  site: Schema.String.pipe(Schema.maxLength(8 * maxNameLength)),
+  loops: Loops,
+  seq: Schema.Number.pipe(Schema.int(), Schema.between(0, Number.MAX_SAFE_INTEGER)),
+  payload: Schema.Unknown,
+  lane: Schema.optional(Name),
+  mailbox: Schema.optional(Name)
+})
+
+const decodeEither = Schema.decodeUnknownEither(EnvelopeSchema)
+
+/**
+ * Decodes a frame from outside: the `Envelope`, or why it is none, in a sentence of bounded
+ * length. Never throws, whatever the value (getters that throw, proxies, cycles).
+ *
+ * @category schemas
+ */
+export const decodeEnvelope = (frame: unknown): Either.Either<Envelope, string> => {
+  try {
+    const decoded = decodeEither(frame, { onExcessProperty: "ignore" })
+    return Either.isRight(decoded) ? Either.right(decoded.right) : Either.left(`not an envelope: ${formatIssue(decoded.left.issue)}`)
+  } catch {
+    return Either.left("not an envelope: it could not be read")
+  }
+}
+
 /**
  * A transport carries envelopes to the role they are addressed to.
+ *
+ * `receive` hands a role only decoded envelopes: a transport whose frames come from outside
+ * the process (a socket, a stream, a test that forges frames) decodes each with
+ * `decodeEnvelope` at its edge, and drops and records one that does not decode (a `Reject`
+ * event in the `TraceSink`) instead of failing or handing it on.
  *
  * @category models
  */

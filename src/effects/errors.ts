@@ -29,6 +29,9 @@ export class ProjectionError extends Data.TaggedError("ProjectionError")<{
 
 /**
  * The names of the well-formedness rules, as reported in `ProjectionError.rule`.
+ * `InvalidRole` and `InvalidMessage` are about the declaration itself (a role that is not a
+ * usable name, a catalogue entry that is not a Schema or a label that is reserved), which the
+ * builder's types already rule out for TypeScript callers.
  *
  * @category errors
  */
@@ -52,6 +55,8 @@ export type Rule =
   | "EndInRepeat"
   | "RecurAcrossBarrier"
   | "ChooserUnaware"
+  | "InvalidRole"
+  | "InvalidMessage"
 
 /**
  * A role received something the protocol does not allow at that point: wrong label, wrong

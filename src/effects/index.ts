@@ -4,5 +4,5 @@
  * @since 0.1.0
  */
 export * from "./errors.js"
-export { type Envelope, Transport, type TransportService } from "./Transport.js"
+export { decodeEnvelope, type Envelope, EnvelopeSchema, maxNameLength, Transport, type TransportService } from "./Transport.js"
 export * as TraceSink from "./TraceSink.js"

@@ -34,7 +34,7 @@ import type { RuntimeFiber } from "effect/Fiber"
 import { PCGRandom } from "effect/Utils"
 import { TransportError } from "../effects/errors.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
-import { type Mailbox, Mailboxes } from "./mailbox.js"
+import { type Mailbox, Mailboxes, openRole } from "./mailbox.js"
 
 /**
  * The simulation could not go on and nothing it can see would ever change that: no fiber can
@@ -272,7 +272,7 @@ export const unsafeMake = (options: SimulatorOptions): Simulator => {
       links.delete(key)
     }
     delivered++
-    boxes.of(e).offer(e)
+    boxes.deliver(e)
     return true
   }
 
@@ -329,6 +329,7 @@ export const unsafeMake = (options: SimulatorOptions): Simulator => {
     serialises: false,
     send: (e) => Effect.sync(() => send(e)),
     receive,
+    open: (session, role) => openRole(boxes, session, role),
     close: (session, role) =>
       Effect.sync(() => {
         for (const [box, w] of waiting) if (w.session === session && w.role === role && w.n === 0) waiting.delete(box)

@@ -5,7 +5,7 @@
  * @internal
  */
 import { Effect } from "effect"
-import type { TransportError } from "../effects/errors.js"
+import { TransportError } from "../effects/errors.js"
 import type { Envelope } from "../effects/Transport.js"
 
 type Wake = (wake: Effect.Effect<void>) => void
@@ -68,7 +68,7 @@ export class Mailbox {
 
   /** The next frame, waiting for one if there is none. */
   readonly take: Effect.Effect<Envelope, TransportError> = Effect.suspend(() =>
-    this.head < this.frames.length ? Effect.succeed(this.poll()) : this.failure ?? this.waitAndTake
+    this.head < this.frames.length ? Effect.succeed(this.poll()!) : this.failure ?? this.waitAndTake
   )
 
   /** Waits for the next `offer`, then tries again: whichever receiver runs first takes the frame. */
@@ -80,8 +80,10 @@ export class Mailbox {
     () => this.take
   )
 
-  private poll(): Envelope {
+  /** The next frame now, if there is one. */
+  poll(): Envelope | undefined {
     const frames = this.frames
+    if (this.head >= frames.length) return undefined
     const e = frames[this.head]
     frames[this.head++] = undefined!
     // Drop the taken slots now and then, not on every frame.
@@ -93,55 +95,166 @@ export class Mailbox {
   }
 }
 
+/** Why a frame was dropped by the mailboxes: its role had ended, or it was never read. */
+export type DropReason = "closed" | "unread"
+
+/** One session's mailboxes, and which of its roles are running and which have ended. */
+interface SessionBoxes {
+  readonly boxes: Map<string, Mailbox>
+  /** Roles that run now: they opened, or made a receiver. */
+  readonly open: Set<string>
+  /** Roles that have ended: a frame for one is dropped, and it may not open again. */
+  readonly closed: Set<string>
+}
+
+/** How much a set of mailboxes holds. */
+export interface MailboxStats {
+  /** Sessions known (one of their roles runs, or frames wait for one). */
+  readonly sessions: number
+  readonly mailboxes: number
+  /** Frames waiting in the mailboxes. */
+  readonly frames: number
+  /** Frames dropped: for roles that had ended, or left unread when their role or session ended. */
+  readonly dropped: number
+}
+
 /**
  * The mailboxes of a transport in one process: one per session, role and lane.
+ *
+ * A role's mailboxes go when it ends (`release`), and the role stays ended: a late frame for
+ * it (a peer still sending, a copy) is dropped and counted, not kept in a mailbox made anew.
+ * Once no role of a session runs, the session is forgotten whole, frames for roles that never
+ * started included (dropped as "unread"), so a session id used again later starts clean.
  *
  * @internal
  */
 export class Mailboxes {
   // session -> address -> mailbox: two lookups with the envelope's own strings (V8 caches
   // their hashes) rather than building and hashing a `${session}\0${role}` key per frame.
-  private readonly sessions = new Map<string, Map<string, Mailbox>>()
+  private readonly sessions = new Map<string, SessionBoxes>()
+  private droppedCount = 0
+
+  constructor(private readonly onDrop?: (envelope: Envelope, reason: DropReason) => void) {}
+
+  private session(session: string): SessionBoxes {
+    let s = this.sessions.get(session)
+    if (s === undefined) {
+      s = { boxes: new Map(), open: new Set(), closed: new Set() }
+      this.sessions.set(session, s)
+    }
+    return s
+  }
 
   /**
-   * The mailbox `name` of `role` in `session`, made on first use: by default a role's frames
-   * go to the mailbox of their lane ("" or absent: the role's main line).
+   * The mailbox `name` of `role` in `session`, made on first use, for a receiver: by default a
+   * role's frames go to the mailbox of their lane ("" or absent: the role's main line). The
+   * role counts as running from then on. For a role that has ended, a mailbox of its own that
+   * fails at once.
    */
   get(session: string, role: string, name?: string): Mailbox {
-    let roles = this.sessions.get(session)
-    if (roles === undefined) {
-      roles = new Map()
-      this.sessions.set(session, roles)
-    }
+    const s = this.session(session)
+    if (s.closed.has(role)) return ended(session, role)
+    s.open.add(role)
+    return this.box(s, role, name)
+  }
+
+  private box(s: SessionBoxes, role: string, name: string | undefined): Mailbox {
     const address = name === undefined || name === "" ? role : `${role}\u0000${name}`
-    let box = roles.get(address)
+    let box = s.boxes.get(address)
     if (box === undefined) {
       box = new Mailbox()
-      roles.set(address, box)
+      s.boxes.set(address, box)
     }
     return box
   }
 
-  /** The mailbox a frame goes to: its `mailbox` when it names one, else its lane's. */
-  of(envelope: Envelope): Mailbox {
-    return this.get(envelope.session, envelope.to, envelope.mailbox ?? envelope.lane)
+  /** Marks `role` as running in `session`; false when it has ended there already (the id is used again too soon). */
+  open(session: string, role: string): boolean {
+    const s = this.session(session)
+    if (s.closed.has(role)) return false
+    s.open.add(role)
+    return true
   }
 
-  /** Forgets every mailbox of `role` in `session` (the role has ended), and the session once it has none. */
-  release(session: string, role: string): void {
-    const roles = this.sessions.get(session)
-    if (roles === undefined) return
-    for (const address of [...roles.keys()]) {
-      if (address === role || address.startsWith(`${role}\u0000`)) roles.delete(address)
+  /** Whether `role` runs in `session` now. */
+  isOpen(session: string, role: string): boolean {
+    return this.sessions.get(session)?.open.has(role) === true
+  }
+
+  /**
+   * Puts a frame in the mailbox it goes to: its `mailbox` when it names one, else its lane's.
+   * A frame for a role that has ended is dropped; false then.
+   */
+  deliver(envelope: Envelope): boolean {
+    const s = this.session(envelope.session)
+    if (s.closed.has(envelope.to)) {
+      this.drop(envelope, "closed")
+      return false
     }
-    if (roles.size === 0) this.sessions.delete(session)
+    this.box(s, envelope.to, envelope.mailbox ?? envelope.lane).offer(envelope)
+    return true
+  }
+
+  private drop(envelope: Envelope, reason: DropReason): void {
+    this.droppedCount++
+    this.onDrop?.(envelope, reason)
+  }
+
+  /**
+   * `role` has ended in `session`: its mailboxes go (frames left in them are dropped as
+   * "unread"), and it stays ended; once no role of the session runs, the session goes.
+   */
+  release(session: string, role: string): void {
+    const s = this.sessions.get(session)
+    if (s === undefined) return
+    s.open.delete(role)
+    s.closed.add(role)
+    const last = s.open.size === 0
+    for (const [address, box] of [...s.boxes]) {
+      if (last || address === role || address.startsWith(`${role}\u0000`)) {
+        for (let e = box.poll(); e !== undefined; e = box.poll()) this.drop(e, "unread")
+        s.boxes.delete(address)
+      }
+    }
+    if (last) this.sessions.delete(session)
   }
 
   /** Every mailbox, with its session and address (`role` or `role\0name`), in the order made. */
   *entries(): Iterable<readonly [session: string, address: string, mailbox: Mailbox]> {
-    for (const [session, roles] of this.sessions) {
-      for (const [address, box] of roles) yield [session, address, box]
+    for (const [session, s] of this.sessions) {
+      for (const [address, box] of s.boxes) yield [session, address, box]
     }
+  }
+
+  stats(): MailboxStats {
+    let mailboxes = 0
+    let frames = 0
+    for (const s of this.sessions.values()) {
+      mailboxes += s.boxes.size
+      for (const box of s.boxes.values()) frames += box.size
+    }
+    return { sessions: this.sessions.size, mailboxes, frames, dropped: this.droppedCount }
   }
 }
 
+/**
+ * The `open` hook of a transport over these mailboxes: refuses a role that has ended in the
+ * session while other roles of that run still run.
+ */
+export const openRole = (boxes: Mailboxes, session: string, role: string): Effect.Effect<void, TransportError> =>
+  Effect.suspend(() =>
+    boxes.open(session, role) ? Effect.void : Effect.fail(
+      new TransportError({
+        role,
+        peer: "",
+        message: `session id ${session} is used again for ${role} while other roles of its last run still run (frames of the two runs would mix): give every run its own session id`
+      })
+    )
+  )
+
+/** A mailbox for a receiver of a role that has ended: every receive fails. */
+const ended = (session: string, role: string): Mailbox => {
+  const box = new Mailbox()
+  box.fail(new TransportError({ role, peer: "", message: `${role} has ended in session ${session}: its mailboxes are closed` }))
+  return box
+}

@@ -1,35 +1,106 @@
 /**
  * The in-memory `Transport`: one unbounded FIFO mailbox per (session, role, lane); frames are
- * passed by reference and never serialised. A role's mailboxes are dropped when it ends.
+ * passed by reference and never serialised. A role's mailboxes are dropped when it ends, and
+ * a frame that comes for it later is dropped and counted; once no role of a session runs, the
+ * transport holds nothing of it.
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
-import { type Envelope, registerSynchronousSend, Transport, type TransportService } from "../effects/Transport.js"
-import { Mailboxes } from "./mailbox.js"
+import { Either, Effect, Layer, Option } from "effect"
+import { TraceSink, type TraceSinkService } from "../effects/TraceSink.js"
+import { decodeEnvelope, type Envelope, registerSynchronousSend, Transport, type TransportService } from "../effects/Transport.js"
+import { quote } from "../internal/bounded.js"
+import { type MailboxStats, Mailboxes, openRole } from "./mailbox.js"
 
 /**
- * A fresh in-memory transport. `inject` puts a frame straight into a role's mailbox,
- * bypassing every sender: tests use it to forge frames.
+ * What the in-memory transport holds, and what it refused.
+ *
+ * @category models
+ */
+export interface MemoryStats extends MailboxStats {
+  /** Frames given to `inject` that did not decode as an `Envelope`. */
+  readonly rejected: number
+}
+
+/**
+ * The in-memory transport, with the hooks tests use.
+ *
+ * @category models
+ */
+export interface MemoryTransport extends TransportService {
+  /**
+   * Hands a frame to a role as a network would: the frame is decoded with the `Envelope`
+   * schema first (one that does not decode is rejected: counted, and recorded as a `Reject`
+   * event when there is a `TraceSink`), and it is dropped when its role is not running here
+   * (it has not started, or it has ended). Returns whether the frame reached a mailbox.
+   * Tests use it to forge frames.
+   */
+  readonly inject: (frame: unknown) => boolean
+  /** What the transport holds now, and what it has dropped and rejected so far. */
+  readonly stats: () => MemoryStats
+}
+
+/** A `Reject` event for a frame that is no envelope: its names quoted as far as they are strings. */
+export const rejectEvent = (frame: unknown, reason: string) => {
+  const field = (k: string): string => {
+    try {
+      const v = typeof frame === "object" && frame !== null ? (frame as Record<string, unknown>)[k] : undefined
+      return typeof v === "string" ? quote(v) : "?"
+    } catch {
+      return "?"
+    }
+  }
+  return { _tag: "Reject" as const, session: field("session"), role: field("from"), peer: field("to"), label: field("label"), site: field("site"), reason }
+}
+
+/**
+ * A fresh in-memory transport that records drops and rejections in `sink` (when given).
  *
  * @category constructors
  */
-export const make: Effect.Effect<TransportService & { readonly inject: (envelope: Envelope) => void }> = Effect.sync(
-  () => {
-    const boxes = new Mailboxes()
-    const inject = (envelope: Envelope): void => boxes.of(envelope).offer(envelope)
-    const transport = {
-      serialises: false,
-      inject,
-      send: (envelope: Envelope) => Effect.sync(() => inject(envelope)),
-      // The mailbox's own `take`, looked up once per receiver rather than once per frame.
-      receive: (session: string, role: string, mailbox?: string) => boxes.get(session, role, mailbox).take,
-      close: (session: string, role: string) => Effect.sync(() => boxes.release(session, role))
+export const unsafeMake = (sink?: TraceSinkService): MemoryTransport => {
+  const boxes = new Mailboxes(sink === undefined ? undefined : (e, reason) =>
+    sink.record({ _tag: "Drop", session: e.session, role: e.from, peer: e.to, label: e.label, site: e.site, lane: e.lane, seq: e.seq, reason }))
+  let rejected = 0
+  const deliver = (envelope: Envelope): void => void boxes.deliver(envelope)
+  const inject = (frame: unknown): boolean => {
+    const decoded = decodeEnvelope(frame)
+    if (Either.isLeft(decoded)) {
+      rejected++
+      sink?.record(rejectEvent(frame, decoded.left))
+      return false
     }
-    // `send` is exactly `Effect.sync(() => inject(envelope))`: channels may call `inject` directly.
-    registerSynchronousSend(transport, inject)
-    return transport
+    const e = decoded.right
+    // A network delivers only to roles that listen: a frame for one not running here goes.
+    if (!boxes.isOpen(e.session, e.to)) {
+      sink?.record({ _tag: "Drop", session: e.session, role: e.from, peer: e.to, label: e.label, site: e.site, lane: e.lane, seq: e.seq, reason: "closed" })
+      return false
+    }
+    return boxes.deliver(e)
   }
+  const transport: MemoryTransport = {
+    serialises: false,
+    inject,
+    stats: () => ({ ...boxes.stats(), rejected }),
+    send: (envelope: Envelope) => Effect.sync(() => deliver(envelope)),
+    // The mailbox's own `take`, looked up once per receiver rather than once per frame.
+    receive: (session: string, role: string, mailbox?: string) => boxes.get(session, role, mailbox).take,
+    open: (session: string, role: string) => openRole(boxes, session, role),
+    close: (session: string, role: string) => Effect.sync(() => boxes.release(session, role))
+  }
+  // `send` is exactly `Effect.sync(() => deliver(envelope))`: channels may call `deliver` directly.
+  registerSynchronousSend(transport, deliver)
+  return transport
+}
+
+/**
+ * A fresh in-memory transport; it records drops and rejections in the `TraceSink` in context, if any.
+ *
+ * @category constructors
+ */
+export const make: Effect.Effect<MemoryTransport> = Effect.map(
+  Effect.serviceOption(TraceSink),
+  (sink) => unsafeMake(Option.getOrUndefined(sink))
 )
 
 /**

@@ -7,6 +7,9 @@
  */
 import { Either, Schema } from "effect"
 import { ProjectionError } from "../effects/errors.js"
+import { maxNameLength } from "../effects/Transport.js"
+import { clip, preview } from "../internal/bounded.js"
+import { own, setOwn } from "../internal/own.js"
 import type {
   Broadcast,
   GBlock,
@@ -282,7 +285,7 @@ class BuilderImpl {
       _tag: "Compose",
       protocol: sub.name,
       mapping,
-      body: fromSteps(sub.steps, (r) => mapping[r] ?? r),
+      body: fromSteps(sub.steps, (r) => own(mapping, r) ?? r),
       messages: sub.messages
     })
   }
@@ -347,9 +350,9 @@ const fromSteps = (steps: ReadonlyArray<Step>, rename: (role: string) => string)
 
 /** Every role of the sub-protocol is mapped, to distinct roles. */
 const checkMapping = (sub: Any, mapping: Record<string, string>) => {
-  const missing = sub.roles.filter((r) => mapping[r] === undefined)
-  const targets = sub.roles.map((r) => mapping[r])
-  const twice = targets.filter((t, i) => targets.indexOf(t) !== i)
+  const missing = sub.roles.filter((r) => own(mapping, r) === undefined)
+  const targets = sub.roles.map((r) => own(mapping, r) ?? "")
+  const twice = targets.filter((t, i) => t !== "" && targets.indexOf(t) !== i)
   if (missing.length > 0 || twice.length > 0) {
     throw new ProjectionError({
       protocol: sub.name,
@@ -376,8 +379,8 @@ const sameSchema = (a: Schema.Schema.AnyNoContext, b: Schema.Schema.AnyNoContext
   a === b || (!holdsFunction(a.ast) && !holdsFunction(b.ast) && JSON.stringify(a.ast) === JSON.stringify(b.ast))
 
 /** The catalogue of a protocol with the catalogues of everything it composes. */
-const mergeCatalogues = (protocol: string, own: Catalogue, raw: RawSeq): Catalogue => {
-  const merged: Record<string, Schema.Schema.AnyNoContext> = { ...own }
+const mergeCatalogues = (protocol: string, declared: Catalogue, raw: RawSeq): Catalogue => {
+  const merged: Record<string, Schema.Schema.AnyNoContext> = { ...declared }
   const visit = (seq: RawSeq) => {
     for (let s = seq; s !== undefined; s = s.init) {
       const step = s.last
@@ -386,7 +389,7 @@ const mergeCatalogues = (protocol: string, own: Catalogue, raw: RawSeq): Catalog
       if (step._tag === "Parallel") for (const b of step.branches) visit(b)
       if (step._tag === "Compose") {
         for (const [label, schema] of Object.entries(step.messages)) {
-          const mine = merged[label]
+          const mine = own(merged, label)
           if (mine !== undefined && !sameSchema(mine, schema)) {
             throw new ProjectionError({
               protocol,
@@ -395,7 +398,7 @@ const mergeCatalogues = (protocol: string, own: Catalogue, raw: RawSeq): Catalog
               message: Msg.catalogueConflict(protocol, label, step.protocol, String(mine), String(schema))
             })
           }
-          merged[label] = schema
+          setOwn(merged, label, schema)
         }
         visit(step.body)
       }
@@ -537,6 +540,31 @@ const ends_ = (steps: ReadonlyArray<Step>): Array<string> =>
   })
 
 /**
+ * The declaration's values are usable, whatever a JavaScript caller passed: roles are names
+ * (non-empty strings, bounded, no NUL: mailboxes are keyed by them), every catalogue entry is
+ * a Schema, and no label takes the `~` that the layers' own frames use (`~ack ...`).
+ */
+const checkDeclaration = (protocol: string, spec: { readonly roles: unknown; readonly messages: unknown }): void => {
+  const fail = (rule: "InvalidRole" | "InvalidMessage", message: string, role?: string) => {
+    throw new ProjectionError({ protocol, rule, role, sites: [], message })
+  }
+  if (!Array.isArray(spec.roles)) fail("InvalidRole", Msg.invalidRole(protocol, "list", "is not an array of roles"))
+  for (const r of spec.roles as ReadonlyArray<unknown>) {
+    if (typeof r !== "string") fail("InvalidRole", Msg.invalidRole(protocol, preview(r, 1), "is not a string"))
+    const role = r as string
+    const why = role === "" ? "is empty" : role.length > maxNameLength ? `is ${role.length} characters long` : role.includes("\u0000") ? "holds a NUL character" : undefined
+    if (why !== undefined) fail("InvalidRole", Msg.invalidRole(protocol, `'${clip(role, 60)}'`, why), role)
+  }
+  const messages = spec.messages
+  if (typeof messages !== "object" || messages === null) fail("InvalidMessage", Msg.invalidMessage(protocol, "catalogue", "is not an object of Schemas"))
+  for (const [label, schema] of Object.entries(messages as object)) {
+    if (!Schema.isSchema(schema)) fail("InvalidMessage", Msg.invalidMessage(protocol, `'${clip(label, 60)}'`, `has ${preview(schema, 1)} where a Schema belongs`))
+    if (label.startsWith("~")) fail("InvalidMessage", Msg.invalidMessage(protocol, `'${clip(label, 60)}'`, "begins with '~', which is kept for the layers' own frames (the reliable layer's acks)"))
+    if (label === "" || label.length > maxNameLength) fail("InvalidMessage", Msg.invalidMessage(protocol, `'${clip(label, 60)}'`, "needs a non-empty label of at most 1024 characters"))
+  }
+}
+
+/**
  * Builds a global protocol, checks it and compiles it. Throws a `ProjectionError` that names
  * the protocol, the role, the branches and the sites when the protocol is not well formed;
  * `makeEither` returns it instead.
@@ -580,6 +608,7 @@ export const makeEither = <
   body: (g: Builder<R, M, never, Nil>) => Built<G, Ms>
 ): Either.Either<Protocol<Name, R, Ms extends Catalogue ? Ms : M, G>, ProjectionError> => {
   try {
+    checkDeclaration(name, spec)
     const roles = new Set<string>()
     for (const r of spec.roles) {
       if (roles.has(r)) {

@@ -10,6 +10,12 @@ const quote = (s: string) => `'${s}'`
 export const undeclaredRole = (protocol: string, role: string, site: string, declared: ReadonlyArray<string>) =>
   `protocol ${protocol}: role ${role} at site ${site} is not declared; declared roles are ${declared.join(", ")}. Add ${role} to roles.`
 
+export const invalidRole = (protocol: string, role: string, why: string) =>
+  `protocol ${protocol}: role ${role} ${why}. Name each role with a non-empty string of at most 1024 characters without NUL.`
+
+export const invalidMessage = (protocol: string, label: string, why: string) =>
+  `protocol ${protocol}: message ${label} ${why}.`
+
 export const duplicateRole = (protocol: string, role: string) =>
   `protocol ${protocol}: role ${role} is declared twice. Declare each role once.`
 

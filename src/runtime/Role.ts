@@ -47,15 +47,34 @@ export type HandlerError<H> = Outputs<H> extends infer O ? O extends Effect.Effe
 export type HandlerContext<H> = Outputs<H> extends infer O ? O extends Effect.Effect<unknown, unknown, infer R> ? R : never
   : never
 
+type Handler = (...args: ReadonlyArray<unknown>) => unknown
+
+/**
+ * A record of handlers as maps of its own entries only: a label or choice named `toString`
+ * or `__proto__` finds a handler only when one was given.
+ */
+interface HandlerMaps {
+  readonly send: ReadonlyMap<string, Handler>
+  readonly recv: ReadonlyMap<string, Handler>
+  readonly choose: ReadonlyMap<string, Handler>
+}
+
+const handlerMap = (record: unknown): ReadonlyMap<string, Handler> =>
+  new Map(
+    typeof record === "object" && record !== null
+      ? Object.entries(record).filter((e): e is [string, Handler] => typeof e[1] === "function")
+      : []
+  )
+
 /** The handlers a role's local automaton calls for, that a record lacks. */
-const missingHandlers = (channel: Channel, handlers: Handlers<Catalogue, unknown>): Array<string> => {
+const missingHandlers = (channel: Channel, handlers: HandlerMaps): Array<string> => {
   const missing = new Set<string>()
   // The states of the role's own automata of parallel branches count too.
   const states = (a: Automaton): Array<LState> =>
     a.states.flatMap((s) => (s.kind === "par" ? [s, ...s.branches.flatMap((b) => states(b.automaton))] : [s]))
   for (const s of states(channel.protocol["~graph"].locals.get(channel.role)!)) {
-    if (s.kind === "send" && handlers.send?.[s.label] === undefined) missing.add(`send.${s.label}`)
-    if (s.kind === "select" && handlers.choose?.[s.choice] === undefined) missing.add(`choose.${s.choice}`)
+    if (s.kind === "send" && !handlers.send.has(s.label)) missing.add(`send.${s.label}`)
+    if (s.kind === "select" && !handlers.choose.has(s.choice)) missing.add(`choose.${s.choice}`)
   }
   return [...missing]
 }
@@ -89,7 +108,8 @@ export const implement = <
   handlers: H & NoExtraHandlers<H, GlobalOf<P>, R>,
   initialState: S
 ): Implementation<P, R, S, HandlerError<H>, HandlerContext<H>> => {
-  const h = handlers as Handlers<Catalogue, unknown>
+  const given = handlers as Handlers<Catalogue, unknown>
+  const h: HandlerMaps = { send: handlerMap(given.send), recv: handlerMap(given.recv), choose: handlerMap(given.choose) }
   const fail = (site: string, message: string) =>
     Effect.fail(new ImplementationError({ protocol: protocol.name, role, site, message }))
   const run = (channel: Channel): Effect.Effect<S, unknown, unknown> =>
@@ -131,7 +151,7 @@ export const implement = <
             // A parallel branch ends at the barrier; either way nothing may be left unread.
             return inBranch ? channel.close(s) : Effect.as(channel.close(s), box.state)
           case "send": {
-            const out = h.send![s.label]!(box.state)
+            const out = h.send.get(s.label)!(box.state)
             if (Effect.isEffect(out)) return Effect.flatMap(out, sendPayload)
             const next = channel.sendNow(s, out)
             if (Effect.isEffect(next)) return Effect.flatMap(next, goTo)
@@ -147,7 +167,7 @@ export const implement = <
             break
           }
           case "select": {
-            const out = h.choose![s.choice](box.state)
+            const out = h.choose.get(s.choice)!(box.state) as string | Effect.Effect<string, unknown, unknown>
             if (Effect.isEffect(out)) return Effect.flatMap(out, selectBranch)
             const next = channel.selectNow(s, out)
             if (Effect.isEffect(next)) return next
@@ -177,7 +197,7 @@ export const implement = <
     /** Folds a received payload into the state; an Effect when the handler answers with one. */
     const received = (r: Received): Effect.Effect<unknown, unknown, unknown> | undefined => {
       cur = r.next
-      const f = h.recv?.[r.label]
+      const f = h.recv.get(r.label)
       if (f === undefined) return undefined
       const lock = box.lock
       if (lock !== undefined) {

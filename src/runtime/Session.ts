@@ -4,13 +4,15 @@
  * @since 0.1.0
  */
 import { type Duration, Effect, Option, Random } from "effect"
-import { ImplementationError, type RoleError } from "../effects/errors.js"
+import { ImplementationError, type RoleError, type TransportError } from "../effects/errors.js"
 import { TraceSink } from "../effects/TraceSink.js"
-import { Transport } from "../effects/Transport.js"
+import { Transport, type TransportService } from "../effects/Transport.js"
 import * as Memory from "../handlers/memory.js"
 import type { Any, Roles } from "../protocol/Protocol.js"
 import { Channel } from "./channel.js"
-import { attached, type Failure, type Implementation, type Requirements, type Success, timeoutMillis } from "./Role.js"
+import { clip } from "../internal/bounded.js"
+import { own } from "../internal/own.js"
+import { type Failure, type Implementation, type Requirements, type Success, timeoutMillis } from "./Role.js"
 
 /**
  * One implementation per role of `P`.
@@ -47,6 +49,22 @@ const randomId: Effect.Effect<string> = Effect.map(Effect.all(Array.from({ lengt
   `${h[0]}${h[1]}-${h[2]}-4${h[3].slice(1)}-${((parseInt(h[4][0], 16) & 3) | 8).toString(16)}${h[4].slice(1)}-${h[5]}${h[6]}${h[7]}`)
 
 /**
+ * Opens every role of a session on the transport, in order; when one is refused, closes those
+ * opened already and fails.
+ */
+const openAll = (transport: TransportService, session: string, roles: ReadonlyArray<string>): Effect.Effect<void, TransportError> => {
+  const { close, open } = transport
+  if (open === undefined) return Effect.void
+  return Effect.uninterruptibleMask((restore) => {
+    const opened: Array<string> = []
+    return Effect.onError(
+      restore(Effect.forEach(roles, (role) => Effect.tap(open(session, role), () => void opened.push(role)), { discard: true })),
+      () => close === undefined ? Effect.void : Effect.forEach(opened, (role) => close(session, role), { discard: true })
+    )
+  })
+}
+
+/**
  * Runs every role of `protocol` concurrently and returns each role's result. The roles talk
  * over the `Transport` in context, or over a fresh in-memory transport when there is none.
  * If one role fails, the others are interrupted and the session fails with that error.
@@ -75,9 +93,29 @@ export const run = <P extends Any, const I extends Implementations<P>>(
     const validate = options.validate ?? transport.serialises
     const trace = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
     const impls = implementations as unknown as Record<string, Implementation<Any, string, unknown, unknown, unknown>>
-    const runs: Record<string, Effect.Effect<unknown, unknown, unknown>> = {}
+    const declared = new Set<string>(protocol.roles)
+    const extra = Object.keys(impls).filter((r) => !declared.has(r))
+    if (extra.length > 0) {
+      return yield* Effect.fail(
+        new ImplementationError({
+          protocol: protocol.name,
+          role: extra[0],
+          site: "",
+          message: `Session.run(${protocol.name}): ${extra.map((r) => `'${clip(r, 60)}'`).join(", ")} ${extra.length === 1 ? "is not a role" : "are not roles"} of the protocol, whose roles are ${protocol.roles.join(", ")}`
+        })
+      )
+    }
+    const runs: Array<Effect.Effect<unknown, unknown, unknown>> = []
+    // Each role is closed when it ends, and any left open (a run interrupted before it started) at the end.
+    const closed = new Set<string>()
+    const closeRole = (role: string) =>
+      Effect.suspend(() => {
+        if (transport.close === undefined || closed.has(role)) return Effect.void
+        closed.add(role)
+        return transport.close(sessionId, role)
+      })
     for (const role of protocol.roles) {
-      const impl = impls[role]
+      const impl = own(impls, role)
       if (impl === undefined || impl.role !== role || impl.protocol !== protocol) {
         return yield* Effect.fail(
           new ImplementationError({
@@ -90,12 +128,15 @@ export const run = <P extends Any, const I extends Implementations<P>>(
           })
         )
       }
-      runs[role] = attached(
-        transport,
-        sessionId,
-        role,
-        impl.run(new Channel(protocol, role, sessionId, transport, validate, options.params, "", trace, receiveTimeout))
-      )
+      const channel = new Channel(protocol, role, sessionId, transport, validate, options.params, "", trace, receiveTimeout)
+      runs.push(Effect.ensuring(impl.run(channel), closeRole(role)))
     }
-    return yield* Effect.all(runs, { concurrency: "unbounded" })
+    // Every role is opened before any runs: a role that ends at once must not find its peers
+    // not there yet (a transport forgets a session once none of its roles runs).
+    yield* openAll(transport, sessionId, protocol.roles)
+    const results = yield* Effect.ensuring(
+      Effect.all(runs, { concurrency: "unbounded" }),
+      Effect.forEach(protocol.roles, closeRole, { discard: true })
+    )
+    return Object.fromEntries(protocol.roles.map((role, i) => [role, results[i]]))
   }) as never

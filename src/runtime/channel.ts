@@ -10,10 +10,13 @@
  *
  * @internal
  */
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { Effect, Either, type ParseResult, Schema } from "effect"
 import { DecodeError, ImplementationError, ProtocolViolation, Timeout, TransportError } from "../effects/errors.js"
 import { type Envelope, synchronousSendOf, type TransportService } from "../effects/Transport.js"
 import type { TraceSinkService } from "../effects/TraceSink.js"
+import { clip, quote } from "../internal/bounded.js"
+import { formatIssue } from "../internal/issue.js"
+import { own, setOwn } from "../internal/own.js"
 import type { Any } from "../protocol/Protocol.js"
 import type {
   CounterOp,
@@ -29,6 +32,13 @@ import type {
 } from "./automaton.js"
 
 const noLoops: Readonly<Record<string, number>> = Object.freeze({})
+
+/**
+ * How many frames a role keeps that arrived before it was ready for them (from peers other
+ * than the one it waits on), over all its peers: one more fails the role with a
+ * `ProtocolViolation`, so a peer cannot make it hold frames without limit.
+ */
+export const maxEarlyFrames = 10_000
 
 export interface Received {
   readonly label: string
@@ -57,6 +67,8 @@ export class Channel {
   private readonly peers = new Map<string, Peer>()
   /** The `early` lists, by peer, in the order their first frame arrived. */
   private readonly pending = new Map<string, Array<Envelope>>()
+  /** How many frames the `early` lists hold. */
+  private earlyCount = 0
   private readonly counters = new Map<string, Counter>()
   private readonly roles: ReadonlySet<string>
   /** The next envelope addressed to this role, from any peer. */
@@ -171,7 +183,7 @@ export class Channel {
     for (let i = 0; i < loops.length; i++) {
       const l = loops[i]
       const c = this.counter(l)
-      if (c !== undefined) out[l] = c
+      if (c !== undefined) setOwn(out, l, c)
     }
     return out
   }
@@ -180,7 +192,7 @@ export class Channel {
   private parser(cache: Map<string, Parse>, label: string, encode: boolean): Parse {
     let p = cache.get(label)
     if (p === undefined) {
-      const schema = this.protocol.messages[label]
+      const schema = own(this.protocol.messages, label)!
       p = encode ? Schema.encodeUnknownEither(schema) : Schema.decodeUnknownEither(schema)
       cache.set(label, p)
     }
@@ -198,7 +210,7 @@ export class Channel {
             protocol: this.protocol.name,
             role: this.role,
             site: state.site,
-            message: `${this.role} tried to send ${state.label} to ${state.peer} at site ${state.site} with a payload that does not match its schema: ${ParseResult.TreeFormatter.formatErrorSync(encoded.left)}`
+            message: `${this.role} tried to send ${state.label} to ${state.peer} at site ${state.site} with a payload that does not match its schema: ${formatIssue(encoded.left.issue)}`
           })
         )
       }
@@ -253,7 +265,7 @@ export class Channel {
 
   /** Goes round a `repeat` again, or leaves it, by the round count and the session parameter. */
   rounds(state: RoundsState): Either.Either<{ readonly again: boolean; readonly round: number; readonly next: LState }, ImplementationError> {
-    const n = this.params[state.param]
+    const n = own(this.params, state.param)
     const done = this.counter(state.param)
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || done === undefined) {
       return Either.left(
@@ -293,7 +305,7 @@ export class Channel {
       protocol: this.protocol.name,
       role: this.role,
       site: state.site,
-      message: `${this.role} chose branch '${branch}' of choice '${state.choice}' at site ${state.site}, which has only ${[...state.branches.keys()].map((b) => `'${b}'`).join(", ")}`
+      message: `${this.role} chose branch '${quote(branch)}' of choice '${state.choice}' at site ${state.site}, which has only ${[...state.branches.keys()].map((b) => `'${b}'`).join(", ")}`
     })
   }
 
@@ -303,7 +315,10 @@ export class Channel {
    */
   receiveBuffered(state: RecvState): Received | Effect.Effect<never, ProtocolViolation | DecodeError> | undefined {
     const early = this.peers.get(state.peer)?.early
-    if (early !== undefined && early.length > 0) return this.acceptNow(state, early.shift()!)
+    if (early !== undefined && early.length > 0) {
+      this.earlyCount--
+      return this.acceptNow(state, early.shift()!)
+    }
     return undefined
   }
 
@@ -322,8 +337,19 @@ export class Channel {
           state,
           envelope,
           `a message from one of ${[...this.roles].filter((r) => r !== this.role).join(", ")}`,
-          `unknown sender ${envelope.from}`
+          `unknown sender ${quote(envelope.from)}`
         )
+      )
+    }
+    // Only frames of this session, role and lane are kept for later: any other is wrong now.
+    const wrong = this.misaddressed(state, envelope)
+    if (wrong !== undefined) return wrong
+    if (this.earlyCount >= maxEarlyFrames) {
+      return this.reject(
+        state,
+        envelope,
+        `at most ${maxEarlyFrames} frames ahead of the protocol`,
+        `${maxEarlyFrames} frames from peers it is not waiting on are kept already`
       )
     }
     // A message from another peer that arrived early: keep it for when the role gets there.
@@ -333,6 +359,7 @@ export class Channel {
       this.pending.set(envelope.from, peer.early)
     }
     peer.early.push(envelope)
+    this.earlyCount++
     return undefined
   }
 
@@ -406,15 +433,33 @@ export class Channel {
     return Effect.void
   }
 
+  /**
+   * Decodes a payload with its label's Schema: the value, or the issue in bounded words. A
+   * payload the Schema cannot even walk (nested too deep for the stack, a getter that throws)
+   * is an issue too, not a defect.
+   */
+  private decode(label: string, payload: unknown): Either.Either<unknown, string> {
+    try {
+      const decoded = this.parser(this.decoders, label, false)(payload)
+      return Either.isRight(decoded) ? Either.right(decoded.right) : Either.left(formatIssue(decoded.left.issue))
+    } catch (e) {
+      return Either.left(e instanceof RangeError ? "the payload is nested too deep to decode" : "the payload could not be read")
+    }
+  }
+
   private violation(state: RecvState, e: Envelope, expected: string, problem: string): ProtocolViolation {
+    // The frame's names are a peer's choice: quoted clipped, so that the error stays small.
+    const label = clip(e.label)
+    const site = clip(e.site)
+    const from = clip(e.from)
     return new ProtocolViolation({
       protocol: this.protocol.name,
       role: this.role,
-      peer: e.from,
-      label: e.label,
-      site: e.site,
+      peer: from,
+      label,
+      site,
       expected,
-      message: `${this.role} expected ${expected} but received ${e.label} from ${e.from} (site ${e.site}, seq ${e.seq}): ${problem}; waiting on ${[...state.options.keys()].join(" | ")} from ${state.peer}`
+      message: `${this.role} expected ${expected} but received ${label} from ${from} (site ${site}, seq ${e.seq}): ${problem}; waiting on ${[...state.options.keys()].join(" | ")} from ${state.peer}`
     })
   }
 
@@ -422,15 +467,22 @@ export class Channel {
     return Effect.fail(this.violation(state, e, expected, problem))
   }
 
+  /** The failure for a frame of another session, role or lane than this channel's; `undefined` when it is this channel's. */
+  private misaddressed(state: RecvState, e: Envelope): Effect.Effect<never, ProtocolViolation> | undefined {
+    if (e.session !== this.session) {
+      return this.reject(state, e, `a message of session ${this.session}`, `wrong session ${quote(e.session)}`)
+    }
+    if (e.to !== this.role) return this.reject(state, e, `a message addressed to ${this.role}`, `addressed to ${quote(e.to)}`)
+    if ((e.lane ?? "") !== this.lane) {
+      return this.reject(state, e, `a message on lane '${this.lane}'`, `lane ${quote(e.lane ?? "")}`)
+    }
+    return undefined
+  }
+
   /** Checks a frame from `state.peer` against `state` and decodes its payload. */
   private acceptNow(state: RecvState, e: Envelope): Received | Effect.Effect<never, ProtocolViolation | DecodeError> {
-    if (e.session !== this.session) {
-      return this.reject(state, e, `a message of session ${this.session}`, `wrong session ${e.session}`)
-    }
-    if (e.to !== this.role) return this.reject(state, e, `a message addressed to ${this.role}`, `addressed to ${e.to}`)
-    if ((e.lane ?? "") !== this.lane) {
-      return this.reject(state, e, `a message on lane '${this.lane}'`, `lane '${e.lane ?? ""}'`)
-    }
+    const wrong = this.misaddressed(state, e)
+    if (wrong !== undefined) return wrong
     const peer = this.peer(state.peer)
     const seq = peer.received
     if (e.seq !== seq) {
@@ -442,18 +494,20 @@ export class Channel {
         state,
         e,
         `${[...state.options.keys()].join(" or ")} from ${state.peer}`,
-        `unexpected label ${e.label}`
+        `unexpected label ${quote(e.label)}`
       )
     }
     if (!option.sites.has(e.site) && !e.site.split("|").some((s) => option.sites.has(s))) {
-      return this.reject(state, e, `${e.label} at site ${[...option.sites].join(" or ")}`, `wrong site ${e.site}`)
+      return this.reject(state, e, `${e.label} at site ${[...option.sites].join(" or ")}`, `wrong site ${quote(e.site)}`)
     }
     if (this.deferred !== undefined) {
       // Which way round the loops the role went is known only now, from the label.
       this.apply(this.deferred.get(e.label) ?? [])
       this.deferred = undefined
     }
-    for (const loop in e.loops) {
+    const loops = Object.keys(e.loops)
+    for (let i = 0; i < loops.length; i++) {
+      const loop = loops[i]
       const mine = this.counter(loop)
       if (mine !== undefined && mine !== e.loops[loop]) {
         return this.reject(state, e, `iteration ${mine} of loop '${loop}'`, `iteration ${e.loops[loop]}`)
@@ -461,9 +515,9 @@ export class Channel {
     }
     let payload = e.payload
     if (this.validate) {
-      const decoded = this.parser(this.decoders, e.label, false)(payload)
+      const decoded = this.decode(e.label, payload)
       if (Either.isLeft(decoded)) {
-        const issue = ParseResult.TreeFormatter.formatErrorSync(decoded.left)
+        const issue = decoded.left
         return Effect.fail(
           new DecodeError({
             protocol: this.protocol.name,

@@ -15,21 +15,29 @@ import type { LState } from "./automaton.js"
 import type { Channel } from "./channel.js"
 import type { Implementation } from "./Role.js"
 
-/** The run-time brand of `Done`; the type-level one is `DoneTypeId` in src/session/Endpoint.ts. */
-const doneKey = Symbol.for("quadrille/Done")
+/**
+ * The `Done`s that `close()` has made, each with the channel it closed and its value. Only a
+ * `Done` made by the `close()` of the program's own channel ends that program: one forged, or
+ * kept from another session, role or branch, is refused (the brand of the type-level `Done`,
+ * `DoneTypeId` in src/session/Endpoint.ts, is never a run-time key).
+ */
+const issued = new WeakMap<object, { readonly channel: Channel; readonly value: unknown }>()
 
 /** The value a program (or a parallel branch of one) gave to `close(value)`. */
-const doneValue = (channel: Channel, done: unknown): Effect.Effect<unknown, ImplementationError> =>
-  typeof done === "object" && done !== null && doneKey in done
-    ? Effect.succeed((done as Record<symbol, unknown>)[doneKey])
-    : Effect.fail(
-      new ImplementationError({
-        protocol: channel.protocol.name,
-        role: channel.role,
-        site: "",
-        message: `Role.program(${channel.protocol.name}, ${channel.role}) returned without the Done of close()`
-      })
-    )
+const doneValue = (channel: Channel, done: unknown): Effect.Effect<unknown, ImplementationError> => {
+  const entry = typeof done === "object" && done !== null ? issued.get(done) : undefined
+  if (entry !== undefined && entry.channel === channel) return Effect.succeed(entry.value)
+  return Effect.fail(
+    new ImplementationError({
+      protocol: channel.protocol.name,
+      role: channel.role,
+      site: "",
+      message: entry === undefined
+        ? `Role.program(${channel.protocol.name}, ${channel.role}) returned without the Done of close()`
+        : `Role.program(${channel.protocol.name}, ${channel.role}) returned a Done made by the close() of another run, role or branch (${entry.channel.role} in session ${entry.channel.session}${entry.channel.lane === "" ? "" : `, lane ${entry.channel.lane}`}): return the Done of this endpoint's own close()`
+    })
+  )
+}
 
 const describe = (s: LState): string => {
   switch (s.kind) {
@@ -164,7 +172,7 @@ class EndpointImpl {
       return Effect.map(
         Effect.forEach(
           lanes,
-          (lane, i) => Effect.flatMap(branches[i](new EndpointImpl(lane.channel, lane.start)), (d) => doneValue(this.channel, d)),
+          (lane, i) => Effect.flatMap(branches[i](new EndpointImpl(lane.channel, lane.start)), (d) => doneValue(lane.channel, d)),
           { concurrency: "unbounded" }
         ),
         (results) => ({ results, next: new EndpointImpl(this.channel, this.channel.enter(s.next)) })
@@ -174,7 +182,11 @@ class EndpointImpl {
 
   close(result?: unknown) {
     return Effect.flatMap(this.use("close()", "end"), () =>
-      Effect.as(this.channel.close(this.state as Extract<LState, { kind: "end" }>), { [doneKey]: result }))
+      Effect.map(this.channel.close(this.state as Extract<LState, { kind: "end" }>), () => {
+        const done = {}
+        issued.set(done, { channel: this.channel, value: result })
+        return done
+      }))
   }
 }
 

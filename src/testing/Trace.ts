@@ -19,6 +19,7 @@ import { Data, Either } from "effect"
 import { roleEventTags, type TraceEvent } from "../effects/TraceSink.js"
 import type { GNode, ParNode } from "../protocol/graph.js"
 import type { Any } from "../protocol/Protocol.js"
+import { own } from "../internal/own.js"
 import { frontMatter, mermaidText, noteSpan, participants } from "../viz/Mermaid.js"
 
 /**
@@ -153,6 +154,8 @@ const describeEvent = (e: TraceEvent): string => {
       return `the network duplicated ${e.role} -> ${e.peer}: ${e.label} at site ${e.site}${lane}${seq}`
     case "Retransmit":
       return `${e.role} retransmitted ${e.role} -> ${e.peer}: ${e.label} at site ${e.site}${lane}${seq}`
+    case "Reject":
+      return `a frame for ${e.peer} in session ${e.session} was rejected: ${e.reason ?? "it did not decode"}`
   }
 }
 
@@ -312,7 +315,7 @@ export const validate = (
         }
         const rk = `${laneKey(e.role, lane)}\u0000${node.id}`
         const done = rounds.get(rk) ?? 0
-        const n = options.params?.[node.param]
+        const n = own(options.params, node.param)
         if (n !== undefined && (e.branch === "again") !== (done < n)) {
           return mismatch(
             i,
@@ -461,6 +464,9 @@ export const toMermaid = (events: ReadonlyArray<TraceEvent>, options: ToMermaidO
           break
         case "Retransmit":
           arrow(e, "--)", "retransmitted")
+          break
+        case "Reject":
+          arrow(e, "-x", "rejected")
           break
       }
     }
