@@ -297,7 +297,7 @@ describe("Reliable: acknowledgement and giving up, whoever is reading", () => {
       expect(sim.time).toBeGreaterThanOrEqual(3_600_000)
     }))
 
-  it.effect("when a sender that has ended gives up, the receiver waiting for its frame fails with why", () =>
+  it.effect("when a sender's last frame is given up, the sender does not succeed and the receiver waiting for it fails with why", () =>
     Effect.gen(function*() {
       const sim = yield* simulate(OneWay, oneWay, {
         seed: 1,
@@ -305,10 +305,13 @@ describe("Reliable: acknowledgement and giving up, whoever is reading", () => {
         reliable: { retransmit: shortRetransmit }
       })
       const failures = Exit.isFailure(sim.exit) ? Chunk.toArray(Cause.failures(sim.exit.cause)) : []
-      expect(failures.map((f) => f.message)).toEqual([
+      // A's role ends only once its frames are acknowledged: it fails with the give-up, and so does B.
+      expect(failures.map((f) => f.message).sort()).toEqual([
+        "A gave up on M to B (site 0, seq 0): no acknowledgement after 3 retransmissions",
         "B was waiting for M from A (site 0): A gave up on M to B (site 0, seq 0): no acknowledgement after 3 retransmissions"
       ])
-      expect(failures[0]).toMatchObject({ _tag: "TransportError", role: "B", peer: "A" })
+      expect(failures.find((f) => "role" in f && f.role === "B")).toMatchObject({ _tag: "TransportError", role: "B", peer: "A" })
+      expect(failures.find((f) => "role" in f && f.role === "A")).toMatchObject({ _tag: "TransportError", role: "A", peer: "B" })
     }))
 
   it.effect("the same over the in-memory transport: the session fails within a TestClock bound, it does not hang", () =>
@@ -318,7 +321,7 @@ describe("Reliable: acknowledgement and giving up, whoever is reading", () => {
       yield* TestClock.adjust("1 second")
       const exit = yield* Fiber.await(fiber)
       const failures = Exit.isFailure(exit) ? Chunk.toArray(Cause.failures(exit.cause)) : []
-      expect(failures.map((f) => f._tag)).toEqual(["TransportError"])
+      expect(failures.map((f) => f._tag)).toEqual(["TransportError", "TransportError"])
     }))
 
   it.effect("forgets a role some time after it has ended: its intake stops and the transport below closes it", () =>
@@ -411,19 +414,25 @@ describe("Reliable: schedules and session ids", () => {
       // B first sends to C, slowly; meanwhile A's M to B is cut off for good.
       const Late = Protocol.make("Late", { roles: ["A", "B", "C"], messages: { Y: N, M: N } }, (g) =>
         g.msg("B", "C", "Y").msg("A", "B", "M"))
-      const sim = yield* simulate(Late, {
-        A: Role.implement(Late, "A", { send: { M: () => 1 } }, 0),
-        B: Role.implement(Late, "B", { send: { Y: () => Effect.as(Effect.sleep("1 hour"), 1) }, recv: { M: (_, m) => m } }, 0),
-        C: Role.implement(Late, "C", { recv: { Y: (_, y) => y } }, 0)
-      }, {
-        seed: 1,
-        chaos: { partitions: [{ between: [["A"], ["B"]], until: "10 hours" }] },
-        reliable: { retransmit: shortRetransmit }
-      })
-      const failures = Exit.isFailure(sim.exit) ? Chunk.toArray(Cause.failures(sim.exit.cause)) : []
-      expect(failures.map((f) => f.message)).toContain(
-        "B was waiting for M from A (site 1): A gave up on M to B (site 1, seq 0): no acknowledgement after 3 retransmissions"
+      // The roles run apart (A's own failure does not interrupt B), each to its own outcome.
+      const options = { sessionId: "late" }
+      const sim = yield* simulateEffect(
+        Effect.all([
+          Effect.flip(Role.run(Late, "A", Role.implement(Late, "A", { send: { M: () => 1 } }, 0), options)),
+          Effect.flip(Role.run(Late, "B", Role.implement(Late, "B", { send: { Y: () => Effect.as(Effect.sleep("1 hour"), 1) }, recv: { M: (_, m) => m } }, 0), options)),
+          Role.run(Late, "C", Role.implement(Late, "C", { recv: { Y: (_, y) => y } }, 0), options)
+        ], { concurrency: "unbounded" }),
+        {
+          seed: 1,
+          chaos: { partitions: [{ between: [["A"], ["B"]], until: "10 hours" }] },
+          reliable: { retransmit: shortRetransmit }
+        }
       )
+      expect(Exit.isSuccess(sim.exit)).toBe(true)
+      const [a, b, c] = Exit.isSuccess(sim.exit) ? sim.exit.value : [undefined, undefined, undefined]
+      expect(a?.message).toBe("A gave up on M to B (site 1, seq 0): no acknowledgement after 3 retransmissions")
+      expect(b?.message).toBe("B was waiting for M from A (site 1): A gave up on M to B (site 1, seq 0): no acknowledgement after 3 retransmissions")
+      expect(c).toBe(1)
     }))
 
   it.effect("a session id used again while the last run lingers is refused at once, not hung", () =>

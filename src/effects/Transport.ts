@@ -155,6 +155,12 @@ export interface TransportService {
    * or refuse (a session id used again too soon, say).
    */
   readonly open?: ((session: string, role: string) => Effect.Effect<void, TransportError>) | undefined
+  /**
+   * Called when `role` reaches the end of the protocol in `session` (optional): waits until
+   * the frames it has sent are delivered, as far as the transport can tell (the reliable
+   * layer: acknowledged), or fails when they cannot be. A role succeeds only after it.
+   */
+  readonly flush?: ((session: string, role: string) => Effect.Effect<void, TransportError>) | undefined
   /** Called once `role` has ended in `session`, however it ended (optional): the transport may free what it holds for it. */
   readonly close?: ((session: string, role: string) => Effect.Effect<void>) | undefined
 }

@@ -177,6 +177,7 @@ const unsafeWrap = (
     receive: transport.receive,
     open: transport.open,
     close: transport.close,
+    flush: transport.flush,
     send: (e) =>
       Effect.clockWith((clock) => {
         const now = clock.unsafeCurrentTimeMillis()

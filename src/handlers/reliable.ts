@@ -55,6 +55,12 @@ export interface ReliableOptions {
    * (by `Clock` time), before the layer forgets the role. Default: 30 seconds.
    */
   readonly linger?: Duration.DurationInput | undefined
+  /**
+   * How far ahead of the next frame it awaits from a sender (on a lane) a role's intake keeps
+   * frames that come early; one further ahead is dropped unacknowledged, and sent again by
+   * its sender later. Default: 1024 frames.
+   */
+  readonly window?: number | undefined
 }
 
 /**
@@ -110,6 +116,8 @@ interface Side {
   closed: boolean
   /** Once set, every receive of the role fails with it (new lanes too). */
   failure: TransportError | undefined
+  /** Who waits for `outgoing` to empty (a role that ends, see `flush`). */
+  readonly drained: Array<() => void>
 }
 
 const key = (...parts: ReadonlyArray<string | number>) => parts.join("\u0000")
@@ -131,6 +139,7 @@ const unsafeWrap = (
   sink: TraceSinkService | undefined
 ): TransportService => {
   const schedule = options.retransmit ?? defaultRetransmission
+  const window = options.window ?? 1024
   const linger = options.linger ?? Duration.seconds(30)
   const sides = new Map<string, Side>()
 
@@ -149,18 +158,34 @@ const unsafeWrap = (
   const failSide = (side: Side, error: TransportError) => {
     if (side.failure === undefined) side.failure = error
     for (const lane of side.lanes.values()) lane.box.fail(error)
+    wakeDrained(side)
+  }
+
+  const wakeDrained = (side: Side) => {
+    for (const wake of side.drained.splice(0)) wake()
   }
 
   /** Takes in an ack: the frame it names needs no more retransmission. */
   const settle = (side: Side, ack: Envelope) =>
     Effect.sync(() => {
       // (A copy of an ack finds nothing to settle.)
-      side.outgoing.delete(outKey(ack.from, ack.lane, ack.seq))
+      if (side.outgoing.delete(outKey(ack.from, ack.lane, ack.seq)) && side.outgoing.size === 0) wakeDrained(side)
     })
 
-  /** Takes in a frame: acknowledges it, and hands it to its lane in order, once. */
-  const takeIn = (side: Side, e: Envelope) =>
-    Effect.zipRight(
+  /** Records a frame the intake will not take: it came too far ahead of those awaited. */
+  const dropAhead = (e: Envelope) =>
+    sink?.record({ _tag: "Drop", session: e.session, role: e.from, peer: e.to, label: e.label, site: e.site, lane: e.lane, seq: e.seq, reason: "window" })
+
+  /**
+   * Takes in a frame: acknowledges it, and hands it to its lane in order, once. A frame more
+   * than `window` ahead of the next one awaited from its sender is dropped unacknowledged
+   * (the sender sends it again later), so that nobody can make the intake keep frames
+   * without limit.
+   */
+  const takeIn = (side: Side, e: Envelope) => {
+    const lane = laneOf(side, e.lane ?? "")
+    if (e.seq >= (lane.expected.get(e.from) ?? 0) + window) return Effect.sync(() => dropAhead(e))
+    return Effect.zipRight(
       Effect.ignore(
         transport.send({
           session: side.session,
@@ -176,7 +201,6 @@ const unsafeWrap = (
         })
       ),
       Effect.sync(() => {
-        const lane = laneOf(side, e.lane ?? "")
         let next = lane.expected.get(e.from) ?? 0
         if (e.seq < next) return // a copy of a frame handed on already
         if (e.seq > next) {
@@ -196,6 +220,7 @@ const unsafeWrap = (
         lane.expected.set(e.from, next)
       })
     )
+  }
 
   /** The role's side, its intake started. */
   const sideOf = (session: string, role: string): Effect.Effect<Side> =>
@@ -211,7 +236,8 @@ const unsafeWrap = (
         failure: undefined,
         outgoing: new Map(),
         retransmitter: undefined,
-        closed: false
+        closed: false,
+        drained: []
       }
       sides.set(k, side)
       const intake = Effect.forever(
@@ -359,7 +385,20 @@ const unsafeWrap = (
       ))
     })
 
-  return { serialises: transport.serialises, send, receive, open, close }
+  /**
+   * Waits until every frame `role` has sent is acknowledged, or fails with the give-up that
+   * ended the wait: a role ends only once its last frames have arrived.
+   */
+  const flush = (session: string, role: string): Effect.Effect<void, TransportError> =>
+    Effect.suspend(() => {
+      const side = sides.get(key(session, role))
+      if (side === undefined) return Effect.void
+      const settled = () => (side.failure !== undefined ? Effect.fail(side.failure) : Effect.void)
+      if (side.outgoing.size === 0 || side.failure !== undefined) return settled()
+      return Effect.zipRight(Effect.async<void>((resume) => void side.drained.push(() => resume(Effect.void))), Effect.suspend(settled))
+    })
+
+  return { serialises: transport.serialises, send, receive, open, close, flush }
 }
 
 /**

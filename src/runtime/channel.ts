@@ -412,8 +412,11 @@ export class Channel {
     })
   }
 
-  /** Ends the role: nothing may be left unread. */
-  close(_state: EndState): Effect.Effect<void, ProtocolViolation> {
+  /**
+   * Ends the role (or, on a lane, its branch): nothing may be left unread; at the role's end,
+   * the transport's `flush` then waits for the frames it sent to be delivered.
+   */
+  close(_state: EndState): Effect.Effect<void, ProtocolViolation | TransportError> {
     for (const [peer, list] of this.pending) {
       if (list.length > 0) {
         const e = list[0]
@@ -430,7 +433,8 @@ export class Channel {
         )
       }
     }
-    return Effect.void
+    const flush = this.lane === "" ? this.transport.flush : undefined
+    return flush === undefined ? Effect.void : flush(this.session, this.role)
   }
 
   /**
