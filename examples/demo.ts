@@ -11,6 +11,7 @@ import { Trace } from "../src/testing/index.js"
 import { runs } from "./runs.js"
 import * as Simulation from "./simulation.js"
 import * as TwoPhaseCommit from "./two-phase-commit.js"
+import * as UntrustedInput from "./untrusted-input.js"
 
 /** Runs every example; returns the trace of each run. */
 const program = Effect.gen(function*() {
@@ -68,9 +69,19 @@ const simulation = Effect.map(Simulation.main, (r) => {
   return c.trace
 })
 
+/** A hostile peer's frames: rejected at the boundary, or a typed failure. */
+const untrusted = Effect.map(UntrustedInput.main, (r) => {
+  console.log("\n== Untrusted input (examples/untrusted-input.ts): TwoPhaseCommit under forged frames")
+  console.log(`  ${r.rejected.length} frames that are no envelope: rejected, recorded; the session ${r.survived.outcome}`)
+  for (const reason of r.rejected) console.log(`    ${reason.length > 110 ? `${reason.slice(0, 110)}…` : reason}`)
+  console.log(`  a frame that lies: ${r.failure.tag}: ${r.failure.message}`)
+  console.log(`  afterwards the transport holds ${r.afterwards.sessions} sessions, ${r.afterwards.frames} frames`)
+})
+
 const everything = Effect.gen(function*() {
   const traces = yield* program
   const chaosTrace = yield* simulation
+  yield* untrusted
   diagrams("diagrams", traces)
   const file = join("diagrams", "trace", "simulation-chaos-over-reliable.mmd")
   writeFileSync(file, Trace.toMermaid(chaosTrace, { roles: TwoPhaseCommit.TwoPhaseCommit.roles, time: true, title: "TwoPhaseCommit under chaos, over the reliable layer" }))

@@ -19,6 +19,7 @@ import {
 } from "../src/index.js"
 import { maxEarlyFrames } from "../src/runtime/channel.js"
 import * as TwoPhaseCommit from "../examples/two-phase-commit.js"
+import * as UntrustedInput from "../examples/untrusted-input.js"
 
 const N = Schema.Number
 
@@ -474,5 +475,21 @@ describe("8. smaller holes", () => {
       }))
       expect(result).toEqual({ A: 2, B: 1 })
       expect(ended).toEqual(["ended with 2 acks"])
+    }))
+})
+
+describe("examples/untrusted-input.ts", () => {
+  it.effect("garbage is rejected and the session commits; a lying frame fails it with a ProtocolViolation; nothing is kept", () =>
+    Effect.gen(function*() {
+      const r = yield* UntrustedInput.main
+      expect(r.survived).toEqual({ outcome: "committed", stats: { sessions: 0, mailboxes: 0, frames: 0, dropped: 0, rejected: 5 } })
+      expect(r.rejected).toHaveLength(5)
+      expect(r.rejected[2]).toBe("not an envelope: at [\"label\"]: expected string, got 42")
+      expect(r.rejected[4].length).toBeLessThan(400)
+      expect(r.failure).toEqual({
+        tag: "ProtocolViolation",
+        message: "Participant expected PrepareRequest from Coordinator but received CommitRequest from Coordinator (site 2.commit.0, seq 0): unexpected label CommitRequest; waiting on PrepareRequest from Coordinator"
+      })
+      expect(r.afterwards).toMatchObject({ sessions: 0, mailboxes: 0, frames: 0 })
     }))
 })

@@ -47,7 +47,7 @@ export interface Envelope {
 /** The longest session id, role, label, site, lane or mailbox name a frame may carry. */
 export const maxNameLength = 1024
 
-const Name = Schema.String.pipe(Schema.maxLength(maxNameLength))
+const Name = Schema.String.pipe(Schema.maxLength(maxNameLength)).annotations({ title: `a string of at most ${maxNameLength} characters` })
 
 const isLoops = (u: unknown): u is Readonly<Record<string, number>> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
@@ -105,13 +105,13 @@ export const EnvelopeSchema: Schema.Schema<Envelope, {
   from: Name,
   to: Name,
   label: Name,
-  site: Schema.String.pipe(Schema.maxLength(8 * maxNameLength)),
+  site: Schema.String.pipe(Schema.maxLength(8 * maxNameLength)).annotations({ title: `a string of at most ${8 * maxNameLength} characters` }),
   loops: Loops,
-  seq: Schema.Number.pipe(Schema.int(), Schema.between(0, Number.MAX_SAFE_INTEGER)),
+  seq: Schema.Number.pipe(Schema.int(), Schema.between(0, Number.MAX_SAFE_INTEGER)).annotations({ title: "a whole number from 0" }),
   payload: Schema.Unknown,
   lane: Schema.optional(Name),
   mailbox: Schema.optional(Name)
-})
+}).annotations({ title: "an envelope object" })
 
 const decodeEither = Schema.decodeUnknownEither(EnvelopeSchema)
 

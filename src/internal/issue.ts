@@ -53,7 +53,7 @@ export const formatIssue = (issue: ParseResult.ParseIssue): string => {
           ? "is unexpected"
           : i._tag === "Forbidden"
           ? "is forbidden here"
-          : `expected ${clip(String(i.ast), 80)}, got ${preview(i.actual, 1)}`
+          : `expected ${clip(String(i.ast), 120)}, got ${preview(i.actual, 1)}`
         problems.push(`${pathText(path)}${i.message === undefined ? text : clip(i.message, 120)}`)
       }
     }
