@@ -22,6 +22,9 @@ import { Context, Effect, Layer } from "effect"
  *   "transport" (the wrapped transport failed to send a delayed frame), "closed" (it came for
  *   a role that had ended), "unread" (it was still waiting when its role ended), "window" (it
  *   came too far ahead of the frames the reliable layer still waits for).
+ * - `Failed`: `role` failed (or was interrupted) and sent `peer` a failure notice; `reason`
+ *   is the tag of its error ("interrupted", "defect" for those).
+ * - `PeerFailed`: `role` learned from a notice that `peer` had failed, while waiting at `site`.
  * - `Reject`: a frame from outside did not decode as an `Envelope`; `reason` says why (in
  *   bounded words), and the names it carried are quoted as far as they are strings ("?" else).
  * - `Duplicate`: the frame was delivered twice.
@@ -34,7 +37,7 @@ import { Context, Effect, Layer } from "effect"
  * @category models
  */
 export interface TraceEvent {
-  readonly _tag: "Send" | "Receive" | "Choice" | "Round" | "Drop" | "Duplicate" | "Retransmit" | "Reject"
+  readonly _tag: "Send" | "Receive" | "Choice" | "Round" | "Drop" | "Duplicate" | "Retransmit" | "Reject" | "Failed" | "PeerFailed"
   readonly session: string
   readonly role: string
   readonly peer?: string | undefined

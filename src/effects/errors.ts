@@ -2,7 +2,8 @@
  * The error taxonomy of Quadrille. Every failure a role or a protocol can meet is a
  * `Data.TaggedError` that names where it happened: protocol, role, peer, label and site.
  *
- * Retryable: `Timeout`, `TransportError`, `PeerUnavailable`.
+ * Retryable: `Timeout`, `TransportError`, `PeerUnavailable` (and `PeerFailed` when the
+ * peer's own failure was retryable).
  * Permanent: `ProtocolViolation`, `DecodeError`, `LinearityViolation`, `ProjectionError`,
  * `ImplementationError`.
  *
@@ -153,6 +154,27 @@ export class PeerUnavailable extends Data.TaggedError("PeerUnavailable")<{
 }> {}
 
 /**
+ * A peer this role still had steps with failed (or was interrupted), and said so with a
+ * failure notice. `cause` is the peer's own account, in bounded words; `retryable` whether
+ * the peer's failure was of a retryable kind (then so is this error).
+ *
+ * @category errors
+ */
+export class PeerFailed extends Data.TaggedError("PeerFailed")<{
+  readonly role: string
+  /** The peer that failed. */
+  readonly peer: string
+  /** Where this role was when it learned it: the sites it waited on, or "" when it was not waiting. */
+  readonly site: string
+  /** The tag of the peer's error ("interrupted" when it was interrupted, "defect" when it died). */
+  readonly reason: string
+  /** The peer's account of its failure, clipped. */
+  readonly cause: string
+  readonly retryable: boolean
+  readonly message: string
+}> {}
+
+/**
  * Every error a running role can fail with, apart from its handlers' own errors.
  *
  * @category errors
@@ -165,11 +187,17 @@ export type RoleError =
   | TransportError
   | Timeout
   | PeerUnavailable
+  | PeerFailed
 
 /**
- * True for the errors that a retry may cure.
+ * True for the errors that a retry may cure: `Timeout`, `TransportError`, `PeerUnavailable`,
+ * and a `PeerFailed` whose peer failed with one of those.
  *
  * @category errors
  */
-export const isRetryable = (error: { readonly _tag: string }): boolean =>
-  error._tag === "Timeout" || error._tag === "TransportError" || error._tag === "PeerUnavailable"
+export const isRetryable = (error: unknown): boolean => {
+  if (typeof error !== "object" || error === null || !("_tag" in error)) return false
+  const tag = (error as { readonly _tag: unknown })._tag
+  if (tag === "PeerFailed") return (error as PeerFailed).retryable === true
+  return tag === "Timeout" || tag === "TransportError" || tag === "PeerUnavailable"
+}

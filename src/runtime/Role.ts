@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Either, Option } from "effect"
+import { Duration, Effect, Either, Exit, Option } from "effect"
 import { ImplementationError, type RoleError, type TransportError } from "../effects/errors.js"
 import { TraceSink } from "../effects/TraceSink.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
@@ -286,7 +286,8 @@ export const run = <P extends Any, R extends Roles<P>, A, E, Rq>(
       transport,
       options.sessionId,
       role,
-      implementation.run(
+      runOn(
+        implementation,
         new Channel(
           protocol,
           role,
@@ -300,6 +301,14 @@ export const run = <P extends Any, R extends Roles<P>, A, E, Rq>(
         )
       )
     ))
+
+/**
+ * Runs an implementation on its channel; when the role fails or is interrupted, every peer it
+ * still has steps with is sent a failure notice (so that a peer waiting on it fails with
+ * `PeerFailed` instead of waiting for ever). @internal
+ */
+export const runOn = <A, E, R>(implementation: Implementation<Any, string, A, E, R>, channel: Channel): Effect.Effect<A, E | RoleError, R> =>
+  Effect.onExit(implementation.run(channel), (exit) => (Exit.isFailure(exit) ? channel.notifyFailure(exit.cause) : Effect.void))
 
 /**
  * Runs a role between the transport's `open` and `close` for it (when it has them): `close`

@@ -129,6 +129,8 @@ export const run = <P extends Any, const I extends Implementations<P>>(
         )
       }
       const channel = new Channel(protocol, role, sessionId, transport, validate, options.params, "", trace, receiveTimeout)
+      // No failure notices here: every role of the protocol runs in this session, and when one
+      // fails the others are interrupted at once (a notice would only race the root cause).
       runs.push(Effect.ensuring(impl.run(channel), closeRole(role)))
     }
     // Every role is opened before any runs: a role that ends at once must not find its peers

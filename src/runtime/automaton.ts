@@ -422,3 +422,45 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
   }
   return { protocol, role, initial, states }
 }
+
+/** The peers a role still has steps with from a state on (its parallel branches' included), by state. */
+const peersAheadOf = new WeakMap<LState, ReadonlySet<string>>()
+
+/** The transitions out of a state. */
+const successors = (s: LState): ReadonlyArray<Transition> => {
+  switch (s.kind) {
+    case "send":
+    case "par":
+      return [s.next]
+    case "recv":
+      return [...s.options.values()].map((o) => o.next)
+    case "select":
+      return [...s.branches.values()]
+    case "rounds":
+      return [s.again, s.done]
+    case "end":
+      return []
+  }
+}
+
+/**
+ * The peers a role at `state` may still send to or receive from: those a failure notice must
+ * reach when the role fails there.
+ */
+export const peersAhead = (state: LState): ReadonlySet<string> => {
+  const known = peersAheadOf.get(state)
+  if (known !== undefined) return known
+  const peers = new Set<string>()
+  const seen = new Set<LState>()
+  const todo: Array<LState> = [state]
+  while (todo.length > 0) {
+    const s = todo.pop()!
+    if (seen.has(s)) continue
+    seen.add(s)
+    if (s.kind === "send" || s.kind === "recv") peers.add(s.peer)
+    if (s.kind === "par") for (const b of s.branches) todo.push(b.automaton.initial.target)
+    for (const t of successors(s)) todo.push(t.target)
+  }
+  peersAheadOf.set(state, peers)
+  return peers
+}

@@ -10,25 +10,26 @@
  *
  * @internal
  */
-import { Effect, Either, type ParseResult, Schema } from "effect"
-import { DecodeError, ImplementationError, ProtocolViolation, Timeout, TransportError } from "../effects/errors.js"
+import { Cause, Effect, Either, Option, type ParseResult, Schema } from "effect"
+import { DecodeError, ImplementationError, isRetryable, PeerFailed, ProtocolViolation, Timeout, TransportError } from "../effects/errors.js"
 import { type Envelope, synchronousSendOf, type TransportService } from "../effects/Transport.js"
 import type { TraceSinkService } from "../effects/TraceSink.js"
 import { clip, quote } from "../internal/bounded.js"
 import { formatIssue } from "../internal/issue.js"
 import { own, setOwn } from "../internal/own.js"
 import type { Any } from "../protocol/Protocol.js"
-import type {
-  CounterOp,
-  EndState,
-  LState,
-  ParState,
-  RecvOption,
-  RecvState,
-  RoundsState,
-  SelectState,
-  SendState,
-  Transition
+import {
+  type CounterOp,
+  type EndState,
+  type LState,
+  type ParState,
+  type RecvOption,
+  type RecvState,
+  type RoundsState,
+  type SelectState,
+  type SendState,
+  peersAhead,
+  type Transition
 } from "./automaton.js"
 
 const noLoops: Readonly<Record<string, number>> = Object.freeze({})
@@ -39,6 +40,35 @@ const noLoops: Readonly<Record<string, number>> = Object.freeze({})
  * `ProtocolViolation`, so a peer cannot make it hold frames without limit.
  */
 export const maxEarlyFrames = 10_000
+
+/**
+ * The label of a failure notice: the frame a role that fails (or is interrupted) sends to
+ * every peer it still has steps with, on each lane it has open, numbered in sequence with its
+ * other frames to that peer (so the reliable layer delivers it in order, once).
+ */
+export const failureLabel = "~failed"
+
+/** The payload of a failure notice: what the failed role says of its failure. */
+const Notice = Schema.Struct({
+  reason: Schema.String.pipe(Schema.maxLength(200)),
+  cause: Schema.String.pipe(Schema.maxLength(2000)),
+  retryable: Schema.Boolean
+})
+const decodeNotice = Schema.decodeUnknownEither(Notice)
+
+/** A failure in bounded words: its tag (or "interrupted", "defect"), its message, whether it is retryable. */
+const summarise = (cause: Cause.Cause<unknown>): typeof Notice.Type => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) {
+    const e = failure.value
+    const tag = typeof e === "object" && e !== null && "_tag" in e && typeof e._tag === "string" ? e._tag : "failure"
+    const message = typeof e === "object" && e !== null && "message" in e && typeof e.message === "string" ? e.message : quote(e)
+    return { reason: clip(tag, 200), cause: clip(message, 1000), retryable: isRetryable(e) }
+  }
+  if (Cause.isInterruptedOnly(cause)) return { reason: "interrupted", cause: "the role was interrupted", retryable: false }
+  const defect = Cause.dieOption(cause)
+  return { reason: "defect", cause: clip(Option.isSome(defect) ? String(defect.value) : "the role died", 1000), retryable: false }
+}
 
 export interface Received {
   readonly label: string
@@ -69,6 +99,12 @@ export class Channel {
   private readonly pending = new Map<string, Array<Envelope>>()
   /** How many frames the `early` lists hold. */
   private earlyCount = 0
+  /** The state the role is at (as far as this channel has followed it). */
+  private at: LState | undefined = undefined
+  /** The channels of this role's parallel branches open now (they leave the set at their end). */
+  private readonly children = new Set<Channel>()
+  /** The channel whose parallel opened this one's lane. */
+  private parent: Channel | undefined = undefined
   private readonly counters = new Map<string, Counter>()
   private readonly roles: ReadonlySet<string>
   /** The next envelope addressed to this role, from any peer. */
@@ -129,6 +165,8 @@ export class Channel {
         this.trace,
         this.receiveTimeout
       )
+      channel.parent = this
+      this.children.add(channel)
       return { channel, start: channel.follow(b.automaton.initial) }
     })
   }
@@ -155,6 +193,7 @@ export class Channel {
   private follow(t: Transition): LState {
     this.apply(t.effect)
     this.deferred = t.byLabel
+    this.at = t.target
     return t.target
   }
 
@@ -329,7 +368,8 @@ export class Channel {
   receiveFrame(
     state: RecvState,
     envelope: Envelope
-  ): Received | Effect.Effect<never, ProtocolViolation | DecodeError> | undefined {
+  ): Received | Effect.Effect<never, ProtocolViolation | DecodeError | PeerFailed> | undefined {
+    if (envelope.label === failureLabel) return this.peerFailed(state, envelope)
     if (envelope.from === state.peer) return this.acceptNow(state, envelope)
     if (!this.roles.has(envelope.from) || envelope.from === this.role) {
       return Effect.fail(
@@ -402,7 +442,7 @@ export class Channel {
     })
   }
 
-  receive(state: RecvState): Effect.Effect<Received, ProtocolViolation | DecodeError | TransportError | Timeout> {
+  receive(state: RecvState): Effect.Effect<Received, ProtocolViolation | DecodeError | TransportError | Timeout | PeerFailed> {
     const r = this.receiveBuffered(state)
     if (r !== undefined) return Effect.isEffect(r) ? r : Effect.succeed(r)
     return Effect.flatMap(this.waitFrame(state), (envelope) => {
@@ -410,6 +450,68 @@ export class Channel {
       if (r === undefined) return this.receive(state)
       return Effect.isEffect(r) ? r : Effect.succeed(r)
     })
+  }
+
+  /** A failure notice came while at `state`: the role fails with `PeerFailed` (when the notice is a real one). */
+  private peerFailed(state: RecvState, e: Envelope): Effect.Effect<never, ProtocolViolation | PeerFailed> {
+    if (!this.roles.has(e.from) || e.from === this.role) {
+      return this.reject(state, e, `a message from one of ${[...this.roles].filter((r) => r !== this.role).join(", ")}`, `unknown sender ${quote(e.from)}`)
+    }
+    const wrong = this.misaddressed(state, e)
+    if (wrong !== undefined) return wrong
+    const decoded = decodeNotice(e.payload)
+    const notice = Either.isRight(decoded) ? decoded.right : { reason: "unknown", cause: "(the notice did not say why)", retryable: false }
+    const { labels, sites } = this.expecting(state)
+    if (this.trace !== undefined) {
+      this.trace.record({ _tag: "PeerFailed", session: this.session, role: this.role, peer: e.from, site: sites, lane: e.lane, reason: notice.reason })
+    }
+    return Effect.fail(
+      new PeerFailed({
+        role: this.role,
+        peer: e.from,
+        site: sites,
+        reason: notice.reason,
+        cause: notice.cause,
+        retryable: notice.retryable,
+        message: `${this.role} was waiting for ${labels} from ${state.peer} (site ${sites}${this.lane === "" ? "" : `, lane ${this.lane}`}) when ${e.from} failed: ${notice.reason}: ${notice.cause}`
+      })
+    )
+  }
+
+  /**
+   * Tells every peer the role still has steps with (but the one whose failure it fails with), on this lane and on each of its branches'
+   * lanes open now, that it has failed with `cause`. Never fails: a notice that cannot be sent
+   * is not sent.
+   */
+  notifyFailure(cause: Cause.Cause<unknown>): Effect.Effect<void> {
+    const notice = summarise(cause)
+    // A role that failed because a peer did need not tell that peer.
+    const failure = Cause.failureOption(cause)
+    const source = Option.isSome(failure) && failure.value instanceof PeerFailed ? failure.value.peer : undefined
+    const frames: Array<Envelope> = []
+    const collect = (channel: Channel) => {
+      const at = channel.at
+      if (at !== undefined && at.kind !== "end") {
+        for (const to of peersAhead(at)) {
+          if (to === source) continue
+          const frame: Envelope = {
+            session: channel.session,
+            from: channel.role,
+            to,
+            label: failureLabel,
+            site: "",
+            loops: noLoops,
+            seq: channel.peer(to).sent++,
+            payload: notice
+          }
+          frames.push(channel.lane === "" ? frame : { ...frame, lane: channel.lane })
+          channel.trace?.record({ _tag: "Failed", session: channel.session, role: channel.role, peer: to, site: "", lane: channel.lane === "" ? undefined : channel.lane, reason: notice.reason })
+        }
+      }
+      for (const child of channel.children) collect(child)
+    }
+    collect(this)
+    return Effect.forEach(frames, (f) => Effect.ignore(this.transport.send(f)), { discard: true })
   }
 
   /**
@@ -433,6 +535,7 @@ export class Channel {
         )
       }
     }
+    this.parent?.children.delete(this)
     const flush = this.lane === "" ? this.transport.flush : undefined
     return flush === undefined ? Effect.void : flush(this.session, this.role)
   }

@@ -156,6 +156,10 @@ const describeEvent = (e: TraceEvent): string => {
       return `${e.role} retransmitted ${e.role} -> ${e.peer}: ${e.label} at site ${e.site}${lane}${seq}`
     case "Reject":
       return `a frame for ${e.peer} in session ${e.session} was rejected: ${e.reason ?? "it did not decode"}`
+    case "Failed":
+      return `${e.role} failed (${e.reason ?? "?"}) and told ${e.peer}${lane}`
+    case "PeerFailed":
+      return `${e.role} learned that ${e.peer} failed (${e.reason ?? "?"})${lane}`
   }
 }
 
@@ -467,6 +471,12 @@ export const toMermaid = (events: ReadonlyArray<TraceEvent>, options: ToMermaidO
           break
         case "Reject":
           arrow(e, "-x", "rejected")
+          break
+        case "Failed":
+          arrow(e, "--x", `failed: ${e.reason ?? "?"}`)
+          break
+        case "PeerFailed":
+          lines.push(`  Note over ${id(e.role)}: ${text(e, `${e.peer ?? "?"} failed`, false)}`)
           break
       }
     }
