@@ -218,6 +218,30 @@ describe("3. a shared in-memory transport keeps nothing of sessions that failed"
     }))
 })
 
+describe("3b. frames for a role that has not started, and for no role at all", () => {
+  const OneWay = Protocol.make("OneWay", { roles: ["A", "B"], messages: { M: N } }, (g) => g.msg("A", "B", "M"))
+  const a = Role.implement(OneWay, "A", { send: { M: () => 7 } }, 0)
+  const b = Role.implement(OneWay, "B", { recv: { M: (_, m) => m } }, 0)
+
+  it.effect("a sender that ends before its peer starts: the frame waits for the peer, then the session goes", () =>
+    Effect.gen(function*() {
+      const memory = yield* Memory.make
+      expect(yield* Role.run(OneWay, "A", a, { sessionId: "early" }).pipe(Effect.provideService(Transport, memory))).toBe(0)
+      expect(memory.stats()).toMatchObject({ sessions: 1, mailboxes: 1, frames: 1 })
+      expect(yield* Role.run(OneWay, "B", b, { sessionId: "early" }).pipe(Effect.provideService(Transport, memory))).toBe(7)
+      expect(memory.stats()).toMatchObject({ sessions: 0, mailboxes: 0, frames: 0 })
+    }))
+
+  it.effect("a frame addressed to no role of the session is dropped as unknown, even from a trusted sender", () =>
+    Effect.gen(function*() {
+      const memory = yield* Memory.make
+      yield* memory.open!("k", "A", ["A", "B"])
+      yield* memory.send(frame("k", { to: "Mallory" }) as unknown as Envelope)
+      yield* memory.close!("k", "A")
+      expect(memory.stats()).toMatchObject({ sessions: 0, mailboxes: 0, frames: 0, dropped: 1 })
+    }))
+})
+
 describe("4. malformed envelopes are rejected at the boundary, never defects", () => {
   const symbolic = frame("m", { site: Symbol("site") })
   const nullProto = Object.assign(Object.create(null), frame("m", { seq: 1 }))

@@ -151,10 +151,11 @@ export interface TransportService {
    */
   readonly receive: (session: string, role: string, mailbox?: string) => Effect.Effect<Envelope, TransportError>
   /**
-   * Called before `role` starts in `session` (optional): the transport may get ready for it,
-   * or refuse (a session id used again too soon, say).
+   * Called before `role` starts in `session` (optional), with the protocol's roles: the
+   * transport may get ready for it, drop frames addressed to no role of the session, or
+   * refuse (a session id used again too soon, say).
    */
-  readonly open?: ((session: string, role: string) => Effect.Effect<void, TransportError>) | undefined
+  readonly open?: ((session: string, role: string, roles?: ReadonlyArray<string>) => Effect.Effect<void, TransportError>) | undefined
   /**
    * Called when `role` reaches the end of the protocol in `session` (optional): waits until
    * the frames it has sent are delivered, as far as the transport can tell (the reliable

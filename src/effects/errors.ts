@@ -175,6 +175,19 @@ export class PeerFailed extends Data.TaggedError("PeerFailed")<{
 }> {}
 
 /**
+ * A retried session or role failed on every attempt its schedule allowed. `last` is the error
+ * of the last attempt.
+ *
+ * @category errors
+ */
+export class MaxRetriesExceeded extends Data.TaggedError("MaxRetriesExceeded")<{
+  /** How many attempts were made. */
+  readonly attempts: number
+  readonly last: unknown
+  readonly message: string
+}> {}
+
+/**
  * Every error a running role can fail with, apart from its handlers' own errors.
  *
  * @category errors

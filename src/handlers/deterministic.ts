@@ -329,7 +329,7 @@ export const unsafeMake = (options: SimulatorOptions): Simulator => {
     serialises: false,
     send: (e) => Effect.sync(() => send(e)),
     receive,
-    open: (session, role) => openRole(boxes, session, role),
+    open: (session, role, roles) => openRole(boxes, session, role, roles),
     close: (session, role) =>
       Effect.sync(() => {
         for (const [box, w] of waiting) if (w.session === session && w.role === role && w.n === 0) waiting.delete(box)

@@ -95,8 +95,8 @@ export class Mailbox {
   }
 }
 
-/** Why a frame was dropped by the mailboxes: its role had ended, or it was never read. */
-export type DropReason = "closed" | "unread"
+/** Why a frame was dropped by the mailboxes: its role had ended, it was never read, or it was for no role of the session. */
+export type DropReason = "closed" | "unread" | "unknown"
 
 /** One session's mailboxes, and which of its roles are running and which have ended. */
 interface SessionBoxes {
@@ -105,6 +105,8 @@ interface SessionBoxes {
   readonly open: Set<string>
   /** Roles that have ended: a frame for one is dropped, and it may not open again. */
   readonly closed: Set<string>
+  /** The session's roles, once a role that opened said them: a frame for any other is dropped. */
+  roles: ReadonlySet<string> | undefined
 }
 
 /** How much a set of mailboxes holds. */
@@ -139,7 +141,7 @@ export class Mailboxes {
   private session(session: string): SessionBoxes {
     let s = this.sessions.get(session)
     if (s === undefined) {
-      s = { boxes: new Map(), open: new Set(), closed: new Set() }
+      s = { boxes: new Map(), open: new Set(), closed: new Set(), roles: undefined }
       this.sessions.set(session, s)
     }
     return s
@@ -168,11 +170,15 @@ export class Mailboxes {
     return box
   }
 
-  /** Marks `role` as running in `session`; false when it has ended there already (the id is used again too soon). */
-  open(session: string, role: string): boolean {
+  /**
+   * Marks `role` as running in `session`, whose roles are `roles` (when given); false when it
+   * has ended there already (the id is used again too soon).
+   */
+  open(session: string, role: string, roles?: ReadonlyArray<string>): boolean {
     const s = this.session(session)
     if (s.closed.has(role)) return false
     s.open.add(role)
+    if (roles !== undefined && s.roles === undefined) s.roles = new Set(roles)
     return true
   }
 
@@ -191,6 +197,10 @@ export class Mailboxes {
       this.drop(envelope, "closed")
       return false
     }
+    if (s.roles !== undefined && !s.roles.has(envelope.to)) {
+      this.drop(envelope, "unknown")
+      return false
+    }
     this.box(s, envelope.to, envelope.mailbox ?? envelope.lane).offer(envelope)
     return true
   }
@@ -202,21 +212,25 @@ export class Mailboxes {
 
   /**
    * `role` has ended in `session`: its mailboxes go (frames left in them are dropped as
-   * "unread"), and it stays ended; once no role of the session runs, the session goes.
+   * "unread"), and it stays ended. Once no role of the session runs, the session goes, unless
+   * frames wait for a role of it that has not started yet (sent by a role that ended before
+   * it started): the session stays until that role has run too.
    */
   release(session: string, role: string): void {
     const s = this.sessions.get(session)
     if (s === undefined) return
     s.open.delete(role)
     s.closed.add(role)
-    const last = s.open.size === 0
+    const idle = s.open.size === 0
     for (const [address, box] of [...s.boxes]) {
-      if (last || address === role || address.startsWith(`${role}\u0000`)) {
+      const owner = address.split("\u0000", 1)[0]
+      const awaited = idle && box.size > 0 && !s.closed.has(owner)
+      if (owner === role || (idle && !awaited)) {
         for (let e = box.poll(); e !== undefined; e = box.poll()) this.drop(e, "unread")
         s.boxes.delete(address)
       }
     }
-    if (last) this.sessions.delete(session)
+    if (idle && s.boxes.size === 0) this.sessions.delete(session)
   }
 
   /** Every mailbox, with its session and address (`role` or `role\0name`), in the order made. */
@@ -241,9 +255,9 @@ export class Mailboxes {
  * The `open` hook of a transport over these mailboxes: refuses a role that has ended in the
  * session while other roles of that run still run.
  */
-export const openRole = (boxes: Mailboxes, session: string, role: string): Effect.Effect<void, TransportError> =>
+export const openRole = (boxes: Mailboxes, session: string, role: string, roles?: ReadonlyArray<string>): Effect.Effect<void, TransportError> =>
   Effect.suspend(() =>
-    boxes.open(session, role) ? Effect.void : Effect.fail(
+    boxes.open(session, role, roles) ? Effect.void : Effect.fail(
       new TransportError({
         role,
         peer: "",

@@ -85,7 +85,7 @@ export const unsafeMake = (sink?: TraceSinkService): MemoryTransport => {
     send: (envelope: Envelope) => Effect.sync(() => deliver(envelope)),
     // The mailbox's own `take`, looked up once per receiver rather than once per frame.
     receive: (session: string, role: string, mailbox?: string) => boxes.get(session, role, mailbox).take,
-    open: (session: string, role: string) => openRole(boxes, session, role),
+    open: (session: string, role: string, roles?: ReadonlyArray<string>) => openRole(boxes, session, role, roles),
     close: (session: string, role: string) => Effect.sync(() => boxes.release(session, role))
   }
   // `send` is exactly `Effect.sync(() => deliver(envelope))`: channels may call `deliver` directly.

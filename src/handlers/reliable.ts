@@ -349,7 +349,7 @@ const unsafeWrap = (
   const receive = (session: string, role: string, lane?: string): Effect.Effect<Envelope, TransportError> =>
     Effect.flatMap(sideOf(session, role), (side) => laneOf(side, lane ?? "").box.take)
 
-  const open = (session: string, role: string): Effect.Effect<void, TransportError> =>
+  const open = (session: string, role: string, roles?: ReadonlyArray<string>): Effect.Effect<void, TransportError> =>
     Effect.suspend(() => {
       if (sides.get(key(session, role))?.closed === true) {
         return Effect.fail(
@@ -360,7 +360,7 @@ const unsafeWrap = (
           })
         )
       }
-      return Effect.zipRight(sideOf(session, role), transport.open?.(session, role) ?? Effect.void)
+      return Effect.zipRight(sideOf(session, role), transport.open?.(session, role, roles) ?? Effect.void)
     })
 
   /**

@@ -6,13 +6,14 @@
  * @since 0.1.0
  */
 import { Duration, Effect, Either, Exit, Option } from "effect"
-import { ImplementationError, type RoleError, type TransportError } from "../effects/errors.js"
+import { ImplementationError, type MaxRetriesExceeded, type RoleError, type TransportError } from "../effects/errors.js"
 import { TraceSink } from "../effects/TraceSink.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
 import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
 import type { Handlers, HandlersFor, NoExtraHandlers } from "../session/Handlers.js"
 import type { Automaton, LState, RecvState, SelectState, SendState } from "./automaton.js"
 import { Channel, type Received } from "./channel.js"
+import { attemptId, type RetryOptions, retrying } from "./retry.js"
 
 /**
  * A runnable role of protocol `P`: a generated implementation or a hand-written program.
@@ -286,6 +287,7 @@ export const run = <P extends Any, R extends Roles<P>, A, E, Rq>(
       transport,
       options.sessionId,
       role,
+      protocol.roles,
       runOn(
         implementation,
         new Channel(
@@ -318,10 +320,11 @@ export const attached = <A, E, R>(
   transport: TransportService,
   session: string,
   role: string,
+  roles: ReadonlyArray<string>,
   run: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E | TransportError, R> => {
   const { close, open } = transport
-  const opened = open === undefined ? run : Effect.zipRight(open(session, role), run)
+  const opened = open === undefined ? run : Effect.zipRight(open(session, role, roles), run)
   return close === undefined ? opened : Effect.ensuring(opened, close(session, role))
 }
 
@@ -332,4 +335,33 @@ export const timeoutMillis = (timeout: Duration.DurationInput | undefined): numb
   return Number.isFinite(ms) ? ms : undefined
 }
 
+/**
+ * Options of `Role.retry`: those of `Role.run` and a retry `schedule`.
+ *
+ * @category models
+ */
+export interface RoleRetryOptions extends RunOptions, RetryOptions {}
+
+/**
+ * Runs one role like `run`, and again after a retryable failure, on `schedule`, each attempt
+ * as a fresh session: attempt k has the session id `<sessionId>#k`. The other roles, run
+ * apart, retry with the same options, so that attempt k of every role meets in one session
+ * (a role that fails tells its peers, whose `PeerFailed` is retryable when its failure was, so
+ * they start the next attempt too). Exhaustion is `MaxRetriesExceeded`.
+ *
+ * @category running
+ */
+export const retry = <P extends Any, R extends Roles<P>, A, E, Rq>(
+  protocol: P,
+  role: R,
+  implementation: Implementation<P, R, A, E, Rq>,
+  options: RoleRetryOptions
+): Effect.Effect<A, E | RoleError | MaxRetriesExceeded, Rq | Transport> =>
+  retrying(
+    `${role} of ${protocol.name} (${options.sessionId})`,
+    (k) => run(protocol, role, implementation, { ...options, sessionId: attemptId(options.sessionId, k) }),
+    options
+  )
+
+export { type RetryOptions } from "./retry.js"
 export { program, type ResultOf } from "./program.js"

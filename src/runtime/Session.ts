@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import { type Duration, Effect, Option, Random } from "effect"
-import { ImplementationError, type RoleError, type TransportError } from "../effects/errors.js"
+import { ImplementationError, type MaxRetriesExceeded, type RoleError, type TransportError } from "../effects/errors.js"
 import { TraceSink } from "../effects/TraceSink.js"
 import { Transport, type TransportService } from "../effects/Transport.js"
 import * as Memory from "../handlers/memory.js"
@@ -12,6 +12,7 @@ import type { Any, Roles } from "../protocol/Protocol.js"
 import { Channel } from "./channel.js"
 import { clip } from "../internal/bounded.js"
 import { own } from "../internal/own.js"
+import { attemptId, type RetryOptions, retrying } from "./retry.js"
 import { type Failure, type Implementation, type Requirements, type Success, timeoutMillis } from "./Role.js"
 
 /**
@@ -58,7 +59,7 @@ const openAll = (transport: TransportService, session: string, roles: ReadonlyAr
   return Effect.uninterruptibleMask((restore) => {
     const opened: Array<string> = []
     return Effect.onError(
-      restore(Effect.forEach(roles, (role) => Effect.tap(open(session, role), () => void opened.push(role)), { discard: true })),
+      restore(Effect.forEach(roles, (role) => Effect.tap(open(session, role, roles), () => void opened.push(role)), { discard: true })),
       () => close === undefined ? Effect.void : Effect.forEach(opened, (role) => close(session, role), { discard: true })
     )
   })
@@ -142,3 +143,44 @@ export const run = <P extends Any, const I extends Implementations<P>>(
     )
     return Object.fromEntries(protocol.roles.map((role, i) => [role, results[i]]))
   }) as never
+
+/**
+ * Options of `Session.retry`: those of `Session.run` and a retry `schedule`.
+ *
+ * @category models
+ */
+export interface SessionRetryOptions extends SessionOptions, RetryOptions {}
+
+/**
+ * Runs a session like `run`, and again, as a fresh session, after a retryable failure, on
+ * `schedule`: attempt k has the session id `<sessionId>#k` (the base id is random when not
+ * given). Retryable errors (`isRetryable`, or `options.while`) are retried; any other fails
+ * at once. When the schedule allows no more attempts the run fails with `MaxRetriesExceeded`,
+ * which carries the number of attempts and the last error.
+ *
+ * @example
+ * ```ts
+ * // 3 attempts, 100 ms then 200 ms apart.
+ * const results = yield* Session.retry(TwoPhaseCommit, roles, {
+ *   schedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(2))),
+ *   receiveTimeout: "1 second"
+ * })
+ * ```
+ *
+ * @category running
+ */
+export const retry = <P extends Any, const I extends Implementations<P>>(
+  protocol: P,
+  implementations: I,
+  options: SessionRetryOptions
+): Effect.Effect<
+  { readonly [R in keyof I]: Success<I[R]> },
+  Failure<I[keyof I]> | RoleError | MaxRetriesExceeded,
+  Requirements<I[keyof I]>
+> =>
+  Effect.flatMap(options.sessionId === undefined ? randomId : Effect.succeed(options.sessionId), (base) =>
+    retrying(
+      `Session ${protocol.name} (${base})`,
+      (k) => run(protocol, implementations, { ...options, sessionId: attemptId(base, k) }),
+      options
+    ))
