@@ -517,3 +517,50 @@ describe("examples/untrusted-input.ts", () => {
       expect(r.afterwards).toMatchObject({ sessions: 0, mailboxes: 0, frames: 0 })
     }))
 })
+
+describe("found by the hostile-input property", () => {
+  it.live("a notice whose payload has a throwing getter fails the role with PeerFailed, not a defect", () =>
+    Effect.gen(function*() {
+      const memory = yield* Memory.make
+      const payload = Object.defineProperty({ reason: "x", retryable: false }, "cause", { get() { throw new Error("hostile getter") }, enumerable: true })
+      const a = pingAfter(() => memory.inject({ session: "g", from: "A", to: "B", label: "~failed", site: "", loops: {}, seq: 0, payload }))
+      const e = yield* guard(Effect.flip(Session.run(PingPong, { A: a, B: pong }, { sessionId: "g" }).pipe(Effect.provideService(Transport, memory))))
+      expect(e).toMatchObject({ _tag: "PeerFailed", role: "B", peer: "A", reason: "unknown" })
+    }))
+
+  it.live("a notice that replays a sequence number already used is a ProtocolViolation", () =>
+    Effect.gen(function*() {
+      const Two = Protocol.make("Two", { roles: ["A", "B"], messages: { M: N, K: N } }, (g) => g.msg("A", "B", "M").msg("A", "B", "K"))
+      const memory = yield* Memory.make
+      // After M (seq 0) has gone, a notice numbered 0 again.
+      const a = Role.implement(Two, "A", {
+        send: { M: () => 1, K: () => Effect.sync(() => (memory.inject({ session: "q", from: "A", to: "B", label: "~failed", site: "", loops: {}, seq: 0, payload: { reason: "x", cause: "y", retryable: false } }), 2)) }
+      }, 0)
+      const b = Role.implement(Two, "B", {}, 0)
+      const e = yield* guard(Effect.flip(Session.run(Two, { A: a, B: b }, { sessionId: "q" }).pipe(Effect.provideService(Transport, memory))))
+      expect(e).toMatchObject({ _tag: "ProtocolViolation", role: "B", expected: "message number 1 or later from A" })
+    }))
+
+  it.live("with a receive timeout, a failing role stops its peers at once, not when their timeout runs out", () =>
+    Effect.gen(function*() {
+      const memory = yield* Memory.make
+      const a = pingAfter(() => memory.inject(frame("rt", { seq: 5 })))
+      const started = Date.now()
+      const e = yield* guard(Effect.flip(Session.run(PingPong, { A: a, B: pong }, { sessionId: "rt", receiveTimeout: "2 seconds" }).pipe(
+        Effect.provideService(Transport, memory)
+      )))
+      expect(e._tag).toBe("ProtocolViolation")
+      expect(Date.now() - started).toBeLessThan(500)
+    }))
+
+  it.live("closing the reliable layer's scope while roles linger closes them below: nothing is kept", () =>
+    Effect.gen(function*() {
+      const memory = yield* Memory.make
+      yield* Effect.scoped(Effect.gen(function*() {
+        const reliable = yield* Reliable.wrap(memory, { linger: Duration.seconds(30) })
+        yield* Session.run(PingPong, { A: pingAfter(() => {}), B: pong }, { sessionId: "lg" }).pipe(Effect.provideService(Transport, reliable))
+        expect(memory.stats().sessions).toBe(1)
+      }))
+      expect(memory.stats()).toMatchObject({ sessions: 0, mailboxes: 0, frames: 0 })
+    }))
+})

@@ -29,7 +29,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Fiber, type Layer, type Schedule, type Scope } from "effect"
+import { Clock, Duration, Effect, Fiber, type Layer, type Schedule, Scope } from "effect"
 import * as Sched from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
@@ -397,6 +397,20 @@ const unsafeWrap = (
       if (side.outgoing.size === 0 || side.failure !== undefined) return settled()
       return Effect.zipRight(Effect.async<void>((resume) => void side.drained.push(() => resume(Effect.void))), Effect.suspend(settled))
     })
+
+  // When the layer closes, every role it still knows (lingering or not) is closed below too:
+  // the linger fibers that would have done it are interrupted with the scope.
+  Effect.runSync(Scope.addFinalizer(scope,
+    Effect.suspend(() => {
+      const known = [...sides.values()]
+      sides.clear()
+      return Effect.forEach(known, (side) => {
+        side.outgoing.clear()
+        const stop = side.intake === undefined ? Effect.void : Fiber.interrupt(side.intake)
+        return Effect.zipRight(stop, transport.close?.(side.session, side.role) ?? Effect.void)
+      }, { discard: true })
+    })
+  ))
 
   return { serialises: transport.serialises, send, receive, open, close, flush }
 }

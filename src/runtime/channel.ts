@@ -48,6 +48,14 @@ export const maxEarlyFrames = 10_000
  */
 export const failureLabel = "~failed"
 
+/**
+ * `effect`, or the failure `onTimeout()` once `ms` have passed (by the Clock). A race rather
+ * than `Effect.timeoutFail`, which, interrupted, waits for its timer to fire first (Effect
+ * 3.22): a role interrupted while it waits must stop at once.
+ */
+export const within = <A, E, R, E2>(effect: Effect.Effect<A, E, R>, ms: number, onTimeout: () => E2): Effect.Effect<A, E | E2, R> =>
+  Effect.raceFirst(effect, Effect.flatMap(Effect.sleep(ms), () => Effect.fail(onTimeout())))
+
 /** The payload of a failure notice: what the failed role says of its failure. */
 const Notice = Schema.Struct({
   reason: Schema.String.pipe(Schema.maxLength(200)),
@@ -55,6 +63,17 @@ const Notice = Schema.Struct({
   retryable: Schema.Boolean
 })
 const decodeNotice = Schema.decodeUnknownEither(Notice)
+
+/** What a notice says, or that it did not say (a payload that does not decode, or cannot even be read). */
+const readNotice = (payload: unknown): typeof Notice.Type => {
+  try {
+    const decoded = decodeNotice(payload)
+    if (Either.isRight(decoded)) return decoded.right
+  } catch {
+    // A getter that throws: a notice that says nothing.
+  }
+  return { reason: "unknown", cause: "(the notice did not say why)", retryable: false }
+}
 
 /** A failure in bounded words: its tag (or "interrupted", "defect"), its message, whether it is retryable. */
 const summarise = (cause: Cause.Cause<unknown>): typeof Notice.Type => {
@@ -411,18 +430,15 @@ export class Channel {
     this.waitingAt = state
     const ms = this.receiveTimeout
     if (ms === undefined) return this.receiveAt
-    return Effect.timeoutFail(this.receiveAt, {
-      duration: ms,
-      onTimeout: () => {
-        const { labels, sites } = this.expecting(state)
-        return new Timeout({
-          role: this.role,
-          peer: state.peer,
-          label: labels,
-          site: sites,
-          message: `${this.role} waited ${ms} ms for ${labels} from ${state.peer} (site ${sites}${this.lane === "" ? "" : `, lane ${this.lane}`}) and nothing came`
-        })
-      }
+    return within(this.receiveAt, ms, () => {
+      const { labels, sites } = this.expecting(state)
+      return new Timeout({
+        role: this.role,
+        peer: state.peer,
+        label: labels,
+        site: sites,
+        message: `${this.role} waited ${ms} ms for ${labels} from ${state.peer} (site ${sites}${this.lane === "" ? "" : `, lane ${this.lane}`}) and nothing came`
+      })
     })
   }
 
@@ -459,8 +475,11 @@ export class Channel {
     }
     const wrong = this.misaddressed(state, e)
     if (wrong !== undefined) return wrong
-    const decoded = decodeNotice(e.payload)
-    const notice = Either.isRight(decoded) ? decoded.right : { reason: "unknown", cause: "(the notice did not say why)", retryable: false }
+    // Not a number used already (a replay); a later one is fine: frames before it may be lost.
+    const from = this.peer(e.from)
+    const due = from.received + (from.early?.length ?? 0)
+    if (e.seq < due) return this.reject(state, e, `message number ${due} or later from ${e.from}`, `sequence number ${e.seq} used already`)
+    const notice = readNotice(e.payload)
     const { labels, sites } = this.expecting(state)
     if (this.trace !== undefined) {
       this.trace.record({ _tag: "PeerFailed", session: this.session, role: this.role, peer: e.from, site: sites, lane: e.lane, reason: notice.reason })
