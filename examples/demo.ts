@@ -11,6 +11,7 @@ import { Trace } from "../src/testing/index.js"
 import { runs } from "./runs.js"
 import * as Simulation from "./simulation.js"
 import * as TwoPhaseCommit from "./two-phase-commit.js"
+import * as RobustRequest from "./robust-request.js"
 import * as UntrustedInput from "./untrusted-input.js"
 
 /** Runs every example; returns the trace of each run. */
@@ -78,10 +79,19 @@ const untrusted = Effect.map(UntrustedInput.main, (r) => {
   console.log(`  afterwards the transport holds ${r.afterwards.sessions} sessions, ${r.afterwards.frames} frames`)
 })
 
+/** RobustRequest's three cases on the simulator. */
+const robust = Effect.map(RobustRequest.cases, (r) => {
+  console.log("\n== Timeouts (examples/robust-request.ts): RobustRequest on the simulator, a 30 s timeout")
+  for (const [name, c] of Object.entries(r)) {
+    console.log(`  ${name.padEnd(7)} Client ${JSON.stringify(c.client)} at ${c.time} ms${c.dropped.length === 0 ? "" : `; dropped: ${c.dropped.join(", ")}`}`)
+  }
+})
+
 const everything = Effect.gen(function*() {
   const traces = yield* program
   const chaosTrace = yield* simulation
   yield* untrusted
+  yield* robust
   diagrams("diagrams", traces)
   const file = join("diagrams", "trace", "simulation-chaos-over-reliable.mmd")
   writeFileSync(file, Trace.toMermaid(chaosTrace, { roles: TwoPhaseCommit.TwoPhaseCommit.roles, time: true, title: "TwoPhaseCommit under chaos, over the reliable layer" }))

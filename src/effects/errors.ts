@@ -58,6 +58,9 @@ export type Rule =
   | "ChooserUnaware"
   | "InvalidRole"
   | "InvalidMessage"
+  | "EndInTimeout"
+  | "TimeoutNotRaced"
+  | "BadDuration"
 
 /**
  * A role received something the protocol does not allow at that point: wrong label, wrong

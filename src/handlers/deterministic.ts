@@ -34,6 +34,7 @@ import type { RuntimeFiber } from "effect/Fiber"
 import { PCGRandom } from "effect/Utils"
 import { TransportError } from "../effects/errors.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
+import type { TraceSinkService } from "../effects/TraceSink.js"
 import { type Mailbox, Mailboxes, openRole } from "./mailbox.js"
 
 /**
@@ -64,6 +65,8 @@ export interface SimulatorOptions {
    * Default: 20 ms.
    */
   readonly grace?: Duration.DurationInput | undefined
+  /** Where to record the frames the network's mailboxes drop (for roles that have ended, or left unread). */
+  readonly sink?: TraceSinkService | undefined
 }
 
 /**
@@ -240,7 +243,9 @@ export const unsafeMake = (options: SimulatorOptions): Simulator => {
   const seed = options.seed | 0
   const rng = new PCGRandom(seed)
   const clock = new VirtualClock()
-  const boxes = new Mailboxes()
+  const sink = options.sink
+  const boxes = new Mailboxes(sink === undefined ? undefined : (e, reason) =>
+    sink.record({ _tag: "Drop", session: e.session, role: e.from, peer: e.to, label: e.label, site: e.site, lane: e.lane, seq: e.seq, reason }))
   /** Frames in flight, by link (session, sender, receiver, mailbox), oldest first. */
   const links = new Map<string, Array<Envelope>>()
   /** The links with frames in flight, in the order they became busy. */

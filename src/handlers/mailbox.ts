@@ -109,6 +109,9 @@ interface SessionBoxes {
   roles: ReadonlySet<string> | undefined
 }
 
+/** How many finished session ids the mailboxes remember, to drop their late frames. */
+const maxFinished = 10_000
+
 /** How much a set of mailboxes holds. */
 export interface MailboxStats {
   /** Sessions known (one of their roles runs, or frames wait for one). */
@@ -134,6 +137,11 @@ export class Mailboxes {
   // session -> address -> mailbox: two lookups with the envelope's own strings (V8 caches
   // their hashes) rather than building and hashing a `${session}\0${role}` key per frame.
   private readonly sessions = new Map<string, SessionBoxes>()
+  /**
+   * Sessions forgotten lately (every role of theirs ran), oldest first: a late frame for one
+   * is dropped, not kept in a session made anew. Bounded: the oldest are forgotten for good.
+   */
+  private readonly finished = new Set<string>()
   private droppedCount = 0
 
   constructor(private readonly onDrop?: (envelope: Envelope, reason: DropReason) => void) {}
@@ -141,6 +149,8 @@ export class Mailboxes {
   private session(session: string): SessionBoxes {
     let s = this.sessions.get(session)
     if (s === undefined) {
+      // A session id used again: a new run, no longer a finished one.
+      this.finished.delete(session)
       s = { boxes: new Map(), open: new Set(), closed: new Set(), roles: undefined }
       this.sessions.set(session, s)
     }
@@ -192,6 +202,10 @@ export class Mailboxes {
    * A frame for a role that has ended is dropped; false then.
    */
   deliver(envelope: Envelope): boolean {
+    if (this.finished.has(envelope.session)) {
+      this.drop(envelope, "closed")
+      return false
+    }
     const s = this.session(envelope.session)
     if (s.closed.has(envelope.to)) {
       this.drop(envelope, "closed")
@@ -221,16 +235,23 @@ export class Mailboxes {
     if (s === undefined) return
     s.open.delete(role)
     s.closed.add(role)
+    // Over when every role of it has run (when its roles are known), or when none runs and
+    // no frame waits for a role that has not started yet.
     const idle = s.open.size === 0
+    const over = s.roles !== undefined ? [...s.roles].every((r) => s.closed.has(r)) : idle
     for (const [address, box] of [...s.boxes]) {
       const owner = address.split("\u0000", 1)[0]
-      const awaited = idle && box.size > 0 && !s.closed.has(owner)
+      const awaited = !over && box.size > 0 && !s.closed.has(owner)
       if (owner === role || (idle && !awaited)) {
         for (let e = box.poll(); e !== undefined; e = box.poll()) this.drop(e, "unread")
         s.boxes.delete(address)
       }
     }
-    if (idle && s.boxes.size === 0) this.sessions.delete(session)
+    if (over || (idle && s.boxes.size === 0)) {
+      this.sessions.delete(session)
+      this.finished.add(session)
+      if (this.finished.size > maxFinished) this.finished.delete(this.finished.values().next().value!)
+    }
   }
 
   /** Every mailbox, with its session and address (`role` or `role\0name`), in the order made. */

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Either, Schema } from "effect"
+import { Duration, Either, Schema } from "effect"
 import { ProjectionError } from "../effects/errors.js"
 import { maxNameLength } from "../effects/Transport.js"
 import { clip, preview } from "../internal/bounded.js"
@@ -21,8 +21,10 @@ import type {
   GPar,
   GRecur,
   GRounds,
+  GTimeout,
   Nil,
   Renamed,
+  RolesIn,
   Then
 } from "../session/Global.js"
 import { compile, type GlobalGraph, rolesIn } from "./graph.js"
@@ -58,6 +60,19 @@ export type Step =
   | { readonly _tag: "Repeat"; readonly site: string; readonly param: string; readonly body: ReadonlyArray<Step> }
   | { readonly _tag: "Recur"; readonly site: string; readonly name: string }
   | { readonly _tag: "End"; readonly site: string }
+  /**
+   * `at` races its part of `body` against the clock (`duration` milliseconds); on expiry
+   * every role in the timeout goes on with `fallback` instead (see `Builder.timeout`).
+   */
+  | {
+    readonly _tag: "Timeout"
+    readonly site: string
+    readonly at: string
+    readonly name: string
+    readonly duration: number
+    readonly body: ReadonlyArray<Step>
+    readonly fallback: ReadonlyArray<Step>
+  }
   /** A composed sub-protocol, inlined with its roles renamed (`mapping`: sub role to role). */
   | {
     readonly _tag: "Compose"
@@ -198,6 +213,27 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
     param: N extends Taken<Loops> ? Msg.DuplicateLoopName<N> : N,
     body: (b: Builder<R, M, Blocked<Loops | N>, Nil>) => Body
   ): Builder<R, M & CataloguesOf<Body>, Loops, Then<G, GLoop<N, Then<Nil, GRounds<N, Then<Body["~global"], GRecur<N>>>>>>>
+  /**
+   * A deadline that `at` decides: it races its own part of `body` against `duration`,
+   * counted from when it reaches this step. The roles in the timeout are `at` and the roles
+   * of `body` and `fallback`. If `at`'s part ends in time, every role finishes its part of
+   * the body and goes on after the timeout; if time runs out first, `at` tells the others,
+   * and each of them leaves the body (if it is still in it), runs its part of `fallback`,
+   * then goes on. A message of the body that arrives after the switch is dropped: it never reaches the
+   * fallback nor what follows. `name` keys the handler `onTimeout[name]` of `Role.implement`
+   * (required for `at`, optional for the other roles in the timeout). Like a parallel
+   * branch, the body and the fallback cannot `recur` to an enclosing loop nor `end()` the
+   * protocol; `at` must take part in the body.
+   */
+  timeout<const At extends R, const N extends string, const Body extends Built, const Fallback extends Built>(
+    at: At,
+    name: N,
+    duration: Duration.DurationInput,
+    body: (b: Builder<R, M, never, Nil>) => Body,
+    fallback: (b: Builder<R, M, never, Nil>) => Fallback
+  ): [At] extends [RolesIn<Body["~global"]>]
+    ? Builder<R, M & CataloguesOf<Body | Fallback>, Loops, Then<G, GTimeout<At, N, Body["~global"], Fallback["~global"]>>>
+    : BuilderError<TimeoutNotRaced<At, N>>
   /** Go round the enclosing loop `name` again. */
   recur<const N extends string>(
     name: N extends Exclude<Loops, `~${string}`> ? N : Msg.RecurOutsideLoop<N>
@@ -205,6 +241,22 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
   /** End the whole protocol on this path. */
   end(): Ended<Then<G, GEnd>, M>
 }
+
+/**
+ * What a builder call returns instead of a builder when the step it adds is ill-formed in a
+ * way its arguments' types alone cannot show: neither a further step nor `Protocol.make`
+ * accepts it, and both errors name it, with `Message`.
+ */
+interface BuilderError<out Message extends string> {
+  readonly "~error": Message
+}
+
+/**
+ * The builder's compile-time form of the run-time `TimeoutNotRaced` error (the words of
+ * `Msg.timeoutNotRaced`, without protocol and site).
+ */
+type TimeoutNotRaced<At extends string, N extends string> =
+  `${At} decides timeout '${N}' but takes no part in its body, so there is nothing for it to race against the clock. Let ${At} receive in the body.`
 
 /**
  * The branches of a choice as a union of `GBranch`es: concrete types, resolved at once (see
@@ -238,6 +290,7 @@ type Raw =
   | { readonly _tag: "Parallel"; readonly branches: ReadonlyArray<RawSeq> }
   | { readonly _tag: "Recur"; readonly name: string }
   | { readonly _tag: "End" }
+  | { readonly _tag: "Timeout"; readonly at: string; readonly name: string; readonly duration: number; readonly body: RawSeq; readonly fallback: RawSeq }
   | {
     readonly _tag: "Compose"
     readonly protocol: string
@@ -278,6 +331,22 @@ class BuilderImpl {
   }
   recur(name: string) {
     return this.add({ _tag: "Recur", name })
+  }
+  timeout(at: string, name: string, duration: Duration.DurationInput, body: (b: BuilderImpl) => BuilderImpl, fallback: (b: BuilderImpl) => BuilderImpl) {
+    let ms: number
+    try {
+      ms = Duration.toMillis(Duration.decode(duration))
+    } catch {
+      ms = Number.NaN // reported as BadDuration when the protocol is checked
+    }
+    return this.add({
+      _tag: "Timeout",
+      at,
+      name,
+      duration: ms,
+      body: seqOf(body(empty), `the body of timeout '${name}'`),
+      fallback: seqOf(fallback(empty), `the fallback of timeout '${name}'`)
+    })
   }
   compose(sub: Any, mapping: Record<string, string>) {
     checkMapping(sub, mapping)
@@ -333,6 +402,9 @@ const fromSteps = (steps: ReadonlyArray<Step>, rename: (role: string) => string)
       case "End":
         last = { _tag: "End" }
         break
+      case "Timeout":
+        last = { _tag: "Timeout", at: rename(s.at), name: s.name, duration: s.duration, body: fromSteps(s.body, rename), fallback: fromSteps(s.fallback, rename) }
+        break
       case "Compose":
         last = {
           _tag: "Compose",
@@ -387,6 +459,10 @@ const mergeCatalogues = (protocol: string, declared: Catalogue, raw: RawSeq): Ca
       if (step._tag === "Choice") for (const [, b] of step.branches) visit(b)
       if (step._tag === "Loop" || step._tag === "Repeat") visit(step.body)
       if (step._tag === "Parallel") for (const b of step.branches) visit(b)
+      if (step._tag === "Timeout") {
+        visit(step.body)
+        visit(step.fallback)
+      }
       if (step._tag === "Compose") {
         for (const [label, schema] of Object.entries(step.messages)) {
           const mine = own(merged, label)
@@ -430,8 +506,8 @@ const assignSites = (
    * branch: a loop or repeat may not take one of them (a repeat is no barrier to names).
    */
   taken: ReadonlyArray<string>,
-  /** The loops outside the nearest enclosing parallel branch or repeat, which cannot be recurred to from here. */
-  cut?: { readonly loops: ReadonlyArray<string>; readonly site: string; readonly what: "parallel" | "repeat" }
+  /** The loops outside the nearest enclosing parallel branch, repeat or timeout, which cannot be recurred to from here. */
+  cut?: { readonly loops: ReadonlyArray<string>; readonly site: string; readonly what: "parallel" | "repeat" | "timeout" }
 ): Array<Step> => {
   const steps = toArray(raw)
   const site = (i: number) => (prefix === "" ? `${i}` : `${prefix}.${i}`)
@@ -495,6 +571,20 @@ const assignSites = (
         if (ends.length > 0 && outside.length > 0) fail("EndInRepeat", Msg.endInRepeat(protocol, ends[0], s, outside), ends[0])
         return { _tag: "Repeat", site: s, param: step.param, body }
       }
+      case "Timeout": {
+        role(step.at, s)
+        if (!Number.isFinite(step.duration) || step.duration < 0) {
+          fail("BadDuration", Msg.badDuration(protocol, step.name, s, String(step.duration)), s, step.at)
+        }
+        // Like a parallel branch, the body and the fallback cannot recur out nor end the protocol.
+        const inner = { loops: [...(cut?.loops ?? []), ...loops], site: s, what: "timeout" as const }
+        const body = assignSites(protocol, roles, labels, step.body, `${s}.body`, [], taken, inner)
+        const fallback = assignSites(protocol, roles, labels, step.fallback, `${s}.fallback`, [], taken, inner)
+        const ends = [...ends_(body), ...ends_(fallback)]
+        if (ends.length > 0) fail("EndInTimeout", Msg.endInTimeout(protocol, ends[0], s), ends[0])
+        if (!rolesIn(body).has(step.at)) fail("TimeoutNotRaced", Msg.timeoutNotRaced(protocol, step.name, step.at, s), s, step.at)
+        return { _tag: "Timeout", site: s, at: step.at, name: step.name, duration: step.duration, body, fallback }
+      }
       case "Recur":
         if (!loops.includes(step.name)) {
           if (cut !== undefined && cut.loops.includes(step.name)) {
@@ -534,6 +624,8 @@ const ends_ = (steps: ReadonlyArray<Step>): Array<string> =>
         return ends_(s.steps)
       case "Parallel":
         return s.branches.flatMap(ends_)
+      case "Timeout":
+        return [...ends_(s.body), ...ends_(s.fallback)]
       default:
         return []
     }
@@ -664,6 +756,8 @@ export const describe = (step: Step): string => {
       return `recur('${step.name}')`
     case "End":
       return "end()"
+    case "Timeout":
+      return `timeout '${step.name}' at ${step.at} (${step.duration} ms)`
     case "Compose":
       return `compose ${step.protocol}(${Object.entries(step.mapping).map(([k, v]) => `${k}: ${v}`).join(", ")})`
   }

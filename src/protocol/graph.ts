@@ -67,7 +67,29 @@ export interface ParNode extends NodeBase {
   readonly next: GNode
 }
 
-export type GNode = MsgNode | ChoiceNode | LoopNode | RecurNode | EndNode | RoundsNode | ParNode
+/** One part of a timeout (its body, or its fallback): a sequence ending at its own end. */
+export interface TimeoutPart {
+  readonly start: GNode
+  readonly roles: ReadonlySet<string>
+}
+
+/**
+ * A `timeout`: `at` races its part of `body` against `duration` ms; every role in `roles`
+ * goes on with `next` after the body, or after the fallback when `at`'s time ran out.
+ */
+export interface TimeoutNode extends NodeBase {
+  readonly kind: "timeout"
+  readonly at: string
+  readonly name: string
+  readonly duration: number
+  readonly body: TimeoutPart
+  readonly fallback: TimeoutPart
+  /** `at` and every role of the body or the fallback. */
+  readonly roles: ReadonlySet<string>
+  readonly next: GNode
+}
+
+export type GNode = MsgNode | ChoiceNode | LoopNode | RecurNode | EndNode | RoundsNode | ParNode | TimeoutNode
 
 export interface GlobalGraph {
   readonly protocol: string
@@ -136,6 +158,30 @@ export const compile = (protocol: string, roles: ReadonlyArray<string>, steps: R
         nodes.push(n)
         return n
       }
+      case "Timeout": {
+        const part = (steps: ReadonlyArray<Step>, which: string): TimeoutPart => {
+          const partEnd: EndNode = { kind: "end", id: fresh(), site: `${s.site}.${which}.end`, loops: [] }
+          nodes.push(partEnd)
+          return { start: seq(steps, partEnd, []), roles: rolesIn(steps) }
+        }
+        const body = part(s.body, "body")
+        const fallback = part(s.fallback, "fallback")
+        const n: TimeoutNode = {
+          kind: "timeout",
+          id: fresh(),
+          site: s.site,
+          loops: names(loops),
+          at: s.at,
+          name: s.name,
+          duration: s.duration,
+          body,
+          fallback,
+          roles: new Set([s.at, ...body.roles, ...fallback.roles]),
+          next: k
+        }
+        nodes.push(n)
+        return n
+      }
       case "Repeat": {
         // A loop named after the parameter whose body is the round check, so that the loop
         // counters count the rounds.
@@ -192,6 +238,11 @@ export const rolesIn = (steps: ReadonlyArray<Step>): Set<string> => {
         case "Parallel":
           for (const b of s.branches) walk(b)
           break
+        case "Timeout":
+          out.add(s.at)
+          walk(s.body)
+          walk(s.fallback)
+          break
       }
     }
   }
@@ -213,7 +264,8 @@ export const successors = (n: GNode): ReadonlyArray<GNode> => {
     case "rounds":
       return [n.again, n.exit]
     case "par":
-      // The branches end at ends of their own: for the checks of loops, a parallel is one step.
+    case "timeout":
+      // The branches end at ends of their own: for the checks of loops, a parallel (or a timeout) is one step.
       return [n.next]
     case "end":
       return []
@@ -232,6 +284,7 @@ const checkLoop = (protocol: string, loop: LoopNode) => {
     silent.add(n.id)
     if (n.kind === "msg" || n.kind === "end") return false
     if (n.kind === "par" && n.branches.some((b) => b.roles.size > 0)) return false
+    if (n.kind === "timeout") return false
     if (n.kind === "recur" && n.loop === loop) return true
     return successors(n).some(unguarded)
   }

@@ -12,7 +12,8 @@ import { type Envelope, Transport, type TransportService } from "../effects/Tran
 import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
 import type { Handlers, HandlersFor, NoExtraHandlers } from "../session/Handlers.js"
 import type { Automaton, LState, RecvState, SelectState, SendState } from "./automaton.js"
-import { Channel, type Received } from "./channel.js"
+import { Channel, type Part, type Received } from "./channel.js"
+import { runTimeout } from "./timeout.js"
 import { attemptId, type RetryOptions, retrying } from "./retry.js"
 
 /**
@@ -58,6 +59,7 @@ interface HandlerMaps {
   readonly send: ReadonlyMap<string, Handler>
   readonly recv: ReadonlyMap<string, Handler>
   readonly choose: ReadonlyMap<string, Handler>
+  readonly onTimeout: ReadonlyMap<string, Handler>
 }
 
 const handlerMap = (record: unknown): ReadonlyMap<string, Handler> =>
@@ -72,10 +74,17 @@ const missingHandlers = (channel: Channel, handlers: HandlerMaps): Array<string>
   const missing = new Set<string>()
   // The states of the role's own automata of parallel branches count too.
   const states = (a: Automaton): Array<LState> =>
-    a.states.flatMap((s) => (s.kind === "par" ? [s, ...s.branches.flatMap((b) => states(b.automaton))] : [s]))
+    a.states.flatMap((s) =>
+      s.kind === "par"
+        ? [s, ...s.branches.flatMap((b) => states(b.automaton))]
+        : s.kind === "timeout"
+        ? [s, ...[s.body, s.fallback].flatMap((p) => (p === undefined ? [] : states(p)))]
+        : [s]
+    )
   for (const s of states(channel.protocol["~graph"].locals.get(channel.role)!)) {
     if (s.kind === "send" && !handlers.send.has(s.label)) missing.add(`send.${s.label}`)
     if (s.kind === "select" && !handlers.choose.has(s.choice)) missing.add(`choose.${s.choice}`)
+    if (s.kind === "timeout" && s.decides && !handlers.onTimeout.has(s.name)) missing.add(`onTimeout.${s.name}`)
   }
   return [...missing]
 }
@@ -110,7 +119,12 @@ export const implement = <
   initialState: S
 ): Implementation<P, R, S, HandlerError<H>, HandlerContext<H>> => {
   const given = handlers as Handlers<Catalogue, unknown>
-  const h: HandlerMaps = { send: handlerMap(given.send), recv: handlerMap(given.recv), choose: handlerMap(given.choose) }
+  const h: HandlerMaps = {
+    send: handlerMap(given.send),
+    recv: handlerMap(given.recv),
+    choose: handlerMap(given.choose),
+    onTimeout: handlerMap((given as { readonly onTimeout?: unknown }).onTimeout)
+  }
   const fail = (site: string, message: string) =>
     Effect.fail(new ImplementationError({ protocol: protocol.name, role, site, message }))
   const run = (channel: Channel): Effect.Effect<S, unknown, unknown> =>
@@ -184,6 +198,12 @@ export const implement = <
               }),
               () => goTo(channel.enter(s.next))
             )
+          case "timeout": {
+            const handler = h.onTimeout.get(s.name)
+            const onTimeout = handler === undefined ? Effect.void : box.lock === undefined ? update(handler) : box.lock.withPermits(1)(update(handler))
+            const part = (p: Part) => drive(p.channel, p.start, box, true)
+            return Effect.flatMap(runTimeout(channel, s, part, part, onTimeout), () => goTo(channel.enter(s.next)))
+          }
           case "rounds": {
             const next = channel.rounds(s)
             if (Either.isLeft(next)) return Effect.fail(next.left)
@@ -195,6 +215,12 @@ export const implement = <
       // A long run of steps that never waited: let other fibers run (and interruption in).
       return Effect.flatMap(Effect.yieldNow(), loop)
     }
+    /** Runs a handler of the state alone (`onTimeout`): its answer is the new state. */
+    const update = (f: Handler): Effect.Effect<void, unknown, unknown> =>
+      Effect.suspend(() => {
+        const out = f(box.state)
+        return Effect.isEffect(out) ? Effect.map(out, (next) => void (box.state = next)) : Effect.sync(() => void (box.state = out))
+      })
     /** Folds a received payload into the state; an Effect when the handler answers with one. */
     const received = (r: Received): Effect.Effect<unknown, unknown, unknown> | undefined => {
       cur = r.next

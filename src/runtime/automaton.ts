@@ -8,7 +8,7 @@
  * @internal
  */
 import { ProjectionError, type Rule } from "../effects/errors.js"
-import type { ChoiceNode, EndNode, GNode, MsgNode, ParNode, RoundsNode } from "../protocol/graph.js"
+import type { ChoiceNode, EndNode, GNode, MsgNode, ParNode, RoundsNode, TimeoutNode } from "../protocol/graph.js"
 import * as Msg from "../protocol/messages.js"
 
 /**
@@ -93,7 +93,30 @@ export interface ParState {
   next: Transition
 }
 
-export type LState = SendState | RecvState | SelectState | EndState | RoundsState | ParState
+/**
+ * A `timeout` the role takes part in: its own automata of the body and of the fallback (none
+ * where it has no part in one), then `next`. `decides` for the role that races the clock.
+ */
+export interface TimeoutState {
+  readonly kind: "timeout"
+  readonly id: number
+  readonly site: string
+  readonly name: string
+  /** The role that decides: it races its part of the body against the clock. */
+  readonly at: string
+  readonly duration: number
+  readonly decides: boolean
+  /** The role's part of the body and of the fallback (`undefined`: it has none). */
+  body: Automaton | undefined
+  fallback: Automaton | undefined
+  /** For `at`: every other role in the timeout (told when time runs out). */
+  readonly others: ReadonlyArray<string>
+  /** For `at`: the roles with a part in the fallback, who wait for its verdict after the body. */
+  readonly waiting: ReadonlyArray<string>
+  next: Transition
+}
+
+export type LState = SendState | RecvState | SelectState | EndState | RoundsState | ParState | TimeoutState
 
 export interface Automaton {
   readonly protocol: string
@@ -102,7 +125,7 @@ export interface Automaton {
   readonly states: ReadonlyArray<LState>
 }
 
-type Action = MsgNode | ChoiceNode | EndNode | RoundsNode | ParNode
+type Action = MsgNode | ChoiceNode | EndNode | RoundsNode | ParNode | TimeoutNode
 
 /** The branches of other roles' choices a path went through, newest first. */
 type Via = { readonly choice: ChoiceNode; readonly branch: string; readonly prev: Via } | undefined
@@ -144,6 +167,8 @@ const actsAt = (role: string, n: GNode): boolean => {
       return n.roles.has(role)
     case "par":
       return n.branches.some((b) => b.roles.has(role))
+    case "timeout":
+      return n.roles.has(role)
     case "loop":
     case "recur":
       return false
@@ -186,6 +211,7 @@ const closure = (role: string, starts: ReadonlyArray<Start>) => {
       case "rounds":
         return visit(n.exit, ops, via)
       case "par":
+      case "timeout":
         return visit(n.next, ops, via)
     }
   }
@@ -221,6 +247,7 @@ const closure = (role: string, starts: ReadonlyArray<Start>) => {
       case "rounds":
         return spread(n.exit, loops, done)
       case "par":
+      case "timeout":
         return spread(n.next, loops, done)
     }
   }
@@ -273,6 +300,8 @@ const doing = (role: string, e: Elem): string => {
       return `goes round '${n.param}' (site ${n.site})`
     case "par":
       return `takes part in the parallel at site ${n.site}`
+    case "timeout":
+      return `takes part in timeout '${n.name}' (site ${n.site})`
   }
 }
 
@@ -327,6 +356,23 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
     } else if (n.kind === "par") {
       if (elems.length > 1) conflict(first, elems[1], merged)
       state = { kind: "par", id, site: n.site, branches: [], next: undefined! }
+    } else if (n.kind === "timeout") {
+      if (elems.length > 1) conflict(first, elems[1], merged)
+      const others = [...n.roles].filter((r) => r !== n.at)
+      state = {
+        kind: "timeout",
+        id,
+        site: n.site,
+        name: n.name,
+        at: n.at,
+        duration: n.duration,
+        decides: n.at === role,
+        body: undefined,
+        fallback: undefined,
+        others: n.at === role ? others : [],
+        waiting: n.at === role ? others.filter((r) => n.fallback.roles.has(r)) : [],
+        next: undefined!
+      }
     } else if (n.kind === "rounds") {
       if (elems.length > 1) conflict(first, elems[1], merged)
       state = { kind: "rounds", id, param: n.param, site: n.site, again: undefined!, done: undefined! }
@@ -387,6 +433,13 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
         state.next = transition([{ node: n.next, via: elems[0].via }], undefined)
         break
       }
+      case "timeout": {
+        const n = elems[0].node as TimeoutNode
+        if (n.body.roles.has(role)) state.body = automaton(protocol, role, n.body.start)
+        if (n.fallback.roles.has(role)) state.fallback = automaton(protocol, role, n.fallback.start)
+        state.next = transition([{ node: n.next, via: elems[0].via }], undefined)
+        break
+      }
       case "rounds": {
         const n = elems[0].node as RoundsNode
         state.again = transition([{ node: n.again, via: elems[0].via }], undefined)
@@ -431,6 +484,7 @@ const successors = (s: LState): ReadonlyArray<Transition> => {
   switch (s.kind) {
     case "send":
     case "par":
+    case "timeout":
       return [s.next]
     case "recv":
       return [...s.options.values()].map((o) => o.next)
@@ -459,6 +513,11 @@ export const peersAhead = (state: LState): ReadonlySet<string> => {
     seen.add(s)
     if (s.kind === "send" || s.kind === "recv") peers.add(s.peer)
     if (s.kind === "par") for (const b of s.branches) todo.push(b.automaton.initial.target)
+    if (s.kind === "timeout") {
+      for (const r of s.others) peers.add(r)
+      if (!s.decides) peers.add(s.at)
+      for (const part of [s.body, s.fallback]) if (part !== undefined) todo.push(part.initial.target)
+    }
     for (const t of successors(s)) todo.push(t.target)
   }
   peersAheadOf.set(state, peers)

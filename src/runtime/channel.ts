@@ -28,6 +28,7 @@ import {
   type RoundsState,
   type SelectState,
   type SendState,
+  type TimeoutState,
   peersAhead,
   type Transition
 } from "./automaton.js"
@@ -55,6 +56,33 @@ export const failureLabel = "~failed"
  */
 export const within = <A, E, R, E2>(effect: Effect.Effect<A, E, R>, ms: number, onTimeout: () => E2): Effect.Effect<A, E | E2, R> =>
   Effect.raceFirst(effect, Effect.flatMap(Effect.sleep(ms), () => Effect.fail(onTimeout())))
+
+/** The verdicts of a timeout, sent by the role that decides it to the others, on the timeout's own lane. */
+export const timedOutLabel = "~timeout"
+export const inTimeLabel = "~intime"
+const isVerdict = (label: string): boolean => label === timedOutLabel || label === inTimeLabel
+
+/** The run of a timeout a verdict is about (its payload `{ run }`), or `undefined` when it names none. */
+const verdictRun = (e: Envelope): number | undefined => {
+  try {
+    const run = typeof e.payload === "object" && e.payload !== null ? (e.payload as { readonly run?: unknown }).run : undefined
+    return typeof run === "number" && Number.isSafeInteger(run) && run >= 0 ? run : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** A timeout's verdict, as the role that decides it says. */
+export type Verdict = "intime" | "timeout"
+
+/** The channel and first state of a role's part of a timeout's body or fallback. */
+export interface Part {
+  readonly channel: Channel
+  readonly start: LState
+}
+
+/** Where a part the role has no action in starts: at its end. */
+const noPart: EndState = { kind: "end", id: -1 }
 
 /** The payload of a failure notice: what the failed role says of its failure. */
 const Notice = Schema.Struct({
@@ -105,6 +133,8 @@ interface Peer {
   received: number
   /** Frames from this peer that arrived before the role was ready for them, oldest first (also in `pending`). */
   early: Array<Envelope> | undefined
+  /** Sequence numbers of this peer's frames that were verdicts of timeouts the role had left (dropped, not waited for). */
+  skips: Set<number> | undefined
 }
 
 /** A loop counter: `undefined` when the role cannot know it (paths that disagree). */
@@ -190,6 +220,114 @@ export class Channel {
     })
   }
 
+  /** Enters a timeout: the run count that names its lanes (the same for every role). */
+  enterTimeout(state: TimeoutState): number {
+    const run = this.parallelRuns.get(state.site) ?? 0
+    this.parallelRuns.set(state.site, run + 1)
+    return run
+  }
+
+  /**
+   * Opens the lane of the role's part of a timeout's body or fallback (one that ends at once
+   * when the role has no action in it). Frames of a body the role has left stay on that lane:
+   * they are never delivered into the fallback.
+   */
+  timeoutPart(state: TimeoutState, which: "body" | "fallback", run: number): Part {
+    const lane = `${this.lane === "" ? "" : `${this.lane}/`}${state.site}#${run}/${which}`
+    const channel = new Channel(
+      this.protocol,
+      this.role,
+      this.session,
+      this.transport,
+      this.validate,
+      this.params,
+      lane,
+      this.trace,
+      this.receiveTimeout
+    )
+    channel.parent = this
+    this.children.add(channel)
+    const automaton = which === "body" ? state.body : state.fallback
+    return { channel, start: automaton === undefined ? noPart : channel.follow(automaton.initial) }
+  }
+
+  /** The role has left `part` (its body, abandoned): no notices go on its lane any more. */
+  leave(part: Part): void {
+    this.children.delete(part.channel)
+  }
+
+  /**
+   * The deciding role tells `to` its verdict on run `run` of a timeout, on this lane, numbered
+   * with its other frames (the run tells a verdict that comes early from one that comes late).
+   */
+  sendVerdict(state: TimeoutState, run: number, to: string, verdict: Verdict): Effect.Effect<void, TransportError> {
+    const envelope: Envelope = {
+      session: this.session,
+      from: this.role,
+      to,
+      label: verdict === "timeout" ? timedOutLabel : inTimeLabel,
+      site: state.site,
+      loops: noLoops,
+      seq: this.peer(to).sent++,
+      payload: { run }
+    }
+    return this.transport.send(this.lane === "" ? envelope : { ...envelope, lane: this.lane })
+  }
+
+  /** Records the deciding role's verdict on a timeout (a `Choice` of branch "intime" or "timeout"). */
+  traceVerdict(state: TimeoutState, verdict: Verdict): void {
+    this.trace?.record({ _tag: "Choice", session: this.session, role: this.role, label: state.name, branch: verdict, site: state.site, lane: this.lane === "" ? undefined : this.lane })
+  }
+
+  /**
+   * Waits on this lane for the verdict of the role that decides `state`, keeping any other
+   * frame for later (frames of what follows the timeout may come first). With `timed`, the
+   * role's receive timeout applies. A failure notice fails the role with `PeerFailed`.
+   */
+  verdict(state: TimeoutState, run: number, timed: boolean): Effect.Effect<Verdict, ProtocolViolation | PeerFailed | TransportError | Timeout> {
+    type Waited = Effect.Effect<Verdict, ProtocolViolation | PeerFailed | TransportError | Timeout>
+    const waiting: RecvState = {
+      kind: "recv",
+      id: -1,
+      peer: state.at,
+      options: new Map([[`the verdict of timeout '${state.name}'`, { label: timedOutLabel, sites: new Set([state.site]), next: undefined! }]])
+    }
+    /** The verdict of this run, taken; the failure when `e` is no good verdict. */
+    const take = (e: Envelope): Verdict | Effect.Effect<never, ProtocolViolation> => {
+      const peer = this.peer(e.from)
+      this.skipped(peer)
+      if (e.seq !== peer.received) return this.reject(waiting, e, `message number ${peer.received} from ${e.from}`, `wrong sequence number ${e.seq}`)
+      peer.received++
+      return e.label === timedOutLabel ? "timeout" : "intime"
+    }
+    // The verdict may have come before the role got here: then it heads the decider's early frames.
+    const early = this.peers.get(state.at)?.early
+    if (early !== undefined && early.length > 0 && isVerdict(early[0].label) && verdictRun(early[0]) === run) {
+      this.earlyCount--
+      const taken = take(early.shift()!)
+      return typeof taken === "string" ? Effect.succeed(taken) : taken
+    }
+    const next: Waited = Effect.flatMap(
+      timed ? this.waitFrame(waiting) : (this.waitingAt = waiting, this.receiveAt),
+      (e): Waited => {
+        if (e.label === failureLabel) return this.peerFailed(waiting, e)
+        if (isVerdict(e.label)) {
+          const wrong = this.unknownSender(waiting, e) ?? this.misaddressed(waiting, e)
+          if (wrong !== undefined) return wrong
+          const r = verdictRun(e)
+          if (e.from === state.at && e.site === state.site && r === run) {
+            const taken = take(e)
+            return typeof taken === "string" ? Effect.succeed(taken) : taken
+          }
+          return this.verdictElsewhere(waiting, e) ?? next
+        }
+        // Anything else, from the deciding role or another, waits for later among the early frames.
+        return this.keepEarly(waiting, e) ?? next
+      }
+    )
+    return next
+  }
+
   /** Follows a transition of the role's automaton (after a parallel, to what follows it). */
   enter(t: Transition): LState {
     return this.follow(t)
@@ -203,7 +341,7 @@ export class Channel {
   private peer(name: string): Peer {
     let p = this.peers.get(name)
     if (p === undefined) {
-      p = { sent: 0, received: 0, early: undefined }
+      p = { sent: 0, received: 0, early: undefined, skips: undefined }
       this.peers.set(name, p)
     }
     return p
@@ -389,19 +527,52 @@ export class Channel {
     envelope: Envelope
   ): Received | Effect.Effect<never, ProtocolViolation | DecodeError | PeerFailed> | undefined {
     if (envelope.label === failureLabel) return this.peerFailed(state, envelope)
+    if (isVerdict(envelope.label)) return this.verdictElsewhere(state, envelope)
     if (envelope.from === state.peer) return this.acceptNow(state, envelope)
-    if (!this.roles.has(envelope.from) || envelope.from === this.role) {
-      return Effect.fail(
-        this.violation(
-          state,
-          envelope,
-          `a message from one of ${[...this.roles].filter((r) => r !== this.role).join(", ")}`,
-          `unknown sender ${quote(envelope.from)}`
-        )
-      )
+    return this.keepEarly(state, envelope)
+  }
+
+  /** The failure for a frame from no peer of the role; `undefined` when its sender is one. */
+  private unknownSender(state: RecvState, e: Envelope): Effect.Effect<never, ProtocolViolation> | undefined {
+    if (this.roles.has(e.from) && e.from !== this.role) return undefined
+    return this.reject(state, e, `a message from one of ${[...this.roles].filter((r) => r !== this.role).join(", ")}`, `unknown sender ${quote(e.from)}`)
+  }
+
+  /**
+   * A verdict for another run of a timeout than the one the role waits on: one it has left
+   * already (it needed no verdict, and its part of the body was over) is dropped and recorded,
+   * its sequence number skipped; one of a run it has not entered yet is kept for then.
+   * `undefined`, or the failure when the frame is no real one.
+   */
+  private verdictElsewhere(state: RecvState, e: Envelope): Effect.Effect<never, ProtocolViolation> | undefined {
+    const wrong = this.unknownSender(state, e) ?? this.misaddressed(state, e)
+    if (wrong !== undefined) return wrong
+    const run = verdictRun(e)
+    if (run === undefined) return this.reject(state, e, "a verdict that names its run", "no run in the verdict")
+    // A run the role has not entered yet: the verdict came early, and waits for it.
+    if (run >= (this.parallelRuns.get(e.site) ?? 0)) return this.keepEarly(state, e)
+    const peer = this.peer(e.from)
+    if (e.seq < peer.received || peer.skips?.has(e.seq) === true) {
+      return this.reject(state, e, `message number ${peer.received} or later from ${e.from}`, `sequence number ${e.seq} used already`)
     }
+    if (peer.skips === undefined) peer.skips = new Set()
+    peer.skips.add(e.seq)
+    this.trace?.record({ _tag: "Drop", session: this.session, role: e.from, peer: this.role, label: e.label, site: e.site, lane: e.lane, seq: e.seq, reason: "late" })
+    return undefined
+  }
+
+  /** Skips the sequence numbers of stale verdicts from `peer` that are next. */
+  private skipped(peer: Peer): void {
+    while (peer.skips !== undefined && peer.skips.delete(peer.received)) peer.received++
+  }
+
+  /**
+   * Keeps a frame that came before the role was ready for it (from a peer other than the one
+   * it waits on, or ahead of a timeout's verdict); the failure when it is no frame to keep.
+   */
+  private keepEarly(state: RecvState, envelope: Envelope): Effect.Effect<never, ProtocolViolation> | undefined {
     // Only frames of this session, role and lane are kept for later: any other is wrong now.
-    const wrong = this.misaddressed(state, envelope)
+    const wrong = this.unknownSender(state, envelope) ?? this.misaddressed(state, envelope)
     if (wrong !== undefined) return wrong
     if (this.earlyCount >= maxEarlyFrames) {
       return this.reject(
@@ -477,6 +648,7 @@ export class Channel {
     if (wrong !== undefined) return wrong
     // Not a number used already (a replay); a later one is fine: frames before it may be lost.
     const from = this.peer(e.from)
+    this.skipped(from)
     const due = from.received + (from.early?.length ?? 0)
     if (e.seq < due) return this.reject(state, e, `message number ${due} or later from ${e.from}`, `sequence number ${e.seq} used already`)
     const notice = readNotice(e.payload)
@@ -610,6 +782,7 @@ export class Channel {
     const wrong = this.misaddressed(state, e)
     if (wrong !== undefined) return wrong
     const peer = this.peer(state.peer)
+    if (peer.skips !== undefined) this.skipped(peer)
     const seq = peer.received
     if (e.seq !== seq) {
       return this.reject(state, e, `message number ${seq} from ${state.peer}`, `wrong sequence number ${e.seq}`)

@@ -21,6 +21,18 @@ export type LocalType =
   | { readonly _tag: "Rounds"; readonly param: string; readonly again: LocalType; readonly done: LocalType }
   /** The role's own branches of a `parallel`, run concurrently; then `next`. */
   | { readonly _tag: "Par"; readonly branches: ReadonlyArray<LocalType>; readonly next: LocalType }
+  /**
+   * A `timeout` named `name` that `at` decides: the role's part of the body, of the fallback
+   * (each `End` where it has none), then `next`.
+   */
+  | {
+    readonly _tag: "Timeout"
+    readonly name: string
+    readonly at: string
+    readonly body: LocalType
+    readonly fallback: LocalType
+    readonly next: LocalType
+  }
   | { readonly _tag: "Rec"; readonly name: string; readonly body: LocalType }
   | { readonly _tag: "Var"; readonly name: string }
   | { readonly _tag: "End" }
@@ -47,6 +59,15 @@ export const fromAutomaton = (a: Automaton): LocalType => {
         return { _tag: "Rounds", param: s.param, again: go(s.again, heads), done: go(s.done, heads) }
       case "par":
         return { _tag: "Par", branches: s.branches.map((b) => fromAutomaton(b.automaton)), next: go(s.next, heads) }
+      case "timeout":
+        return {
+          _tag: "Timeout",
+          name: s.name,
+          at: s.at,
+          body: s.body === undefined ? { _tag: "End" } : fromAutomaton(s.body),
+          fallback: s.fallback === undefined ? { _tag: "End" } : fromAutomaton(s.fallback),
+          next: go(s.next, heads)
+        }
       case "send":
         return { _tag: "Send", to: s.peer, label: s.label, next: go(s.next, heads) }
       case "select":
@@ -90,6 +111,8 @@ export const format = (t: LocalType): string => {
       return `Rounds(${t.param}){ again: ${format(t.again)}, done: ${format(t.done)} }`
     case "Par":
       return `Par[ ${t.branches.map(format).join(" || ")} ].${format(t.next)}`
+    case "Timeout":
+      return `Timeout(${t.name} at ${t.at}){ body: ${format(t.body)}, fallback: ${format(t.fallback)} }.${format(t.next)}`
     case "Rec":
       return `Rec ${t.name}.${format(t.body)}`
     case "Var":

@@ -12,7 +12,8 @@ import type { Any, Roles } from "../protocol/Protocol.js"
 import type { Done, Endpoint } from "../session/Endpoint.js"
 import type { Local } from "../session/Local.js"
 import type { LState } from "./automaton.js"
-import type { Channel } from "./channel.js"
+import type { Channel, Part } from "./channel.js"
+import { runTimeout } from "./timeout.js"
 import type { Implementation } from "./Role.js"
 
 /**
@@ -55,6 +56,8 @@ const describe = (s: LState): string => {
       return `round() of '${s.param}'`
     case "par":
       return `parallel() of ${s.branches.length} branches (site ${s.site})`
+    case "timeout":
+      return `timeout() '${s.name}' (site ${s.site})`
   }
 }
 
@@ -176,6 +179,20 @@ class EndpointImpl {
           { concurrency: "unbounded" }
         ),
         (results) => ({ results, next: new EndpointImpl(this.channel, this.channel.enter(s.next)) })
+      )
+    })
+  }
+
+  timeout(
+    body: (endpoint: EndpointImpl) => Effect.Effect<unknown, unknown, unknown>,
+    fallback: (endpoint: EndpointImpl) => Effect.Effect<unknown, unknown, unknown>
+  ) {
+    return Effect.flatMap(this.use("timeout()", "timeout"), () => {
+      const s = this.state as Extract<LState, { kind: "timeout" }>
+      const part = (f: typeof body) => (p: Part) => Effect.flatMap(f(new EndpointImpl(p.channel, p.start)), (d) => doneValue(p.channel, d))
+      return Effect.map(
+        runTimeout(this.channel, s, part(body), part(fallback), Effect.void),
+        (outcome) => ({ ...outcome, next: new EndpointImpl(this.channel, this.channel.enter(s.next)) })
       )
     })
   }

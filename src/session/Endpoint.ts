@@ -8,7 +8,7 @@
  */
 import type { Effect } from "effect"
 import type { RoleError } from "../effects/errors.js"
-import type { Branch, End, Offer, Par, ProjectionFailure, Rec, Recv, Rounds, Select, Send, Var } from "./Local.js"
+import type { Branch, End, Offer, Par, ProjectionFailure, Rec, Recv, Rounds, Select, Send, Timeout, Var } from "./Local.js"
 
 /** @category symbols */
 export declare const DoneTypeId: unique symbol
@@ -67,6 +67,7 @@ export type Endpoint<L, Env = never> = L extends Send<infer To, infer Label, inf
   : L extends Var<infer N> ? Env extends Bind<N, infer Body, infer Outer> ? Endpoint<Body, Rebind<Outer, N, Body>> : never
   : L extends End ? EndEndpoint
   : L extends ProjectionFailure<infer Message> ? FailedEndpoint<Message>
+  : L extends Timeout<infer N, infer At, infer Body, infer Fallback, infer K> ? TimeoutEndpoint<N, At, Body, Fallback, K, Env>
   : never
 
 /** The operations every endpoint has; the ones not allowed at a point take an `Expects` `this`. */
@@ -78,6 +79,7 @@ interface Disallowed<What extends string> {
   close(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
   round(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
   parallel(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
+  timeout(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
 }
 
 /** @category endpoints */
@@ -169,6 +171,48 @@ export interface ParEndpoint<Bs extends ReadonlyArray<unknown>, K, Env>
     },
     RoleError | Effect.Effect.Error<ReturnType<Fs[number]>>,
     Effect.Effect.Context<ReturnType<Fs[number]>>
+  >
+}
+
+/** The result of an `Effect` that yields a `Done` (distributes over a union of Effects). */
+type DoneResult<E> = E extends Effect.Effect<Done<infer A>, unknown, unknown> ? A : never
+
+/**
+ * One outcome of `timeout()`: `"intime"` when the body ended before the deadline, with what
+ * the body function closed with, or `"timeout"` when time ran out, with what the fallback
+ * function closed with; `next` is the endpoint of what follows the timeout in both.
+ *
+ * @category endpoints
+ */
+export interface TimeoutOutcome<out Label extends "intime" | "timeout", out A, out Next> {
+  readonly label: Label
+  readonly result: A
+  readonly next: Next
+}
+
+/**
+ * The role's part of timeout `Name`, which `At` decides: `timeout(body, fallback)` runs
+ * `body` on the endpoint of the role's part of the body. When `At`'s time runs out, the body
+ * function is interrupted if it is still running, and `fallback` runs on the endpoint of the role's
+ * part of the fallback. Each function returns the `Done` of its part's end (a part the role
+ * has no action in is just `close()`); the result says which one ran to the end.
+ *
+ * @category endpoints
+ */
+export interface TimeoutEndpoint<Name extends string, At extends string, Body, Fallback, K, Env>
+  extends Omit<Disallowed<`timeout() '${Name}'`>, "timeout">
+{
+  timeout<
+    const FB extends (endpoint: Endpoint<Body>) => Effect.Effect<Done<unknown>, unknown, unknown>,
+    const FF extends (endpoint: Endpoint<Fallback>) => Effect.Effect<Done<unknown>, unknown, unknown>
+  >(
+    body: FB,
+    fallback: FF
+  ): Effect.Effect<
+    | TimeoutOutcome<"intime", DoneResult<ReturnType<FB>>, Endpoint<K, Env>>
+    | TimeoutOutcome<"timeout", DoneResult<ReturnType<FF>>, Endpoint<K, Env>>,
+    RoleError | Effect.Effect.Error<ReturnType<FB>> | Effect.Effect.Error<ReturnType<FF>>,
+    Effect.Effect.Context<ReturnType<FB>> | Effect.Effect.Context<ReturnType<FF>>
   >
 }
 

@@ -76,6 +76,23 @@ export interface GPar<Branches> {
   readonly branches: Branches
 }
 
+/**
+ * `timeout(At, Name, duration, body, fallback)`: `At` races its part of `Body` against the
+ * clock. In time, every role goes on after the body; when time runs out, every role in the
+ * timeout (`At` and the roles of `Body` and `Fallback`) leaves the body and runs its part of
+ * `Fallback`, then goes on. Both are sequences that end by themselves (no `recur` out, no
+ * `end()`), like the branches of a `GPar`.
+ *
+ * @category global types
+ */
+export interface GTimeout<At extends string, Name extends string, Body, Fallback> {
+  readonly _tag: "Timeout"
+  readonly at: At
+  readonly name: Name
+  readonly body: Body
+  readonly fallback: Fallback
+}
+
 /** Go round loop `Name` again. @category global types */
 export interface GRecur<Name extends string> {
   readonly _tag: "Recur"
@@ -133,6 +150,10 @@ type RenamedStep<S, Map> = S extends GMsg<infer F, infer T, infer L>
   : S extends GBlock<infer N, infer Body> ? Renamed<Body, Map> extends infer Body2 ? GBlock<N, Body2> : never
   : S extends GRounds<infer N, infer Again> ? Renamed<Again, Map> extends infer Again2 ? GRounds<N, Again2> : never
   : S extends GPar<infer B> ? RenamedTuple<B, Map> extends infer B2 ? GPar<B2> : never
+  : S extends GTimeout<infer At, infer N, infer Body, infer F>
+    ? [Lookup<Map, At>, Renamed<Body, Map>, Renamed<F, Map>] extends [infer A2 extends string, infer Body2, infer F2]
+      ? GTimeout<A2, N, Body2, F2>
+    : never
   : S
 
 type RenamedBranches<B, Map> = B extends GBranch<infer L, infer Seq> ? Renamed<Seq, Map> extends infer S2 ? GBranch<L, S2> : never
@@ -164,4 +185,5 @@ type RolesOfStep<S> = S extends GMsg<infer F, infer T, string> ? F | T
   : S extends GBlock<string, infer Body> ? RolesIn<Body>
   : S extends GRounds<string, infer Again> ? RolesIn<Again>
   : S extends GPar<infer B> ? { [K in keyof B]: RolesIn<B[K]> }[number & keyof B]
+  : S extends GTimeout<infer At, string, infer Body, infer F> ? At | RolesIn<Body> | RolesIn<F>
   : never

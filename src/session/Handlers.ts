@@ -1,12 +1,13 @@
 /**
  * The handler record of a generated implementation, typed from the global type: one `send`
  * handler per label the role sends, one `choose` handler per choice it makes (answering one
- * of that choice's branch names), and optional `recv` handlers per label it receives.
+ * of that choice's branch names), one `onTimeout` handler per timeout it decides, and optional
+ * `recv` handlers per label it receives and `onTimeout` handlers per other timeout it is in.
  *
  * @since 0.1.0
  */
 import type { Effect, Schema } from "effect"
-import type { GBlock, GBranch, GChoice, GLoop, GMsg, GPar, GRounds, Then } from "./Global.js"
+import type { GBlock, GBranch, GChoice, GLoop, GMsg, GPar, GRounds, GTimeout, RolesIn, Then } from "./Global.js"
 import type { Catalogue } from "../protocol/Protocol.js"
 
 /** A handler answers with a value or with an Effect of it. @category handlers */
@@ -22,6 +23,12 @@ interface MakesChoice<out N, out Branches> {
   readonly choice: N
   readonly branches: Branches
 }
+interface DecidesTimeout<out N> {
+  readonly decides: N
+}
+interface InTimeout<out N> {
+  readonly timeout: N
+}
 
 /** What role `R` does anywhere in global type `G` (tail-recursive along each sequence). */
 type Actions<G, R extends string, Acc = never> = G extends Then<infer Init, infer Last>
@@ -36,6 +43,11 @@ type ActionsOf<S, R extends string> = S extends GMsg<infer F, infer T, infer L>
   : S extends GBlock<string, infer Body> ? Actions<Body, R>
   : S extends GRounds<string, infer Again> ? Actions<Again, R>
   : S extends GPar<infer B> ? { [K in keyof B]: Actions<B[K], R> }[number & keyof B]
+  : S extends GTimeout<infer At, infer N, infer Body, infer F> ?
+      | (At extends R ? DecidesTimeout<N> : never)
+      | (R extends At | RolesIn<Body> | RolesIn<F> ? InTimeout<N> : never)
+      | Actions<Body, R>
+      | Actions<F, R>
   : never
 
 type ActionsOfBranches<B, R extends string> = B extends GBranch<string, infer Seq> ? Actions<Seq, R> : never
@@ -44,12 +56,27 @@ type SendLabels<A> = A extends SendsLabel<infer L extends string> ? L : never
 type RecvLabels<A> = A extends ReceivesLabel<infer L extends string> ? L : never
 type Choices<A> = A extends MakesChoice<infer N extends string, unknown> ? N : never
 type BranchesOf<A, N> = A extends MakesChoice<N, infer B> ? B : never
+type TimeoutsDecided<A> = A extends DecidesTimeout<infer N extends string> ? N : never
+type Timeouts<A> = A extends InTimeout<infer N extends string> ? N : never
 
 type SendHandlers<A, M, S> = [SendLabels<A>] extends [never] ? { readonly send?: {} }
   : { readonly send: { readonly [L in SendLabels<A>]: (state: S) => Answer<PayloadOf<M, L>> } }
 
 type ChooseHandlers<A, S> = [Choices<A>] extends [never] ? { readonly choose?: {} }
   : { readonly choose: { readonly [N in Choices<A>]: (state: S) => Answer<BranchesOf<A, N>> } }
+
+/**
+ * `onTimeout[name](state)`: the state to go on with when timeout `name` runs out. Required
+ * for the timeouts the role decides; optional for the others it takes part in (called when it
+ * is switched to the fallback).
+ */
+type TimeoutHandlers<A, S> = [TimeoutsDecided<A>] extends [never]
+  ? { readonly onTimeout?: { readonly [N in Timeouts<A>]?: (state: S) => Answer<S> } }
+  : {
+    readonly onTimeout:
+      & { readonly [N in TimeoutsDecided<A>]: (state: S) => Answer<S> }
+      & { readonly [N in Exclude<Timeouts<A>, TimeoutsDecided<A>>]?: (state: S) => Answer<S> }
+  }
 
 type RecvHandlers<A, M, S> = {
   readonly recv?: { readonly [L in RecvLabels<A>]?: (state: S, payload: PayloadOf<M, L>) => Answer<S> }
@@ -61,7 +88,8 @@ type RecvHandlers<A, M, S> = {
  * @category handlers
  */
 export type HandlersFor<G, R extends string, M, S> = unknown extends G ? Handlers<M, S>
-  : Actions<G, R> extends infer A ? SendHandlers<A, M, S> & RecvHandlers<A, M, S> & ChooseHandlers<A, S>
+  : Actions<G, R> extends infer A
+    ? SendHandlers<A, M, S> & RecvHandlers<A, M, S> & ChooseHandlers<A, S> & TimeoutHandlers<A, S>
   : never
 
 /** The payload type of `label` in catalogue `M`. @category handlers */
@@ -71,7 +99,8 @@ export type PayloadOf<M, L> = M extends Catalogue ? L extends keyof M ? Schema.S
  * Handlers with user state `S` for any labels of catalogue `M`: `send[Label](state)` produces
  * the payload to send, `recv[Label](state, payload)` folds a received payload into the state
  * (the state is kept when a label has no handler), and `choose[choice](state)` names the
- * branch to take. What `Role.implement` takes for a protocol whose global type is not known
+ * branch to take; `onTimeout[timeout](state)` gives the state to go on with when a timeout
+ * runs out. What `Role.implement` takes for a protocol whose global type is not known
  * statically (`Protocol.Any`); otherwise `HandlersFor` is exact.
  *
  * @category handlers
@@ -80,6 +109,7 @@ export type Handlers<M, S> = {
   readonly send?: { readonly [L in keyof M & string]?: (state: S) => Answer<PayloadOf<M, L>> }
   readonly recv?: { readonly [L in keyof M & string]?: (state: S, payload: PayloadOf<M, L>) => Answer<S> }
   readonly choose?: { readonly [choice: string]: (state: S) => Answer<string> }
+  readonly onTimeout?: { readonly [name: string]: (state: S) => Answer<S> }
 }
 
 /** Handlers for a label the role never uses, or a choice it never makes. */
@@ -89,13 +119,16 @@ type Extra<Given, Allowed, What extends string> = {
 
 /**
  * Rejects keys that `HandlersFor` does not know: a handler for a label the role never sends
- * or receives, or for a choice it never makes.
+ * or receives, for a choice it never makes, or for a timeout it takes no part in.
  *
  * @category handlers
  */
 export type NoExtraHandlers<H, G, R extends string> = unknown extends G ? unknown : Actions<G, R> extends infer A ?
-    & Extra<H, "send" | "recv" | "choose", "a kind of handler: use send, recv or choose">
+    & Extra<H, "send" | "recv" | "choose" | "onTimeout", "a kind of handler: use send, recv or choose, or onTimeout">
     & (H extends { readonly send: infer X } ? { readonly send: Extra<X, SendLabels<A>, `a label ${R} sends`> } : unknown)
     & (H extends { readonly recv: infer X } ? { readonly recv: Extra<X, RecvLabels<A>, `a label ${R} receives`> } : unknown)
     & (H extends { readonly choose: infer X } ? { readonly choose: Extra<X, Choices<A>, `a choice ${R} makes`> } : unknown)
+    & (H extends { readonly onTimeout: infer X }
+      ? { readonly onTimeout: Extra<X, Timeouts<A>, `a timeout ${R} takes part in`> }
+      : unknown)
   : never

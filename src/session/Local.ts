@@ -14,7 +14,7 @@
 import type * as Msg from "../protocol/messages.js"
 import type { Schema } from "effect"
 import type { Catalogue, Protocol } from "../protocol/Protocol.js"
-import type { GBlock, GBranch, GChoice, GEnd, GLoop, GMsg, GPar, GRecur, GRounds, RolesIn, Then } from "./Global.js"
+import type { GBlock, GBranch, GChoice, GEnd, GLoop, GMsg, GPar, GRecur, GRounds, GTimeout, RolesIn, Then } from "./Global.js"
 
 // ---------------------------------------------------------------------------------------------
 // Local session types
@@ -83,6 +83,23 @@ export interface Rounds<out Param extends string, out Again, out Done> {
 export interface Par<out Branches extends ReadonlyArray<unknown>, out Next> {
   readonly _tag: "Par"
   readonly branches: Branches
+  readonly next: Next
+}
+
+/**
+ * The role's part of timeout `Name`, which `At` decides: `Body` (its part of the body) runs
+ * until it ends or until `At`'s time runs out, and in the second case `Fallback` (its part of
+ * the fallback) runs; `Next` follows either way. A part the role has no action in is `End`.
+ * (Exported from the package as `LocalTimeout`: there `Timeout` is the error.)
+ *
+ * @category local types
+ */
+export interface Timeout<out Name extends string, out At extends string, out Body, out Fallback, out Next> {
+  readonly _tag: "Timeout"
+  readonly name: Name
+  readonly at: At
+  readonly body: Body
+  readonly fallback: Fallback
   readonly next: Next
 }
 
@@ -202,6 +219,17 @@ interface EPar<out Branches, out Here, out After, out Loops, out V, out Passed> 
   readonly via: V
   readonly passed: Passed
 }
+interface ETimeout<out Name, out At, out Body, out Fallback, out Here, out After, out V, out Passed> {
+  readonly kind: "timeout"
+  readonly name: Name
+  readonly at: At
+  readonly body: Body
+  readonly fallback: Fallback
+  readonly here: Here
+  readonly after: After
+  readonly via: V
+  readonly passed: Passed
+}
 interface EEnd<out V, out Passed> {
   readonly kind: "end"
   readonly here: "end"
@@ -230,6 +258,9 @@ type StepAt<S, Next, Here, Loops, R extends string, Visited, V extends Via, Pass
   : S extends GLoop<infer N, infer Body> ? EnterLoop<LoopEntry<N, Body, Next, Loops>, R, Visited, V, Passed | N>
   : S extends GRecur<infer N> ? Recur<Extract<Loops, LoopEntry<N, unknown, unknown, unknown>>, N, R, Visited, V, Passed>
   : S extends GEnd ? EEnd<V, Passed>
+  : S extends GTimeout<infer At, infer N, infer B, infer F>
+    ? R extends At | RolesIn<B> | RolesIn<F> ? ETimeout<N, At, B, F, Here, Next, V, Passed>
+    : Closure<Next, R, Visited, V, Passed>
   : never
 
 /** The actions of `R` in every branch of another role's choice (distributes over the branches). */
@@ -247,6 +278,10 @@ type InvolvedBranches<B, R extends string, M, Acc extends ReadonlyArray<unknown>
   readonly [infer H, ...infer T]
   ? InvolvedBranches<T, R, M, R extends RolesIn<H> ? [...Acc, Project<Start<Pos<Fwd<H>, Top, never>, "none">, R, M, never>] : Acc>
   : Acc
+
+/** The local type of role `R` in one part of a timeout (a sequence that ends by itself): `End` if it has no part in it. */
+type TimeoutPart<Seq, R extends string, M> = R extends RolesIn<Seq> ? Project<Start<Pos<Fwd<Seq>, Top, never>, "none">, R, M, never>
+  : End
 
 type Recur<E, N extends string, R extends string, Visited, V extends Via, Passed> = [E] extends [Visited] ? never
   : EnterLoop<E, R, Visited, V, Passed | N>
@@ -356,6 +391,10 @@ type Node<E, R extends string, M, Heads, Merged extends string> = [E] extends [n
         >
       }
     >
+  : [E] extends [ETimeout<infer N extends string, infer At extends string, infer B, infer F, unknown, infer After, infer V, unknown>]
+    ? IsUnion<HereOf<E>> extends false
+      ? Timeout<N, At, TimeoutPart<B, R, M>, TimeoutPart<F, R, M>, Project<Start<After, V>, R, M, Heads>>
+    : Conflict<E, R, Merged>
   : Conflict<E, R, Merged>
 
 type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void ? I : never

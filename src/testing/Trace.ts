@@ -17,7 +17,7 @@
  */
 import { Data, Either } from "effect"
 import { roleEventTags, type TraceEvent } from "../effects/TraceSink.js"
-import type { GNode, ParNode } from "../protocol/graph.js"
+import type { GNode, ParNode, TimeoutNode } from "../protocol/graph.js"
 import type { Any } from "../protocol/Protocol.js"
 import { own } from "../internal/own.js"
 import { frontMatter, mermaidText, noteSpan, participants } from "../viz/Mermaid.js"
@@ -57,7 +57,17 @@ interface Position {
   readonly parRuns: Map<string, number>
   /** While the role is inside a parallel: the parallel and the lanes of its branches. */
   open: { readonly par: ParNode; readonly lanes: ReadonlyArray<Position> } | undefined
+  /** While the role is inside a timeout: the timeout, which run of it, and the lanes of its parts. */
+  timeout: TimeoutOpen | undefined
   readonly parent: Position | undefined
+}
+
+interface TimeoutOpen {
+  readonly node: TimeoutNode
+  /** The timeout's run, by parent lane, site and run count: the same for every role. */
+  readonly key: string
+  readonly body: Position | undefined
+  fallback: Position | undefined
 }
 
 interface InFlight {
@@ -95,6 +105,10 @@ const closure = (role: string, starts: ReadonlyArray<GNode>): Array<GNode> => {
         if (n.branches.some((b) => b.roles.has(role))) out.push(n)
         else visit(n.next)
         return
+      case "timeout":
+        if (n.roles.has(role)) out.push(n)
+        else visit(n.next)
+        return
       case "end":
         out.push(n)
         return
@@ -119,6 +133,8 @@ const describeNode = (role: string, n: GNode): string => {
       return `${role} to decide a round of '${n.param}' at site ${n.site}`
     case "par":
       return `${role} to enter the parallel at site ${n.site}`
+    case "timeout":
+      return `${role} to enter timeout '${n.name}' at site ${n.site}`
     case "loop":
     case "recur":
       return `${role} at loop '${n.name}'`
@@ -129,6 +145,9 @@ const describeNode = (role: string, n: GNode): string => {
 
 /** What a position allows next, in words. */
 const describe = (pos: Position): string => {
+  if (pos.timeout !== undefined) {
+    return `${pos.role} to finish its part of timeout '${pos.timeout.node.name}' at site ${pos.timeout.node.site} first`
+  }
   if (pos.open !== undefined) {
     const busy = pos.open.lanes.filter((l) => !isDone(l))
     return `${pos.role} to finish its branches of the parallel at site ${pos.open.par.site} first: ${busy.map(describe).join("; ")}`
@@ -163,7 +182,8 @@ const describeEvent = (e: TraceEvent): string => {
   }
 }
 
-const isDone = (pos: Position): boolean => pos.open === undefined && pos.nodes.every((n) => n.kind === "end")
+const isDone = (pos: Position): boolean =>
+  pos.open === undefined && pos.timeout === undefined && pos.nodes.every((n) => n.kind === "end")
 
 const laneKey = (role: string, lane: string) => `${role}\u0000${lane}`
 const pairKey = (from: string, to: string, lane: string) => `${from}\u0000${to}\u0000${lane}`
@@ -209,9 +229,68 @@ export const validate = (
     )
   }
 
+  /** The verdicts of the timeouts' runs, by key, as their deciding roles recorded them. */
+  const verdicts = new Map<string, string>()
+  /** Lanes of bodies that were left when their timeout ran out: what was sent on them need not arrive. */
+  const abandoned = new Set<string>()
+
+  const lanePosition = (pos: Position, lane: string, start: GNode): Position => {
+    const child: Position = { role: pos.role, lane, nodes: [], parRuns: new Map(), open: undefined, timeout: undefined, parent: pos }
+    positions.set(laneKey(pos.role, lane), child)
+    moveTo(child, closure(pos.role, [start]))
+    return child
+  }
+
+  /** Enters a timeout: the role's part of the body on the body's lane (the channel's lane names). */
+  const enterTimeout = (pos: Position, node: TimeoutNode): void => {
+    const run = pos.parRuns.get(node.site) ?? 0
+    pos.parRuns.set(node.site, run + 1)
+    const base = `${pos.lane === "" ? "" : `${pos.lane}/`}${node.site}#${run}`
+    const body = node.body.roles.has(pos.role) ? lanePosition(pos, `${base}/body`, node.body.start) : undefined
+    pos.timeout = { node, key: base, body, fallback: undefined }
+    if (verdicts.get(base) === "timeout") openFallback(pos)
+  }
+
+  const openFallback = (pos: Position): void => {
+    const t = pos.timeout!
+    if (t.fallback !== undefined || !t.node.fallback.roles.has(pos.role)) return
+    t.fallback = lanePosition(pos, `${t.key}/fallback`, t.node.fallback.start)
+  }
+
+  /** Whether the role may leave its timeout now (see src/runtime/timeout.ts for when it does). */
+  const closable = (pos: Position): boolean => {
+    const t = pos.timeout!
+    const verdict = verdicts.get(t.key)
+    const done = (p: Position | undefined) => p === undefined || isDone(p)
+    if (verdict === "intime") return done(t.body)
+    if (verdict === "timeout") return done(t.fallback)
+    return t.node.at !== pos.role && !t.node.fallback.roles.has(pos.role) && done(t.body)
+  }
+
+  /** Leaves the role's timeout when it may; true when it has (or was in none). */
+  const settle = (pos: Position): boolean => {
+    const t = pos.timeout
+    if (t === undefined) return true
+    if (!closable(pos)) return false
+    if (verdicts.get(t.key) === "timeout" && t.body !== undefined && !isDone(t.body)) {
+      // A body left midway keeps its lane, so that what the role still did in it fits.
+      abandoned.add(t.body.lane)
+    } else if (t.body !== undefined) {
+      positions.delete(laneKey(t.body.role, t.body.lane))
+    }
+    if (t.fallback !== undefined) positions.delete(laneKey(t.fallback.role, t.fallback.lane))
+    pos.timeout = undefined
+    moveTo(pos, closure(pos.role, [t.node.next]))
+    return true
+  }
+
   /** Sets where a position goes next; enters a parallel at once, and passes barriers. */
   const moveTo = (pos: Position, nodes: ReadonlyArray<GNode>): void => {
     pos.nodes = nodes
+    if (nodes.length === 1 && nodes[0].kind === "timeout") {
+      enterTimeout(pos, nodes[0])
+      return
+    }
     if (nodes.length === 1 && nodes[0].kind === "par") {
       const par = nodes[0]
       const run = pos.parRuns.get(par.site) ?? 0
@@ -222,7 +301,7 @@ export const validate = (
         if (!b.roles.has(pos.role)) return
         // The lane names of the channel: `<parent lane>/<site>.<branch>#<run>`.
         const lane = `${pos.lane === "" ? "" : `${pos.lane}/`}${par.site}.${j}#${run}`
-        const child: Position = { role: pos.role, lane, nodes: [], parRuns: new Map(), open: undefined, parent: pos }
+        const child: Position = { role: pos.role, lane, nodes: [], parRuns: new Map(), open: undefined, timeout: undefined, parent: pos }
         positions.set(laneKey(pos.role, lane), child)
         lanes.push(child)
         starts.push(b.start)
@@ -232,7 +311,10 @@ export const validate = (
       barrier(pos)
       return
     }
-    if (pos.parent !== undefined && isDone(pos)) barrier(pos.parent)
+    if (pos.parent !== undefined && isDone(pos)) {
+      if (pos.parent.timeout !== undefined) settle(pos.parent)
+      else barrier(pos.parent)
+    }
   }
 
   /** Leaves a parallel once every branch lane of the role has ended. */
@@ -245,7 +327,7 @@ export const validate = (
   }
 
   for (const role of protocol.roles) {
-    const pos: Position = { role, lane: "", nodes: [], parRuns: new Map(), open: undefined, parent: undefined }
+    const pos: Position = { role, lane: "", nodes: [], parRuns: new Map(), open: undefined, timeout: undefined, parent: undefined }
     positions.set(laneKey(role, ""), pos)
     moveTo(pos, closure(role, [graph.start]))
   }
@@ -264,6 +346,28 @@ export const validate = (
       return mismatch(i, describe(main), `${e.role} has no open lane '${lane}'`)
     }
     if (pos.open !== undefined) return mismatch(i, describe(pos))
+    if (pos.timeout !== undefined) {
+      const t = pos.timeout
+      if (e._tag === "Choice" && t.node.at === e.role && e.label === t.node.name && siteFits(t.node.site, e.site)) {
+        // The deciding role's verdict: in time only once its part of the body is done.
+        if (e.branch === "intime" && t.body !== undefined && !isDone(t.body)) return mismatch(i, describe(t.body), "in time before its part of the body ended")
+        if ((e.branch !== "intime" && e.branch !== "timeout") || verdicts.has(t.key)) return mismatch(i, describe(pos))
+        verdicts.set(t.key, e.branch)
+        // The verdict went, numbered in sequence, to the roles with a part in the fallback (in
+        // time) or to every other role of the timeout (timed out).
+        for (const r of t.node.roles) {
+          if (r === e.role || (e.branch === "intime" && !t.node.fallback.roles.has(r))) continue
+          const pk = pairKey(e.role, r, lane)
+          sent.set(pk, (sent.get(pk) ?? 0) + 1)
+        }
+        if (e.branch === "timeout") {
+          for (const p of positions.values()) if (p.timeout !== undefined && p.timeout.key === t.key) openFallback(p)
+        }
+        settle(pos)
+        continue
+      }
+      if (!settle(pos)) return mismatch(i, describe(pos))
+    }
     switch (e._tag) {
       case "Send": {
         const fit = pos.nodes.filter((n) =>
@@ -333,11 +437,15 @@ export const validate = (
     }
   }
 
+  // Roles whose last step was a timeout leave it now, if they may.
+  for (const p of [...positions.values()]) if (p.timeout !== undefined) settle(p)
   for (const role of protocol.roles) {
     const pos = positions.get(laneKey(role, ""))!
     if (!isDone(pos)) return mismatch(events.length, describe(pos), "incomplete trace")
   }
   for (const [pk, q] of inFlight) {
+    // What was sent in a body its timeout left need not arrive: it was dropped.
+    if (abandoned.has(pk.split("\u0000")[2])) continue
     if (q.length > 0) {
       const [from, to] = pk.split("\u0000")
       return mismatch(

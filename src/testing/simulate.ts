@@ -88,8 +88,10 @@ export const simulateEffect = <A, E, R>(
   options: SimulateOptions
 ): Effect.Effect<Simulation<A, E | Deterministic.SimulationStalled>, never, Exclude<R, Transport | TraceSink>> =>
   Effect.suspend(() => {
-    const sim = Deterministic.unsafeMake({ seed: options.seed, grace: options.grace })
-    const recorder = unsafeMakeRecorder(sim.now)
+    let now = () => 0
+    const recorder = unsafeMakeRecorder(() => now())
+    const sim = Deterministic.unsafeMake({ seed: options.seed, grace: options.grace, sink: recorder })
+    now = sim.now
     return sim.run(effect.pipe(Effect.provide(network(options)), Effect.provideService(TraceSink, recorder))).pipe(
       Effect.exit,
       Effect.map((exit) => ({

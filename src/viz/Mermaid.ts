@@ -159,6 +159,14 @@ export const protocolToMermaid = (p: Any): string => {
         })
         lines.push(`${indent}end`)
         return
+      case "Timeout":
+        lines.push(`${indent}critical timeout ${mermaidText(s.name)} at ${mermaidText(s.at)} (${s.duration} ms)`)
+        steps(s.body, depth + 1)
+        lines.push(`${indent}option timed out`)
+        if (s.fallback.length === 0) note(indent + "  ", [s.at], `${mermaidText(s.at)} on timeout`)
+        steps(s.fallback, depth + 1)
+        lines.push(`${indent}end`)
+        return
       case "Compose":
         lines.push(`${indent}rect rgba(128, 128, 128, 0.1)`)
         note(indent + "  ", Object.values(s.mapping), `compose ${mermaidText(s.protocol)}`)
@@ -248,6 +256,23 @@ export const localToMermaid = (t: LocalType, role: string): string => {
         step(s, t.again, env, "round again")
         step(s, t.done, env, "round done")
         return
+      case "Timeout": {
+        // The body and the fallback are local types of their own, both ending where the role goes on.
+        const after = fresh()
+        const inner: Env = { recs: new Map(), end: after }
+        const part = (p: LocalType, label: string) => {
+          if (p._tag === "End") return edge(s, after, label)
+          const start = fresh()
+          edge(s, start, label)
+          out(start, p, inner)
+        }
+        part(t.body, `timeout ${mermaidText(t.name)} in time`)
+        part(t.fallback, `timeout ${mermaidText(t.name)} timed out`)
+        const [to, expand] = enter(t.next, env)
+        edge(after, to)
+        expand()
+        return
+      }
       case "Par": {
         const n = ++pars
         const fork = `fork${n}`
