@@ -11,6 +11,7 @@ import { Trace } from "../src/testing/index.js"
 import { runs } from "./runs.js"
 import * as Simulation from "./simulation.js"
 import * as TwoPhaseCommit from "./two-phase-commit.js"
+import * as Compensating from "./compensating-transaction.js"
 import * as RobustRequest from "./robust-request.js"
 import * as UntrustedInput from "./untrusted-input.js"
 
@@ -87,11 +88,22 @@ const robust = Effect.map(RobustRequest.cases, (r) => {
   }
 })
 
+/** CompensatingTransaction with a failure at each step of its forward part. */
+const compensating = Effect.gen(function*() {
+  console.log("\n== Sagas (examples/compensating-transaction.ts): a failure at each step of the forward part")
+  for (const failAt of [undefined, ...Compensating.forwardSteps]) {
+    const r = yield* Compensating.main(failAt)
+    const held = [r.ServiceA.holds, r.ServiceB.holds].filter((h) => h !== undefined).length
+    console.log(`  ${(failAt ?? "no failure").padEnd(38)} A: ${r.ServiceA.log.join(", ")}; B: ${r.ServiceB.log.join(", ")}; held after: ${held}`)
+  }
+})
+
 const everything = Effect.gen(function*() {
   const traces = yield* program
   const chaosTrace = yield* simulation
   yield* untrusted
   yield* robust
+  yield* compensating
   diagrams("diagrams", traces)
   const file = join("diagrams", "trace", "simulation-chaos-over-reliable.mmd")
   writeFileSync(file, Trace.toMermaid(chaosTrace, { roles: TwoPhaseCommit.TwoPhaseCommit.roles, time: true, title: "TwoPhaseCommit under chaos, over the reliable layer" }))

@@ -19,11 +19,21 @@ export type {
   Rec,
   Recv,
   Rounds,
+  Saga,
   Select,
   Send,
   // `Timeout` is the error (./effects/errors.ts); the local type of a timeout is `LocalTimeout`.
   Timeout as LocalTimeout,
   Var
 } from "./session/Local.js"
-export type { Done, Endpoint, Expects, Offered, TimeoutEndpoint, TimeoutOutcome } from "./session/Endpoint.js"
+export type {
+  Done,
+  Endpoint,
+  Expects,
+  Offered,
+  SagaEndpoint,
+  SagaOutcome,
+  TimeoutEndpoint,
+  TimeoutOutcome
+} from "./session/Endpoint.js"
 export { Local } from "./session/LocalValue.js"

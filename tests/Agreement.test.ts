@@ -27,6 +27,8 @@ const shape = (t: Protocol.LocalType): string => {
       return `["Par", [${t.branches.map(shape).join(", ")}], ${shape(t.next)}]`
     case "Rounds":
       return `["Rounds", ${lit(t.param)}, ${shape(t.again)}, ${shape(t.done)}]`
+    case "Saga":
+      return `["Saga", ${lit(t.name)}, ${lit(t.owner)}, ${shape(t.forward)}, ${shape(t.compensate)}, ${shape(t.next)}]`
     case "Timeout":
       return `["Timeout", ${lit(t.name)}, ${lit(t.at)}, ${shape(t.body)}, ${shape(t.fallback)}, ${shape(t.next)}]`
     case "Rec":

@@ -61,6 +61,7 @@ export type Rule =
   | "EndInTimeout"
   | "TimeoutNotRaced"
   | "BadDuration"
+  | "EndInSaga"
 
 /**
  * A role received something the protocol does not allow at that point: wrong label, wrong

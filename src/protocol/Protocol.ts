@@ -21,6 +21,7 @@ import type {
   GPar,
   GRecur,
   GRounds,
+  GSaga,
   GTimeout,
   Nil,
   Renamed,
@@ -72,6 +73,19 @@ export type Step =
     readonly duration: number
     readonly body: ReadonlyArray<Step>
     readonly fallback: ReadonlyArray<Step>
+  }
+  /**
+   * `owner` decides: when anything fails inside `forward` (a handler's failure, a timeout, a
+   * decode error, a peer's failure notice), every role of the saga goes on with `compensate`
+   * instead (see `Builder.saga`).
+   */
+  | {
+    readonly _tag: "Saga"
+    readonly site: string
+    readonly owner: string
+    readonly name: string
+    readonly forward: ReadonlyArray<Step>
+    readonly compensate: ReadonlyArray<Step>
   }
   /** A composed sub-protocol, inlined with its roles renamed (`mapping`: sub role to role). */
   | {
@@ -234,6 +248,24 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
   ): [At] extends [RolesIn<Body["~global"]>]
     ? Builder<R, M & CataloguesOf<Body | Fallback>, Loops, Then<G, GTimeout<At, N, Body["~global"], Fallback["~global"]>>>
     : BuilderError<TimeoutNotRaced<At, N>>
+  /**
+   * A compensating transaction that `owner` decides. Every role of the saga (`owner` and the
+   * roles of `forward` and `compensate`) runs its part of `forward`. When anything fails
+   * inside it (a handler's typed failure, a `Timeout`, a `DecodeError`, a peer's failure
+   * notice), `owner` switches every role of the saga to its part of `compensate`, which
+   * starts from the role's state as `forward` left it (`onCompensate[name](state)` of
+   * `Role.implement` runs first, when given); otherwise the saga commits. Either way every
+   * role then goes on after the saga. A message of the abandoned forward part that arrives
+   * late is dropped: it never reaches the compensation nor what follows. Unlike a timeout's
+   * `at`, `owner` need not take part in `forward`. Like a parallel branch, the parts cannot
+   * `recur` to an enclosing loop nor `end()` the protocol.
+   */
+  saga<const Owner extends R, const N extends string, const Forward extends Built, const Compensate extends Built>(
+    owner: Owner,
+    name: N,
+    forward: (b: Builder<R, M, never, Nil>) => Forward,
+    compensate: (b: Builder<R, M, never, Nil>) => Compensate
+  ): Builder<R, M & CataloguesOf<Forward | Compensate>, Loops, Then<G, GSaga<Owner, N, Forward["~global"], Compensate["~global"]>>>
   /** Go round the enclosing loop `name` again. */
   recur<const N extends string>(
     name: N extends Exclude<Loops, `~${string}`> ? N : Msg.RecurOutsideLoop<N>
@@ -291,6 +323,7 @@ type Raw =
   | { readonly _tag: "Recur"; readonly name: string }
   | { readonly _tag: "End" }
   | { readonly _tag: "Timeout"; readonly at: string; readonly name: string; readonly duration: number; readonly body: RawSeq; readonly fallback: RawSeq }
+  | { readonly _tag: "Saga"; readonly owner: string; readonly name: string; readonly forward: RawSeq; readonly compensate: RawSeq }
   | {
     readonly _tag: "Compose"
     readonly protocol: string
@@ -331,6 +364,15 @@ class BuilderImpl {
   }
   recur(name: string) {
     return this.add({ _tag: "Recur", name })
+  }
+  saga(owner: string, name: string, forward: (b: BuilderImpl) => BuilderImpl, compensate: (b: BuilderImpl) => BuilderImpl) {
+    return this.add({
+      _tag: "Saga",
+      owner,
+      name,
+      forward: seqOf(forward(empty), `the forward part of saga '${name}'`),
+      compensate: seqOf(compensate(empty), `the compensation of saga '${name}'`)
+    })
   }
   timeout(at: string, name: string, duration: Duration.DurationInput, body: (b: BuilderImpl) => BuilderImpl, fallback: (b: BuilderImpl) => BuilderImpl) {
     let ms: number
@@ -405,6 +447,9 @@ const fromSteps = (steps: ReadonlyArray<Step>, rename: (role: string) => string)
       case "Timeout":
         last = { _tag: "Timeout", at: rename(s.at), name: s.name, duration: s.duration, body: fromSteps(s.body, rename), fallback: fromSteps(s.fallback, rename) }
         break
+      case "Saga":
+        last = { _tag: "Saga", owner: rename(s.owner), name: s.name, forward: fromSteps(s.forward, rename), compensate: fromSteps(s.compensate, rename) }
+        break
       case "Compose":
         last = {
           _tag: "Compose",
@@ -463,6 +508,10 @@ const mergeCatalogues = (protocol: string, declared: Catalogue, raw: RawSeq): Ca
         visit(step.body)
         visit(step.fallback)
       }
+      if (step._tag === "Saga") {
+        visit(step.forward)
+        visit(step.compensate)
+      }
       if (step._tag === "Compose") {
         for (const [label, schema] of Object.entries(step.messages)) {
           const mine = own(merged, label)
@@ -507,7 +556,7 @@ const assignSites = (
    */
   taken: ReadonlyArray<string>,
   /** The loops outside the nearest enclosing parallel branch, repeat or timeout, which cannot be recurred to from here. */
-  cut?: { readonly loops: ReadonlyArray<string>; readonly site: string; readonly what: "parallel" | "repeat" | "timeout" }
+  cut?: { readonly loops: ReadonlyArray<string>; readonly site: string; readonly what: "parallel" | "repeat" | "timeout" | "saga" }
 ): Array<Step> => {
   const steps = toArray(raw)
   const site = (i: number) => (prefix === "" ? `${i}` : `${prefix}.${i}`)
@@ -585,6 +634,15 @@ const assignSites = (
         if (!rolesIn(body).has(step.at)) fail("TimeoutNotRaced", Msg.timeoutNotRaced(protocol, step.name, step.at, s), s, step.at)
         return { _tag: "Timeout", site: s, at: step.at, name: step.name, duration: step.duration, body, fallback }
       }
+      case "Saga": {
+        role(step.owner, s)
+        const inner = { loops: [...(cut?.loops ?? []), ...loops], site: s, what: "saga" as const }
+        const forward = assignSites(protocol, roles, labels, step.forward, `${s}.forward`, [], taken, inner)
+        const compensate = assignSites(protocol, roles, labels, step.compensate, `${s}.compensate`, [], taken, inner)
+        const ends = [...ends_(forward), ...ends_(compensate)]
+        if (ends.length > 0) fail("EndInSaga", Msg.endInSaga(protocol, ends[0], s), ends[0])
+        return { _tag: "Saga", site: s, owner: step.owner, name: step.name, forward, compensate }
+      }
       case "Recur":
         if (!loops.includes(step.name)) {
           if (cut !== undefined && cut.loops.includes(step.name)) {
@@ -626,6 +684,8 @@ const ends_ = (steps: ReadonlyArray<Step>): Array<string> =>
         return s.branches.flatMap(ends_)
       case "Timeout":
         return [...ends_(s.body), ...ends_(s.fallback)]
+      case "Saga":
+        return [...ends_(s.forward), ...ends_(s.compensate)]
       default:
         return []
     }
@@ -758,6 +818,8 @@ export const describe = (step: Step): string => {
       return "end()"
     case "Timeout":
       return `timeout '${step.name}' at ${step.at} (${step.duration} ms)`
+    case "Saga":
+      return `saga '${step.name}' owned by ${step.owner}`
     case "Compose":
       return `compose ${step.protocol}(${Object.entries(step.mapping).map(([k, v]) => `${k}: ${v}`).join(", ")})`
   }

@@ -79,6 +79,11 @@ export interface TimeoutPart {
  */
 export interface TimeoutNode extends NodeBase {
   readonly kind: "timeout"
+  /**
+   * What makes `at` take the fallback: the clock (a `timeout`), or a failure inside the body
+   * (a `saga`: `at` is its owner, the body its forward part, the fallback its compensation).
+   */
+  readonly trigger: "clock" | "failure"
   readonly at: string
   readonly name: string
   readonly duration: number
@@ -174,9 +179,35 @@ export const compile = (protocol: string, roles: ReadonlyArray<string>, steps: R
           at: s.at,
           name: s.name,
           duration: s.duration,
+          trigger: "clock",
           body,
           fallback,
           roles: new Set([s.at, ...body.roles, ...fallback.roles]),
+          next: k
+        }
+        nodes.push(n)
+        return n
+      }
+      case "Saga": {
+        const part = (steps: ReadonlyArray<Step>, which: string): TimeoutPart => {
+          const partEnd: EndNode = { kind: "end", id: fresh(), site: `${s.site}.${which}.end`, loops: [] }
+          nodes.push(partEnd)
+          return { start: seq(steps, partEnd, []), roles: rolesIn(steps) }
+        }
+        const body = part(s.forward, "forward")
+        const fallback = part(s.compensate, "compensate")
+        const n: TimeoutNode = {
+          kind: "timeout",
+          id: fresh(),
+          site: s.site,
+          loops: names(loops),
+          at: s.owner,
+          name: s.name,
+          duration: Number.POSITIVE_INFINITY,
+          trigger: "failure",
+          body,
+          fallback,
+          roles: new Set([s.owner, ...body.roles, ...fallback.roles]),
           next: k
         }
         nodes.push(n)
@@ -242,6 +273,11 @@ export const rolesIn = (steps: ReadonlyArray<Step>): Set<string> => {
           out.add(s.at)
           walk(s.body)
           walk(s.fallback)
+          break
+        case "Saga":
+          out.add(s.owner)
+          walk(s.forward)
+          walk(s.compensate)
           break
       }
     }

@@ -103,15 +103,18 @@ export const endInParallel = (protocol: string, end: string, site: string) =>
 export const endInTimeout = (protocol: string, end: string, site: string) =>
   `protocol ${protocol}: end() at site ${end} is inside the timeout at site ${site}; its body and its fallback cannot end the whole protocol. Let them finish, and end() after the timeout.`
 
+export const endInSaga = (protocol: string, end: string, site: string) =>
+  `protocol ${protocol}: end() at site ${end} is inside the saga at site ${site}; its forward part and its compensation cannot end the whole protocol. Let them finish, and end() after the saga.`
+
 export const timeoutNotRaced = (protocol: string, name: string, at: string, site: string) =>
   `protocol ${protocol}: ${at} decides timeout '${name}' at site ${site} but takes no part in its body, so there is nothing for it to race against the clock. Let ${at} receive in the body.`
 
 export const badDuration = (protocol: string, name: string, site: string, got: string) =>
   `protocol ${protocol}: timeout '${name}' at site ${site} needs a finite duration from 0, got ${got}.`
 
-export const recurAcrossBarrier = (protocol: string, loop: string, site: string, what: "parallel" | "repeat" | "timeout", at: string) =>
-  what === "timeout"
-    ? `protocol ${protocol}: recur('${loop}') at site ${site} is inside the timeout at site ${at}, whose body or fallback cannot go round an enclosing loop midway. Recur after the timeout instead.`
+export const recurAcrossBarrier = (protocol: string, loop: string, site: string, what: "parallel" | "repeat" | "timeout" | "saga", at: string) =>
+  what === "timeout" || what === "saga"
+    ? `protocol ${protocol}: recur('${loop}') at site ${site} is inside the ${what} at site ${at}, whose parts cannot go round an enclosing loop midway. Recur after the ${what} instead.`
     : what === "parallel"
     ? `protocol ${protocol}: recur('${loop}') at site ${site} is inside a branch of the parallel at site ${at}: the branch would wait for loop '${loop}' to go round, and the loop waits for the branch to end (the barrier), so the role would wait on itself. Recur after the parallel instead.`
     : `protocol ${protocol}: recur('${loop}') at site ${site} is inside the repeat at site ${at}, which cannot be left midway. Recur after the repeat instead.`

@@ -60,6 +60,7 @@ interface HandlerMaps {
   readonly recv: ReadonlyMap<string, Handler>
   readonly choose: ReadonlyMap<string, Handler>
   readonly onTimeout: ReadonlyMap<string, Handler>
+  readonly onCompensate: ReadonlyMap<string, Handler>
 }
 
 const handlerMap = (record: unknown): ReadonlyMap<string, Handler> =>
@@ -84,7 +85,7 @@ const missingHandlers = (channel: Channel, handlers: HandlerMaps): Array<string>
   for (const s of states(channel.protocol["~graph"].locals.get(channel.role)!)) {
     if (s.kind === "send" && !handlers.send.has(s.label)) missing.add(`send.${s.label}`)
     if (s.kind === "select" && !handlers.choose.has(s.choice)) missing.add(`choose.${s.choice}`)
-    if (s.kind === "timeout" && s.decides && !handlers.onTimeout.has(s.name)) missing.add(`onTimeout.${s.name}`)
+    if (s.kind === "timeout" && s.trigger === "clock" && s.decides && !handlers.onTimeout.has(s.name)) missing.add(`onTimeout.${s.name}`)
   }
   return [...missing]
 }
@@ -123,7 +124,8 @@ export const implement = <
     send: handlerMap(given.send),
     recv: handlerMap(given.recv),
     choose: handlerMap(given.choose),
-    onTimeout: handlerMap((given as { readonly onTimeout?: unknown }).onTimeout)
+    onTimeout: handlerMap((given as { readonly onTimeout?: unknown }).onTimeout),
+    onCompensate: handlerMap((given as { readonly onCompensate?: unknown }).onCompensate)
   }
   const fail = (site: string, message: string) =>
     Effect.fail(new ImplementationError({ protocol: protocol.name, role, site, message }))
@@ -199,7 +201,7 @@ export const implement = <
               () => goTo(channel.enter(s.next))
             )
           case "timeout": {
-            const handler = h.onTimeout.get(s.name)
+            const handler = (s.trigger === "clock" ? h.onTimeout : h.onCompensate).get(s.name)
             const onTimeout = handler === undefined ? Effect.void : box.lock === undefined ? update(handler) : box.lock.withPermits(1)(update(handler))
             const part = (p: Part) => drive(p.channel, p.start, box, true)
             return Effect.flatMap(runTimeout(channel, s, part, part, onTimeout), () => goTo(channel.enter(s.next)))

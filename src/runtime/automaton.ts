@@ -102,6 +102,8 @@ export interface TimeoutState {
   readonly id: number
   readonly site: string
   readonly name: string
+  /** A `timeout` (the clock decides) or a `saga` (a failure in the body, its forward part, decides). */
+  readonly trigger: "clock" | "failure"
   /** The role that decides: it races its part of the body against the clock. */
   readonly at: string
   readonly duration: number
@@ -113,6 +115,8 @@ export interface TimeoutState {
   readonly others: ReadonlyArray<string>
   /** For `at`: the roles with a part in the fallback, who wait for its verdict after the body. */
   readonly waiting: ReadonlyArray<string>
+  /** For a saga's owner: the other roles with a part in the forward part, who report how it went. */
+  readonly reporters: ReadonlyArray<string>
   next: Transition
 }
 
@@ -364,6 +368,8 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
         id,
         site: n.site,
         name: n.name,
+        trigger: n.trigger,
+        reporters: n.at === role && n.trigger === "failure" ? others.filter((r) => n.body.roles.has(r)) : [],
         at: n.at,
         duration: n.duration,
         decides: n.at === role,

@@ -57,10 +57,24 @@ export const failureLabel = "~failed"
 export const within = <A, E, R, E2>(effect: Effect.Effect<A, E, R>, ms: number, onTimeout: () => E2): Effect.Effect<A, E | E2, R> =>
   Effect.raceFirst(effect, Effect.flatMap(Effect.sleep(ms), () => Effect.fail(onTimeout())))
 
-/** The verdicts of a timeout, sent by the role that decides it to the others, on the timeout's own lane. */
+/**
+ * The control frames of timeouts and sagas, on the lane the step is on: the verdicts the
+ * deciding role sends (a timeout's `~timeout` / `~intime`, a saga's `~compensate` /
+ * `~commit`), and the reports the other roles of a saga send its owner about their forward
+ * part (`~forwarded`, `~abort`). Each names its run in its payload, `{ run }`.
+ */
 export const timedOutLabel = "~timeout"
 export const inTimeLabel = "~intime"
-const isVerdict = (label: string): boolean => label === timedOutLabel || label === inTimeLabel
+export const compensateLabel = "~compensate"
+export const commitLabel = "~commit"
+export const forwardedLabel = "~forwarded"
+export const abortLabel = "~abort"
+const controlLabels = new Set([timedOutLabel, inTimeLabel, compensateLabel, commitLabel, forwardedLabel, abortLabel])
+const isVerdict = (label: string): boolean => controlLabels.has(label)
+/** The verdict a control label says: "timeout" for a timeout's and a saga's way out, "intime" for going on. */
+const verdictOf = (label: string): Verdict => (label === timedOutLabel || label === compensateLabel ? "timeout" : "intime")
+const verdictLabel = (state: TimeoutState, verdict: Verdict): string =>
+  state.trigger === "clock" ? (verdict === "timeout" ? timedOutLabel : inTimeLabel) : (verdict === "timeout" ? compensateLabel : commitLabel)
 
 /** The run of a timeout a verdict is about (its payload `{ run }`), or `undefined` when it names none. */
 const verdictRun = (e: Envelope): number | undefined => {
@@ -265,7 +279,7 @@ export class Channel {
       session: this.session,
       from: this.role,
       to,
-      label: verdict === "timeout" ? timedOutLabel : inTimeLabel,
+      label: verdictLabel(state, verdict),
       site: state.site,
       loops: noLoops,
       seq: this.peer(to).sent++,
@@ -274,9 +288,88 @@ export class Channel {
     return this.transport.send(this.lane === "" ? envelope : { ...envelope, lane: this.lane })
   }
 
-  /** Records the deciding role's verdict on a timeout (a `Choice` of branch "intime" or "timeout"). */
-  traceVerdict(state: TimeoutState, verdict: Verdict): void {
-    this.trace?.record({ _tag: "Choice", session: this.session, role: this.role, label: state.name, branch: verdict, site: state.site, lane: this.lane === "" ? undefined : this.lane })
+  /**
+   * Records the deciding role's verdict (a `Choice` of branch "intime" or "timeout" for a
+   * timeout, "committed" or "compensated" for a saga), or a saga role's report ("forwarded",
+   * "aborted").
+   */
+  traceVerdict(state: TimeoutState, branch: string): void {
+    this.trace?.record({ _tag: "Choice", session: this.session, role: this.role, label: state.name, branch, site: state.site, lane: this.lane === "" ? undefined : this.lane })
+  }
+
+  /** A saga role reports to the owner how its forward part went, on this lane, numbered with its other frames. */
+  sendReport(state: TimeoutState, run: number, report: "forwarded" | "aborted"): Effect.Effect<void, TransportError> {
+    this.traceVerdict(state, report)
+    const envelope: Envelope = {
+      session: this.session,
+      from: this.role,
+      to: state.at,
+      label: report === "forwarded" ? forwardedLabel : abortLabel,
+      site: state.site,
+      loops: noLoops,
+      seq: this.peer(state.at).sent++,
+      payload: { run }
+    }
+    return this.transport.send(this.lane === "" ? envelope : { ...envelope, lane: this.lane })
+  }
+
+  /**
+   * The owner of a saga collects the reports of its other roles: "abort" at the first abort
+   * (or failure notice from one of them), "done" once every one has forwarded.
+   */
+  reports(state: TimeoutState, run: number): Effect.Effect<"abort" | "done", ProtocolViolation | PeerFailed | TransportError> {
+    type Collected = Effect.Effect<"abort" | "done", ProtocolViolation | PeerFailed | TransportError>
+    const waiting: RecvState = {
+      kind: "recv",
+      id: -1,
+      peer: state.reporters.join(", "),
+      options: new Map([[`the reports on saga '${state.name}'`, { label: forwardedLabel, sites: new Set([state.site]), next: undefined! }]])
+    }
+    const missing = new Set(state.reporters)
+    const participants = new Set([...state.others])
+    /** Takes a report of this run: the outcome when it decides one, else `undefined`. */
+    const take = (e: Envelope): "abort" | "done" | undefined | Effect.Effect<never, ProtocolViolation> => {
+      const peer = this.peer(e.from)
+      this.skipped(peer)
+      if (e.seq !== peer.received) return this.reject(waiting, e, `message number ${peer.received} from ${e.from}`, `wrong sequence number ${e.seq}`)
+      peer.received++
+      if (e.label === abortLabel) return "abort"
+      missing.delete(e.from)
+      return missing.size === 0 ? "done" : undefined
+    }
+    const isReport = (e: Envelope) =>
+      (e.label === forwardedLabel || e.label === abortLabel) && missing.has(e.from) && e.site === state.site && verdictRun(e) === run
+    // Reports that came before the owner got here head their senders' early frames.
+    for (const r of state.reporters) {
+      const early = this.peers.get(r)?.early
+      if (early !== undefined && early.length > 0 && isReport(early[0])) {
+        this.earlyCount--
+        const taken = take(early.shift()!)
+        if (taken !== undefined) return typeof taken === "string" ? Effect.succeed(taken) : taken
+      }
+    }
+    if (missing.size === 0) return Effect.succeed("done")
+    const next: Collected = Effect.flatMap((this.waitingAt = waiting, this.receiveAt), (e): Collected => {
+      if (e.label === failureLabel) {
+        // A role of the saga that fails outright is as good as an abort.
+        if (participants.has(e.from)) {
+          const notice = this.peerFailed(waiting, e)
+          return Effect.catchTag(notice, "PeerFailed", () => Effect.succeed("abort" as const))
+        }
+        return this.peerFailed(waiting, e)
+      }
+      if (isVerdict(e.label)) {
+        const wrong = this.unknownSender(waiting, e) ?? this.misaddressed(waiting, e)
+        if (wrong !== undefined) return wrong
+        if (isReport(e)) {
+          const taken = take(e)
+          return taken === undefined ? next : typeof taken === "string" ? Effect.succeed(taken) : taken
+        }
+        return this.verdictElsewhere(waiting, e) ?? next
+      }
+      return this.keepEarly(waiting, e) ?? next
+    })
+    return next
   }
 
   /**
@@ -298,11 +391,11 @@ export class Channel {
       this.skipped(peer)
       if (e.seq !== peer.received) return this.reject(waiting, e, `message number ${peer.received} from ${e.from}`, `wrong sequence number ${e.seq}`)
       peer.received++
-      return e.label === timedOutLabel ? "timeout" : "intime"
+      return verdictOf(e.label)
     }
     // The verdict may have come before the role got here: then it heads the decider's early frames.
     const early = this.peers.get(state.at)?.early
-    if (early !== undefined && early.length > 0 && isVerdict(early[0].label) && verdictRun(early[0]) === run) {
+    if (early !== undefined && early.length > 0 && (early[0].label === verdictLabel(state, "intime") || early[0].label === verdictLabel(state, "timeout")) && verdictRun(early[0]) === run) {
       this.earlyCount--
       const taken = take(early.shift()!)
       return typeof taken === "string" ? Effect.succeed(taken) : taken
@@ -315,7 +408,7 @@ export class Channel {
           const wrong = this.unknownSender(waiting, e) ?? this.misaddressed(waiting, e)
           if (wrong !== undefined) return wrong
           const r = verdictRun(e)
-          if (e.from === state.at && e.site === state.site && r === run) {
+          if (e.from === state.at && e.site === state.site && r === run && (e.label === verdictLabel(state, "intime") || e.label === verdictLabel(state, "timeout"))) {
             const taken = take(e)
             return typeof taken === "string" ? Effect.succeed(taken) : taken
           }

@@ -33,6 +33,18 @@ export type LocalType =
     readonly fallback: LocalType
     readonly next: LocalType
   }
+  /**
+   * A `saga` named `name` that `owner` decides: the role's part of the forward part, of the
+   * compensation (each `End` where it has none), then `next`.
+   */
+  | {
+    readonly _tag: "Saga"
+    readonly name: string
+    readonly owner: string
+    readonly forward: LocalType
+    readonly compensate: LocalType
+    readonly next: LocalType
+  }
   | { readonly _tag: "Rec"; readonly name: string; readonly body: LocalType }
   | { readonly _tag: "Var"; readonly name: string }
   | { readonly _tag: "End" }
@@ -59,15 +71,13 @@ export const fromAutomaton = (a: Automaton): LocalType => {
         return { _tag: "Rounds", param: s.param, again: go(s.again, heads), done: go(s.done, heads) }
       case "par":
         return { _tag: "Par", branches: s.branches.map((b) => fromAutomaton(b.automaton)), next: go(s.next, heads) }
-      case "timeout":
-        return {
-          _tag: "Timeout",
-          name: s.name,
-          at: s.at,
-          body: s.body === undefined ? { _tag: "End" } : fromAutomaton(s.body),
-          fallback: s.fallback === undefined ? { _tag: "End" } : fromAutomaton(s.fallback),
-          next: go(s.next, heads)
-        }
+      case "timeout": {
+        const body: LocalType = s.body === undefined ? { _tag: "End" } : fromAutomaton(s.body)
+        const fallback: LocalType = s.fallback === undefined ? { _tag: "End" } : fromAutomaton(s.fallback)
+        return s.trigger === "clock"
+          ? { _tag: "Timeout", name: s.name, at: s.at, body, fallback, next: go(s.next, heads) }
+          : { _tag: "Saga", name: s.name, owner: s.at, forward: body, compensate: fallback, next: go(s.next, heads) }
+      }
       case "send":
         return { _tag: "Send", to: s.peer, label: s.label, next: go(s.next, heads) }
       case "select":
@@ -113,6 +123,8 @@ export const format = (t: LocalType): string => {
       return `Par[ ${t.branches.map(format).join(" || ")} ].${format(t.next)}`
     case "Timeout":
       return `Timeout(${t.name} at ${t.at}){ body: ${format(t.body)}, fallback: ${format(t.fallback)} }.${format(t.next)}`
+    case "Saga":
+      return `Saga(${t.name} by ${t.owner}){ forward: ${format(t.forward)}, compensate: ${format(t.compensate)} }.${format(t.next)}`
     case "Rec":
       return `Rec ${t.name}.${format(t.body)}`
     case "Var":

@@ -57,7 +57,7 @@ const describe = (s: LState): string => {
     case "par":
       return `parallel() of ${s.branches.length} branches (site ${s.site})`
     case "timeout":
-      return `timeout() '${s.name}' (site ${s.site})`
+      return `${s.trigger === "clock" ? "timeout" : "saga"}() '${s.name}' (site ${s.site})`
   }
 }
 
@@ -187,7 +187,7 @@ class EndpointImpl {
     body: (endpoint: EndpointImpl) => Effect.Effect<unknown, unknown, unknown>,
     fallback: (endpoint: EndpointImpl) => Effect.Effect<unknown, unknown, unknown>
   ) {
-    return Effect.flatMap(this.use("timeout()", "timeout"), () => {
+    return Effect.flatMap(this.use(this.state.kind === "timeout" && this.state.trigger === "failure" ? "saga()" : "timeout()", "timeout"), () => {
       const s = this.state as Extract<LState, { kind: "timeout" }>
       const part = (f: typeof body) => (p: Part) => Effect.flatMap(f(new EndpointImpl(p.channel, p.start)), (d) => doneValue(p.channel, d))
       return Effect.map(
@@ -195,6 +195,13 @@ class EndpointImpl {
         (outcome) => ({ ...outcome, next: new EndpointImpl(this.channel, this.channel.enter(s.next)) })
       )
     })
+  }
+
+  saga(
+    forward: (endpoint: EndpointImpl) => Effect.Effect<unknown, unknown, unknown>,
+    compensate: (endpoint: EndpointImpl) => Effect.Effect<unknown, unknown, unknown>
+  ) {
+    return Effect.map(this.timeout(forward, compensate), (o) => ({ ...o, label: o.label === "intime" ? "committed" as const : "compensated" as const }))
   }
 
   close(result?: unknown) {

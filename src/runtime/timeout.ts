@@ -15,7 +15,8 @@
  *
  * @internal
  */
-import { Effect, Exit, Fiber } from "effect"
+import { Cause, Effect, Exit, Fiber } from "effect"
+import { ProtocolViolation } from "../effects/errors.js"
 import type { TimeoutState } from "./automaton.js"
 import type { Channel, Part, Verdict } from "./channel.js"
 
@@ -24,6 +25,10 @@ export type TimeoutOutcome<A, B> =
   | { readonly label: "intime"; readonly result: A }
   | { readonly label: "timeout"; readonly result: B }
 
+/**
+ * Runs a `timeout` step, or a `saga` step (its `trigger` says which), for one role: see the
+ * module's comment for the timeout, `runSaga` for the saga.
+ */
 export const runTimeout = <A, B, E, R>(
   channel: Channel,
   state: TimeoutState,
@@ -34,6 +39,7 @@ export const runTimeout = <A, B, E, R>(
   /** What the role does when it takes the fallback, before it (its `onTimeout` handler). */
   onTimeout: Effect.Effect<void, E, R>
 ): Effect.Effect<TimeoutOutcome<A, B>, unknown, R> => {
+  if (state.trigger === "failure") return runSaga(channel, state, body, fallback, onTimeout)
   const run = channel.enterTimeout(state)
   const bodyPart = channel.timeoutPart(state, "body", run)
   const takeFallback = Effect.suspend(() => {
@@ -80,5 +86,109 @@ export const runTimeout = <A, B, E, R>(
         // The decider was in time: this role finishes its part of the body, then goes on.
         ? Effect.map(Fiber.join(bodyFiber), inTime)
         : Effect.zipRight(Fiber.interrupt(bodyFiber), takeFallback)
+  })
+}
+
+/**
+ * A saga for one role (the body is its forward part, the fallback its compensation):
+ *
+ * - A role other than the owner runs its forward part while it listens for the owner's
+ *   verdict. Done, it reports "forwarded" to the owner; failed (any typed failure of its own
+ *   part: a handler's error, a Timeout, a DecodeError, a peer's failure notice), it reports
+ *   "abort" instead. A defect is no failure of the saga's: the role dies with it, and its
+ *   failure notice tells the owner. Then it waits for the verdict when it has a part in the compensation, and goes on
+ *   when it has none. Told "compensate" while still in its forward part, it leaves it.
+ * - The owner runs its own forward part (if any) while it collects the reports. The first
+ *   abort, a failure notice of a role of the saga, or a failure of its own part decides
+ *   "compensate": it tells every other role and runs its compensation. When its part is done
+ *   and every other role has forwarded, it decides "commit" and tells the roles that have a
+ *   part in the compensation (they wait for it).
+ *
+ * Compensation runs with the role's state as its forward part left it, so it undoes what was
+ * done and no more.
+ */
+/** A failure of the forward part that triggers compensation: a typed failure, not a defect nor an interruption. */
+const failedOnly = (exit: Exit.Exit<unknown, unknown>): boolean =>
+  Exit.isFailure(exit) && Cause.isFailure(exit.cause) && !Cause.isDie(exit.cause) && !Cause.isInterrupted(exit.cause)
+
+const runSaga = <A, B, E, R>(
+  channel: Channel,
+  state: TimeoutState,
+  forward: (part: Part) => Effect.Effect<A, E, R>,
+  compensate: (part: Part) => Effect.Effect<B, E, R>,
+  onCompensate: Effect.Effect<void, E, R>
+): Effect.Effect<TimeoutOutcome<A, B>, unknown, R> => {
+  type Outcome = Effect.Effect<TimeoutOutcome<A, B>, unknown, R>
+  const run = channel.enterTimeout(state)
+  const forwardPart = channel.timeoutPart(state, "body", run)
+  const compensating: Outcome = Effect.suspend(() => {
+    channel.leave(forwardPart)
+    const part = channel.timeoutPart(state, "fallback", run)
+    return Effect.map(Effect.zipRight(onCompensate, compensate(part)), (result): TimeoutOutcome<A, B> => ({ label: "timeout", result }))
+  })
+  const committed = (result: A): TimeoutOutcome<A, B> => ({ label: "intime", result })
+  const own: Effect.Effect<A, unknown, R> = forward(forwardPart)
+
+  if (state.decides) {
+    const decide = (verdict: Verdict, result: A | undefined): Outcome => {
+      channel.traceVerdict(state, verdict === "intime" ? "committed" : "compensated")
+      const told = verdict === "intime" ? state.waiting : state.others
+      const tell = Effect.forEach(told, (to) => channel.sendVerdict(state, run, to, verdict), { discard: true })
+      return verdict === "intime" ? Effect.as(tell, committed(result as A)) : Effect.zipRight(tell, compensating)
+    }
+    const collecting: Effect.Effect<"abort" | "done", unknown, R> = channel.reports(state, run)
+    return Effect.raceWith(own, collecting, {
+      onSelfDone: (exit, collector): Outcome =>
+        Exit.isFailure(exit)
+          ? failedOnly(exit) ? Effect.zipRight(Fiber.interrupt(collector), decide("timeout", undefined)) : Effect.zipRight(Fiber.interrupt(collector), exit as unknown as Outcome)
+          : Effect.flatMap(Fiber.join(collector), (r) => decide(r === "done" ? "intime" : "timeout", exit.value)),
+      onOtherDone: (exit, mine): Outcome =>
+        Exit.isFailure(exit)
+          ? Effect.zipRight(Fiber.interrupt(mine), exit as unknown as Outcome)
+          : exit.value === "abort"
+          ? Effect.zipRight(Fiber.interrupt(mine), decide("timeout", undefined))
+          : Effect.flatMap(Effect.exit(Fiber.join(mine)), (own): Outcome =>
+            Exit.isSuccess(own) ? decide("intime", own.value) : failedOnly(own) ? decide("timeout", undefined) : (own as unknown as Outcome))
+    })
+  }
+
+  const hasCompensation = state.fallback !== undefined
+  const afterReport = (result: A | undefined): Outcome =>
+    hasCompensation
+      ? Effect.flatMap(channel.verdict(state, run, true), (v) => (v === "intime" ? Effect.succeed(committed(result as A)) : compensating))
+      : Effect.succeed(committed(result as A))
+  const listening: Effect.Effect<Verdict, unknown, R> = channel.verdict(state, run, false)
+  return Effect.raceWith(own, listening, {
+    onSelfDone: (exit, listener): Outcome => {
+      if (Exit.isSuccess(exit)) return Effect.zipRight(Fiber.interrupt(listener), Effect.zipRight(channel.sendReport(state, run, "forwarded"), afterReport(exit.value)))
+      // A defect or an interruption is no failure of the saga's: the role ends with it (and
+      // its failure notice tells the owner, who compensates).
+      if (!failedOnly(exit)) return Effect.zipRight(Fiber.interrupt(listener), exit as unknown as Outcome)
+      // The forward part failed: the owner is told, and decides; this role compensates (its part may be empty).
+      return Effect.zipRight(
+        Fiber.interrupt(listener),
+        Effect.zipRight(channel.sendReport(state, run, "aborted"), hasCompensation ? afterReport(undefined) : compensating)
+      )
+    },
+    onOtherDone: (exit, mine): Outcome =>
+      Exit.isFailure(exit)
+        ? Effect.zipRight(Fiber.interrupt(mine), exit as unknown as Outcome)
+        : exit.value === "timeout"
+        ? Effect.zipRight(Fiber.interrupt(mine), compensating)
+        // "commit" before this role reported: the owner waits for every report, so no real owner says it.
+        : Effect.zipRight(
+          Fiber.interrupt(mine),
+          Effect.fail(
+            new ProtocolViolation({
+              protocol: channel.protocol.name,
+              role: channel.role,
+              peer: state.at,
+              label: "~commit",
+              site: state.site,
+              expected: `the verdict of saga '${state.name}' after ${channel.role} has reported`,
+              message: `${channel.role} was told that saga '${state.name}' (site ${state.site}) committed before it had reported on its forward part`
+            })
+          )
+        )
   })
 }

@@ -8,7 +8,7 @@
  */
 import type { Effect } from "effect"
 import type { RoleError } from "../effects/errors.js"
-import type { Branch, End, Offer, Par, ProjectionFailure, Rec, Recv, Rounds, Select, Send, Timeout, Var } from "./Local.js"
+import type { Branch, End, Offer, Par, ProjectionFailure, Rec, Recv, Rounds, Saga, Select, Send, Timeout, Var } from "./Local.js"
 
 /** @category symbols */
 export declare const DoneTypeId: unique symbol
@@ -68,6 +68,7 @@ export type Endpoint<L, Env = never> = L extends Send<infer To, infer Label, inf
   : L extends End ? EndEndpoint
   : L extends ProjectionFailure<infer Message> ? FailedEndpoint<Message>
   : L extends Timeout<infer N, infer At, infer Body, infer Fallback, infer K> ? TimeoutEndpoint<N, At, Body, Fallback, K, Env>
+  : L extends Saga<infer N, infer O, infer F, infer C, infer K> ? SagaEndpoint<N, O, F, C, K, Env>
   : never
 
 /** The operations every endpoint has; the ones not allowed at a point take an `Expects` `this`. */
@@ -80,6 +81,7 @@ interface Disallowed<What extends string> {
   round(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
   parallel(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
   timeout(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
+  saga(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
 }
 
 /** @category endpoints */
@@ -213,6 +215,52 @@ export interface TimeoutEndpoint<Name extends string, At extends string, Body, F
     | TimeoutOutcome<"timeout", DoneResult<ReturnType<FF>>, Endpoint<K, Env>>,
     RoleError | Effect.Effect.Error<ReturnType<FB>> | Effect.Effect.Error<ReturnType<FF>>,
     Effect.Effect.Context<ReturnType<FB>> | Effect.Effect.Context<ReturnType<FF>>
+  >
+}
+
+/**
+ * One outcome of `saga()`: `"committed"` when the forward part ran to its end, with what the
+ * forward function closed with, or `"compensated"` when the owner switched the saga to its
+ * compensation, with what the compensate function closed with; `next` is the endpoint of
+ * what follows the saga in both.
+ *
+ * @category endpoints
+ */
+export interface SagaOutcome<out Label extends "committed" | "compensated", out A, out Next> {
+  readonly label: Label
+  readonly result: A
+  readonly next: Next
+}
+
+/**
+ * The role's part of saga `Name`, which `Owner` decides: `saga(forward, compensate)` runs
+ * `forward` on the endpoint of the role's part of the forward part. When anything fails inside
+ * the saga (this function's own failure, a `Timeout`, a `DecodeError`, a peer's failure, or
+ * the owner's word that another role failed), the forward function is interrupted if it is
+ * still running, and `compensate` runs on the endpoint of the role's part of the compensation.
+ * Each function returns the `Done` of its part's end (a part the role has no action in is
+ * just `close()`); the result says which one ran to the end. A failure of `forward` is what
+ * triggers the compensation, so its error type does not escape; a failure of `compensate` does.
+ * (The functions are type parameters, as in `timeout()`, so that a function returning a union
+ * of Effects, such as `ok ? end.close(x) : Effect.fail(e)`, keeps every member's result and
+ * error.)
+ *
+ * @category endpoints
+ */
+export interface SagaEndpoint<Name extends string, Owner extends string, Forward, Compensate, K, Env>
+  extends Omit<Disallowed<`saga() '${Name}'`>, "saga">
+{
+  saga<
+    const FF extends (endpoint: Endpoint<Forward>) => Effect.Effect<Done<unknown>, unknown, unknown>,
+    const FC extends (endpoint: Endpoint<Compensate>) => Effect.Effect<Done<unknown>, unknown, unknown>
+  >(
+    forward: FF,
+    compensate: FC
+  ): Effect.Effect<
+    | SagaOutcome<"committed", DoneResult<ReturnType<FF>>, Endpoint<K, Env>>
+    | SagaOutcome<"compensated", DoneResult<ReturnType<FC>>, Endpoint<K, Env>>,
+    RoleError | Effect.Effect.Error<ReturnType<FC>>,
+    Effect.Effect.Context<ReturnType<FF>> | Effect.Effect.Context<ReturnType<FC>>
   >
 }
 

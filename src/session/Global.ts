@@ -93,6 +93,24 @@ export interface GTimeout<At extends string, Name extends string, Body, Fallback
   readonly fallback: Fallback
 }
 
+/**
+ * `saga(Owner, Name, forward, compensate)`: every role of the saga (`Owner` and the roles of
+ * `Forward` and `Compensate`) runs its part of `Forward`; when anything fails inside it,
+ * `Owner` switches every one of them to its part of `Compensate` instead; otherwise the saga
+ * commits. Every role then goes on after the saga. Both are sequences that end by themselves
+ * (no `recur` out, no `end()`), like the parts of a `GTimeout`; unlike a timeout's `At`,
+ * `Owner` need not take part in `Forward`.
+ *
+ * @category global types
+ */
+export interface GSaga<Owner extends string, Name extends string, Forward, Compensate> {
+  readonly _tag: "Saga"
+  readonly owner: Owner
+  readonly name: Name
+  readonly forward: Forward
+  readonly compensate: Compensate
+}
+
 /** Go round loop `Name` again. @category global types */
 export interface GRecur<Name extends string> {
   readonly _tag: "Recur"
@@ -154,6 +172,10 @@ type RenamedStep<S, Map> = S extends GMsg<infer F, infer T, infer L>
     ? [Lookup<Map, At>, Renamed<Body, Map>, Renamed<F, Map>] extends [infer A2 extends string, infer Body2, infer F2]
       ? GTimeout<A2, N, Body2, F2>
     : never
+  : S extends GSaga<infer O, infer N, infer F, infer C>
+    ? [Lookup<Map, O>, Renamed<F, Map>, Renamed<C, Map>] extends [infer O2 extends string, infer F2, infer C2]
+      ? GSaga<O2, N, F2, C2>
+    : never
   : S
 
 type RenamedBranches<B, Map> = B extends GBranch<infer L, infer Seq> ? Renamed<Seq, Map> extends infer S2 ? GBranch<L, S2> : never
@@ -186,4 +208,5 @@ type RolesOfStep<S> = S extends GMsg<infer F, infer T, string> ? F | T
   : S extends GRounds<string, infer Again> ? RolesIn<Again>
   : S extends GPar<infer B> ? { [K in keyof B]: RolesIn<B[K]> }[number & keyof B]
   : S extends GTimeout<infer At, string, infer Body, infer F> ? At | RolesIn<Body> | RolesIn<F>
+  : S extends GSaga<infer O, string, infer F, infer C> ? O | RolesIn<F> | RolesIn<C>
   : never

@@ -2,12 +2,13 @@
  * The handler record of a generated implementation, typed from the global type: one `send`
  * handler per label the role sends, one `choose` handler per choice it makes (answering one
  * of that choice's branch names), one `onTimeout` handler per timeout it decides, and optional
- * `recv` handlers per label it receives and `onTimeout` handlers per other timeout it is in.
+ * `recv` handlers per label it receives, `onTimeout` handlers per other timeout it is in and
+ * `onCompensate` handlers per saga it is in.
  *
  * @since 0.1.0
  */
 import type { Effect, Schema } from "effect"
-import type { GBlock, GBranch, GChoice, GLoop, GMsg, GPar, GRounds, GTimeout, RolesIn, Then } from "./Global.js"
+import type { GBlock, GBranch, GChoice, GLoop, GMsg, GPar, GRounds, GSaga, GTimeout, RolesIn, Then } from "./Global.js"
 import type { Catalogue } from "../protocol/Protocol.js"
 
 /** A handler answers with a value or with an Effect of it. @category handlers */
@@ -29,6 +30,9 @@ interface DecidesTimeout<out N> {
 interface InTimeout<out N> {
   readonly timeout: N
 }
+interface InSaga<out N> {
+  readonly saga: N
+}
 
 /** What role `R` does anywhere in global type `G` (tail-recursive along each sequence). */
 type Actions<G, R extends string, Acc = never> = G extends Then<infer Init, infer Last>
@@ -48,6 +52,10 @@ type ActionsOf<S, R extends string> = S extends GMsg<infer F, infer T, infer L>
       | (R extends At | RolesIn<Body> | RolesIn<F> ? InTimeout<N> : never)
       | Actions<Body, R>
       | Actions<F, R>
+  : S extends GSaga<infer O, infer N, infer F, infer C> ?
+      | (R extends O | RolesIn<F> | RolesIn<C> ? InSaga<N> : never)
+      | Actions<F, R>
+      | Actions<C, R>
   : never
 
 type ActionsOfBranches<B, R extends string> = B extends GBranch<string, infer Seq> ? Actions<Seq, R> : never
@@ -58,6 +66,7 @@ type Choices<A> = A extends MakesChoice<infer N extends string, unknown> ? N : n
 type BranchesOf<A, N> = A extends MakesChoice<N, infer B> ? B : never
 type TimeoutsDecided<A> = A extends DecidesTimeout<infer N extends string> ? N : never
 type Timeouts<A> = A extends InTimeout<infer N extends string> ? N : never
+type Sagas<A> = A extends InSaga<infer N extends string> ? N : never
 
 type SendHandlers<A, M, S> = [SendLabels<A>] extends [never] ? { readonly send?: {} }
   : { readonly send: { readonly [L in SendLabels<A>]: (state: S) => Answer<PayloadOf<M, L>> } }
@@ -78,6 +87,14 @@ type TimeoutHandlers<A, S> = [TimeoutsDecided<A>] extends [never]
       & { readonly [N in Exclude<Timeouts<A>, TimeoutsDecided<A>>]?: (state: S) => Answer<S> }
   }
 
+/**
+ * `onCompensate[name](state)`: the state to begin the compensation of saga `name` with (the
+ * state as the forward part left it). Optional, for every saga the role is in.
+ */
+type CompensateHandlers<A, S> = {
+  readonly onCompensate?: { readonly [N in Sagas<A>]?: (state: S) => Answer<S> }
+}
+
 type RecvHandlers<A, M, S> = {
   readonly recv?: { readonly [L in RecvLabels<A>]?: (state: S, payload: PayloadOf<M, L>) => Answer<S> }
 }
@@ -89,7 +106,7 @@ type RecvHandlers<A, M, S> = {
  */
 export type HandlersFor<G, R extends string, M, S> = unknown extends G ? Handlers<M, S>
   : Actions<G, R> extends infer A
-    ? SendHandlers<A, M, S> & RecvHandlers<A, M, S> & ChooseHandlers<A, S> & TimeoutHandlers<A, S>
+    ? SendHandlers<A, M, S> & RecvHandlers<A, M, S> & ChooseHandlers<A, S> & TimeoutHandlers<A, S> & CompensateHandlers<A, S>
   : never
 
 /** The payload type of `label` in catalogue `M`. @category handlers */
@@ -100,7 +117,7 @@ export type PayloadOf<M, L> = M extends Catalogue ? L extends keyof M ? Schema.S
  * the payload to send, `recv[Label](state, payload)` folds a received payload into the state
  * (the state is kept when a label has no handler), and `choose[choice](state)` names the
  * branch to take; `onTimeout[timeout](state)` gives the state to go on with when a timeout
- * runs out. What `Role.implement` takes for a protocol whose global type is not known
+ * runs out, and `onCompensate[saga](state)` the state to begin a saga's compensation with. What `Role.implement` takes for a protocol whose global type is not known
  * statically (`Protocol.Any`); otherwise `HandlersFor` is exact.
  *
  * @category handlers
@@ -110,6 +127,7 @@ export type Handlers<M, S> = {
   readonly recv?: { readonly [L in keyof M & string]?: (state: S, payload: PayloadOf<M, L>) => Answer<S> }
   readonly choose?: { readonly [choice: string]: (state: S) => Answer<string> }
   readonly onTimeout?: { readonly [name: string]: (state: S) => Answer<S> }
+  readonly onCompensate?: { readonly [name: string]: (state: S) => Answer<S> }
 }
 
 /** Handlers for a label the role never uses, or a choice it never makes. */
@@ -119,16 +137,23 @@ type Extra<Given, Allowed, What extends string> = {
 
 /**
  * Rejects keys that `HandlersFor` does not know: a handler for a label the role never sends
- * or receives, for a choice it never makes, or for a timeout it takes no part in.
+ * or receives, for a choice it never makes, or for a timeout or a saga it takes no part in.
  *
  * @category handlers
  */
 export type NoExtraHandlers<H, G, R extends string> = unknown extends G ? unknown : Actions<G, R> extends infer A ?
-    & Extra<H, "send" | "recv" | "choose" | "onTimeout", "a kind of handler: use send, recv or choose, or onTimeout">
+    & Extra<
+      H,
+      "send" | "recv" | "choose" | "onTimeout" | "onCompensate",
+      "a kind of handler: use send, recv or choose, or onTimeout or onCompensate"
+    >
     & (H extends { readonly send: infer X } ? { readonly send: Extra<X, SendLabels<A>, `a label ${R} sends`> } : unknown)
     & (H extends { readonly recv: infer X } ? { readonly recv: Extra<X, RecvLabels<A>, `a label ${R} receives`> } : unknown)
     & (H extends { readonly choose: infer X } ? { readonly choose: Extra<X, Choices<A>, `a choice ${R} makes`> } : unknown)
     & (H extends { readonly onTimeout: infer X }
       ? { readonly onTimeout: Extra<X, Timeouts<A>, `a timeout ${R} takes part in`> }
+      : unknown)
+    & (H extends { readonly onCompensate: infer X }
+      ? { readonly onCompensate: Extra<X, Sagas<A>, `a saga ${R} takes part in`> }
       : unknown)
   : never

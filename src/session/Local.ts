@@ -14,7 +14,7 @@
 import type * as Msg from "../protocol/messages.js"
 import type { Schema } from "effect"
 import type { Catalogue, Protocol } from "../protocol/Protocol.js"
-import type { GBlock, GBranch, GChoice, GEnd, GLoop, GMsg, GPar, GRecur, GRounds, GTimeout, RolesIn, Then } from "./Global.js"
+import type { GBlock, GBranch, GChoice, GEnd, GLoop, GMsg, GPar, GRecur, GRounds, GSaga, GTimeout, RolesIn, Then } from "./Global.js"
 
 // ---------------------------------------------------------------------------------------------
 // Local session types
@@ -100,6 +100,24 @@ export interface Timeout<out Name extends string, out At extends string, out Bod
   readonly at: At
   readonly body: Body
   readonly fallback: Fallback
+  readonly next: Next
+}
+
+/**
+ * The role's part of saga `Name`, which `Owner` decides: `Forward` (its part of the forward
+ * part) runs, and when anything fails inside the saga, `Owner` switches the role to
+ * `Compensate` (its part of the compensation); `Next` follows either way. A part the role has
+ * no action in is `End`. Every role of the saga has this step (`Owner`, and the roles of
+ * either part); the others skip it.
+ *
+ * @category local types
+ */
+export interface Saga<out Name extends string, out Owner extends string, out Forward, out Compensate, out Next> {
+  readonly _tag: "Saga"
+  readonly name: Name
+  readonly owner: Owner
+  readonly forward: Forward
+  readonly compensate: Compensate
   readonly next: Next
 }
 
@@ -230,6 +248,17 @@ interface ETimeout<out Name, out At, out Body, out Fallback, out Here, out After
   readonly via: V
   readonly passed: Passed
 }
+interface ESaga<out Name, out Owner, out Forward, out Compensate, out Here, out After, out V, out Passed> {
+  readonly kind: "saga"
+  readonly name: Name
+  readonly owner: Owner
+  readonly forward: Forward
+  readonly compensate: Compensate
+  readonly here: Here
+  readonly after: After
+  readonly via: V
+  readonly passed: Passed
+}
 interface EEnd<out V, out Passed> {
   readonly kind: "end"
   readonly here: "end"
@@ -261,6 +290,9 @@ type StepAt<S, Next, Here, Loops, R extends string, Visited, V extends Via, Pass
   : S extends GTimeout<infer At, infer N, infer B, infer F>
     ? R extends At | RolesIn<B> | RolesIn<F> ? ETimeout<N, At, B, F, Here, Next, V, Passed>
     : Closure<Next, R, Visited, V, Passed>
+  : S extends GSaga<infer O, infer N, infer F, infer C>
+    ? R extends O | RolesIn<F> | RolesIn<C> ? ESaga<N, O, F, C, Here, Next, V, Passed>
+    : Closure<Next, R, Visited, V, Passed>
   : never
 
 /** The actions of `R` in every branch of another role's choice (distributes over the branches). */
@@ -279,8 +311,11 @@ type InvolvedBranches<B, R extends string, M, Acc extends ReadonlyArray<unknown>
   ? InvolvedBranches<T, R, M, R extends RolesIn<H> ? [...Acc, Project<Start<Pos<Fwd<H>, Top, never>, "none">, R, M, never>] : Acc>
   : Acc
 
-/** The local type of role `R` in one part of a timeout (a sequence that ends by itself): `End` if it has no part in it. */
-type TimeoutPart<Seq, R extends string, M> = R extends RolesIn<Seq> ? Project<Start<Pos<Fwd<Seq>, Top, never>, "none">, R, M, never>
+/**
+ * The local type of role `R` in one part of a timeout or a saga (a sequence that ends by
+ * itself): `End` if it has no part in it.
+ */
+type PartOf<Seq, R extends string, M> = R extends RolesIn<Seq> ? Project<Start<Pos<Fwd<Seq>, Top, never>, "none">, R, M, never>
   : End
 
 type Recur<E, N extends string, R extends string, Visited, V extends Via, Passed> = [E] extends [Visited] ? never
@@ -393,7 +428,11 @@ type Node<E, R extends string, M, Heads, Merged extends string> = [E] extends [n
     >
   : [E] extends [ETimeout<infer N extends string, infer At extends string, infer B, infer F, unknown, infer After, infer V, unknown>]
     ? IsUnion<HereOf<E>> extends false
-      ? Timeout<N, At, TimeoutPart<B, R, M>, TimeoutPart<F, R, M>, Project<Start<After, V>, R, M, Heads>>
+      ? Timeout<N, At, PartOf<B, R, M>, PartOf<F, R, M>, Project<Start<After, V>, R, M, Heads>>
+    : Conflict<E, R, Merged>
+  : [E] extends [ESaga<infer N extends string, infer O extends string, infer F, infer C, unknown, infer After, infer V, unknown>]
+    ? IsUnion<HereOf<E>> extends false
+      ? Saga<N, O, PartOf<F, R, M>, PartOf<C, R, M>, Project<Start<After, V>, R, M, Heads>>
     : Conflict<E, R, Merged>
   : Conflict<E, R, Merged>
 

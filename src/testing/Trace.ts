@@ -134,7 +134,7 @@ const describeNode = (role: string, n: GNode): string => {
     case "par":
       return `${role} to enter the parallel at site ${n.site}`
     case "timeout":
-      return `${role} to enter timeout '${n.name}' at site ${n.site}`
+      return `${role} to enter ${n.trigger === "clock" ? "timeout" : "saga"} '${n.name}' at site ${n.site}`
     case "loop":
     case "recur":
       return `${role} at loop '${n.name}'`
@@ -348,19 +348,31 @@ export const validate = (
     if (pos.open !== undefined) return mismatch(i, describe(pos))
     if (pos.timeout !== undefined) {
       const t = pos.timeout
+      const saga = t.node.trigger === "failure"
+      if (e._tag === "Choice" && saga && t.node.at !== e.role && e.label === t.node.name && siteFits(t.node.site, e.site)) {
+        // A saga role's report to the owner, numbered in sequence with its other frames to it.
+        if (e.branch === "forwarded" && t.body !== undefined && !isDone(t.body)) return mismatch(i, describe(t.body), "forwarded before its forward part ended")
+        if (e.branch !== "forwarded" && e.branch !== "aborted") return mismatch(i, describe(pos))
+        const pk = pairKey(e.role, t.node.at, lane)
+        sent.set(pk, (sent.get(pk) ?? 0) + 1)
+        continue
+      }
       if (e._tag === "Choice" && t.node.at === e.role && e.label === t.node.name && siteFits(t.node.site, e.site)) {
-        // The deciding role's verdict: in time only once its part of the body is done.
-        if (e.branch === "intime" && t.body !== undefined && !isDone(t.body)) return mismatch(i, describe(t.body), "in time before its part of the body ended")
-        if ((e.branch !== "intime" && e.branch !== "timeout") || verdicts.has(t.key)) return mismatch(i, describe(pos))
-        verdicts.set(t.key, e.branch)
+        // The deciding role's verdict: in time (committed) only once its part of the body is done.
+        const branch = e.branch === (saga ? "committed" : "intime") ? "intime" : e.branch === (saga ? "compensated" : "timeout") ? "timeout" : undefined
+        if (branch === "intime" && t.body !== undefined && !isDone(t.body)) {
+          return mismatch(i, describe(t.body), `${saga ? "committed" : "in time"} before its part of the body ended`)
+        }
+        if (branch === undefined || verdicts.has(t.key)) return mismatch(i, describe(pos))
+        verdicts.set(t.key, branch)
         // The verdict went, numbered in sequence, to the roles with a part in the fallback (in
         // time) or to every other role of the timeout (timed out).
         for (const r of t.node.roles) {
-          if (r === e.role || (e.branch === "intime" && !t.node.fallback.roles.has(r))) continue
+          if (r === e.role || (branch === "intime" && !t.node.fallback.roles.has(r))) continue
           const pk = pairKey(e.role, r, lane)
           sent.set(pk, (sent.get(pk) ?? 0) + 1)
         }
-        if (e.branch === "timeout") {
+        if (branch === "timeout") {
           for (const p of positions.values()) if (p.timeout !== undefined && p.timeout.key === t.key) openFallback(p)
         }
         settle(pos)

@@ -515,7 +515,7 @@ const told = (X: string, tell: string, x: ReadonlyArray<TreeStep>, y: ReadonlyAr
  * `InvalidMessage` are about values the builder's types rule out; the generated trees have
  * no timeouts yet, so the timeout rules are tested by hand too).
  */
-type ShapeRule = Exclude<Rule, "InvalidRole" | "InvalidMessage" | "EndInTimeout" | "TimeoutNotRaced" | "BadDuration">
+type ShapeRule = Exclude<Rule, "InvalidRole" | "InvalidMessage" | "EndInTimeout" | "TimeoutNotRaced" | "BadDuration" | "EndInSaga">
 
 const injectors: { readonly [R in ShapeRule]: Injector } = {
   DuplicateRole: (t, _, pick) => {

@@ -167,6 +167,14 @@ export const protocolToMermaid = (p: Any): string => {
         steps(s.fallback, depth + 1)
         lines.push(`${indent}end`)
         return
+      case "Saga":
+        lines.push(`${indent}critical saga ${mermaidText(s.name)} by ${mermaidText(s.owner)}`)
+        steps(s.forward, depth + 1)
+        lines.push(`${indent}option compensate`)
+        if (s.compensate.length === 0) note(indent + "  ", [s.owner], "nothing to compensate")
+        steps(s.compensate, depth + 1)
+        lines.push(`${indent}end`)
+        return
       case "Compose":
         lines.push(`${indent}rect rgba(128, 128, 128, 0.1)`)
         note(indent + "  ", Object.values(s.mapping), `compose ${mermaidText(s.protocol)}`)
@@ -256,8 +264,9 @@ export const localToMermaid = (t: LocalType, role: string): string => {
         step(s, t.again, env, "round again")
         step(s, t.done, env, "round done")
         return
-      case "Timeout": {
-        // The body and the fallback are local types of their own, both ending where the role goes on.
+      case "Timeout":
+      case "Saga": {
+        // The two parts are local types of their own, both ending where the role goes on.
         const after = fresh()
         const inner: Env = { recs: new Map(), end: after }
         const part = (p: LocalType, label: string) => {
@@ -266,8 +275,13 @@ export const localToMermaid = (t: LocalType, role: string): string => {
           edge(s, start, label)
           out(start, p, inner)
         }
-        part(t.body, `timeout ${mermaidText(t.name)} in time`)
-        part(t.fallback, `timeout ${mermaidText(t.name)} timed out`)
+        if (t._tag === "Timeout") {
+          part(t.body, `timeout ${mermaidText(t.name)} in time`)
+          part(t.fallback, `timeout ${mermaidText(t.name)} timed out`)
+        } else {
+          part(t.forward, `saga ${mermaidText(t.name)} forward`)
+          part(t.compensate, `saga ${mermaidText(t.name)} compensate`)
+        }
         const [to, expand] = enter(t.next, env)
         edge(after, to)
         expand()
