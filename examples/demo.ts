@@ -12,6 +12,7 @@ import { runs } from "./runs.js"
 import * as Simulation from "./simulation.js"
 import * as TwoPhaseCommit from "./two-phase-commit.js"
 import * as Compensating from "./compensating-transaction.js"
+import * as RobustCoordinator from "./robust-coordinator.js"
 import * as RobustRequest from "./robust-request.js"
 import * as UntrustedInput from "./untrusted-input.js"
 
@@ -98,12 +99,23 @@ const compensating = Effect.gen(function*() {
   }
 })
 
+/** The robust coordinator: TwoPhaseCommit retried with backoff over a network that loses attempts. */
+const retried = Effect.gen(function*() {
+  console.log("\n== Retry (examples/robust-coordinator.ts): 3 attempts, 100 ms then 200 ms apart")
+  for (const lost of [2, 3]) {
+    const r = yield* RobustCoordinator.main(lost)
+    console.log(`  ${lost} attempts lost: ${r.outcome}`)
+    console.log(`    attempts started after ${r.attempts.map((a) => `${a.after} ms (${a.session})`).join(", ")}`)
+  }
+})
+
 const everything = Effect.gen(function*() {
   const traces = yield* program
   const chaosTrace = yield* simulation
   yield* untrusted
   yield* robust
   yield* compensating
+  yield* retried
   diagrams("diagrams", traces)
   const file = join("diagrams", "trace", "simulation-chaos-over-reliable.mmd")
   writeFileSync(file, Trace.toMermaid(chaosTrace, { roles: TwoPhaseCommit.TwoPhaseCommit.roles, time: true, title: "TwoPhaseCommit under chaos, over the reliable layer" }))

@@ -4,30 +4,14 @@
  * Times are `TestClock` times, so the delays are exact.
  */
 import { it } from "@effect/vitest"
-import { Clock, Effect, Fiber, Schedule, TestClock } from "effect"
+import { Effect, Fiber, TestClock } from "effect"
 import { describe, expect } from "vitest"
-import { type Envelope, MaxRetriesExceeded, Memory, Role, Session, Transport, TransportError, type TransportService } from "../src/index.js"
+import { MaxRetriesExceeded, Role, Session, Transport, type TransportService } from "../src/index.js"
+import { backoff, flaky, main as robustCoordinator } from "../examples/robust-coordinator.js"
 import * as TwoPhaseCommit from "../examples/two-phase-commit.js"
 
 const P = TwoPhaseCommit.TwoPhaseCommit
 
-/** The seed's robust coordinator: 3 attempts, 100 ms · 2^(k−1) between them. */
-const backoff = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(2)))
-
-/** An in-memory transport whose sends fail for the frames `failing` says, and that logs each session's first frame with its Clock time. */
-const flaky = (failing: (session: string, e: Envelope) => boolean) =>
-  Effect.map(Memory.make, (memory) => {
-    const attempts: Array<{ readonly session: string; readonly at: number }> = []
-    const transport: TransportService = {
-      ...memory,
-      send: (e) =>
-        Effect.flatMap(Clock.currentTimeMillis, (at) => {
-          if (!attempts.some((a) => a.session === e.session)) attempts.push({ session: e.session, at })
-          return failing(e.session, e) ? Effect.fail(new TransportError({ role: e.from, peer: e.to, message: `link down in ${e.session}` })) : memory.send(e)
-        })
-    }
-    return { transport, attempts }
-  })
 
 const roles = { Coordinator: TwoPhaseCommit.coordinator(9), Participant: TwoPhaseCommit.participant("commit") }
 
@@ -87,6 +71,18 @@ describe("Session.retry", () => {
       const e = yield* Effect.flip(Session.retry(P, roles, { schedule: backoff }).pipe(Effect.provideService(Transport, lying)))
       expect(e._tag).toBe("ProtocolViolation")
       expect(sessions).toBe(1)
+    }))
+})
+
+describe("examples/robust-coordinator.ts", () => {
+  it.effect("two lost attempts, then a commit at exactly 0, 100 and 300 ms; three lost attempts are MaxRetriesExceeded", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork(Effect.all([robustCoordinator(2), robustCoordinator(3)]))
+      yield* TestClock.adjust("1 second")
+      const [two, three] = yield* Fiber.join(fiber)
+      expect(two).toEqual({ outcome: "committed", attempts: [{ session: "tx-7#1", after: 0 }, { session: "tx-7#2", after: 100 }, { session: "tx-7#3", after: 300 }] })
+      expect(three.outcome).toBe("MaxRetriesExceeded: Session TwoPhaseCommit (tx-7) failed 3 times; the schedule allows no more attempts. Last: TransportError: link down in tx-7#3")
+      expect(three.attempts.map((a) => a.after)).toEqual([0, 100, 300])
     }))
 })
 
