@@ -163,56 +163,10 @@ export const compile = (protocol: string, roles: ReadonlyArray<string>, steps: R
         nodes.push(n)
         return n
       }
-      case "Timeout": {
-        const part = (steps: ReadonlyArray<Step>, which: string): TimeoutPart => {
-          const partEnd: EndNode = { kind: "end", id: fresh(), site: `${s.site}.${which}.end`, loops: [] }
-          nodes.push(partEnd)
-          return { start: seq(steps, partEnd, []), roles: rolesIn(steps) }
-        }
-        const body = part(s.body, "body")
-        const fallback = part(s.fallback, "fallback")
-        const n: TimeoutNode = {
-          kind: "timeout",
-          id: fresh(),
-          site: s.site,
-          loops: names(loops),
-          at: s.at,
-          name: s.name,
-          duration: s.duration,
-          trigger: "clock",
-          body,
-          fallback,
-          roles: new Set([s.at, ...body.roles, ...fallback.roles]),
-          next: k
-        }
-        nodes.push(n)
-        return n
-      }
-      case "Saga": {
-        const part = (steps: ReadonlyArray<Step>, which: string): TimeoutPart => {
-          const partEnd: EndNode = { kind: "end", id: fresh(), site: `${s.site}.${which}.end`, loops: [] }
-          nodes.push(partEnd)
-          return { start: seq(steps, partEnd, []), roles: rolesIn(steps) }
-        }
-        const body = part(s.forward, "forward")
-        const fallback = part(s.compensate, "compensate")
-        const n: TimeoutNode = {
-          kind: "timeout",
-          id: fresh(),
-          site: s.site,
-          loops: names(loops),
-          at: s.owner,
-          name: s.name,
-          duration: Number.POSITIVE_INFINITY,
-          trigger: "failure",
-          body,
-          fallback,
-          roles: new Set([s.owner, ...body.roles, ...fallback.roles]),
-          next: k
-        }
-        nodes.push(n)
-        return n
-      }
+      case "Timeout":
+        return guarded(s.site, loops, k, "clock", s.at, s.name, s.duration, [s.body, "body"], [s.fallback, "fallback"])
+      case "Saga":
+        return guarded(s.site, loops, k, "failure", s.owner, s.name, Number.POSITIVE_INFINITY, [s.forward, "forward"], [s.compensate, "compensate"])
       case "Repeat": {
         // A loop named after the parameter whose body is the round check, so that the loop
         // counters count the rounds.
@@ -237,6 +191,40 @@ export const compile = (protocol: string, roles: ReadonlyArray<string>, steps: R
         return loop
       }
     }
+  }
+
+  /** A timeout or a saga: its two parts, each a sequence ending at an end of its own, then `k`. */
+  const guarded = (
+    site: string,
+    loops: ReadonlyArray<LoopNode>,
+    k: GNode,
+    trigger: TimeoutNode["trigger"],
+    at: string,
+    name: string,
+    duration: number,
+    ...parts: ReadonlyArray<readonly [ReadonlyArray<Step>, string]>
+  ): TimeoutNode => {
+    const [body, fallback] = parts.map(([steps, which]): TimeoutPart => {
+      const partEnd: EndNode = { kind: "end", id: fresh(), site: `${site}.${which}.end`, loops: [] }
+      nodes.push(partEnd)
+      return { start: seq(steps, partEnd, []), roles: rolesIn(steps) }
+    })
+    const n: TimeoutNode = {
+      kind: "timeout",
+      id: fresh(),
+      site,
+      loops: names(loops),
+      at,
+      name,
+      duration,
+      trigger,
+      body,
+      fallback,
+      roles: new Set([at, ...body.roles, ...fallback.roles]),
+      next: k
+    }
+    nodes.push(n)
+    return n
   }
 
   const start = seq(steps, end, [])

@@ -212,33 +212,42 @@ export class Channel {
    * parallel before (the same count for every role in the branch), so that the frames of a
    * parallel inside a loop never meet those of another round.
    */
-  branches(state: ParState): Array<{ readonly channel: Channel; readonly start: LState }> {
-    const run = this.parallelRuns.get(state.site) ?? 0
-    this.parallelRuns.set(state.site, run + 1)
+  branches(state: ParState): Array<Part> {
+    const run = this.entered(state.site)
     return state.branches.map((b) => {
-      const lane = `${this.lane === "" ? "" : `${this.lane}/`}${state.site}.${b.index}#${run}`
-      const channel = new Channel(
-        this.protocol,
-        this.role,
-        this.session,
-        this.transport,
-        this.validate,
-        this.params,
-        lane,
-        this.trace,
-        this.receiveTimeout
-      )
-      channel.parent = this
-      this.children.add(channel)
+      const channel = this.sublane(`${state.site}.${b.index}#${run}`)
       return { channel, start: channel.follow(b.automaton.initial) }
     })
   }
 
+  /** Counts one more entry into the parallel, timeout or saga at `site`: the run that names its lanes. */
+  private entered(site: string): number {
+    const run = this.parallelRuns.get(site) ?? 0
+    this.parallelRuns.set(site, run + 1)
+    return run
+  }
+
+  /** A channel of this role on the lane `name` below this one's, told of this role's failure with it. */
+  private sublane(name: string): Channel {
+    const channel = new Channel(
+      this.protocol,
+      this.role,
+      this.session,
+      this.transport,
+      this.validate,
+      this.params,
+      `${this.lane === "" ? "" : `${this.lane}/`}${name}`,
+      this.trace,
+      this.receiveTimeout
+    )
+    channel.parent = this
+    this.children.add(channel)
+    return channel
+  }
+
   /** Enters a timeout: the run count that names its lanes (the same for every role). */
   enterTimeout(state: TimeoutState): number {
-    const run = this.parallelRuns.get(state.site) ?? 0
-    this.parallelRuns.set(state.site, run + 1)
-    return run
+    return this.entered(state.site)
   }
 
   /**
@@ -247,20 +256,7 @@ export class Channel {
    * they are never delivered into the fallback.
    */
   timeoutPart(state: TimeoutState, which: "body" | "fallback", run: number): Part {
-    const lane = `${this.lane === "" ? "" : `${this.lane}/`}${state.site}#${run}/${which}`
-    const channel = new Channel(
-      this.protocol,
-      this.role,
-      this.session,
-      this.transport,
-      this.validate,
-      this.params,
-      lane,
-      this.trace,
-      this.receiveTimeout
-    )
-    channel.parent = this
-    this.children.add(channel)
+    const channel = this.sublane(`${state.site}#${run}/${which}`)
     const automaton = which === "body" ? state.body : state.fallback
     return { channel, start: automaton === undefined ? noPart : channel.follow(automaton.initial) }
   }

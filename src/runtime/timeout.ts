@@ -26,6 +26,26 @@ export type TimeoutOutcome<A, B> =
   | { readonly label: "timeout"; readonly result: B }
 
 /**
+ * Enters a timeout or a saga: its run, the role's part of the body (opened now), and how the
+ * role takes the fallback (its `onTimeout`/`onCompensate` first, then its part, on a lane of its own).
+ */
+const enter = <B, E, R>(
+  channel: Channel,
+  state: TimeoutState,
+  fallback: (part: Part) => Effect.Effect<B, E, R>,
+  onFallback: Effect.Effect<void, E, R>
+) => {
+  const run = channel.enterTimeout(state)
+  const bodyPart = channel.timeoutPart(state, "body", run)
+  const takeFallback = Effect.suspend(() => {
+    channel.leave(bodyPart)
+    const part = channel.timeoutPart(state, "fallback", run)
+    return Effect.map(Effect.zipRight(onFallback, fallback(part)), (result) => ({ label: "timeout" as const, result }))
+  })
+  return { run, bodyPart, takeFallback }
+}
+
+/**
  * Runs a `timeout` step, or a `saga` step (its `trigger` says which), for one role: see the
  * module's comment for the timeout, `runSaga` for the saga.
  */
@@ -40,13 +60,7 @@ export const runTimeout = <A, B, E, R>(
   onTimeout: Effect.Effect<void, E, R>
 ): Effect.Effect<TimeoutOutcome<A, B>, unknown, R> => {
   if (state.trigger === "failure") return runSaga(channel, state, body, fallback, onTimeout)
-  const run = channel.enterTimeout(state)
-  const bodyPart = channel.timeoutPart(state, "body", run)
-  const takeFallback = Effect.suspend(() => {
-    channel.leave(bodyPart)
-    const part = channel.timeoutPart(state, "fallback", run)
-    return Effect.map(Effect.zipRight(onTimeout, fallback(part)), (result): TimeoutOutcome<A, B> => ({ label: "timeout", result }))
-  })
+  const { bodyPart, run, takeFallback } = enter(channel, state, fallback, onTimeout)
   const inTime = (result: A): TimeoutOutcome<A, B> => ({ label: "intime", result })
 
   if (state.decides) {
@@ -119,13 +133,7 @@ const runSaga = <A, B, E, R>(
   onCompensate: Effect.Effect<void, E, R>
 ): Effect.Effect<TimeoutOutcome<A, B>, unknown, R> => {
   type Outcome = Effect.Effect<TimeoutOutcome<A, B>, unknown, R>
-  const run = channel.enterTimeout(state)
-  const forwardPart = channel.timeoutPart(state, "body", run)
-  const compensating: Outcome = Effect.suspend(() => {
-    channel.leave(forwardPart)
-    const part = channel.timeoutPart(state, "fallback", run)
-    return Effect.map(Effect.zipRight(onCompensate, compensate(part)), (result): TimeoutOutcome<A, B> => ({ label: "timeout", result }))
-  })
+  const { bodyPart: forwardPart, run, takeFallback: compensating } = enter(channel, state, compensate, onCompensate)
   const committed = (result: A): TimeoutOutcome<A, B> => ({ label: "intime", result })
   const own: Effect.Effect<A, unknown, R> = forward(forwardPart)
 
