@@ -564,3 +564,22 @@ describe("found by the hostile-input property", () => {
       expect(memory.stats()).toMatchObject({ sessions: 0, mailboxes: 0, frames: 0 })
     }))
 })
+
+describe("bounds while a role runs (found by review)", () => {
+  it.live("forged frames on lanes the role never reads, and forged stale verdicts, cannot grow the transport or the role without bound", () =>
+    Effect.gen(function*() {
+      const memory = yield* Memory.make
+      let peak = 0
+      const flood = () => {
+        for (let i = 0; i < 20_000; i++) memory.inject(frame("b", { lane: `junk${i}`, seq: i }))
+        for (let i = 0; i < 20_000; i++) memory.inject(frame("b", { lane: "junk0", seq: i }))
+        peak = memory.stats().mailboxes
+      }
+      const exit = yield* Effect.exit(guard(Session.run(PingPong, { A: pingAfter(flood), B: pong }, { sessionId: "b" }).pipe(Effect.provideService(Transport, memory))))
+      // B may fail on what was kept (a tagged error), but holds at most 256 mailboxes meanwhile, and nothing afterwards.
+      expect(Exit.isSuccess(exit) || (exit.cause._tag === "Fail" && exit.cause.error !== "hung")).toBe(true)
+      expect(peak).toBeLessThanOrEqual(258)
+      expect(memory.stats()).toMatchObject({ sessions: 0, mailboxes: 0, frames: 0 })
+      expect(memory.stats().dropped).toBeGreaterThan(20_000)
+    }))
+})

@@ -148,3 +148,57 @@ describe("sagas by hand, and their local types", () => {
 })
 
 
+
+describe("found by review", () => {
+  const N = Schema.Number
+
+  it.live("a role of the saga that dies: the owner compensates, and a compensation that waits on the dead role fails with PeerFailed, not for ever", () =>
+    Effect.gen(function*() {
+      const Die = Protocol.make("SagaDie", { roles: ["O", "X"], messages: { A: N, UA: N, Done: N } }, (g) =>
+        g.saga("O", "s", (f) => f.msg("O", "X", "A"), (c) => c.msg("X", "O", "UA")).msg("O", "X", "Done"))
+      const o = Role.implement(Die, "O", { send: { A: () => 1, Done: () => 3 }, recv: { UA: (s) => s + 1 } }, 0)
+      const x = Role.implement(Die, "X", { recv: { A: () => Effect.die("boom") }, send: { UA: () => 2 } }, 0)
+      const memory = yield* Memory.make
+      const [eo, ex] = yield* Effect.all([
+        Effect.exit(Role.run(Die, "O", o, { sessionId: "d" })),
+        Effect.exit(Role.run(Die, "X", x, { sessionId: "d" }))
+      ], { concurrency: "unbounded" }).pipe(Effect.provideService(Transport, memory), Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => "hung" as const }))
+      expect(Exit.isFailure(ex)).toBe(true)
+      expect(Exit.isFailure(eo) && eo.cause._tag === "Fail" && eo.cause.error).toMatchObject({ _tag: "PeerFailed", role: "O", peer: "X", reason: "defect", site: "0.compensate.0" })
+      expect(memory.stats()).toMatchObject({ sessions: 0, frames: 0 })
+    }))
+
+  it.effect("an owner waiting in vain for a report times out with its receive timeout, and compensates", () =>
+    Effect.gen(function*() {
+      const Alone = Protocol.make("Alone", { roles: ["O", "X"], messages: { A: N, B: N, Undo: N } }, (g) =>
+        g.saga("O", "s", (f) => f.msg("O", "X", "A").msg("X", "O", "B"), (c) => c.msg("O", "X", "Undo")))
+      const o = Role.implement(Alone, "O", { send: { A: () => 1, Undo: () => 0 }, recv: { B: (s) => s + 1 }, onCompensate: { s: (s) => s - 100 } }, 0)
+      // X never runs: nobody reports.
+      const fiber = yield* Effect.fork(Role.run(Alone, "O", o, { sessionId: "alone", receiveTimeout: "200 millis" }).pipe(Effect.provideService(Transport, yield* Memory.make)))
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(fiber)).toBe(-100)
+    }))
+})
+
+describe("a timeout whose verdict came early behind another frame", () => {
+  it.live("the verdict is found among the early frames; the forged frame ahead of it is a ProtocolViolation at the end, not a hang", () =>
+    Effect.gen(function*() {
+      const N = Schema.Number
+      const P2 = Protocol.make("T", { roles: ["D", "X", "Y"], messages: { Go: N, Ping: N, Pong: N, Sorry: N } }, (g) =>
+        g.msg("Y", "X", "Go").timeout("D", "t", "100 millis", (b) => b.msg("X", "D", "Ping").msg("D", "X", "Pong"), (f) => f.msg("D", "X", "Sorry")))
+      const d = Role.implement(P2, "D", { recv: { Ping: (s) => s }, send: { Pong: () => 1, Sorry: () => 2 }, onTimeout: { t: (s) => s } }, 0)
+      const x = Role.implement(P2, "X", { recv: { Go: (s) => s, Pong: (s) => s, Sorry: (s) => s + 10 }, send: { Ping: () => 0 } }, 0)
+      const y = Role.implement(P2, "Y", { send: { Go: () => Effect.as(Effect.sleep("300 millis"), 1) } }, 0)
+      const memory = yield* Memory.make
+      const run = <R extends "D" | "X" | "Y">(role: R, impl: Role.Implementation<typeof P2, R, number>) =>
+        Effect.fork(Effect.exit(Role.run(P2, role, impl, { sessionId: "s" })).pipe(Effect.provideService(Transport, memory)))
+      const fx = yield* run("X", x)
+      yield* run("Y", y)
+      const fd = yield* run("D", d)
+      yield* Effect.sleep("50 millis")
+      expect(memory.inject({ session: "s", from: "D", to: "X", label: "Junk", site: "9", loops: {}, seq: 7, payload: null })).toBe(true)
+      expect(Exit.isSuccess(yield* Fiber.join(fd))).toBe(true)
+      const ex = yield* Fiber.join(fx).pipe(Effect.timeoutFail({ duration: "3 seconds", onTimeout: () => "hung" as const }))
+      expect(Exit.isFailure(ex) && ex.cause._tag === "Fail" && ex.cause.error).toMatchObject({ _tag: "ProtocolViolation", role: "X" })
+    }))
+})

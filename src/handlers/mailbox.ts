@@ -96,7 +96,14 @@ export class Mailbox {
 }
 
 /** Why a frame was dropped by the mailboxes: its role had ended, it was never read, or it was for no role of the session. */
-export type DropReason = "closed" | "unread" | "unknown"
+export type DropReason = "closed" | "unread" | "unknown" | "full"
+
+/**
+ * Bounds on what frames from outside may make a role hold while it runs: mailboxes (lanes)
+ * per role, and frames per mailbox. Frames from the process's own roles are not bounded.
+ */
+export const maxMailboxesPerRole = 256
+export const maxFramesPerMailbox = 10_000
 
 /** One session's mailboxes, and which of its roles are running and which have ended. */
 interface SessionBoxes {
@@ -201,7 +208,7 @@ export class Mailboxes {
    * Puts a frame in the mailbox it goes to: its `mailbox` when it names one, else its lane's.
    * A frame for a role that has ended is dropped; false then.
    */
-  deliver(envelope: Envelope): boolean {
+  deliver(envelope: Envelope, untrusted = false): boolean {
     if (this.finished.has(envelope.session)) {
       this.drop(envelope, "closed")
       return false
@@ -215,7 +222,19 @@ export class Mailboxes {
       this.drop(envelope, "unknown")
       return false
     }
-    this.box(s, envelope.to, envelope.mailbox ?? envelope.lane).offer(envelope)
+    const name = envelope.mailbox ?? envelope.lane
+    if (untrusted) {
+      const address = name === undefined || name === "" ? envelope.to : `${envelope.to}\u0000${name}`
+      const known = s.boxes.get(address)
+      const full = known === undefined
+        ? [...s.boxes.keys()].filter((a) => a === envelope.to || a.startsWith(`${envelope.to}\u0000`)).length >= maxMailboxesPerRole
+        : known.size >= maxFramesPerMailbox
+      if (full) {
+        this.drop(envelope, "full")
+        return false
+      }
+    }
+    this.box(s, envelope.to, name).offer(envelope)
     return true
   }
 

@@ -32,7 +32,9 @@ export interface MemoryTransport extends TransportService {
    * Hands a frame to a role as a network would: the frame is decoded with the `Envelope`
    * schema first (one that does not decode is rejected: counted, and recorded as a `Reject`
    * event when there is a `TraceSink`), and it is dropped when its role is not running here
-   * (it has not started, or it has ended). Returns whether the frame reached a mailbox.
+   * (it has not started, or it has ended), or when it would make the role hold more than 256
+   * mailboxes (lanes) or 10 000 frames in one (`Drop`, reason "full"). Returns whether the
+   * frame reached a mailbox.
    * Tests use it to forge frames.
    */
   readonly inject: (frame: unknown) => boolean
@@ -76,7 +78,7 @@ export const unsafeMake = (sink?: TraceSinkService): MemoryTransport => {
       sink?.record({ _tag: "Drop", session: e.session, role: e.from, peer: e.to, label: e.label, site: e.site, lane: e.lane, seq: e.seq, reason: "closed" })
       return false
     }
-    return boxes.deliver(e)
+    return boxes.deliver(e, true)
   }
   const transport: MemoryTransport = {
     serialises: false,

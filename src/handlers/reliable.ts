@@ -37,7 +37,7 @@ import { TransportError } from "../effects/errors.js"
 import type { TraceSinkService } from "../effects/TraceSink.js"
 import type { Envelope, Transport, TransportService } from "../effects/Transport.js"
 import { wrapper, wrapperLayer } from "./wrapper.js"
-import { Mailbox } from "./mailbox.js"
+import { Mailbox, maxFramesPerMailbox, maxMailboxesPerRole } from "./mailbox.js"
 
 /**
  * Options of the reliable layer.
@@ -172,9 +172,19 @@ const unsafeWrap = (
       if (side.outgoing.delete(outKey(ack.from, ack.lane, ack.seq)) && side.outgoing.size === 0) wakeDrained(side)
     })
 
+  /**
+   * Forgets the lanes of a role that hold nothing and that nobody waits on (the branches and
+   * timeout parts of earlier rounds, or a forger's): what is left counts against the bound.
+   */
+  const forgetIdleLanes = (side: Side) => {
+    for (const [name, lane] of side.lanes) {
+      if (name !== "" && lane.box.size === 0 && !lane.box.waiting && [...lane.early.values()].every((m) => m.size === 0)) side.lanes.delete(name)
+    }
+  }
+
   /** Records a frame the intake will not take: it came too far ahead of those awaited. */
-  const dropAhead = (e: Envelope) =>
-    sink?.record({ _tag: "Drop", session: e.session, role: e.from, peer: e.to, label: e.label, site: e.site, lane: e.lane, seq: e.seq, reason: "window" })
+  const dropAhead = (e: Envelope, reason: "window" | "full") =>
+    sink?.record({ _tag: "Drop", session: e.session, role: e.from, peer: e.to, label: e.label, site: e.site, lane: e.lane, seq: e.seq, reason })
 
   /**
    * Takes in a frame: acknowledges it, and hands it to its lane in order, once. A frame more
@@ -183,8 +193,15 @@ const unsafeWrap = (
    * without limit.
    */
   const takeIn = (side: Side, e: Envelope) => {
+    // A peer may not make the intake hold lanes or frames without bound: beyond, a frame is
+    // dropped unacknowledged (a real sender sends it again once the role has read its backlog).
+    const known = side.lanes.get(e.lane ?? "")
+    if (known === undefined && side.lanes.size >= maxMailboxesPerRole) forgetIdleLanes(side)
+    if (known === undefined ? side.lanes.size >= maxMailboxesPerRole : known.box.size >= maxFramesPerMailbox) {
+      return Effect.sync(() => dropAhead(e, "full"))
+    }
     const lane = laneOf(side, e.lane ?? "")
-    if (e.seq >= (lane.expected.get(e.from) ?? 0) + window) return Effect.sync(() => dropAhead(e))
+    if (e.seq >= (lane.expected.get(e.from) ?? 0) + window) return Effect.sync(() => dropAhead(e, "window"))
     return Effect.zipRight(
       Effect.ignore(
         transport.send({

@@ -113,6 +113,8 @@ export interface TimeoutState {
   fallback: Automaton | undefined
   /** For `at`: every other role in the timeout (told when time runs out). */
   readonly others: ReadonlyArray<string>
+  /** Every role of the step (the decider and the roles of either part). */
+  readonly roles: ReadonlySet<string>
   /** For `at`: the roles with a part in the fallback, who wait for its verdict after the body. */
   readonly waiting: ReadonlyArray<string>
   /** For a saga's owner: the other roles with a part in the forward part, who report how it went. */
@@ -376,6 +378,7 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
         body: undefined,
         fallback: undefined,
         others: n.at === role ? others : [],
+        roles: n.roles,
         waiting: n.at === role ? others.filter((r) => n.fallback.roles.has(r)) : [],
         next: undefined!
       }

@@ -313,8 +313,8 @@ export class Channel {
    * The owner of a saga collects the reports of its other roles: "abort" at the first abort
    * (or failure notice from one of them), "done" once every one has forwarded.
    */
-  reports(state: TimeoutState, run: number): Effect.Effect<"abort" | "done", ProtocolViolation | PeerFailed | TransportError> {
-    type Collected = Effect.Effect<"abort" | "done", ProtocolViolation | PeerFailed | TransportError>
+  reports(state: TimeoutState, run: number): Effect.Effect<"abort" | "done", ProtocolViolation | PeerFailed | TransportError | Timeout> {
+    type Collected = Effect.Effect<"abort" | "done", ProtocolViolation | PeerFailed | TransportError | Timeout>
     const waiting: RecvState = {
       kind: "recv",
       id: -1,
@@ -335,17 +335,16 @@ export class Channel {
     }
     const isReport = (e: Envelope) =>
       (e.label === forwardedLabel || e.label === abortLabel) && missing.has(e.from) && e.site === state.site && verdictRun(e) === run
-    // Reports that came before the owner got here head their senders' early frames.
+    // Reports that came before the owner got here wait among their senders' early frames.
     for (const r of state.reporters) {
-      const early = this.peers.get(r)?.early
-      if (early !== undefined && early.length > 0 && isReport(early[0])) {
-        this.earlyCount--
-        const taken = take(early.shift()!)
+      const early = this.takeEarly(r, isReport)
+      if (early !== undefined) {
+        const taken = take(early)
         if (taken !== undefined) return typeof taken === "string" ? Effect.succeed(taken) : taken
       }
     }
     if (missing.size === 0) return Effect.succeed("done")
-    const next: Collected = Effect.flatMap((this.waitingAt = waiting, this.receiveAt), (e): Collected => {
+    const next: Collected = Effect.flatMap(this.waitFrame(waiting), (e): Collected => {
       if (e.label === failureLabel) {
         // A role of the saga that fails outright is as good as an abort.
         if (participants.has(e.from)) {
@@ -389,17 +388,24 @@ export class Channel {
       peer.received++
       return verdictOf(e.label)
     }
-    // The verdict may have come before the role got here: then it heads the decider's early frames.
-    const early = this.peers.get(state.at)?.early
-    if (early !== undefined && early.length > 0 && (early[0].label === verdictLabel(state, "intime") || early[0].label === verdictLabel(state, "timeout")) && verdictRun(early[0]) === run) {
-      this.earlyCount--
-      const taken = take(early.shift()!)
+    // The verdict may have come before the role got here: then it waits among the decider's early frames.
+    const early = this.takeEarly(state.at, (e) =>
+      (e.label === verdictLabel(state, "intime") || e.label === verdictLabel(state, "timeout")) && e.site === state.site && verdictRun(e) === run)
+    if (early !== undefined) {
+      const taken = take(early)
       return typeof taken === "string" ? Effect.succeed(taken) : taken
     }
     const next: Waited = Effect.flatMap(
       timed ? this.waitFrame(waiting) : (this.waitingAt = waiting, this.receiveAt),
       (e): Waited => {
-        if (e.label === failureLabel) return this.peerFailed(waiting, e)
+        if (e.label === failureLabel) {
+          // In a saga, another role's failure is for the owner to act on: this role waits on for its verdict.
+          if (state.trigger === "failure" && e.from !== state.at && state.roles.has(e.from)) {
+            const noted = this.notedFailure(waiting, e)
+            return noted ?? next
+          }
+          return this.peerFailed(waiting, e)
+        }
         if (isVerdict(e.label)) {
           const wrong = this.unknownSender(waiting, e) ?? this.misaddressed(waiting, e)
           if (wrong !== undefined) return wrong
@@ -645,6 +651,9 @@ export class Channel {
       return this.reject(state, e, `message number ${peer.received} or later from ${e.from}`, `sequence number ${e.seq} used already`)
     }
     if (peer.skips === undefined) peer.skips = new Set()
+    if (peer.skips.size >= maxEarlyFrames) {
+      return this.reject(state, e, `at most ${maxEarlyFrames} stale verdicts`, `${maxEarlyFrames} stale verdicts from ${e.from} are skipped already`)
+    }
     peer.skips.add(e.seq)
     this.trace?.record({ _tag: "Drop", session: this.session, role: e.from, peer: this.role, label: e.label, site: e.site, lane: e.lane, seq: e.seq, reason: "late" })
     return undefined
@@ -653,6 +662,32 @@ export class Channel {
   /** Skips the sequence numbers of stale verdicts from `peer` that are next. */
   private skipped(peer: Peer): void {
     while (peer.skips !== undefined && peer.skips.delete(peer.received)) peer.received++
+  }
+
+  /** Takes out of `from`'s early frames the first that `fits`, wherever it is among them. */
+  private takeEarly(from: string, fits: (e: Envelope) => boolean): Envelope | undefined {
+    const early = this.peers.get(from)?.early
+    if (early === undefined) return undefined
+    const i = early.findIndex(fits)
+    if (i < 0) return undefined
+    this.earlyCount--
+    return early.splice(i, 1)[0]
+  }
+
+  /**
+   * A failure notice of another role of a saga, while this one waits for the owner's verdict:
+   * recorded, its number skipped, and the wait goes on (the owner compensates). The failure
+   * when it is no real notice.
+   */
+  private notedFailure(state: RecvState, e: Envelope): Effect.Effect<never, ProtocolViolation> | undefined {
+    const wrong = this.misaddressed(state, e)
+    if (wrong !== undefined) return wrong
+    const peer = this.peer(e.from)
+    this.skipped(peer)
+    if (e.seq < peer.received) return this.reject(state, e, `message number ${peer.received} or later from ${e.from}`, `sequence number ${e.seq} used already`)
+    if (e.seq === peer.received) peer.received++
+    this.trace?.record({ _tag: "PeerFailed", session: this.session, role: this.role, peer: e.from, site: [...state.options.values()].flatMap((o) => [...o.sites]).join(" | "), lane: e.lane, reason: readNotice(e.payload).reason })
+    return undefined
   }
 
   /**
@@ -786,6 +821,18 @@ export class Channel {
           }
           frames.push(channel.lane === "" ? frame : { ...frame, lane: channel.lane })
           channel.trace?.record({ _tag: "Failed", session: channel.session, role: channel.role, peer: to, site: "", lane: channel.lane === "" ? undefined : channel.lane, reason: notice.reason })
+        }
+      }
+      // Inside a timeout or saga whose fallback it has not reached: its peers there would wait
+      // for it on the fallback's lane, so they are told on that lane too.
+      if (at !== undefined && at.kind === "timeout" && at.fallback !== undefined) {
+        const run = (channel.parallelRuns.get(at.site) ?? 0) - 1
+        const lane = `${channel.lane === "" ? "" : `${channel.lane}/`}${at.site}#${run}/fallback`
+        if (run >= 0 && ![...channel.children].some((c) => c.lane === lane)) {
+          for (const to of peersAhead(at.fallback.initial.target)) {
+            if (to === source) continue
+            frames.push({ session: channel.session, from: channel.role, to, label: failureLabel, site: "", loops: noLoops, seq: 0, payload: notice, lane })
+          }
         }
       }
       for (const child of channel.children) collect(child)

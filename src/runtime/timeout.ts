@@ -149,10 +149,15 @@ const runSaga = <A, B, E, R>(
       onSelfDone: (exit, collector): Outcome =>
         Exit.isFailure(exit)
           ? failedOnly(exit) ? Effect.zipRight(Fiber.interrupt(collector), decide("timeout", undefined)) : Effect.zipRight(Fiber.interrupt(collector), exit as unknown as Outcome)
-          : Effect.flatMap(Fiber.join(collector), (r) => decide(r === "done" ? "intime" : "timeout", exit.value)),
+          : Effect.flatMap(Effect.exit(Fiber.join(collector)), (r): Outcome =>
+            Exit.isSuccess(r)
+              ? decide(r.value === "done" ? "intime" : "timeout", exit.value)
+              // Waiting for a report in vain (a receive timeout), or a report that is no good: compensate.
+              : failedOnly(r) ? decide("timeout", undefined) : (r as unknown as Outcome)),
       onOtherDone: (exit, mine): Outcome =>
         Exit.isFailure(exit)
-          ? Effect.zipRight(Fiber.interrupt(mine), exit as unknown as Outcome)
+          // Waiting for a report in vain (a receive timeout), or a report that is no good: compensate.
+          ? failedOnly(exit) ? Effect.zipRight(Fiber.interrupt(mine), decide("timeout", undefined)) : Effect.zipRight(Fiber.interrupt(mine), exit as unknown as Outcome)
           : exit.value === "abort"
           ? Effect.zipRight(Fiber.interrupt(mine), decide("timeout", undefined))
           : Effect.flatMap(Effect.exit(Fiber.join(mine)), (own): Outcome =>
