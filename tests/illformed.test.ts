@@ -44,7 +44,13 @@ const ALL_RULES: ReadonlyArray<Rule> = [
   "EndInParallel",
   "EndInRepeat",
   "RecurAcrossBarrier",
-  "ChooserUnaware"
+  "ChooserUnaware",
+  "InvalidRole",
+  "InvalidMessage",
+  "EndInTimeout",
+  "TimeoutNotRaced",
+  "BadDuration",
+  "EndInSaga"
 ]
 
 const sorted = (rules: Iterable<Rule>) => [...new Set(rules)].sort()
@@ -91,8 +97,9 @@ describe("illFormedProtocol", () => {
   })
 
   it("puts the defects inside choices, loops, rounds and parallel branches, not only at the top level", () => {
-    // A duplicate role and a catalogue conflict are in the declarations: depth 0.
-    const nestable = ALL_RULES.filter((r) => r !== "DuplicateRole" && r !== "CatalogueConflict")
+    // A duplicate or invalid role, an invalid label and a catalogue conflict are in the declarations: depth 0.
+    const declarations: ReadonlyArray<Rule> = ["DuplicateRole", "CatalogueConflict", "InvalidRole", "InvalidMessage"]
+    const nestable = ALL_RULES.filter((r) => !declarations.includes(r))
     const nested = sorted(sample.filter((ill) => ill.depth >= 1).map((ill) => ill.rule))
     expect(nested).toEqual(sorted(nestable))
     const deep = sample.filter((ill) => ill.depth >= 2).length
@@ -123,6 +130,20 @@ describe("illFormedProtocol", () => {
         expect(Either.isLeft(built) && built.left.message, code).toBe(rejection(ill).message)
       }
     }
+  })
+
+  it("in protocols with timeouts and sagas too: every case is rejected with exactly its rule, and builds without its defect", () => {
+    const seen = new Set<Rule>()
+    fc.assert(
+      fc.property(illFormedProtocol({ timeouts: true, sagas: true }), (ill) => {
+        rejectedAsPaired(ill)
+        seen.add(ill.rule)
+        const fixed = build(ill.fixed)
+        if (Either.isLeft(fixed)) throw new Error(`${fixed.left.message}\n${illFormedToCode({ ...ill, tree: ill.fixed, retyped: [] })}`)
+      }),
+      { numRuns: 300 }
+    )
+    expect(seen.size).toBeGreaterThan(ALL_RULES.length - 3)
   })
 
   it("refuses an empty or unknown list of rules", () => {

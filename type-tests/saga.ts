@@ -368,8 +368,11 @@ const serviceA = Role.program(CompensatingTransaction, "ServiceA", (ch) =>
           return yield* end.close(true)
         }),
       (c) =>
-        Effect.flatMap(c.recv("Coordinator", "ReleaseReservation"), ([r, end]) =>
-          r.id === "" ? Effect.fail("unknown reservation" as const) : end.close(false))
+        Effect.gen(function*() {
+          const [r, end] = yield* c.recv("Coordinator", "ReleaseReservation")
+          if (r.id === "") return yield* Effect.fail("unknown reservation" as const)
+          return yield* end.close(false)
+        })
     )
     expectTypeOf(result).toEqualTypeOf<boolean>()
     return yield* next.close(result)
@@ -411,17 +414,23 @@ Role.program(Orders, "Audit", (ch) =>
     }
   }))
 
-// After a choice: the owner with no part in the forward part; the saga's endpoint comes after the Notice.
-Role.program(Transfer, "Bank", (ch) =>
+// After a choice: the owner with no part in the forward part; the saga's endpoint comes after
+// the Notice. Each function may return a union of Effects: every member's result and error count.
+const bank = Role.program(Transfer, "Bank", (ch) =>
   Effect.gen(function*() {
     const m = yield* ch.select("move")
     const s = yield* (yield* m.send("Src", "Debit", 10)).send("Dst", "Notice", {})
-    const { next } = yield* s.saga(
-      (f) => f.close(),
-      (c) => Effect.flatMap(c.send("Src", "Undo", 10), (c1) => Effect.flatMap(c1.send("Dst", "Undo", 10), (end) => end.close()))
+    const { result, next } = yield* s.saga(
+      (f) => (Math.random() > 0.5 ? f.close(1) : Effect.fail("gave up" as const)),
+      (c) =>
+        Math.random() > 0.5
+          ? Effect.flatMap(c.send("Src", "Undo", 10), (c1) => Effect.flatMap(c1.send("Dst", "Undo", 10), (end) => end.close("undone")))
+          : Effect.fail("stuck" as const)
     )
+    expectTypeOf(result).toEqualTypeOf<1 | "undone">()
     return yield* (yield* next.send("Observer", "Fin", {})).close()
   }))
+expectTypeOf<Role.Failure<typeof bank>>().toEqualTypeOf<"stuck">()
 
 // A timeout in the forward part: its endpoint is the forward endpoint's.
 Role.program(Guarded, "Client", (ch) =>
@@ -459,7 +468,7 @@ Role.program(CompensatingTransaction, "Coordinator", (ch) =>
     yield* ch.close()
     yield* ch.saga(
       // A forward function that returns without close(): it must return the Done of its end.
-      // expect-error: is not assignable to type 'Done<
+      // expect-error: is not assignable to type 'Done<unknown>'
       (f) => Effect.map(f.send("ServiceA", "ReserveResource", { id: "x" }), () => "sent"),
       (c) => Effect.die(c)
     )

@@ -375,9 +375,10 @@ class BuilderImpl {
     })
   }
   timeout(at: string, name: string, duration: Duration.DurationInput, body: (b: BuilderImpl) => BuilderImpl, fallback: (b: BuilderImpl) => BuilderImpl) {
+    // Effect's `Duration.decode` takes -1 and NaN for 0: a number is checked as it is.
     let ms: number
     try {
-      ms = Duration.toMillis(Duration.decode(duration))
+      ms = typeof duration === "number" ? (Number.isFinite(duration) && duration >= 0 ? duration : Number.NaN) : Duration.toMillis(Duration.decode(duration))
     } catch {
       ms = Number.NaN // reported as BadDuration when the protocol is checked
     }

@@ -337,6 +337,7 @@ export class Channel {
       (e.label === forwardedLabel || e.label === abortLabel) && missing.has(e.from) && e.site === state.site && verdictRun(e) === run
     // Reports that came before the owner got here wait among their senders' early frames.
     for (const r of state.reporters) {
+      this.dropStaleEarly(r, { site: state.site, run })
       const early = this.takeEarly(r, isReport)
       if (early !== undefined) {
         const taken = take(early)
@@ -369,10 +370,11 @@ export class Channel {
 
   /**
    * Waits on this lane for the verdict of the role that decides `state`, keeping any other
-   * frame for later (frames of what follows the timeout may come first). With `timed`, the
-   * role's receive timeout applies. A failure notice fails the role with `PeerFailed`.
+   * frame for later (frames of what follows the timeout may come first); no receive timeout
+   * (the role's part of the body may take long: see `withinReceiveTimeout`). A failure notice
+   * fails the role with `PeerFailed`.
    */
-  verdict(state: TimeoutState, run: number, timed: boolean): Effect.Effect<Verdict, ProtocolViolation | PeerFailed | TransportError | Timeout> {
+  verdict(state: TimeoutState, run: number): Effect.Effect<Verdict, ProtocolViolation | PeerFailed | TransportError | Timeout> {
     type Waited = Effect.Effect<Verdict, ProtocolViolation | PeerFailed | TransportError | Timeout>
     const waiting: RecvState = {
       kind: "recv",
@@ -389,6 +391,7 @@ export class Channel {
       return verdictOf(e.label)
     }
     // The verdict may have come before the role got here: then it waits among the decider's early frames.
+    this.dropStaleEarly(state.at, { site: state.site, run })
     const early = this.takeEarly(state.at, (e) =>
       (e.label === verdictLabel(state, "intime") || e.label === verdictLabel(state, "timeout")) && e.site === state.site && verdictRun(e) === run)
     if (early !== undefined) {
@@ -396,7 +399,7 @@ export class Channel {
       return typeof taken === "string" ? Effect.succeed(taken) : taken
     }
     const next: Waited = Effect.flatMap(
-      timed ? this.waitFrame(waiting) : (this.waitingAt = waiting, this.receiveAt),
+      (this.waitingAt = waiting, this.receiveAt),
       (e): Waited => {
         if (e.label === failureLabel) {
           // In a saga, another role's failure is for the owner to act on: this role waits on for its verdict.
@@ -605,6 +608,7 @@ export class Channel {
    * `undefined` when there is none and the role must wait on `receiveAny`.
    */
   receiveBuffered(state: RecvState): Received | Effect.Effect<never, ProtocolViolation | DecodeError> | undefined {
+    this.dropStaleEarly(state.peer)
     const early = this.peers.get(state.peer)?.early
     if (early !== undefined && early.length > 0) {
       this.earlyCount--
@@ -662,6 +666,43 @@ export class Channel {
   /** Skips the sequence numbers of stale verdicts from `peer` that are next. */
   private skipped(peer: Peer): void {
     while (peer.skips !== undefined && peer.skips.delete(peer.received)) peer.received++
+  }
+
+  /** `effect` (a wait for the verdict of `state`), failing with `Timeout` after the role's receive timeout. */
+  withinReceiveTimeout<A, E, R>(effect: Effect.Effect<A, E, R>, state: TimeoutState): Effect.Effect<A, E | Timeout, R> {
+    const ms = this.receiveTimeout
+    if (ms === undefined) return effect
+    return within(effect, ms, () =>
+      new Timeout({
+        role: this.role,
+        peer: state.at,
+        label: `the verdict of ${state.trigger === "clock" ? "timeout" : "saga"} '${state.name}'`,
+        site: state.site,
+        message: `${this.role} waited ${ms} ms for the verdict of ${state.trigger === "clock" ? "timeout" : "saga"} '${state.name}' from ${state.at} (site ${state.site}${this.lane === "" ? "" : `, lane ${this.lane}`}) and nothing came`
+      }))
+  }
+
+  /**
+   * Drops the control frames kept among `from`'s early frames for a run of a step the role has
+   * left since (a verdict it needed not wait for, a report that came after its owner had
+   * decided): their numbers are skipped.
+   */
+  private dropStaleEarly(from: string, current?: { readonly site: string; readonly run: number }): void {
+    const peer = this.peers.get(from)
+    const early = peer?.early
+    if (peer === undefined || early === undefined) return
+    for (let i = 0; i < early.length; i++) {
+      const e = early[i]
+      if (!isVerdict(e.label)) continue
+      const run = verdictRun(e)
+      if (run === undefined || run >= (this.parallelRuns.get(e.site) ?? 0)) continue
+      if (current !== undefined && current.site === e.site && current.run === run) continue
+      early.splice(i--, 1)
+      this.earlyCount--
+      if (peer.skips === undefined) peer.skips = new Set()
+      peer.skips.add(e.seq)
+      this.trace?.record({ _tag: "Drop", session: this.session, role: e.from, peer: this.role, label: e.label, site: e.site, lane: e.lane, seq: e.seq, reason: "late" })
+    }
   }
 
   /** Takes out of `from`'s early frames the first that `fits`, wherever it is among them. */
@@ -847,6 +888,15 @@ export class Channel {
    */
   close(_state: EndState): Effect.Effect<void, ProtocolViolation | TransportError> {
     for (const [peer, list] of this.pending) {
+      // Control frames of steps the role is past (a report that came after its owner had
+      // decided, say) are stale, not unread messages of the protocol: dropped and recorded.
+      for (let i = list.length - 1; i >= 0; i--) {
+        const e = list[i]
+        if (!isVerdict(e.label)) continue
+        list.splice(i, 1)
+        this.earlyCount--
+        this.trace?.record({ _tag: "Drop", session: this.session, role: e.from, peer: this.role, label: e.label, site: e.site, lane: e.lane, seq: e.seq, reason: "late" })
+      }
       if (list.length > 0) {
         const e = list[0]
         return Effect.fail(

@@ -81,18 +81,16 @@ export const runTimeout = <A, B, E, R>(
   const afterVerdict = (verdict: Verdict, result: A): Effect.Effect<TimeoutOutcome<A, B>, unknown, R> =>
     verdict === "intime" ? Effect.succeed(inTime(result)) : takeFallback
   type Outcome = Effect.Effect<TimeoutOutcome<A, B>, unknown, R>
-  const listening: Effect.Effect<Verdict, unknown, R> = channel.verdict(state, run, false)
+  const listening: Effect.Effect<Verdict, unknown, R> = channel.verdict(state, run)
   const running: Effect.Effect<A, unknown, R> = body(bodyPart)
   return Effect.raceWith(running, listening, {
     onSelfDone: (exit, listener): Outcome =>
-      Effect.zipRight(
-        Fiber.interrupt(listener),
-        Exit.isFailure(exit)
-          ? (exit as unknown as Outcome)
-          : needsVerdict
-          ? Effect.flatMap(channel.verdict(state, run, true), (v) => afterVerdict(v, exit.value))
-          : Effect.succeed(inTime(exit.value))
-      ),
+      Exit.isFailure(exit)
+        ? Effect.zipRight(Fiber.interrupt(listener), exit as unknown as Outcome)
+        : needsVerdict
+        // The listener goes on: it may have taken the verdict already, as the body ended.
+        ? Effect.flatMap(awaitVerdict(channel, state, listener), (v) => afterVerdict(v, exit.value))
+        : Effect.zipRight(Fiber.interrupt(listener), Effect.succeed(inTime(exit.value))),
     onOtherDone: (exit, bodyFiber): Outcome =>
       Exit.isFailure(exit)
         ? Effect.zipRight(Fiber.interrupt(bodyFiber), exit as unknown as Outcome)
@@ -121,9 +119,22 @@ export const runTimeout = <A, B, E, R>(
  * Compensation runs with the role's state as its forward part left it, so it undoes what was
  * done and no more.
  */
+/**
+ * The verdict from the listener that has run since the role entered the step (not from a new
+ * wait: the listener may have taken it at the very moment the role's part ended), within the
+ * role's receive timeout.
+ */
+const awaitVerdict = <R>(channel: Channel, state: TimeoutState, listener: Fiber.Fiber<Verdict, unknown>): Effect.Effect<Verdict, unknown, R> =>
+  Effect.onError(channel.withinReceiveTimeout(Fiber.join(listener), state), () => Fiber.interrupt(listener))
+
 /** A failure of the forward part that triggers compensation: a typed failure, not a defect nor an interruption. */
 const failedOnly = (exit: Exit.Exit<unknown, unknown>): boolean =>
   Exit.isFailure(exit) && Cause.isFailure(exit.cause) && !Cause.isDie(exit.cause) && !Cause.isInterrupted(exit.cause)
+
+/** The owner's wait for reports ran out of time (its receive timeout). */
+const timedOut = (exit: Exit.Exit<unknown, unknown>): boolean =>
+  Exit.isFailure(exit) && exit.cause._tag === "Fail" && typeof exit.cause.error === "object" && exit.cause.error !== null &&
+  (exit.cause.error as { readonly _tag?: unknown })._tag === "Timeout"
 
 const runSaga = <A, B, E, R>(
   channel: Channel,
@@ -152,12 +163,12 @@ const runSaga = <A, B, E, R>(
           : Effect.flatMap(Effect.exit(Fiber.join(collector)), (r): Outcome =>
             Exit.isSuccess(r)
               ? decide(r.value === "done" ? "intime" : "timeout", exit.value)
-              // Waiting for a report in vain (a receive timeout), or a report that is no good: compensate.
-              : failedOnly(r) ? decide("timeout", undefined) : (r as unknown as Outcome)),
+              // Waiting for a report in vain (a receive timeout): compensate.
+              : timedOut(r) ? decide("timeout", undefined) : (r as unknown as Outcome)),
       onOtherDone: (exit, mine): Outcome =>
         Exit.isFailure(exit)
-          // Waiting for a report in vain (a receive timeout), or a report that is no good: compensate.
-          ? failedOnly(exit) ? Effect.zipRight(Fiber.interrupt(mine), decide("timeout", undefined)) : Effect.zipRight(Fiber.interrupt(mine), exit as unknown as Outcome)
+          // Waiting for a report in vain (a receive timeout): compensate.
+          ? timedOut(exit) ? Effect.zipRight(Fiber.interrupt(mine), decide("timeout", undefined)) : Effect.zipRight(Fiber.interrupt(mine), exit as unknown as Outcome)
           : exit.value === "abort"
           ? Effect.zipRight(Fiber.interrupt(mine), decide("timeout", undefined))
           : Effect.flatMap(Effect.exit(Fiber.join(mine)), (own): Outcome =>
@@ -166,21 +177,22 @@ const runSaga = <A, B, E, R>(
   }
 
   const hasCompensation = state.fallback !== undefined
-  const afterReport = (result: A | undefined): Outcome =>
+  /** After the report: the verdict, when the role has a part in the compensation (from the listener, which goes on). */
+  const afterReport = (listener: Fiber.Fiber<Verdict, unknown>, result: A | undefined): Outcome =>
     hasCompensation
-      ? Effect.flatMap(channel.verdict(state, run, true), (v) => (v === "intime" ? Effect.succeed(committed(result as A)) : compensating))
-      : Effect.succeed(committed(result as A))
-  const listening: Effect.Effect<Verdict, unknown, R> = channel.verdict(state, run, false)
+      ? Effect.flatMap(awaitVerdict(channel, state, listener), (v) => (v === "intime" ? Effect.succeed(committed(result as A)) : compensating))
+      : Effect.zipRight(Fiber.interrupt(listener), Effect.succeed(committed(result as A)))
+  const listening: Effect.Effect<Verdict, unknown, R> = channel.verdict(state, run)
   return Effect.raceWith(own, listening, {
     onSelfDone: (exit, listener): Outcome => {
-      if (Exit.isSuccess(exit)) return Effect.zipRight(Fiber.interrupt(listener), Effect.zipRight(channel.sendReport(state, run, "forwarded"), afterReport(exit.value)))
+      if (Exit.isSuccess(exit)) return Effect.zipRight(channel.sendReport(state, run, "forwarded"), afterReport(listener, exit.value))
       // A defect or an interruption is no failure of the saga's: the role ends with it (and
       // its failure notice tells the owner, who compensates).
       if (!failedOnly(exit)) return Effect.zipRight(Fiber.interrupt(listener), exit as unknown as Outcome)
       // The forward part failed: the owner is told, and decides; this role compensates (its part may be empty).
       return Effect.zipRight(
-        Fiber.interrupt(listener),
-        Effect.zipRight(channel.sendReport(state, run, "aborted"), hasCompensation ? afterReport(undefined) : compensating)
+        channel.sendReport(state, run, "aborted"),
+        hasCompensation ? afterReport(listener, undefined) : Effect.zipRight(Fiber.interrupt(listener), compensating)
       )
     },
     onOtherDone: (exit, mine): Outcome =>

@@ -176,8 +176,11 @@ export interface ParEndpoint<Bs extends ReadonlyArray<unknown>, K, Env>
   >
 }
 
-/** The result of an `Effect` that yields a `Done` (distributes over a union of Effects). */
-type DoneResult<E> = E extends Effect.Effect<Done<infer A>, unknown, unknown> ? A : never
+/**
+ * The result of an `Effect` that yields a `Done` (distributes over a union of Effects; a
+ * member that cannot succeed, such as `Effect.fail(e)`, adds nothing).
+ */
+type DoneResult<E> = E extends Effect.Effect<infer D, unknown, unknown> ? D extends Done<infer A> ? A : never : never
 
 /**
  * One outcome of `timeout()`: `"intime"` when the body ended before the deadline, with what

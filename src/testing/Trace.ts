@@ -68,6 +68,8 @@ interface TimeoutOpen {
   readonly key: string
   readonly body: Position | undefined
   fallback: Position | undefined
+  /** A saga role's report to the owner, once recorded. */
+  reported: "forwarded" | "aborted" | undefined
 }
 
 interface InFlight {
@@ -231,6 +233,8 @@ export const validate = (
 
   /** The verdicts of the timeouts' runs, by key, as their deciding roles recorded them. */
   const verdicts = new Map<string, string>()
+  /** Saga roles that left a saga without having reported, by role, lane and site: a late report of theirs fits. */
+  const unreported = new Map<string, number>()
   /** Lanes of bodies that were left when their timeout ran out: what was sent on them need not arrive. */
   const abandoned = new Set<string>()
 
@@ -247,7 +251,7 @@ export const validate = (
     pos.parRuns.set(node.site, run + 1)
     const base = `${pos.lane === "" ? "" : `${pos.lane}/`}${node.site}#${run}`
     const body = node.body.roles.has(pos.role) ? lanePosition(pos, `${base}/body`, node.body.start) : undefined
-    pos.timeout = { node, key: base, body, fallback: undefined }
+    pos.timeout = { node, key: base, body, fallback: undefined, reported: undefined }
     if (verdicts.get(base) === "timeout") openFallback(pos)
   }
 
@@ -261,10 +265,32 @@ export const validate = (
   const closable = (pos: Position): boolean => {
     const t = pos.timeout!
     const verdict = verdicts.get(t.key)
-    const done = (p: Position | undefined) => p === undefined || isDone(p)
+    const done = (p: Position | undefined) => p === undefined || finished(p)
     if (verdict === "intime") return done(t.body)
     if (verdict === "timeout") return done(t.fallback)
-    return t.node.at !== pos.role && !t.node.fallback.roles.has(pos.role) && done(t.body)
+    if (t.node.at === pos.role || t.node.fallback.roles.has(pos.role)) return false
+    // A role with no part in the fallback goes on once its part of the body is over (a saga's: once it has reported).
+    return t.node.trigger === "failure" ? t.reported !== undefined : done(t.body)
+  }
+
+  /** Whether a lane is at its end, once the timeouts and sagas it may leave by now are left. */
+  const finished = (p: Position): boolean => {
+    // Leaving one may lead straight into the next (two timeouts in a row, a parallel after a
+    // timeout): go on while it can.
+    for (;;) {
+      if (p.timeout !== undefined) {
+        for (const part of [p.timeout.body, p.timeout.fallback]) if (part !== undefined) finished(part)
+        if (!settle(p)) break
+      } else if (p.open !== undefined) {
+        for (const l of p.open.lanes) finished(l)
+        const before = p.open
+        barrier(p)
+        if (p.open === before) break
+      } else {
+        break
+      }
+    }
+    return isDone(p)
   }
 
   /** Leaves the role's timeout when it may; true when it has (or was in none). */
@@ -272,13 +298,18 @@ export const validate = (
     const t = pos.timeout
     if (t === undefined) return true
     if (!closable(pos)) return false
-    if (verdicts.get(t.key) === "timeout" && t.body !== undefined && !isDone(t.body)) {
+    if ((verdicts.get(t.key) === "timeout" || t.reported === "aborted") && t.body !== undefined && !isDone(t.body)) {
       // A body left midway keeps its lane, so that what the role still did in it fits.
       abandoned.add(t.body.lane)
     } else if (t.body !== undefined) {
       positions.delete(laneKey(t.body.role, t.body.lane))
     }
     if (t.fallback !== undefined) positions.delete(laneKey(t.fallback.role, t.fallback.lane))
+    if (t.node.trigger === "failure" && t.node.at !== pos.role && t.reported === undefined) {
+      // Told to compensate, it may still report (its part ended as the verdict came): allowed later.
+      const k = `${pos.role}\u0000${pos.lane}\u0000${t.node.site}`
+      unreported.set(k, (unreported.get(k) ?? 0) + 1)
+    }
     pos.timeout = undefined
     moveTo(pos, closure(pos.role, [t.node.next]))
     return true
@@ -320,7 +351,7 @@ export const validate = (
   /** Leaves a parallel once every branch lane of the role has ended. */
   const barrier = (pos: Position): void => {
     const open = pos.open
-    if (open === undefined || !open.lanes.every(isDone)) return
+    if (open === undefined || !open.lanes.every((l) => isDone(l) || finished(l))) return
     for (const l of open.lanes) positions.delete(laneKey(l.role, l.lane))
     pos.open = undefined
     moveTo(pos, closure(pos.role, [open.par.next]))
@@ -340,27 +371,47 @@ export const validate = (
     if (e.session !== session) return mismatch(i, `an event of session ${session}`, `session ${e.session}`)
     if (!roles.has(e.role)) return mismatch(i, `an event of one of ${protocol.roles.join(", ")}`, `unknown role ${e.role}`)
     const lane = e.lane ?? ""
-    const pos = positions.get(laneKey(e.role, lane))
+    let pos = positions.get(laneKey(e.role, lane))
+    if (pos === undefined) {
+      // The lane of a step the role has reached since: it left a timeout or saga it may leave.
+      for (const p of [...positions.values()]) if (p.role === e.role && p.timeout !== undefined) finished(p)
+      pos = positions.get(laneKey(e.role, lane))
+    }
     if (pos === undefined) {
       const main = positions.get(laneKey(e.role, ""))!
       return mismatch(i, describe(main), `${e.role} has no open lane '${lane}'`)
     }
+    if (pos.open !== undefined) finished(pos)
     if (pos.open !== undefined) return mismatch(i, describe(pos))
+    if (e._tag === "Choice" && (e.branch === "forwarded" || e.branch === "aborted") && pos.timeout?.node.site !== e.site) {
+      const k = `${e.role}\u0000${lane}\u0000${e.site}`
+      const n = unreported.get(k) ?? 0
+      const node = graph.nodes.find((g) => g.kind === "timeout" && g.site === e.site)
+      if (n > 0 && node !== undefined && node.kind === "timeout") {
+        // The report of a saga the role left when told to compensate, sent as its part ended.
+        unreported.set(k, n - 1)
+        const pk = pairKey(e.role, node.at, lane)
+        sent.set(pk, (sent.get(pk) ?? 0) + 1)
+        continue
+      }
+    }
     if (pos.timeout !== undefined) {
       const t = pos.timeout
       const saga = t.node.trigger === "failure"
       if (e._tag === "Choice" && saga && t.node.at !== e.role && e.label === t.node.name && siteFits(t.node.site, e.site)) {
         // A saga role's report to the owner, numbered in sequence with its other frames to it.
-        if (e.branch === "forwarded" && t.body !== undefined && !isDone(t.body)) return mismatch(i, describe(t.body), "forwarded before its forward part ended")
+        if (e.branch === "forwarded" && t.body !== undefined && !finished(t.body)) return mismatch(i, describe(t.body), "forwarded before its forward part ended")
         if (e.branch !== "forwarded" && e.branch !== "aborted") return mismatch(i, describe(pos))
         const pk = pairKey(e.role, t.node.at, lane)
         sent.set(pk, (sent.get(pk) ?? 0) + 1)
+        t.reported = e.branch
+        settle(pos)
         continue
       }
       if (e._tag === "Choice" && t.node.at === e.role && e.label === t.node.name && siteFits(t.node.site, e.site)) {
         // The deciding role's verdict: in time (committed) only once its part of the body is done.
         const branch = e.branch === (saga ? "committed" : "intime") ? "intime" : e.branch === (saga ? "compensated" : "timeout") ? "timeout" : undefined
-        if (branch === "intime" && t.body !== undefined && !isDone(t.body)) {
+        if (branch === "intime" && t.body !== undefined && !finished(t.body)) {
           return mismatch(i, describe(t.body), `${saga ? "committed" : "in time"} before its part of the body ended`)
         }
         if (branch === undefined || verdicts.has(t.key)) return mismatch(i, describe(pos))
@@ -372,13 +423,13 @@ export const validate = (
           const pk = pairKey(e.role, r, lane)
           sent.set(pk, (sent.get(pk) ?? 0) + 1)
         }
-        if (branch === "timeout") {
-          for (const p of positions.values()) if (p.timeout !== undefined && p.timeout.key === t.key) openFallback(p)
-        }
-        settle(pos)
+        const inStep = [...positions.values()].filter((p) => p.timeout !== undefined && p.timeout.key === t.key)
+        if (branch === "timeout") for (const p of inStep) openFallback(p)
+        for (const p of inStep) settle(p)
         continue
       }
-      if (!settle(pos)) return mismatch(i, describe(pos))
+      // Leaving it may lead straight into the next one, whose verdict may be known already.
+      while (pos.timeout !== undefined) if (!settle(pos)) return mismatch(i, describe(pos))
     }
     switch (e._tag) {
       case "Send": {
@@ -453,11 +504,12 @@ export const validate = (
   for (const p of [...positions.values()]) if (p.timeout !== undefined) settle(p)
   for (const role of protocol.roles) {
     const pos = positions.get(laneKey(role, ""))!
-    if (!isDone(pos)) return mismatch(events.length, describe(pos), "incomplete trace")
+    if (!finished(pos)) return mismatch(events.length, describe(pos), "incomplete trace")
   }
   for (const [pk, q] of inFlight) {
-    // What was sent in a body its timeout left need not arrive: it was dropped.
-    if (abandoned.has(pk.split("\u0000")[2])) continue
+    // What was sent in a body its timeout left (or in a step nested in it) need not arrive: it was dropped.
+    const frameLane = pk.split("\u0000")[2]
+    if ([...abandoned].some((l) => frameLane === l || frameLane.startsWith(`${l}/`))) continue
     if (q.length > 0) {
       const [from, to] = pk.split("\u0000")
       return mismatch(

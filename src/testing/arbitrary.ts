@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either, Schema } from "effect"
+import { Data, Effect, Either, Schema } from "effect"
 import fc from "fast-check"
 import type { ProjectionError } from "../effects/errors.js"
 import * as Protocol from "../protocol/index.js"
@@ -38,6 +38,26 @@ export type TreeStep =
   }
   | { readonly _tag: "Recur"; readonly name: string }
   | { readonly _tag: "End" }
+  /**
+   * `timeout(at, name, duration, body, fallback)`. `duration` is what the builder is given
+   * (milliseconds, or a string that the ill-formed trees use for a bad one).
+   */
+  | {
+    readonly _tag: "Timeout"
+    readonly at: string
+    readonly name: string
+    readonly duration: number | string
+    readonly body: ReadonlyArray<TreeStep>
+    readonly fallback: ReadonlyArray<TreeStep>
+  }
+  /** `saga(owner, name, forward, compensate)`. */
+  | {
+    readonly _tag: "Saga"
+    readonly owner: string
+    readonly name: string
+    readonly forward: ReadonlyArray<TreeStep>
+    readonly compensate: ReadonlyArray<TreeStep>
+  }
 
 /**
  * A branch of a generated choice.
@@ -154,6 +174,10 @@ export const innerSteps = (s: TreeStep): ReadonlyArray<ReadonlyArray<TreeStep>> 
       return s.branches
     case "Compose":
       return [s.sub.steps]
+    case "Timeout":
+      return [s.body, s.fallback]
+    case "Saga":
+      return [s.forward, s.compensate]
     default:
       return []
   }
@@ -187,7 +211,11 @@ export const actors = (
         actors(s.sub.steps, into, (r) => rename(s.mapping[r] ?? r))
         continue
       case "Choice":
+      case "Timeout":
         into.add(rename(s.at))
+        break
+      case "Saga":
+        into.add(rename(s.owner))
     }
     for (const inner of innerSteps(s)) actors(inner, into, rename)
   }
@@ -226,9 +254,40 @@ export const freeRecurs = (steps: ReadonlyArray<TreeStep>, bound: ReadonlyArray<
       case "Parallel":
         for (const b of s.branches) freeRecurs(b, bound, into)
         break
+      case "Timeout":
+      case "Saga":
+        for (const b of innerSteps(s)) freeRecurs(b, bound, into)
+        break
     }
   }
   return into
+}
+
+/**
+ * The timeouts and sagas of a tree, composed sub-protocols included, by name: for a timeout,
+ * the roles that decide it (several when a sub-protocol is composed with different mappings);
+ * for a saga, its owners.
+ *
+ * @category utils
+ */
+export const barriersOf = (
+  tree: Pick<ProtocolTree, "steps">
+): { readonly timeouts: ReadonlyMap<string, ReadonlySet<string>>; readonly sagas: ReadonlyMap<string, ReadonlySet<string>> } => {
+  const timeouts = new Map<string, Set<string>>()
+  const sagas = new Map<string, Set<string>>()
+  const walk = (steps: ReadonlyArray<TreeStep>, rename: (r: string) => string) => {
+    for (const s of steps) {
+      if (s._tag === "Compose") {
+        walk(s.sub.steps, (r) => rename(s.mapping[r] ?? r))
+        continue
+      }
+      if (s._tag === "Timeout") timeouts.set(s.name, (timeouts.get(s.name) ?? new Set()).add(rename(s.at)))
+      if (s._tag === "Saga") sagas.set(s.name, (sagas.get(s.name) ?? new Set()).add(rename(s.owner)))
+      for (const inner of innerSteps(s)) walk(inner, rename)
+    }
+  }
+  walk(tree.steps, (r) => r)
+  return { timeouts, sagas }
 }
 
 /**
@@ -300,6 +359,11 @@ const exitsOf = (steps: ReadonlyArray<TreeStep>): Set<string> => {
       case "Parallel":
         for (const b of s.branches) inner(b)
         continue
+      case "Timeout":
+      case "Saga":
+        // Like a parallel: its parts can neither end the protocol nor recur out, and it goes on.
+        for (const b of innerSteps(s)) inner(b)
+        continue
       case "Compose":
         if (!inner(s.sub.steps)) return out
         continue
@@ -342,6 +406,19 @@ const seqCode = (steps: ReadonlyArray<TreeStep>, v: string, indent: string): str
         const inner = indent + "  "
         const branches = s.branches.map((b) => `${inner}${lambda(b, inner)}`)
         return `${indent}.parallel(\n${branches.join(",\n")}\n${indent})`
+      }
+      case "Timeout": {
+        const inner = indent + "  "
+        const duration = typeof s.duration === "string" ? q(s.duration) : String(s.duration)
+        return `${indent}.timeout(${q(s.at)}, ${q(s.name)}, ${duration},\n${inner}${lambda(s.body, inner)},\n${inner}${
+          lambda(s.fallback, inner)
+        }\n${indent})`
+      }
+      case "Saga": {
+        const inner = indent + "  "
+        return `${indent}.saga(${q(s.owner)}, ${q(s.name)},\n${inner}${lambda(s.forward, inner)},\n${inner}${
+          lambda(s.compensate, inner)
+        }\n${indent})`
       }
       case "Choice": {
         const inner = indent + "  "
@@ -388,6 +465,14 @@ interface LooseBuilder {
   repeat(param: string, body: (b: LooseBuilder) => LooseBuilder): LooseBuilder
   parallel(...branches: ReadonlyArray<(b: LooseBuilder) => LooseBuilder>): LooseBuilder
   compose(sub: Protocol.Any, mapping: Readonly<Record<string, string>>): LooseBuilder
+  timeout(
+    at: string,
+    name: string,
+    duration: number | string,
+    body: (b: LooseBuilder) => LooseBuilder,
+    fallback: (b: LooseBuilder) => LooseBuilder
+  ): LooseBuilder
+  saga(owner: string, name: string, forward: (b: LooseBuilder) => LooseBuilder, compensate: (b: LooseBuilder) => LooseBuilder): LooseBuilder
   recur(name: string): LooseBuilder
   end(): LooseBuilder
 }
@@ -413,6 +498,10 @@ const emit = (b: LooseBuilder, steps: ReadonlyArray<TreeStep>, subs: ReadonlyMap
         return g.parallel(...s.branches.map((br) => (x: LooseBuilder) => emit(x, br, subs)))
       case "Compose":
         return g.compose(subs.get(s.sub.name)!, s.mapping)
+      case "Timeout":
+        return g.timeout(s.at, s.name, s.duration, (x) => emit(x, s.body, subs), (x) => emit(x, s.fallback, subs))
+      case "Saga":
+        return g.saga(s.owner, s.name, (x) => emit(x, s.forward, subs), (x) => emit(x, s.compensate, subs))
       case "Recur":
         return g.recur(s.name)
       case "End":
@@ -528,6 +617,11 @@ const graphOf = (steps: ReadonlyArray<TreeStep>, params: Readonly<Record<string,
         for (const b of s.branches) seq(b, add({ k: "end" }), new Map(), rename)
         return add({ k: "par", next: k })
       }
+      case "Timeout":
+      case "Saga":
+        // Each part, like a parallel branch, ends at an end of its own.
+        for (const b of innerSteps(s)) seq(b, add({ k: "end" }), new Map(), rename)
+        return add({ k: "par", next: k })
       case "Compose":
         return seq(s.sub.steps, k, new Map(), (r) => rename(s.mapping[r] ?? r))
     }
@@ -786,6 +880,16 @@ export const replay = (
           if (e.k === "recur") throw new ReplayFailure(`sub-protocol ${s.sub.name} went round '${e.name}' outside it`)
           break
         }
+        case "Timeout":
+        case "Saga": {
+          // Without delays nor failures, a timeout is in time and a saga commits: the body (the
+          // forward part) runs, the fallback (the compensation) does not. Each role does its part
+          // in the order of the protocol, so the part is on the lane of the step.
+          const part = s._tag === "Timeout" ? s.body : s.forward
+          const e = run(part, rename, lane)
+          if (e.k !== "fall") throw new ReplayFailure(`${s._tag === "Timeout" ? "timeout" : "saga"} '${s.name}' was left by ${e.k}`)
+          break
+        }
         case "Recur":
           return { k: "recur", name: s.name }
         case "End":
@@ -1012,6 +1116,21 @@ export interface ArbitraryOptions {
    * done"; see the tests of known issues).
    */
   readonly reusedRounds?: boolean
+  /**
+   * `timeout`s (default false, so that the trees of the other options, their shrinking and
+   * the counts of the tests that use them stay as they were): `at` is a role of the body (a
+   * message from it is added when the body has none), body and fallback never `end()` nor
+   * `recur` out.
+   */
+  readonly timeouts?: boolean
+  /** The duration of every generated timeout, in milliseconds (default 60 000: fault-free runs are always in time). */
+  readonly timeoutDuration?: number
+  /**
+   * `saga`s (default false, as `timeouts`): the forward part begins with a message of a label
+   * of its own, the saga's name, from the owner (see `implementAll`'s `failSagas`); the
+   * parts never `end()` nor `recur` out.
+   */
+  readonly sagas?: boolean
 }
 
 interface RawMsg {
@@ -1072,6 +1191,22 @@ type RawItem =
     readonly leak: boolean
   }
   | {
+    readonly t: "timeout"
+    readonly at: number
+    readonly body: RawSeq
+    readonly fallback: RawSeq
+    /** The message from `at` added to a body it takes no part in. */
+    readonly guard: RawMsg
+  }
+  | {
+    readonly t: "saga"
+    readonly owner: number
+    /** The receiver of the message that begins the forward part. */
+    readonly peer: number
+    readonly forward: RawSeq
+    readonly compensate: RawSeq
+  }
+  | {
     readonly t: "par"
     readonly branches: ReadonlyArray<RawSeq>
     /** The branches may `end()` or `recur` to enclosing loops (free trees only: the builder rejects it). */
@@ -1110,7 +1245,10 @@ const config = (o: ArbitraryOptions) => ({
   parallel: o.parallel ?? true,
   maxParallel: Math.max(1, o.maxParallel ?? 3),
   roundEnds: o.roundEnds ?? false,
-  reusedRounds: o.reusedRounds ?? false
+  reusedRounds: o.reusedRounds ?? false,
+  timeouts: o.timeouts ?? false,
+  timeoutDuration: o.timeoutDuration ?? 60_000,
+  sagas: o.sagas ?? false
 })
 
 type Config = ReturnType<typeof config>
@@ -1230,6 +1368,18 @@ const rawSeqArbitrary = (c: Config, free: boolean, composes: boolean): fc.Arbitr
         })
       })
     }
+    if (c.timeouts) {
+      items.push({
+        weight: 2,
+        arbitrary: fc.record({ t: fc.constant("timeout" as const), at: fc.nat(7), body: inner, fallback: inner, guard: msg })
+      })
+    }
+    if (c.sagas) {
+      items.push({
+        weight: 2,
+        arbitrary: fc.record({ t: fc.constant("saga" as const), owner: fc.nat(7), peer: fc.nat(6), forward: inner, compensate: inner })
+      })
+    }
     item = fc.oneof(...items)
   }
   return fc.record({ items: fc.array(item, { minLength: 1, maxLength: c.maxSteps + 1 }), term })
@@ -1292,6 +1442,8 @@ const normalize = (
   let loops = 0
   let repeats = 0
   let pars = 0
+  let timeouts = 0
+  let sagas = 0
   const label = (l: string) => {
     labels.add(l)
     return l
@@ -1378,6 +1530,31 @@ const normalize = (
         )
         if (i.leak && branches.some((b) => escapes(b, ctx, true))) counts.escape++
         return { _tag: "Parallel", branches }
+      }
+      case "timeout": {
+        const name = `${prefix}t${timeouts++}`
+        const at = i.at % nRoles
+        // Like a parallel branch: no recur out, no end(); on the lane of the step.
+        const inner: Ctx = { enclosing: [], ends: "none", lane: ctx.lane }
+        const body0 = seq(i.body, inner, true)
+        const fallback = seq(i.fallback, inner, true)
+        // `at` races its own part of the body: it must have one.
+        const body = actors(body0).has(roles[at])
+          ? body0
+          : [...body0, msg({ ...i.guard, from: at, to: i.guard.to })]
+        return { _tag: "Timeout", at: roles[at], name, duration: c.timeoutDuration, body, fallback }
+      }
+      case "saga": {
+        const name = `${prefix}g${sagas++}`
+        const owner = i.owner % nRoles
+        const peer = (owner + 1 + (i.peer % (nRoles - 1))) % nRoles
+        const inner: Ctx = { enclosing: [], ends: "none", lane: ctx.lane }
+        // The forward part begins with the owner's message of the saga's own label: a driver
+        // told to fail the saga fails its send (see `implementAll`).
+        const start: TreeStep = { _tag: "Msg", from: roles[owner], to: roles[peer], label: label(name) }
+        const forward = [start, ...seq(i.forward, inner, true)]
+        const compensate = seq(i.compensate, inner, true)
+        return { _tag: "Saga", owner: roles[owner], name, forward, compensate }
       }
       case "loop": {
         const name = `${prefix}l${loops++}`
@@ -1558,7 +1735,21 @@ export interface RunLog {
   readonly sent: Readonly<Record<string, Array<{ readonly label: string; readonly payload: number }>>>
   readonly decisions: Readonly<Record<string, Array<Decision>>>
   readonly events: Readonly<Record<string, Array<RoleEvent>>>
+  /**
+   * Per role, the fallbacks it took, in order: a timeout that ran out (its `onTimeout`
+   * handler ran) or a saga it compensated (its `onCompensate` handler ran). Empty in a run
+   * in which every timeout was in time and every saga committed.
+   */
+  readonly fallbacks: Readonly<Record<string, Array<{ readonly _tag: "Timeout" | "Compensate"; readonly name: string }>>>
 }
+
+/**
+ * The typed failure of a generated send handler told to fail a saga (see `implementAll`'s
+ * `failSagas`): it makes the saga compensate.
+ *
+ * @category models
+ */
+export class SagaStepFailed extends Data.TaggedError("SagaStepFailed")<{ readonly saga: string; readonly role: string; readonly message: string }> {}
 
 /**
  * Options of `implementAll`.
@@ -1584,10 +1775,17 @@ export interface ImplementOptions {
    * every role can go on: Effect lets timers run only every so many rounds of its fibers).
    */
   readonly maxEvents?: number
+  /**
+   * Which runs of which sagas to fail (default none): the owner's send of the message that
+   * begins the forward part (labelled with the saga's name) fails with `SagaStepFailed` when
+   * this answers true for the saga and its run (0 for the first run of that saga in the
+   * session, 1 for the next...), and the saga compensates.
+   */
+  readonly failSagas?: (saga: string, run: number) => boolean
 }
 
 /** A generated implementation of one role. @category models */
-export type GeneratedImplementation = Role.Implementation<GeneratedProtocol, string, RoleState>
+export type GeneratedImplementation = Role.Implementation<GeneratedProtocol, string, RoleState, SagaStepFailed>
 
 /**
  * An implementation of every role of a generated protocol, with `Role.implement`. Each send
@@ -1614,8 +1812,12 @@ export const implementAll = (
   const log: RunLog = {
     sent: Object.fromEntries(tree.roles.map((r) => [r, []])),
     decisions: Object.fromEntries(tree.roles.map((r) => [r, []])),
-    events: Object.fromEntries(tree.roles.map((r) => [r, []]))
+    events: Object.fromEntries(tree.roles.map((r) => [r, []])),
+    fallbacks: Object.fromEntries(tree.roles.map((r) => [r, []]))
   }
+  const { sagas, timeouts } = barriersOf(tree)
+  const sagaRuns = new Map<string, number>()
+  const failSagas = options.failSagas
   let next = 0
   let calls = 0
   const maxEvents = options.maxEvents ?? 100_000
@@ -1625,10 +1827,17 @@ export const implementAll = (
   }
   const implementations: Record<string, GeneratedImplementation> = {}
   tree.roles.forEach((role, index) => {
-    const send: Record<string, (s: RoleState) => number | Effect.Effect<number>> = {}
+    const send: Record<string, (s: RoleState) => number | Effect.Effect<number, SagaStepFailed>> = {}
     const recv: Record<string, (s: RoleState, payload: number) => RoleState | Effect.Effect<RoleState>> = {}
     for (const label of labels) {
       send[label] = () => {
+        if (failSagas !== undefined && sagas.has(label)) {
+          const run = sagaRuns.get(label) ?? 0
+          sagaRuns.set(label, run + 1)
+          if (failSagas(label, run)) {
+            return Effect.fail(new SagaStepFailed({ saga: label, role, message: `${role} was told to fail run ${run} of saga '${label}'` }))
+          }
+        }
         const payload = next++ * n + index
         record(role, { _tag: "Send", label, payload })
         log.sent[role].push({ label, payload })
@@ -1653,7 +1862,20 @@ export const implementAll = (
         return answer(branch)
       }
     }
-    implementations[role] = Role.implement(protocol, role, { send, recv, choose }, { role, received: [] } as RoleState)
+    // Every role is given a handler for every timeout and saga: required where it decides a
+    // timeout, optional elsewhere; each records the fallback taken.
+    const fallback = (_tag: "Timeout" | "Compensate", name: string) => (s: RoleState) => {
+      log.fallbacks[role].push({ _tag, name })
+      return answer(s)
+    }
+    const onTimeout = Object.fromEntries([...timeouts.keys()].map((name) => [name, fallback("Timeout", name)]))
+    const onCompensate = Object.fromEntries([...sagas.keys()].map((name) => [name, fallback("Compensate", name)]))
+    implementations[role] = Role.implement(
+      protocol,
+      role,
+      { send, recv, choose, onTimeout, onCompensate } as never,
+      { role, received: [] } as RoleState
+    ) as unknown as GeneratedImplementation
   })
   return { implementations, log }
 }
@@ -1679,6 +1901,12 @@ export const verifyRun = (
   if (JSON.stringify(ended) !== JSON.stringify([...roles].sort())) return `the roles with a result are ${ended.join(", ")}`
   for (const role of roles) if (results[role].role !== role) return `the result of ${role} is that of ${results[role].role}`
 
+  for (const role of roles) {
+    const f = log.fallbacks?.[role]?.[0]
+    if (f !== undefined) {
+      return `${role} took the fallback of ${f._tag === "Timeout" ? "timeout" : "saga"} '${f.name}': the replay follows runs in which every timeout is in time and every saga commits`
+    }
+  }
   const trace = replay(g.tree, log.decisions)
   if (Either.isLeft(trace)) return `the run does not follow the protocol: ${trace.left}`
 

@@ -91,7 +91,9 @@ interface Down {
   readonly inner: number
 }
 
-type Barrier = { readonly kind: "parallel" } | { readonly kind: "repeat"; readonly outside: boolean }
+type Barrier =
+  | { readonly kind: "parallel" | "timeout" | "saga" }
+  | { readonly kind: "repeat"; readonly outside: boolean }
 
 /**
  * A sequence of the tree (not of its sub-protocols) and what holds there: the loops a `recur`
@@ -125,6 +127,10 @@ const CHOICE = "bad_c"
 const INNER_CHOICE = "bad_d"
 const LOOP = "bad_l"
 const PARAM = "bad_r"
+const TIMEOUT = "bad_t"
+const SAGA = "bad_g"
+/** A duration that decodes to one: long enough that nothing of a fault-free run times out. */
+const DURATION = 60_000
 /** The labels of injected choices: those that tell the branch, the one shared by both, the others. */
 const TELL_X = `${CHOICE}x`
 const TELL_Y = `${CHOICE}y`
@@ -165,6 +171,10 @@ const show = (s: TreeStep): string => {
       return `recur('${s.name}')`
     case "End":
       return "end()"
+    case "Timeout":
+      return `timeout '${s.name}' at ${s.at} (${typeof s.duration === "string" ? JSON.stringify(s.duration) : s.duration} ms)`
+    case "Saga":
+      return `saga '${s.name}' owned by ${s.owner}`
   }
 }
 
@@ -207,6 +217,10 @@ const loopNames = (steps: ReadonlyArray<TreeStep>): Array<string> =>
         return s.branches.flatMap((b) => loopNames(b.steps))
       case "Parallel":
         return s.branches.flatMap(loopNames)
+      case "Timeout":
+        return [...loopNames(s.body), ...loopNames(s.fallback)]
+      case "Saga":
+        return [...loopNames(s.forward), ...loopNames(s.compensate)]
       default:
         return []
     }
@@ -265,6 +279,14 @@ const placesOf = (tree: ProtocolTree): Array<Place> => {
         case "Parallel":
           s.branches.forEach((b, j) => inner(j, b, `parallel branch ${j}`, barrier({ kind: "parallel" })))
           break
+        case "Timeout":
+          inner(0, s.body, `the body of timeout '${s.name}'`, barrier({ kind: "timeout" }))
+          inner(1, s.fallback, `the fallback of timeout '${s.name}'`, barrier({ kind: "timeout" }))
+          break
+        case "Saga":
+          inner(0, s.forward, `the forward part of saga '${s.name}'`, barrier({ kind: "saga" }))
+          inner(1, s.compensate, `the compensation of saga '${s.name}'`, barrier({ kind: "saga" }))
+          break
       }
     })
   }
@@ -301,6 +323,10 @@ const editInner = (
       return { ...s, body: f(s.body) }
     case "Parallel":
       return { ...s, branches: s.branches.map((b, j) => (j === k ? f(b) : b)) }
+    case "Timeout":
+      return k === 0 ? { ...s, body: f(s.body) } : { ...s, fallback: f(s.fallback) }
+    case "Saga":
+      return k === 0 ? { ...s, forward: f(s.forward) } : { ...s, compensate: f(s.compensate) }
     default:
       return s
   }
@@ -437,13 +463,34 @@ const wrapped = (
   depth: place.depth + inside
 })
 
-const endsIn = (rule: "EndInParallel" | "EndInRepeat"): Injector => (t, places, pick) => {
-  // The innermost barrier that rejects an end(): a parallel, or rounds some role sits out.
+/**
+ * A timeout at a role of `steps` (a message from one to another added when no role acts in
+ * them), with `steps` as its body and `fallback` as its fallback: well formed when the steps
+ * are (its `at` takes part in the body).
+ */
+const aTimeout = (
+  t: ProtocolTree,
+  steps: ReadonlyArray<TreeStep>,
+  pick: Picker,
+  fallback: ReadonlyArray<TreeStep> = [],
+  duration: number | string = DURATION
+): readonly [ProtocolTree, TreeStep & { readonly _tag: "Timeout" }] => {
+  const acting = [...actors(steps)]
+  if (acting.length > 0) return [t, { _tag: "Timeout", at: pick.of(acting), name: TIMEOUT, duration, body: steps, fallback }]
+  const [from, to] = distinct(t.roles, 2, pick)
+  const [labelled, label] = aLabel(t, pick)
+  return [labelled, { _tag: "Timeout", at: from, name: TIMEOUT, duration, body: [...steps, msg(from, to, label)], fallback }]
+}
+
+const endsIn = (rule: "EndInParallel" | "EndInRepeat" | "EndInTimeout" | "EndInSaga"): Injector => (t, places, pick) => {
+  // The innermost barrier that rejects an end(): a parallel, a timeout, a saga, or rounds some role sits out.
   const rejecting = (p: Place) => {
     for (let k = p.barriers.length - 1; k >= 0; k--) {
       const b = p.barriers[k]
       if (b.kind === "parallel") return "EndInParallel"
-      if (b.outside) return "EndInRepeat"
+      if (b.kind === "timeout") return "EndInTimeout"
+      if (b.kind === "saga") return "EndInSaga"
+      if (b.kind === "repeat" && b.outside) return "EndInRepeat"
     }
     return undefined
   }
@@ -458,6 +505,19 @@ const endsIn = (rule: "EndInParallel" | "EndInRepeat"): Injector => (t, places, 
       const run = aRun(p, pick, true)
       if (rule === "EndInParallel") {
         return wrapped(t, p, run, "a parallel branch that ends with end()", (steps) => [{ _tag: "Parallel", branches: [[...steps, END]] }], 1)
+      }
+      // The end() in the first part (the body, the forward part) or in the second.
+      const second = pick.int(2) === 1
+      if (rule === "EndInTimeout") {
+        const [labelled, timeout] = aTimeout(t, p.steps.slice(...run), pick)
+        const ended = second ? { ...timeout, fallback: [END] } : { ...timeout, body: [...timeout.body, END] }
+        return wrapped(labelled, p, run, `a timeout '${TIMEOUT}' whose ${second ? "fallback" : "body"} ends with end()`, () => [ended], 1, t)
+      }
+      if (rule === "EndInSaga") {
+        const owner = pick.of(t.roles)
+        return wrapped(t, p, run, `a saga '${SAGA}' whose ${second ? "compensation" : "forward part"} ends with end()`, (steps) => [
+          { _tag: "Saga", owner, name: SAGA, forward: second ? steps : [...steps, END], compensate: second ? [END] : [] }
+        ], 1)
       }
       // Rounds that every role takes part in may end the protocol: then the rounds are end() alone.
       const acting = actors(p.steps.slice(...run))
@@ -511,13 +571,105 @@ const told = (X: string, tell: string, x: ReadonlyArray<TreeStep>, y: ReadonlyAr
 })
 
 /**
- * The rules about a protocol's shape, that a generated tree can break (`InvalidRole` and
- * `InvalidMessage` are about values the builder's types rule out; the generated trees have
- * no timeouts yet, so the timeout rules are tested by hand too).
+ * The rules a generated tree can break: all of them (`InvalidRole` and `InvalidMessage` with
+ * a role or a label that the declaration's own check refuses).
  */
-type ShapeRule = Exclude<Rule, "InvalidRole" | "InvalidMessage" | "EndInTimeout" | "TimeoutNotRaced" | "BadDuration" | "EndInSaga">
+type ShapeRule = Rule
+
+/** Roles that `Protocol.make` refuses to declare. */
+const INVALID_ROLES = ["", "bad\u0000role", "R".repeat(1025)]
+/** Labels that `Protocol.make` refuses in a catalogue: the layers' own `~`, and the empty label. */
+const INVALID_LABELS = ["~bad", ""]
+/**
+ * Durations that `Protocol.make` refuses: infinite, or no duration at all. (A negative or NaN
+ * number is not among them: Effect's `Duration.decode` makes it 0, so the builder accepts it.)
+ */
+const BAD_DURATIONS: ReadonlyArray<number | string> = [Infinity, "soon", "forever"]
 
 const injectors: { readonly [R in ShapeRule]: Injector } = {
+  InvalidRole: (t, _, pick) => {
+    const role = pick.of(INVALID_ROLES)
+    const i = pick.int(t.roles.length + 1)
+    return {
+      tree: { ...t, roles: [...t.roles.slice(0, i), role, ...t.roles.slice(i)] },
+      fixed: t,
+      defect: `role ${JSON.stringify(role.length > 20 ? `${role.slice(0, 8)}...` : role)} (${role.length} characters) declared at position ${i} of the roles`,
+      depth: 0
+    }
+  },
+
+  InvalidMessage: (t, _, pick) => {
+    const label = pick.of(INVALID_LABELS)
+    return { tree: withLabels(t, [label]), fixed: t, defect: `label ${JSON.stringify(label)} added to the catalogue`, depth: 0 }
+  },
+
+  EndInTimeout: endsIn("EndInTimeout"),
+  EndInSaga: endsIn("EndInSaga"),
+
+  TimeoutNotRaced: (t, places, pick) => {
+    const timeouts = occurrences(places, (s) => s._tag === "Timeout")
+    const idle = (steps: ReadonlyArray<TreeStep>) => {
+      const acting = actors(steps)
+      return t.roles.filter((r) => !acting.has(r))
+    }
+    const spoilable = timeouts.filter((o) => o.step._tag === "Timeout" && idle(o.step.body).length > 0)
+    return anyOf(pick, [
+      // A timeout of the tree made to be decided by a role of no part in its body.
+      spoilable.length > 0 && (() => {
+        const { index, place, step } = pick.of(spoilable)
+        const s = step as Extract<TreeStep, { readonly _tag: "Timeout" }>
+        const at_ = pick.of(idle(s.body))
+        return {
+          tree: replace(t, place, index, { ...s, at: at_ }),
+          fixed: t,
+          defect: `${show(s)} at ${at(place, index)} decided by ${at_} instead, who takes no part in its body`,
+          depth: place.depth
+        }
+      }),
+      // Steps wrapped in a timeout at a role that takes no part in them (an empty body when every role does).
+      () => {
+        const place = pick.of(places)
+        const run = aRun(place, pick, true)
+        const idle_ = idle(place.steps.slice(...run))
+        const [i, j] = idle_.length > 0 ? run : [run[1], run[1]] as const
+        const at_ = pick.of(idle_.length > 0 ? idle_ : t.roles)
+        return wrapped(t, place, [i, j], `a timeout '${TIMEOUT}' at ${at_}, who takes no part in its body`, (steps) => [
+          { _tag: "Timeout", at: at_, name: TIMEOUT, duration: DURATION, body: steps, fallback: [] }
+        ], 1)
+      },
+      // Steps wrapped in the fallback of a timeout whose body is empty.
+      () => {
+        const place = pick.of(places)
+        const at_ = pick.of(t.roles)
+        return wrapped(t, place, aRun(place, pick, true), `the fallback of a timeout '${TIMEOUT}' at ${at_} with an empty body`, (steps) => [
+          { _tag: "Timeout", at: at_, name: TIMEOUT, duration: DURATION, body: [], fallback: steps }
+        ], 1)
+      }
+    ])
+  },
+
+  BadDuration: (t, places, pick) => {
+    const duration = pick.of(BAD_DURATIONS)
+    const timeouts = occurrences(places, (s) => s._tag === "Timeout")
+    return anyOf(pick, [
+      timeouts.length > 0 && (() => {
+        const { index, place, step } = pick.of(timeouts)
+        return {
+          tree: replace(t, place, index, { ...step, duration } as TreeStep),
+          fixed: t,
+          defect: `${show(step)} at ${at(place, index)} given the duration ${String(duration)}`,
+          depth: place.depth
+        }
+      }),
+      () => {
+        const place = pick.of(places)
+        const run = aRun(place, pick, true)
+        const [labelled, timeout] = aTimeout(t, place.steps.slice(...run), pick, [], duration)
+        return wrapped(labelled, place, run, `a timeout '${TIMEOUT}' of duration ${String(duration)}`, () => [timeout], 1, t)
+      }
+    ])
+  },
+
   DuplicateRole: (t, _, pick) => {
     const role = pick.of(t.roles)
     const i = pick.int(t.roles.length + 1)
@@ -599,11 +751,26 @@ const injectors: { readonly [R in ShapeRule]: Injector } = {
     return inserted(t, place, pick, recur(elsewhere.length > 0 && pick.int(3) > 0 ? pick.of(elsewhere) : NO_LOOP))
   },
 
-  RecurAcrossBarrier: (t, places, pick) => {
+  RecurAcrossBarrier: (t0, places, pick) => {
+    // A label for the message of a timeout's body (the catalogue gets one if it has none).
+    const [t, label] = aLabel(t0, pick)
     const beyond = places.filter((p) => p.cut.length > 0)
     const inLoops = places.filter((p) => p.loops.length > 0)
-    const barrier = (loop: string): TreeStep =>
-      pick.int(2) === 0 ? { _tag: "Parallel", branches: [[recur(loop)]] } : { _tag: "Repeat", param: PARAM, body: [recur(loop)] }
+    // A barrier whose part recurs to `loop`, preceded by a message (a timeout's `at` takes part in its body).
+    const barrier = (loop: string): TreeStep => {
+      switch (pick.int(4)) {
+        case 0:
+          return { _tag: "Parallel", branches: [[recur(loop)]] }
+        case 1:
+          return { _tag: "Repeat", param: PARAM, body: [recur(loop)] }
+        case 2: {
+          const [from, to] = distinct(t.roles, 2, pick)
+          return { _tag: "Timeout", at: from, name: TIMEOUT, duration: DURATION, body: [msg(from, to, label), recur(loop)], fallback: [] }
+        }
+        default:
+          return { _tag: "Saga", owner: pick.of(t.roles), name: SAGA, forward: [], compensate: [recur(loop)] }
+      }
+    }
     return anyOf(pick, [
       beyond.length > 0 && (() => {
         const place = pick.of(beyond)
