@@ -272,3 +272,25 @@ describe("well-formedness of timeouts", () => {
     )
   })
 })
+
+describe("a peer failing inside a timeout's body", () => {
+  it.live("is as good as the clock running out: the decider and the others take the fallback at once", () =>
+    Effect.gen(function*() {
+      const P3 = Protocol.make("Failing", { roles: ["D", "X", "Y"], messages: { M: N, K: N, Sorry: N } }, (g) =>
+        g.timeout("D", "t", "10 seconds", (b) => b.msg("X", "D", "M").msg("D", "Y", "K"), (f) => f.msg("D", "Y", "Sorry")))
+      const d = Role.implement(P3, "D", { send: { K: () => 1, Sorry: () => 2 }, recv: { M: (s) => s }, onTimeout: { t: (s) => s + 100 } }, 0)
+      const x = Role.implement(P3, "X", { send: { M: () => Effect.die("X crashed") } }, 0)
+      const y = Role.implement(P3, "Y", { recv: { K: (_, k) => k, Sorry: (_, s) => s } }, 0)
+      const memory = yield* Memory.make
+      const started = Date.now()
+      const [ed, ex, ey] = yield* Effect.all([
+        Effect.exit(Role.run(P3, "D", d, { sessionId: "f" })),
+        Effect.exit(Role.run(P3, "X", x, { sessionId: "f" })),
+        Effect.exit(Role.run(P3, "Y", y, { sessionId: "f" }))
+      ], { concurrency: "unbounded" }).pipe(Effect.provideService(Transport, memory), Effect.timeoutFail({ duration: "3 seconds", onTimeout: () => "hung" as const }))
+      expect(Exit.isFailure(ex)).toBe(true)
+      expect(ed).toEqual(Exit.succeed(100))
+      expect(ey).toEqual(Exit.succeed(2))
+      expect(Date.now() - started).toBeLessThan(2000)
+    }))
+})

@@ -65,7 +65,12 @@ export const runTimeout = <A, B, E, R>(
 
   if (state.decides) {
     const raced = Effect.raceFirst(
-      Effect.map(body(bodyPart), (result) => ({ done: true as const, result })),
+      // A peer of the body that fails is as good as the clock running out: the fallback.
+      Effect.catchIf(
+        Effect.map(body(bodyPart), (result) => ({ done: true as const, result })),
+        isPeerFailed,
+        () => Effect.succeed({ done: false as const })
+      ),
       Effect.as(Effect.sleep(state.duration), { done: false as const })
     )
     return Effect.flatMap(raced, (r): Effect.Effect<TimeoutOutcome<A, B>, unknown, R> => {
@@ -86,7 +91,11 @@ export const runTimeout = <A, B, E, R>(
   return Effect.raceWith(running, listening, {
     onSelfDone: (exit, listener): Outcome =>
       Exit.isFailure(exit)
-        ? Effect.zipRight(Fiber.interrupt(listener), exit as unknown as Outcome)
+        // A peer of the body failed: the decider will take the fallback (its own body fails,
+        // or its clock runs out), and so does this role; told "in time" instead, it fails.
+        ? peerFailedIn(exit)
+          ? Effect.flatMap(awaitVerdict(channel, state, listener), (v) => (v === "timeout" ? takeFallback : (exit as unknown as Outcome)))
+          : Effect.zipRight(Fiber.interrupt(listener), exit as unknown as Outcome)
         : needsVerdict
         // The listener goes on: it may have taken the verdict already, as the body ended.
         ? Effect.flatMap(awaitVerdict(channel, state, listener), (v) => afterVerdict(v, exit.value))
@@ -119,6 +128,13 @@ export const runTimeout = <A, B, E, R>(
  * Compensation runs with the role's state as its forward part left it, so it undoes what was
  * done and no more.
  */
+const isPeerFailed = (e: unknown): boolean =>
+  typeof e === "object" && e !== null && (e as { readonly _tag?: unknown })._tag === "PeerFailed"
+
+/** A body that ended because a peer of it failed (a failure notice). */
+const peerFailedIn = (exit: Exit.Exit<unknown, unknown>): boolean =>
+  Exit.isFailure(exit) && exit.cause._tag === "Fail" && isPeerFailed(exit.cause.error)
+
 /**
  * The verdict from the listener that has run since the role entered the step (not from a new
  * wait: the listener may have taken it at the very moment the role's part ended), within the
