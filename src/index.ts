@@ -32,6 +32,7 @@ export type {
   Expects,
   Offered,
   SagaEndpoint,
+  PartOutcome,
   SagaOutcome,
   TimeoutEndpoint,
   TimeoutOutcome

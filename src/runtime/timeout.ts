@@ -128,12 +128,17 @@ export const runTimeout = <A, B, E, R>(
  * Compensation runs with the role's state as its forward part left it, so it undoes what was
  * done and no more.
  */
-const isPeerFailed = (e: unknown): boolean =>
-  typeof e === "object" && e !== null && (e as { readonly _tag?: unknown })._tag === "PeerFailed"
+/** The tag of a tagged error, or `undefined`. */
+const tagOf = (e: unknown): unknown => (typeof e === "object" && e !== null ? (e as { readonly _tag?: unknown })._tag : undefined)
+
+const isPeerFailed = (e: unknown): boolean => tagOf(e) === "PeerFailed"
+
+/** Whether `exit` is the one typed failure tagged `tag` (not a defect, nor an interruption). */
+const failedWith = (exit: Exit.Exit<unknown, unknown>, tag: string): boolean =>
+  Exit.isFailure(exit) && exit.cause._tag === "Fail" && tagOf(exit.cause.error) === tag
 
 /** A body that ended because a peer of it failed (a failure notice). */
-const peerFailedIn = (exit: Exit.Exit<unknown, unknown>): boolean =>
-  Exit.isFailure(exit) && exit.cause._tag === "Fail" && isPeerFailed(exit.cause.error)
+const peerFailedIn = (exit: Exit.Exit<unknown, unknown>): boolean => failedWith(exit, "PeerFailed")
 
 /**
  * The verdict from the listener that has run since the role entered the step (not from a new
@@ -148,9 +153,7 @@ const failedOnly = (exit: Exit.Exit<unknown, unknown>): boolean =>
   Exit.isFailure(exit) && Cause.isFailure(exit.cause) && !Cause.isDie(exit.cause) && !Cause.isInterrupted(exit.cause)
 
 /** The owner's wait for reports ran out of time (its receive timeout). */
-const timedOut = (exit: Exit.Exit<unknown, unknown>): boolean =>
-  Exit.isFailure(exit) && exit.cause._tag === "Fail" && typeof exit.cause.error === "object" && exit.cause.error !== null &&
-  (exit.cause.error as { readonly _tag?: unknown })._tag === "Timeout"
+const timedOut = (exit: Exit.Exit<unknown, unknown>): boolean => failedWith(exit, "Timeout")
 
 const runSaga = <A, B, E, R>(
   channel: Channel,

@@ -189,7 +189,15 @@ type DoneResult<E> = E extends Effect.Effect<infer D, unknown, unknown> ? D exte
  *
  * @category endpoints
  */
-export interface TimeoutOutcome<out Label extends "intime" | "timeout", out A, out Next> {
+export type TimeoutOutcome<Label extends "intime" | "timeout", A, Next> = PartOutcome<Label, A, Next>
+
+/**
+ * How a timeout or a saga ended for the role: which part ran to its end (`label`), what its
+ * function closed with, and the endpoint of what follows.
+ *
+ * @category endpoints
+ */
+export interface PartOutcome<out Label extends string, out A, out Next> {
   readonly label: Label
   readonly result: A
   readonly next: Next
@@ -229,11 +237,7 @@ export interface TimeoutEndpoint<Name extends string, At extends string, Body, F
  *
  * @category endpoints
  */
-export interface SagaOutcome<out Label extends "committed" | "compensated", out A, out Next> {
-  readonly label: Label
-  readonly result: A
-  readonly next: Next
-}
+export type SagaOutcome<Label extends "committed" | "compensated", A, Next> = PartOutcome<Label, A, Next>
 
 /**
  * The role's part of saga `Name`, which `Owner` decides: `saga(forward, compensate)` runs
