@@ -27,6 +27,8 @@ import { Context, Effect, Layer } from "effect"
  * - `PeerFailed`: `role` learned from a notice that `peer` had failed, while waiting at `site`.
  * - `Reject`: a frame from outside did not decode as an `Envelope`; `reason` says why (in
  *   bounded words), and the names it carried are quoted as far as they are strings ("?" else).
+ * - `Refused`: (TCP) a connection was refused before any frame passed: `role` refused (or was
+ *   refused by) `peer`, the role the other end claimed; `reason` says which way and why.
  * - `Duplicate`: the frame was delivered twice.
  * - `Retransmit`: the reliable layer sent the frame again, not having had its acknowledgement.
  *
@@ -37,7 +39,7 @@ import { Context, Effect, Layer } from "effect"
  * @category models
  */
 export interface TraceEvent {
-  readonly _tag: "Send" | "Receive" | "Choice" | "Round" | "Drop" | "Duplicate" | "Retransmit" | "Reject" | "Failed" | "PeerFailed"
+  readonly _tag: "Send" | "Receive" | "Choice" | "Round" | "Drop" | "Duplicate" | "Retransmit" | "Reject" | "Refused" | "Failed" | "PeerFailed"
   readonly session: string
   readonly role: string
   readonly peer?: string | undefined

@@ -7,7 +7,7 @@
 import { Context, type Effect, Either, ParseResult, Schema } from "effect"
 import { clip } from "../internal/bounded.js"
 import { formatIssue } from "../internal/issue.js"
-import type { TransportError } from "./errors.js"
+import type { PeerUnavailable, TransportError } from "./errors.js"
 
 /**
  * One message on the wire. Receivers match every field exactly against what their local
@@ -159,9 +159,10 @@ export interface TransportService {
   /**
    * Called when `role` reaches the end of the protocol in `session` (optional): waits until
    * the frames it has sent are delivered, as far as the transport can tell (the reliable
-   * layer: acknowledged), or fails when they cannot be. A role succeeds only after it.
+   * layer: acknowledged), or fails when they cannot be (`PeerUnavailable` when a peer that
+   * has not had them stays unreachable). A role succeeds only after it.
    */
-  readonly flush?: ((session: string, role: string) => Effect.Effect<void, TransportError>) | undefined
+  readonly flush?: ((session: string, role: string) => Effect.Effect<void, TransportError | PeerUnavailable>) | undefined
   /** Called once `role` has ended in `session`, however it ended (optional): the transport may free what it holds for it. */
   readonly close?: ((session: string, role: string) => Effect.Effect<void>) | undefined
 }

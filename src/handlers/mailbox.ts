@@ -80,6 +80,16 @@ export class Mailbox {
     () => this.take
   )
 
+  /** Keeps only the frames waiting here that `keep`; returns the others, in order. */
+  filter(keep: (envelope: Envelope) => boolean): Array<Envelope> {
+    const out: Array<Envelope> = []
+    const kept: Array<Envelope> = []
+    for (let i = this.head; i < this.frames.length; i++) (keep(this.frames[i]) ? kept : out).push(this.frames[i])
+    this.frames = kept
+    this.head = 0
+    return out
+  }
+
   /** The next frame now, if there is one. */
   poll(): Envelope | undefined {
     const frames = this.frames
@@ -108,6 +118,11 @@ export const maxFramesPerMailbox = 10_000
 /** One session's mailboxes, and which of its roles are running and which have ended. */
 interface SessionBoxes {
   readonly boxes: Map<string, Mailbox>
+  /**
+   * Frames every mailbox of a role gets, those made later included (a transport's notice that
+   * a peer is unavailable), by role.
+   */
+  sticky: Map<string, Array<(mailbox: string) => Envelope>> | undefined
   /** Roles that run now: they opened, or made a receiver. */
   readonly open: Set<string>
   /** Roles that have ended: a frame for one is dropped, and it may not open again. */
@@ -118,6 +133,12 @@ interface SessionBoxes {
 
 /** How many finished session ids the mailboxes remember, to drop their late frames. */
 const maxFinished = 10_000
+
+/**
+ * How many sessions frames from outside may start, before any role of theirs opens here (a
+ * peer that runs ahead): a frame that would start one more is dropped ("full").
+ */
+export const maxPendingSessions = 1024
 
 /** How much a set of mailboxes holds. */
 export interface MailboxStats {
@@ -149,6 +170,8 @@ export class Mailboxes {
    * is dropped, not kept in a session made anew. Bounded: the oldest are forgotten for good.
    */
   private readonly finished = new Set<string>()
+  /** Sessions frames from outside started, that no role has opened yet, with when (ms since the epoch). */
+  private readonly pending = new Map<string, number>()
   private droppedCount = 0
 
   constructor(private readonly onDrop?: (envelope: Envelope, reason: DropReason) => void) {}
@@ -158,7 +181,7 @@ export class Mailboxes {
     if (s === undefined) {
       // A session id used again: a new run, no longer a finished one.
       this.finished.delete(session)
-      s = { boxes: new Map(), open: new Set(), closed: new Set(), roles: undefined }
+      s = { boxes: new Map(), open: new Set(), closed: new Set(), roles: undefined, sticky: undefined }
       this.sessions.set(session, s)
     }
     return s
@@ -183,8 +206,52 @@ export class Mailboxes {
     if (box === undefined) {
       box = new Mailbox()
       s.boxes.set(address, box)
+      const sticky = s.sticky?.get(role)
+      if (sticky !== undefined) for (const make of sticky) box.offer(make(name ?? ""))
     }
     return box
+  }
+
+  /**
+   * Gives every mailbox of `role` in `session` the frame `make(mailbox)`, now and as each
+   * further one is made (a notice that a peer is unavailable reaches whichever lane waits).
+   * Nothing when the role has ended there.
+   */
+  notify(session: string, role: string, make: (mailbox: string) => Envelope): void {
+    const s = this.sessions.get(session)
+    if (s === undefined || s.closed.has(role)) return
+    if (s.sticky === undefined) s.sticky = new Map()
+    const list = s.sticky.get(role) ?? []
+    list.push(make)
+    s.sticky.set(role, list)
+    const prefix = `${role}\u0000`
+    for (const [address, box] of s.boxes) {
+      if (address === role) box.offer(make(""))
+      else if (address.startsWith(prefix)) box.offer(make(address.slice(prefix.length)))
+    }
+  }
+
+  /** The sessions in which `role` runs now, with their roles (when known). */
+  *running(role: string): Iterable<readonly [session: string, roles: ReadonlySet<string> | undefined]> {
+    for (const [session, s] of this.sessions) if (s.open.has(role)) yield [session, s.roles]
+  }
+
+  /**
+   * Forgets the sessions that frames from outside started more than `ms` ago and that no role
+   * has opened since: their frames are dropped ("unread"). Returns how many went.
+   */
+  expirePending(now: number, ms: number): number {
+    let n = 0
+    for (const [session, since] of this.pending) {
+      if (now - since < ms) break
+      this.pending.delete(session)
+      const s = this.sessions.get(session)
+      if (s === undefined || s.open.size > 0 || s.closed.size > 0) continue
+      for (const box of s.boxes.values()) for (let e = box.poll(); e !== undefined; e = box.poll()) this.drop(e, "unread")
+      this.sessions.delete(session)
+      n++
+    }
+    return n
   }
 
   /**
@@ -195,7 +262,16 @@ export class Mailboxes {
     const s = this.session(session)
     if (s.closed.has(role)) return false
     s.open.add(role)
-    if (roles !== undefined && s.roles === undefined) s.roles = new Set(roles)
+    this.pending.delete(session)
+    if (roles !== undefined && s.roles === undefined) {
+      const known = new Set(roles)
+      s.roles = known
+      // Frames that came before the roles were known, from or for no role of the session, go.
+      for (const box of s.boxes.values()) {
+        const kept = box.filter((e) => known.has(e.from) && known.has(e.to))
+        for (const e of kept) this.drop(e, "unknown")
+      }
+    }
     return true
   }
 
@@ -213,12 +289,23 @@ export class Mailboxes {
       this.drop(envelope, "closed")
       return false
     }
-    const s = this.session(envelope.session)
+    let s = this.sessions.get(envelope.session)
+    if (s === undefined) {
+      // A session a peer started ahead of this process: how many such may wait is bounded.
+      if (untrusted) {
+        if (this.pending.size >= maxPendingSessions) {
+          this.drop(envelope, "full")
+          return false
+        }
+        this.pending.set(envelope.session, Date.now())
+      }
+      s = this.session(envelope.session)
+    }
     if (s.closed.has(envelope.to)) {
       this.drop(envelope, "closed")
       return false
     }
-    if (s.roles !== undefined && !s.roles.has(envelope.to)) {
+    if (s.roles !== undefined && (!s.roles.has(envelope.to) || !s.roles.has(envelope.from))) {
       this.drop(envelope, "unknown")
       return false
     }
@@ -268,6 +355,7 @@ export class Mailboxes {
     }
     if (over || (idle && s.boxes.size === 0)) {
       this.sessions.delete(session)
+      this.pending.delete(session)
       this.finished.add(session)
       if (this.finished.size > maxFinished) this.finished.delete(this.finished.values().next().value!)
     }

@@ -11,7 +11,7 @@
  * @internal
  */
 import { Cause, Effect, Either, Option, type ParseResult, Schema } from "effect"
-import { DecodeError, ImplementationError, isRetryable, PeerFailed, ProtocolViolation, Timeout, TransportError } from "../effects/errors.js"
+import { DecodeError, ImplementationError, isRetryable, PeerFailed, PeerUnavailable, ProtocolViolation, Timeout, TransportError } from "../effects/errors.js"
 import { type Envelope, synchronousSendOf, type TransportService } from "../effects/Transport.js"
 import type { TraceSinkService } from "../effects/TraceSink.js"
 import { clip, quote } from "../internal/bounded.js"
@@ -48,6 +48,13 @@ export const maxEarlyFrames = 10_000
  * other frames to that peer (so the reliable layer delivers it in order, once).
  */
 export const failureLabel = "~failed"
+
+/**
+ * The site of a failure notice that a transport makes itself, in a peer's name, when the peer
+ * has been unreachable too long (`seq` the largest safe integer): the role fails with
+ * `PeerUnavailable` if it still has steps with that peer, and ignores it otherwise.
+ */
+export const unavailableSite = "~unavailable"
 
 /**
  * `effect`, or the failure `onTimeout()` once `ms` have passed (by the Clock). A race rather
@@ -313,8 +320,8 @@ export class Channel {
    * The owner of a saga collects the reports of its other roles: "abort" at the first abort
    * (or failure notice from one of them), "done" once every one has forwarded.
    */
-  reports(state: TimeoutState, run: number): Effect.Effect<"abort" | "done", ProtocolViolation | PeerFailed | TransportError | Timeout> {
-    type Collected = Effect.Effect<"abort" | "done", ProtocolViolation | PeerFailed | TransportError | Timeout>
+  reports(state: TimeoutState, run: number): Effect.Effect<"abort" | "done", ProtocolViolation | PeerFailed | PeerUnavailable | TransportError | Timeout> {
+    type Collected = Effect.Effect<"abort" | "done", ProtocolViolation | PeerFailed | PeerUnavailable | TransportError | Timeout>
     const waiting: RecvState = {
       kind: "recv",
       id: -1,
@@ -350,7 +357,7 @@ export class Channel {
         // A role of the saga that fails outright is as good as an abort.
         if (participants.has(e.from)) {
           const notice = this.peerFailed(waiting, e)
-          return Effect.catchTag(notice, "PeerFailed", () => Effect.succeed("abort" as const))
+          return Effect.catchTags(notice, { PeerFailed: () => Effect.succeed("abort" as const), PeerUnavailable: () => Effect.succeed("abort" as const) })
         }
         return this.peerFailed(waiting, e)
       }
@@ -374,8 +381,8 @@ export class Channel {
    * (the role's part of the body may take long: see `withinReceiveTimeout`). A failure notice
    * fails the role with `PeerFailed`.
    */
-  verdict(state: TimeoutState, run: number): Effect.Effect<Verdict, ProtocolViolation | PeerFailed | TransportError | Timeout> {
-    type Waited = Effect.Effect<Verdict, ProtocolViolation | PeerFailed | TransportError | Timeout>
+  verdict(state: TimeoutState, run: number): Effect.Effect<Verdict, ProtocolViolation | PeerFailed | PeerUnavailable | TransportError | Timeout> {
+    type Waited = Effect.Effect<Verdict, ProtocolViolation | PeerFailed | PeerUnavailable | TransportError | Timeout>
     const waiting: RecvState = {
       kind: "recv",
       id: -1,
@@ -624,8 +631,12 @@ export class Channel {
   receiveFrame(
     state: RecvState,
     envelope: Envelope
-  ): Received | Effect.Effect<never, ProtocolViolation | DecodeError | PeerFailed> | undefined {
-    if (envelope.label === failureLabel) return this.peerFailed(state, envelope)
+  ): Received | Effect.Effect<never, ProtocolViolation | DecodeError | PeerFailed | PeerUnavailable> | undefined {
+    if (envelope.label === failureLabel) {
+      // A peer unreachable that the role has nothing more to do with does not matter to it.
+      if (envelope.site === unavailableSite && envelope.from !== state.peer && !peersAhead(state).has(envelope.from)) return undefined
+      return this.peerFailed(state, envelope)
+    }
     if (isVerdict(envelope.label)) return this.verdictElsewhere(state, envelope)
     if (envelope.from === state.peer) return this.acceptNow(state, envelope)
     return this.keepEarly(state, envelope)
@@ -794,7 +805,7 @@ export class Channel {
     })
   }
 
-  receive(state: RecvState): Effect.Effect<Received, ProtocolViolation | DecodeError | TransportError | Timeout | PeerFailed> {
+  receive(state: RecvState): Effect.Effect<Received, ProtocolViolation | DecodeError | TransportError | Timeout | PeerFailed | PeerUnavailable> {
     const r = this.receiveBuffered(state)
     if (r !== undefined) return Effect.isEffect(r) ? r : Effect.succeed(r)
     return Effect.flatMap(this.waitFrame(state), (envelope) => {
@@ -805,7 +816,7 @@ export class Channel {
   }
 
   /** A failure notice came while at `state`: the role fails with `PeerFailed` (when the notice is a real one). */
-  private peerFailed(state: RecvState, e: Envelope): Effect.Effect<never, ProtocolViolation | PeerFailed> {
+  private peerFailed(state: RecvState, e: Envelope): Effect.Effect<never, ProtocolViolation | PeerFailed | PeerUnavailable> {
     if (!this.roles.has(e.from) || e.from === this.role) {
       return this.reject(state, e, `a message from one of ${[...this.roles].filter((r) => r !== this.role).join(", ")}`, `unknown sender ${quote(e.from)}`)
     }
@@ -818,6 +829,16 @@ export class Channel {
     if (e.seq < due) return this.reject(state, e, `message number ${due} or later from ${e.from}`, `sequence number ${e.seq} used already`)
     const notice = readNotice(e.payload)
     const { labels, sites } = this.expecting(state)
+    if (e.site === unavailableSite) {
+      this.trace?.record({ _tag: "PeerFailed", session: this.session, role: this.role, peer: e.from, site: sites, lane: e.lane, reason: "PeerUnavailable" })
+      return Effect.fail(
+        new PeerUnavailable({
+          role: this.role,
+          peer: e.from,
+          message: `${this.role} was waiting for ${labels} from ${state.peer} (site ${sites}${this.lane === "" ? "" : `, lane ${this.lane}`}) when ${e.from} became unavailable: ${notice.cause}`
+        })
+      )
+    }
     if (this.trace !== undefined) {
       this.trace.record({ _tag: "PeerFailed", session: this.session, role: this.role, peer: e.from, site: sites, lane: e.lane, reason: notice.reason })
     }
@@ -886,7 +907,7 @@ export class Channel {
    * Ends the role (or, on a lane, its branch): nothing may be left unread; at the role's end,
    * the transport's `flush` then waits for the frames it sent to be delivered.
    */
-  close(_state: EndState): Effect.Effect<void, ProtocolViolation | TransportError> {
+  close(_state: EndState): Effect.Effect<void, ProtocolViolation | TransportError | PeerUnavailable> {
     for (const [peer, list] of this.pending) {
       // Control frames of steps the role is past (a report that came after its owner had
       // decided, say) are stale, not unread messages of the protocol: dropped and recorded.

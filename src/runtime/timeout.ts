@@ -131,14 +131,15 @@ export const runTimeout = <A, B, E, R>(
 /** The tag of a tagged error, or `undefined`. */
 const tagOf = (e: unknown): unknown => (typeof e === "object" && e !== null ? (e as { readonly _tag?: unknown })._tag : undefined)
 
-const isPeerFailed = (e: unknown): boolean => tagOf(e) === "PeerFailed"
+/** A peer that failed, or that the transport found unreachable too long: for a timeout, as good as its clock running out. */
+const isPeerFailed = (e: unknown): boolean => tagOf(e) === "PeerFailed" || tagOf(e) === "PeerUnavailable"
 
 /** Whether `exit` is the one typed failure tagged `tag` (not a defect, nor an interruption). */
 const failedWith = (exit: Exit.Exit<unknown, unknown>, tag: string): boolean =>
   Exit.isFailure(exit) && exit.cause._tag === "Fail" && tagOf(exit.cause.error) === tag
 
 /** A body that ended because a peer of it failed (a failure notice). */
-const peerFailedIn = (exit: Exit.Exit<unknown, unknown>): boolean => failedWith(exit, "PeerFailed")
+const peerFailedIn = (exit: Exit.Exit<unknown, unknown>): boolean => failedWith(exit, "PeerFailed") || failedWith(exit, "PeerUnavailable")
 
 /**
  * The verdict from the listener that has run since the role entered the step (not from a new

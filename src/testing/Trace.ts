@@ -177,6 +177,8 @@ const describeEvent = (e: TraceEvent): string => {
       return `${e.role} retransmitted ${e.role} -> ${e.peer}: ${e.label} at site ${e.site}${lane}${seq}`
     case "Reject":
       return `a frame for ${e.peer} in session ${e.session} was rejected: ${e.reason ?? "it did not decode"}`
+    case "Refused":
+      return `${e.role} refused a connection claiming ${e.peer} (or was refused by it): ${e.reason ?? "?"}`
     case "Failed":
       return `${e.role} failed (${e.reason ?? "?"}) and told ${e.peer}${lane}`
     case "PeerFailed":
@@ -643,6 +645,9 @@ export const toMermaid = (events: ReadonlyArray<TraceEvent>, options: ToMermaidO
           break
         case "Reject":
           arrow(e, "-x", "rejected")
+          break
+        case "Refused":
+          lines.push(`  Note over ${id(e.role)}: ${text(e, `refused ${e.peer ?? "?"}`, false)}`)
           break
         case "Failed":
           arrow(e, "--x", `failed: ${e.reason ?? "?"}`)
