@@ -160,9 +160,11 @@ export interface TransportService {
    * Called when `role` reaches the end of the protocol in `session` (optional): waits until
    * the frames it has sent are delivered, as far as the transport can tell (the reliable
    * layer: acknowledged), or fails when they cannot be (`PeerUnavailable` when a peer that
-   * has not had them stays unreachable). A role succeeds only after it.
+   * has not had them stays unreachable). A role succeeds only after it. `except`: peers
+   * the role went on without (it took a timeout's fallback as they were unavailable), whose
+   * frames it need not wait for.
    */
-  readonly flush?: ((session: string, role: string) => Effect.Effect<void, TransportError | PeerUnavailable>) | undefined
+  readonly flush?: ((session: string, role: string, except?: ReadonlySet<string>) => Effect.Effect<void, TransportError | PeerUnavailable>) | undefined
   /** Called once `role` has ended in `session`, however it ended (optional): the transport may free what it holds for it. */
   readonly close?: ((session: string, role: string) => Effect.Effect<void>) | undefined
 }

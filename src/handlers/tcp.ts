@@ -49,6 +49,7 @@
  */
 import * as crypto from "node:crypto"
 import * as net from "node:net"
+import * as tls from "node:tls"
 import { Data, Duration, Effect, Either, Layer, Option, Runtime, Schedule, Schema, type Scope } from "effect"
 import { PeerUnavailable, TransportError } from "../effects/errors.js"
 import { TraceSink } from "../effects/TraceSink.js"
@@ -114,6 +115,14 @@ export interface TcpOptions {
   readonly pendingFor?: Duration.DurationInput | undefined
   /** How long an acknowledgement may wait for more frames to cover (default 5 ms). */
   readonly ackDelay?: Duration.DurationInput | undefined
+  /**
+   * TLS, for confidentiality and integrity on the wire (the role handshake runs inside it
+   * as well): `server` are the options of `tls.createServer` for the listener (its `key` and
+   * `cert`, and `ca` + `requestCert` to ask dialling roles for certificates too), `client`
+   * those of `tls.connect` for dialling (`ca` to trust, `servername`, a client `key`/`cert`).
+   * Without it, frames travel in clear (see the module's notes).
+   */
+  readonly tls?: { readonly server?: tls.TlsOptions | undefined; readonly client?: tls.ConnectionOptions | undefined } | undefined
 }
 
 // ---------------------------------------------------------------------------------------
@@ -649,7 +658,9 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
     /** Dials `link.peer` once, and proves this role: the connection, or why there is none. */
     const dial = (link: Link): Effect.Effect<net.Socket, string> =>
       Effect.async<net.Socket, string>((resume) => {
-        const socket = net.connect({ host: link.host!, port: link.port! })
+        const socket: net.Socket = options.tls === undefined
+          ? net.connect({ host: link.host!, port: link.port! })
+          : tls.connect({ ...options.tls.client, host: link.host!, port: link.port! })
         sockets.add(socket)
         socket.setNoDelay(true)
         const nonce = crypto.randomBytes(32).toString("hex")
@@ -674,7 +685,13 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
         const dialTimeout = Math.min(handshakeTimeout, 3 * heartbeat)
         const timer = setTimeout(() => finish(Either.left(`no answer within ${dialTimeout} ms`)), dialTimeout)
         timer.unref()
-        socket.on("error", (e) => finish(Either.left(e.message)))
+        socket.on("error", (e: Error & { readonly code?: string }) => {
+          // A listener whose certificate this role does not trust is one that did not prove itself.
+          if (options.tls !== undefined && typeof e.code === "string" && /CERT|TLS|SSL|SELF_SIGNED|ALTNAME/.test(e.code)) {
+            refuse("outbound", socket, link.peer, "peer-unproven", `TLS: ${clip(e.message, 200)}`)
+          }
+          finish(Either.left(e.message))
+        })
         socket.on("close", () => {
           sockets.delete(socket)
           finish(Either.left("the connection closed"))
@@ -778,7 +795,14 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
     let address: { readonly host: string; readonly port: number } | undefined
     if (options.listen !== undefined) {
       const listen = options.listen
-      const server = net.createServer({ noDelay: true }, onConnection)
+      const server: net.Server = options.tls === undefined
+        ? net.createServer({ noDelay: true }, onConnection)
+        : tls.createServer({ ...options.tls.server }, onConnection)
+      // A TLS handshake that fails is a refusal too, before any role claim.
+      server.on("tlsClientError", (e: Error, socket: tls.TLSSocket) => {
+        refuse("inbound", socket, "?", "malformed", `TLS: ${clip(e.message, 200)}`)
+        socket.destroy()
+      })
       address = yield* Effect.async<{ readonly host: string; readonly port: number }, TcpError>((resume) => {
         server.once("error", (e) => resume(Effect.fail(new TcpError({ role: self, message: `${self} could not listen on ${listen.host ?? "127.0.0.1"}:${listen.port}: ${e.message}` }))))
         server.listen({ host: listen.host ?? "127.0.0.1", port: listen.port }, () => {
@@ -896,7 +920,7 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
       }
     }
 
-    const flush = (session: string, _role: string): Effect.Effect<void, PeerUnavailable> =>
+    const flush = (session: string, _role: string, except?: ReadonlySet<string>): Effect.Effect<void, PeerUnavailable> =>
       Effect.suspend(() => {
         // The role has taken what it needed: its peers learn so now (they wait for it to end
         // their own roles), not after `ackDelay`, by when this process may have exited.
@@ -905,7 +929,7 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
         if (bySession === undefined) return Effect.void
         const waits: Array<Effect.Effect<void, PeerUnavailable>> = []
         for (const [link, upTo] of bySession) {
-          if (upTo < link.acked) continue
+          if (upTo < link.acked || except?.has(link.peer) === true) continue
           if (link.unavailable) return Effect.fail(unavailableError(link, Date.now() - (link.downSince ?? Date.now())))
           // Ask for the acknowledgement now rather than after `ackDelay`.
           if (link.socket !== undefined) write(link, link.socket, seqFrame(FrameType.Ping))

@@ -935,7 +935,18 @@ export class Channel {
     }
     this.parent?.children.delete(this)
     const flush = this.lane === "" ? this.transport.flush : undefined
-    return flush === undefined ? Effect.void : flush(this.session, this.role)
+    return flush === undefined ? Effect.void : flush(this.session, this.role, this.abandoned)
+  }
+
+  /** Peers the role took a fallback without, as unavailable: their frames need not be delivered for it to end (root channel only). */
+  private abandoned: Set<string> | undefined = undefined
+
+  /** The role goes on without `peer` (unavailable): see `abandoned`. */
+  abandon(peer: string): void {
+    let root: Channel = this
+    while (root.parent !== undefined) root = root.parent
+    if (root.abandoned === undefined) root.abandoned = new Set()
+    root.abandoned.add(peer)
   }
 
   /**

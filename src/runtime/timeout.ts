@@ -69,7 +69,7 @@ export const runTimeout = <A, B, E, R>(
       Effect.catchIf(
         Effect.map(body(bodyPart), (result) => ({ done: true as const, result })),
         isPeerFailed,
-        () => Effect.succeed({ done: false as const })
+        (e) => Effect.sync(() => (abandonUnavailable(channel, e), { done: false as const }))
       ),
       Effect.as(Effect.sleep(state.duration), { done: false as const })
     )
@@ -94,7 +94,11 @@ export const runTimeout = <A, B, E, R>(
         // A peer of the body failed: the decider will take the fallback (its own body fails,
         // or its clock runs out), and so does this role; told "in time" instead, it fails.
         ? peerFailedIn(exit)
-          ? Effect.flatMap(awaitVerdict(channel, state, listener), (v) => (v === "timeout" ? takeFallback : (exit as unknown as Outcome)))
+          ? Effect.flatMap(awaitVerdict(channel, state, listener), (v) => {
+            if (v !== "timeout") return exit as unknown as Outcome
+            if (exit.cause._tag === "Fail") abandonUnavailable(channel, exit.cause.error)
+            return takeFallback
+          })
           : Effect.zipRight(Fiber.interrupt(listener), exit as unknown as Outcome)
         : needsVerdict
         // The listener goes on: it may have taken the verdict already, as the body ended.
@@ -139,6 +143,14 @@ const failedWith = (exit: Exit.Exit<unknown, unknown>, tag: string): boolean =>
   Exit.isFailure(exit) && exit.cause._tag === "Fail" && tagOf(exit.cause.error) === tag
 
 /** A body that ended because a peer of it failed (a failure notice). */
+/**
+ * A role that took the fallback because `error`'s peer was unavailable need not have the
+ * frames it sent that peer delivered before it ends (they may never be).
+ */
+const abandonUnavailable = (channel: Channel, error: unknown): void => {
+  if (tagOf(error) === "PeerUnavailable") channel.abandon((error as { readonly peer: string }).peer)
+}
+
 const peerFailedIn = (exit: Exit.Exit<unknown, unknown>): boolean => failedWith(exit, "PeerFailed") || failedWith(exit, "PeerUnavailable")
 
 /**

@@ -12,6 +12,7 @@ import { FrameReader } from "../../src/handlers/frames.js"
 import { Tcp } from "../../src/node/index.js"
 import { coordinator, participant, TwoPhaseCommit } from "../../examples/two-phase-commit.js"
 import { freePort } from "../../examples/tcp/cluster.js"
+import { client, RobustRequest } from "../../examples/robust-request.js"
 import { startProxy } from "../fixtures/tcp-proxy.js"
 
 const secret = "a deployment secret for the tests"
@@ -162,6 +163,18 @@ describe("the TCP transport", () => {
     expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : exit).toMatchObject({ _tag: "PeerUnavailable", role: "A", peer: "B" })
   })
 
+  it("inside a timeout, a peer unavailable is as good as the clock running out: the fallback at once, and the role ends without it", async () => {
+    const port = await freePort()
+    const started = Date.now()
+    const r = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const t = yield* Tcp.make({ ...fast, self: "Client", peers: { Server: at(port) }, auth: { secret } })
+      return yield* Role.run(RobustRequest, "Client", client("hello"), { sessionId: "rr" }).pipe(Effect.provideService(Transport, t))
+    })))
+    // The timeout is 30 s; the Server was unreachable for 0.4 s.
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(r).toEqual({ data: "hello", result: undefined, timedOut: true })
+  })
+
   it("finds a half-open connection by its heartbeat, dials again, and the session completes", async () => {
     const ports = { c: await freePort(), p: await freePort() }
     const proxy = await startProxy(ports.p)
@@ -224,5 +237,35 @@ describe("the TCP transport", () => {
     cleanups.push(() => new Promise((r) => taken.close(r)))
     const busy = await Effect.runPromiseExit(Effect.scoped(Tcp.make({ self: "A", listen: { port: (taken.address() as net.AddressInfo).port }, auth: { secret } })))
     expect(busy).toMatchObject({ _tag: "Failure", cause: { error: { _tag: "TcpError" } } })
+  })
+})
+
+describe("TLS", () => {
+  const dir = new URL("../fixtures/tls/", import.meta.url)
+  const fs = () => import("node:fs")
+  it("runs a session inside TLS; a dialler that does not trust the certificate, or speaks plain TCP, is refused", async () => {
+    const { readFileSync } = await fs()
+    const cert = readFileSync(new URL("cert.pem", dir))
+    const key = readFileSync(new URL("key.pem", dir))
+    const tlsOptions = { server: { key, cert }, client: { ca: cert } }
+    const ports = { c: await freePort(), p: await freePort() }
+    const r = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const c = yield* Tcp.make({ self: "Coordinator", listen: { port: ports.c }, peers: { Participant: at(ports.p) }, auth: { secret }, tls: tlsOptions })
+      const p = yield* Tcp.make({ self: "Participant", listen: { port: ports.p }, peers: { Coordinator: at(ports.c) }, auth: { secret }, tls: tlsOptions })
+      const result = yield* Effect.all([coordinatorRun(c, "t"), participantRun(p, "t")], { concurrency: "unbounded" })
+      // A dialler that trusts no such certificate: refused on its side, and never connected.
+      const untrusting = yield* Tcp.make({ ...fast, self: "Coordinator", peers: { Participant: at(ports.p) }, auth: { secret }, tls: { client: {} } })
+      const refusedTls = yield* Effect.flip(coordinatorRun(untrusting, "u"))
+      // A dialler in plain TCP: the TLS listener refuses it.
+      const plain = yield* Tcp.make({ ...fast, self: "Coordinator", peers: { Participant: at(ports.p) }, auth: { secret } })
+      const refusedPlain = yield* Effect.flip(coordinatorRun(plain, "v"))
+      return { result, refusedTls, untrusting: untrusting.refusals(), refusedPlain, listener: p.stats() }
+    })))
+    expect(r.result).toEqual(committed())
+    expect(r.refusedTls).toMatchObject({ _tag: "PeerUnavailable", peer: "Participant" })
+    expect(r.untrusting.some((x) => x.reason === "peer-unproven" && x.message.includes("TLS"))).toBe(true)
+    expect(r.refusedPlain).toMatchObject({ _tag: "PeerUnavailable", peer: "Participant" })
+    expect(r.listener.accepted).toBe(1)
+    expect(r.listener.refused.malformed ?? 0).toBeGreaterThan(0)
   })
 })
