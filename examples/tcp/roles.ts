@@ -2,9 +2,9 @@
  * The sessions `npm run demo:tcp` and the TCP integration tests run with each role in its own
  * process: which protocol, and each role's implementation, by example name.
  */
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import type { Any } from "../../src/protocol/Protocol.js"
-import { Role } from "../../src/index.js"
+import { Protocol, Role } from "../../src/index.js"
 import * as Streaming from "../streaming.js"
 import * as ThreeParty from "../three-party.js"
 import * as TwoPhaseCommit from "../two-phase-commit.js"
@@ -33,6 +33,47 @@ const slowProducer = (chunks: ReadonlyArray<string>, delay: number) =>
 /** Chunks of the slow stream: `n` of them, numbered. */
 export const slowChunks = (n: number) => Array.from({ length: n }, (_, i) => `chunk ${i} `)
 
+/**
+ * Three roles in a chain: the Source sends items through the Relay to the Sink, which
+ * acknowledges each to the Source; the Source decides when it is over.
+ *
+ *   loop 'items': choice 'more' at Source
+ *     next: Source -> Relay : Item { n }; Relay -> Sink : Forward { n }; Sink -> Source : Ack { n }; recur
+ *     last: Source -> Relay : Done; Relay -> Sink : Finish
+ */
+export const Relay = Protocol.make("Relay", {
+  roles: ["Source", "Relay", "Sink"],
+  messages: {
+    Item: Schema.Struct({ n: Schema.Number }),
+    Forward: Schema.Struct({ n: Schema.Number }),
+    Ack: Schema.Struct({ n: Schema.Number }),
+    Done: Schema.Struct({}),
+    Finish: Schema.Struct({})
+  }
+}, (g) =>
+  g.loop("items", (b) =>
+    b.choice("Source", "more", {
+      next: (c) => c.msg("Source", "Relay", "Item").msg("Relay", "Sink", "Forward").msg("Sink", "Source", "Ack").recur("items"),
+      last: (c) => c.msg("Source", "Relay", "Done").msg("Relay", "Sink", "Finish")
+    })))
+
+/** `n` items, `delay` ms apart. */
+const relayRoles = (n: number, delay: number) => ({
+  Source: Role.implement(Relay, "Source", {
+    send: { Item: (s) => Effect.as(Effect.sleep(delay), { n: s.sent }), Done: () => ({}) },
+    recv: { Ack: (s, a) => ({ ...s, sent: s.sent + 1, acked: s.acked + (a.n === s.sent ? 1 : 0) }) },
+    choose: { more: (s) => (s.sent < n ? "next" : "last") }
+  }, { sent: 0, acked: 0 }),
+  Relay: Role.implement(Relay, "Relay", {
+    send: { Forward: (s) => ({ n: s.last }), Finish: () => ({}) },
+    recv: { Item: (s, i) => ({ ...s, last: i.n, relayed: s.relayed + 1 }), Done: (s) => s }
+  }, { last: -1, relayed: 0 }),
+  Sink: Role.implement(Relay, "Sink", {
+    send: { Ack: (s) => ({ n: s.last }) },
+    recv: { Forward: (s, f) => ({ ...s, last: f.n, got: s.got + 1 }), Finish: (s) => ({ ...s, finished: true }) }
+  }, { last: -1, got: 0, finished: false })
+})
+
 export const examples = {
   TwoPhaseCommit: {
     protocol: TwoPhaseCommit.TwoPhaseCommit,
@@ -46,7 +87,9 @@ export const examples = {
   SlowStream: {
     protocol: Streaming.DataStreaming,
     roles: { Producer: slowProducer(slowChunks(100), 20), Consumer: Streaming.consumer }
-  }
+  },
+  /** Three roles, 100 items 20 ms apart: about 2 s. */
+  SlowRelay: { protocol: Relay, roles: relayRoles(100, 20) }
 } satisfies Record<string, TcpExample>
 
 export type ExampleName = keyof typeof examples

@@ -80,6 +80,36 @@ describe("roles in separate processes over TCP", () => {
     expect(killed.ok ? killed : killed.error).toMatchObject({ tag: "killed" })
   }, 30_000)
 
+  it("of three roles, one killed mid-session makes both others fail (PeerUnavailable, or PeerFailed when told by the other) within the bound", async () => {
+    const ports = { Source: await freePort(), Relay: await freePort(), Sink: await freePort() }
+    const toRelay: Proxy = await startProxy(ports.Relay)
+    cleanups.push(() => toRelay.close())
+    const cluster = await startCluster("SlowRelay", {
+      ports,
+      dial: { Source: { Relay: toRelay.port } },
+      heartbeatMs: 100,
+      unavailableAfterMs: 1000,
+      limitMs: 20_000
+    })
+    cleanups.push(cluster.stop)
+    const [source, relay, sink] = cluster.processes
+    const deadline = Date.now() + 15_000
+    while (toRelay.connections() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, 700))
+    expect(source.child.exitCode).toBe(null)
+    relay.kill("SIGKILL")
+    const killedAt = Date.now()
+    const outcomes = await Promise.all([source.outcome, sink.outcome])
+    expect(Date.now() - killedAt).toBeLessThan(5000)
+    for (const o of outcomes) {
+      expect(o.ok).toBe(false)
+      if (o.ok) continue
+      expect(["PeerUnavailable", "PeerFailed"]).toContain(o.error.tag)
+    }
+    // At least one learned it from the transport, naming the Relay.
+    expect(outcomes.some((o) => !o.ok && o.error.tag === "PeerUnavailable" && o.error.message.includes("Relay"))).toBe(true)
+  }, 30_000)
+
   it("connections dropped mid-session, and refused for a while, are made again: the session completes with the same results", async () => {
     const ports = { Producer: await freePort(), Consumer: await freePort() }
     const toConsumer: Proxy = await startProxy(ports.Consumer)
