@@ -387,11 +387,14 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
         return yield* new TcpError({ role: self, message: `the key ${peer === "*" ? "secret" : `for ${peer}`} is ${toKey(key).length} bytes long: keys must have at least 16` })
       }
     }
-    const keys = new Map<string, Buffer | undefined>()
-    const keyOf = (peer: string): Buffer | undefined => {
-      if (!keys.has(peer)) keys.set(peer, pairKey(auth, self, peer))
-      return keys.get(peer)
+    // Keys of the roles named in the options, made once; any other name a connection claims
+    // is looked up (or derived) afresh, so that claims cannot grow this map.
+    const keys = new Map<string, Buffer>()
+    for (const peer of [...Object.keys(options.peers ?? {}), ...("keys" in auth ? Object.keys(auth.keys) : [])]) {
+      const key = pairKey(auth, self, peer)
+      if (key !== undefined) keys.set(peer, key)
     }
+    const keyOf = (peer: string): Buffer | undefined => keys.get(peer) ?? ("secret" in auth ? pairKey(auth, self, peer) : undefined)
 
     const incarnation = crypto.randomBytes(16).toString("hex")
     const boxes = new Mailboxes(sink === undefined ? undefined : (e, reason) =>
@@ -518,6 +521,23 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
       }
     }
 
+    /**
+     * Runs a socket's handler of incoming bytes; should it throw (a `TraceSink` of the user's
+     * that throws, say), the connection goes, not the process. Recorded as a rejection.
+     */
+    const guarded = (socket: net.Socket, handle: () => void) => {
+      try {
+        handle()
+      } catch (e) {
+        socket.destroy()
+        try {
+          reject(undefined, `handling bytes from ${socket.remoteAddress ?? "?"} threw: ${clip(String(e), 200)}`)
+        } catch {
+          // The sink threw again: the count is kept, the record is lost.
+        }
+      }
+    }
+
     // --- connections in --------------------------------------------------------------
     let handshaking = 0
 
@@ -638,7 +658,7 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
         })
         reader.stop()
         socket.removeAllListeners("data")
-        socket.on("data", (chunk: Buffer) => data.push(chunk))
+        socket.on("data", (chunk: Buffer) => guarded(socket, () => data.push(chunk)))
         socket.on("close", () => {
           if (it.socket === socket) {
             it.socket = undefined
@@ -650,7 +670,7 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
         fail("?", "oversized", `a handshake frame of ${length} bytes`)
         return false
       })
-      socket.on("data", (chunk: Buffer) => reader.push(chunk))
+      socket.on("data", (chunk: Buffer) => guarded(socket, () => reader.push(chunk)))
       socket.write(jsonFrame(FrameType.Hello, { v: version, role: self, nonce, incarnation }))
     }
 
@@ -732,7 +752,7 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
           unproven(`a handshake frame of ${length} bytes`)
           return false
         })
-        socket.on("data", (chunk: Buffer) => reader.push(chunk))
+        socket.on("data", (chunk: Buffer) => guarded(socket, () => reader.push(chunk)))
         return Effect.sync(() => {
           settled = true
           clearTimeout(timer)
@@ -756,7 +776,7 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
         socket.destroy()
         return false
       })
-      socket.on("data", (chunk: Buffer) => reader.push(chunk))
+      socket.on("data", (chunk: Buffer) => guarded(socket, () => reader.push(chunk)))
       const q = link.queue
       for (let i = link.head; i < q.length; i++) {
         write(link, socket, q[i].frame)
