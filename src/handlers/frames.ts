@@ -81,6 +81,8 @@ export class FrameReader {
   /** Bytes still to skip of an oversized frame. */
   private skip = 0
   private stopped = false
+  /** What followed the frame during whose handling `stop()` was called, in that chunk. */
+  rest: Buffer | undefined = undefined
 
   constructor(
     public max: number,
@@ -114,6 +116,7 @@ export class FrameReader {
           const frame = this.partial
           this.partial = undefined
           this.onFrame(frame[0], frame, 1, frame.length)
+          if (this.stopped && off < n) this.rest = chunk.subarray(off)
         }
         continue
       }
@@ -146,6 +149,7 @@ export class FrameReader {
         const start = off
         off += length
         this.onFrame(chunk[start], chunk, start + 1, start + length)
+        if (this.stopped && off < n) this.rest = chunk.subarray(off)
       } else {
         // Allocated only now that its length is known to be within bounds.
         this.partial = Buffer.allocUnsafe(length)

@@ -135,10 +135,21 @@ interface SessionBoxes {
 const maxFinished = 10_000
 
 /**
- * How many sessions frames from outside may start, before any role of theirs opens here (a
- * peer that runs ahead): a frame that would start one more is dropped ("full").
+ * How many sessions frames from outside, from any one sender, may wait in before any role of
+ * theirs opens here (a peer that runs ahead), and how many such frames of one sender may
+ * wait in all; a frame over either bound is dropped ("full"). Per sender, so that no peer
+ * can use up another's room.
  */
 export const maxPendingSessions = 1024
+export const maxPendingFrames = maxFramesPerMailbox
+
+/** A session frames from outside started, that no role has opened yet. */
+interface Pending {
+  /** When its first frame came (ms since the epoch). */
+  readonly since: number
+  /** How many of its frames came from each sender. */
+  readonly by: Map<string, number>
+}
 
 /** How much a set of mailboxes holds. */
 export interface MailboxStats {
@@ -170,8 +181,40 @@ export class Mailboxes {
    * is dropped, not kept in a session made anew. Bounded: the oldest are forgotten for good.
    */
   private readonly finished = new Set<string>()
-  /** Sessions frames from outside started, that no role has opened yet, with when (ms since the epoch). */
-  private readonly pending = new Map<string, number>()
+  /** Sessions frames from outside started, that no role has opened yet, oldest first. */
+  private readonly pending = new Map<string, Pending>()
+  /** Over the pending sessions, by sender: in how many it has frames, and how many frames. */
+  private readonly pendingBy = new Map<string, { sessions: number; frames: number }>()
+
+  /** The session is no longer pending: its senders get their room back. */
+  private unpend(session: string): void {
+    const p = this.pending.get(session)
+    if (p === undefined) return
+    this.pending.delete(session)
+    for (const [from, n] of p.by) {
+      const c = this.pendingBy.get(from)
+      if (c === undefined) continue
+      c.sessions--
+      c.frames -= n
+      if (c.sessions <= 0) this.pendingBy.delete(from)
+    }
+  }
+
+  /** Whether a frame from outside from `from` may wait in pending session `p` (made when `undefined`); counts it if so. */
+  private admitPending(session: string, p: Pending | undefined, from: string): boolean {
+    const c = this.pendingBy.get(from) ?? { sessions: 0, frames: 0 }
+    const mine = p?.by.get(from) ?? 0
+    if ((mine === 0 && c.sessions >= maxPendingSessions) || c.frames >= maxPendingFrames) return false
+    if (p === undefined) {
+      p = { since: Date.now(), by: new Map() }
+      this.pending.set(session, p)
+    }
+    if (mine === 0) c.sessions++
+    c.frames++
+    p.by.set(from, mine + 1)
+    this.pendingBy.set(from, c)
+    return true
+  }
   private droppedCount = 0
 
   constructor(private readonly onDrop?: (envelope: Envelope, reason: DropReason) => void) {}
@@ -242,9 +285,9 @@ export class Mailboxes {
    */
   expirePending(now: number, ms: number): number {
     let n = 0
-    for (const [session, since] of this.pending) {
-      if (now - since < ms) break
-      this.pending.delete(session)
+    for (const [session, p] of this.pending) {
+      if (now - p.since < ms) break
+      this.unpend(session)
       const s = this.sessions.get(session)
       if (s === undefined || s.open.size > 0 || s.closed.size > 0) continue
       for (const box of s.boxes.values()) for (let e = box.poll(); e !== undefined; e = box.poll()) this.drop(e, "unread")
@@ -262,7 +305,7 @@ export class Mailboxes {
     const s = this.session(session)
     if (s.closed.has(role)) return false
     s.open.add(role)
-    this.pending.delete(session)
+    this.unpend(session)
     if (roles !== undefined && s.roles === undefined) {
       const known = new Set(roles)
       s.roles = known
@@ -290,17 +333,13 @@ export class Mailboxes {
       return false
     }
     let s = this.sessions.get(envelope.session)
-    if (s === undefined) {
-      // A session a peer started ahead of this process: how many such may wait is bounded.
-      if (untrusted) {
-        if (this.pending.size >= maxPendingSessions) {
-          this.drop(envelope, "full")
-          return false
-        }
-        this.pending.set(envelope.session, Date.now())
-      }
-      s = this.session(envelope.session)
+    // A session a peer runs ahead in, that no role has opened here: room is bounded per sender.
+    const pending = untrusted && (s === undefined || this.pending.has(envelope.session))
+    if (pending && !this.admitPending(envelope.session, this.pending.get(envelope.session), envelope.from)) {
+      this.drop(envelope, "full")
+      return false
     }
+    if (s === undefined) s = this.session(envelope.session)
     if (s.closed.has(envelope.to)) {
       this.drop(envelope, "closed")
       return false
@@ -310,7 +349,7 @@ export class Mailboxes {
       return false
     }
     const name = envelope.mailbox ?? envelope.lane
-    if (untrusted) {
+    if (untrusted && !pending) {
       const address = name === undefined || name === "" ? envelope.to : `${envelope.to}\u0000${name}`
       const known = s.boxes.get(address)
       const full = known === undefined
@@ -355,7 +394,7 @@ export class Mailboxes {
     }
     if (over || (idle && s.boxes.size === 0)) {
       this.sessions.delete(session)
-      this.pending.delete(session)
+      this.unpend(session)
       this.finished.add(session)
       if (this.finished.size > maxFinished) this.finished.delete(this.finished.values().next().value!)
     }

@@ -205,7 +205,7 @@ export interface TcpStats {
   readonly dropped: number
   /** Frames sent and not yet acknowledged, over all peers. */
   readonly queued: number
-  /** Frames sent again after a reconnection. */
+  /** Frames written again after a reconnection (they had been written on a connection that dropped). */
   readonly resent: number
   /** Sessions, mailboxes and frames held for the roles here. */
   readonly sessions: number
@@ -304,6 +304,8 @@ interface Link {
   head: number
   /** The next link sequence number to give. */
   nextSeq: number
+  /** Frames before this number have been written on some connection (once at least). */
+  written: number
   /** The peer has every frame before this number. */
   acked: number
   /** Since when the peer has been unreachable (ms), or `undefined` while it is reachable. */
@@ -420,8 +422,20 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
       refusals.push(refusal)
       if (refusals.length > 1000) refusals.shift()
       sink?.record({ _tag: "Refused", session: "", role: self, peer, site: "", reason: `${direction} ${reason}: ${detail}` })
-      log(Effect.logWarning(message).pipe(Effect.annotateLogs({ role: self, peer, reason })))
+      // At most `logsPerSecond` warnings a second: a flood of refusals must not flood the log.
+      if (logBudget > 0) {
+        logBudget--
+        const more = suppressed === 0 ? "" : ` (and ${suppressed} more refusals before it, not logged)`
+        suppressed = 0
+        log(Effect.logWarning(message + more).pipe(Effect.annotateLogs({ role: self, peer, reason })))
+      } else {
+        suppressed++
+      }
     }
+    const logsPerSecond = 20
+    let logBudget = logsPerSecond
+    let suppressed = 0
+    let refilled = Date.now()
 
     const reject = (frame: unknown, reason: string) => {
       rejected++
@@ -443,6 +457,7 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
         queue: [],
         head: 0,
         nextSeq: 0,
+        written: 0,
         acked: 0,
         downSince: now,
         unavailable: false,
@@ -570,6 +585,9 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
     }
 
     const ackNow = (intake: Intake, socket: net.Socket) => {
+      // A dialler reads its acks; one that lets them pile up (pinging and never reading)
+      // would make this side hold them all: it is cut off instead.
+      if (socket.writableLength > 64 * 1024) return void socket.destroy()
       if (intake.ackTimer !== undefined) {
         clearTimeout(intake.ackTimer)
         intake.ackTimer = undefined
@@ -590,13 +608,25 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
       }
     }
 
+    /**
+     * TLS: how many raw connections are still in their TLS handshake; what frees the slot of
+     * each; those refused as busy. A TLS socket's raw connection is its `_parent` (Node's own
+     * field; without it a slot is freed when its connection closes).
+     */
+    let inTls = 0
+    const tlsSlots = new WeakMap<net.Socket, () => void>()
+    const busyTls = new WeakSet<net.Socket>()
+    const rawOf = (socket: net.Socket): net.Socket | undefined => (socket as { readonly _parent?: net.Socket })._parent
+
     const onConnection = (socket: net.Socket) => {
+      const raw = rawOf(socket)
+      if (raw !== undefined) tlsSlots.get(raw)?.()
       if (closing) return void socket.destroy()
       sockets.add(socket)
       socket.setNoDelay(true)
       socket.on("error", () => {})
       socket.on("close", () => sockets.delete(socket))
-      if (handshaking >= maxHandshakes) {
+      if (handshaking + inTls >= maxHandshakes) {
         refuse("inbound", socket, "?", "busy", `${handshaking} connections are proving who they are already`)
         return void socket.destroy()
       }
@@ -653,21 +683,29 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
         accepted++
         socket.write(jsonFrame(FrameType.Welcome, { next: it.next, proof: hmac(key, [version, "accept", c.from, self, nonce, c.nonce, incarnation, it.next]) }))
         const data = new FrameReader(maxFrame, onInboundData(c.from, it, socket), (length) => {
-          reject(undefined, `a frame of ${length} bytes from ${c.from}, over the limit of ${maxFrame}`)
+          reject(undefined, length === 0 ? `a frame of no length from ${c.from}` : `a frame of ${length} bytes from ${c.from}, over the limit of ${maxFrame}`)
+          // A frame of no length cannot be skipped past (it has no type): the connection goes, and the peer dials again.
+          if (length === 0) socket.destroy()
           return length > 0
         })
         reader.stop()
         socket.removeAllListeners("data")
         socket.on("data", (chunk: Buffer) => guarded(socket, () => data.push(chunk)))
+        // Frames that came in the same chunk as the proof (a peer that did not wait to be welcomed).
+        // (`rest` is set once this handler returns; the microtask runs before any later chunk.)
+        queueMicrotask(() => {
+          const rest = reader.rest
+          if (rest !== undefined) guarded(socket, () => data.push(rest))
+        })
         socket.on("close", () => {
           if (it.socket === socket) {
             it.socket = undefined
             it.downSince = Date.now()
           }
         })
-        // Nothing can follow the proof in its chunk: the peer sends frames only once welcomed.
       }, (length) => {
-        fail("?", "oversized", `a handshake frame of ${length} bytes`)
+        if (length === 0) fail("?", "malformed", "a handshake frame of no length")
+        else fail("?", "oversized", `a handshake frame of ${length} bytes, over ${maxHandshakeBytes}`)
         return false
       })
       socket.on("data", (chunk: Buffer) => guarded(socket, () => reader.push(chunk)))
@@ -780,8 +818,9 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
       const q = link.queue
       for (let i = link.head; i < q.length; i++) {
         write(link, socket, q[i].frame)
-        resent++
+        if (q[i].seq < link.written) resent++
       }
+      link.written = link.nextSeq
     }
 
     /** Resolves when the link's connection closes (it is then down). */
@@ -817,12 +856,37 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
       const listen = options.listen
       const server: net.Server = options.tls === undefined
         ? net.createServer({ noDelay: true }, onConnection)
-        : tls.createServer({ ...options.tls.server }, onConnection)
-      // A TLS handshake that fails is a refusal too, before any role claim.
-      server.on("tlsClientError", (e: Error, socket: tls.TLSSocket) => {
-        refuse("inbound", socket, "?", "malformed", `TLS: ${clip(e.message, 200)}`)
-        socket.destroy()
-      })
+        : tls.createServer({ handshakeTimeout, ...options.tls.server }, onConnection)
+      if (options.tls !== undefined) {
+        // A connection in its TLS handshake counts against `maxHandshakes` too, and has
+        // `handshakeTimeout` for it; then the role handshake's own count and timer take over.
+        server.on("connection", (raw: net.Socket) => {
+          if (closing || handshaking + inTls >= maxHandshakes) {
+            if (!closing) refuse("inbound", raw, "?", "busy", `${handshaking + inTls} connections are proving who they are already`)
+            busyTls.add(raw)
+            return void raw.destroy()
+          }
+          inTls++
+          let held = true
+          const free = () => {
+            if (held) {
+              held = false
+              inTls--
+            }
+          }
+          tlsSlots.set(raw, free)
+          raw.once("close", free)
+        })
+        // A TLS handshake that fails (or times out) is a refusal too, before any role claim.
+        server.on("tlsClientError", (e: Error, socket: tls.TLSSocket) => {
+          const raw = rawOf(socket)
+          if (raw !== undefined) tlsSlots.get(raw)?.()
+          if (raw === undefined || !busyTls.has(raw)) {
+            refuse("inbound", socket, "?", /timed? ?out/i.test(e.message) ? "timeout" : "malformed", `TLS: ${clip(e.message, 200)}`)
+          }
+          socket.destroy()
+        })
+      }
       address = yield* Effect.async<{ readonly host: string; readonly port: number }, TcpError>((resume) => {
         server.once("error", (e) => resume(Effect.fail(new TcpError({ role: self, message: `${self} could not listen on ${listen.host ?? "127.0.0.1"}:${listen.port}: ${e.message}` }))))
         server.listen({ host: listen.host ?? "127.0.0.1", port: listen.port }, () => {
@@ -841,6 +905,10 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
     // --- timers ----------------------------------------------------------------------
     const tick = () => {
       const t = Date.now()
+      if (t - refilled >= 1000) {
+        refilled = t
+        logBudget = logsPerSecond
+      }
       for (const link of links.values()) {
         const socket = link.socket
         if (socket !== undefined) {
@@ -922,6 +990,7 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
         const socket = link.socket
         if (socket !== undefined) {
           link.lastWritten = Date.now()
+          link.written = link.nextSeq
           write(link, socket, frame)
         }
         return Effect.void

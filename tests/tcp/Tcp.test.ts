@@ -4,7 +4,7 @@
  * also for a role waiting for its last frames to be acknowledged), half-open connections
  * found by the heartbeat, a restarted peer, many sessions at once, and a clean shutdown.
  */
-import { Duration, Effect, Exit, Schema } from "effect"
+import { Duration, Effect, Exit, Logger, LogLevel, Schema } from "effect"
 import * as net from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
 import { Protocol, Role, Transport } from "../../src/index.js"
@@ -267,5 +267,37 @@ describe("TLS", () => {
     expect(r.refusedPlain).toMatchObject({ _tag: "PeerUnavailable", peer: "Participant" })
     expect(r.listener.accepted).toBe(1)
     expect(r.listener.refused.malformed ?? 0).toBeGreaterThan(0)
+  })
+
+  it("connections silent in their TLS handshake count against maxHandshakes and have handshakeTimeout", async () => {
+    const { readFileSync } = await fs()
+    const cert = readFileSync(new URL("cert.pem", dir))
+    const key = readFileSync(new URL("key.pem", dir))
+    const r = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const l = yield* Tcp.make({
+        self: "Participant",
+        listen: { port: 0 },
+        auth: { secret },
+        tls: { server: { key, cert } },
+        handshakeTimeout: Duration.millis(200),
+        maxHandshakes: 2
+      })
+      const started = Date.now()
+      const closed = yield* Effect.promise(() =>
+        Promise.all(Array.from({ length: 5 }, (_, i) =>
+          new Promise<number>((resolve) => {
+            // Staggered, so that the first two hold the slots when the others come.
+            setTimeout(() => {
+              const s = net.connect({ host: "127.0.0.1", port: l.address!.port })
+              s.on("error", () => {})
+              s.on("close", () => resolve(Date.now() - started))
+            }, i * 20)
+          }))))
+      return { closed, refused: l.stats().refused }
+    }).pipe(Logger.withMinimumLogLevel(LogLevel.None))))
+    // Every one is gone within the handshake timeout (and some slack), none lingers for Node's 120 s.
+    for (const ms of r.closed) expect(ms).toBeLessThan(1500)
+    expect(r.refused.busy).toBe(3)
+    expect((r.refused.timeout ?? 0) + (r.refused.malformed ?? 0)).toBe(2)
   })
 })
