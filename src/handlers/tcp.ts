@@ -53,7 +53,7 @@ import * as tls from "node:tls"
 import { Data, Duration, Effect, Either, Layer, Option, Runtime, Schedule, Schema, type Scope } from "effect"
 import { PeerUnavailable, TransportError } from "../effects/errors.js"
 import { TraceSink } from "../effects/TraceSink.js"
-import { decodeEnvelope, type Envelope, maxNameLength, Transport, type TransportService } from "../effects/Transport.js"
+import { decodeEnvelope, type Envelope, maxNameLength, registerSynchronousSend, Transport, type TransportService } from "../effects/Transport.js"
 import { clip, quote } from "../internal/bounded.js"
 import { failureLabel, unavailableSite } from "../runtime/channel.js"
 import { dataFrame, FrameReader, FrameType, headerBytes, jsonFrame, seqBytes, seqFrame } from "./frames.js"
@@ -965,36 +965,64 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
     /** The last link number of the frames each session sent each peer: what `flush` waits for. */
     const sent = new Map<string, Map<Link, number>>()
 
-    const send = (e: Envelope): Effect.Effect<void, TransportError> =>
-      Effect.suspend(() => {
-        const link = links.get(e.to)
-        if (link === undefined) {
-          return Effect.fail(new TransportError({ role: e.from, peer: e.to, message: `${self} has no address for ${e.to} (add it to peers)` }))
+    /** Sends `e` now: nothing, or what remains (the failure, or a wait for the socket to drain). Registered as the transport's synchronous send. */
+    const deliver = (e: Envelope): Effect.Effect<void, TransportError> | undefined => {
+      const link = links.get(e.to)
+      if (link === undefined) {
+        return Effect.fail(new TransportError({ role: e.from, peer: e.to, message: `${self} has no address for ${e.to} (add it to peers)` }))
+      }
+      if (queued(link) >= maxQueued) {
+        return Effect.fail(new TransportError({ role: e.from, peer: e.to, message: `${maxQueued} frames to ${e.to} wait unacknowledged already: ${e.label} (site ${e.site}) is not sent` }))
+      }
+      const text = JSON.stringify(e)
+      if (text.length * 3 + 1 + seqBytes > maxFrame && Buffer.byteLength(text) + 1 + seqBytes > maxFrame) {
+        return Effect.fail(new TransportError({ role: e.from, peer: e.to, message: `${e.label} to ${e.to} (site ${e.site}) is ${Buffer.byteLength(text)} bytes encoded, over the limit of ${maxFrame}` }))
+      }
+      const seq = link.nextSeq++
+      const frame = dataFrame(seq, text)
+      link.queue.push({ seq, frame })
+      let bySession = sent.get(e.session)
+      if (bySession === undefined) {
+        bySession = new Map()
+        sent.set(e.session, bySession)
+      }
+      bySession.set(link, seq)
+      const socket = link.socket
+      if (socket !== undefined) {
+        link.lastWritten = Date.now()
+        link.written = link.nextSeq
+        write(link, socket, frame)
+        // Backpressure: past the socket's high-water mark the role waits for it to drain,
+        // which lets the event loop run (the frames go out, acknowledgements come in).
+        if (socket.writableNeedDrain) return drained(socket)
+      }
+      return undefined
+    }
+
+    /**
+     * Resolves once the event loop has run (a `setImmediate`: acknowledgements and frames that
+     * came in are taken) and `socket` has drained (or closed).
+     */
+    const drained = (socket: net.Socket): Effect.Effect<void> =>
+      Effect.async<void>((resume) => {
+        let timer: ReturnType<typeof setImmediate> | undefined = setImmediate(() => {
+          timer = undefined
+          if (!socket.writableNeedDrain || socket.destroyed) return resume(Effect.void)
+          socket.on("drain", done)
+          socket.on("close", done)
+        })
+        const done = () => {
+          socket.off("drain", done)
+          socket.off("close", done)
+          resume(Effect.void)
         }
-        if (queued(link) >= maxQueued) {
-          return Effect.fail(new TransportError({ role: e.from, peer: e.to, message: `${maxQueued} frames to ${e.to} wait unacknowledged already: ${e.label} (site ${e.site}) is not sent` }))
-        }
-        const text = JSON.stringify(e)
-        if (text.length * 3 + 1 + seqBytes > maxFrame && Buffer.byteLength(text) + 1 + seqBytes > maxFrame) {
-          return Effect.fail(new TransportError({ role: e.from, peer: e.to, message: `${e.label} to ${e.to} (site ${e.site}) is ${Buffer.byteLength(text)} bytes encoded, over the limit of ${maxFrame}` }))
-        }
-        const seq = link.nextSeq++
-        const frame = dataFrame(seq, text)
-        link.queue.push({ seq, frame })
-        let bySession = sent.get(e.session)
-        if (bySession === undefined) {
-          bySession = new Map()
-          sent.set(e.session, bySession)
-        }
-        bySession.set(link, seq)
-        const socket = link.socket
-        if (socket !== undefined) {
-          link.lastWritten = Date.now()
-          link.written = link.nextSeq
-          write(link, socket, frame)
-        }
-        return Effect.void
+        return Effect.sync(() => {
+          if (timer !== undefined) clearImmediate(timer)
+          socket.off("drain", done)
+          socket.off("close", done)
+        })
       })
+    const send = (e: Envelope): Effect.Effect<void, TransportError> => Effect.suspend(() => deliver(e) ?? Effect.void)
 
     /** Acknowledges at once every frame taken and not yet acknowledged, on sockets that are up. */
     const ackAll = () => {
@@ -1063,6 +1091,7 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
       refusals: () => [...refusals],
       connectedTo: (peer) => links.get(peer)?.socket !== undefined || intakes.get(peer)?.socket !== undefined
     }
+    registerSynchronousSend(transport, deliver)
     return transport
   })
 

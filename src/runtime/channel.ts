@@ -12,7 +12,7 @@
  */
 import { Cause, Effect, Either, Option, type ParseResult, Schema } from "effect"
 import { DecodeError, ImplementationError, isRetryable, PeerFailed, PeerUnavailable, ProtocolViolation, Timeout, TransportError } from "../effects/errors.js"
-import { type Envelope, synchronousSendOf, type TransportService } from "../effects/Transport.js"
+import { type Envelope, type SynchronousSend, synchronousSendOf, type TransportService } from "../effects/Transport.js"
 import type { TraceSinkService } from "../effects/TraceSink.js"
 import { clip, quote } from "../internal/bounded.js"
 import { formatIssue } from "../internal/issue.js"
@@ -183,7 +183,7 @@ export class Channel {
   private readonly receiveAt: Effect.Effect<Envelope, TransportError>
   /** The receive state of the current wait. */
   private waitingAt: RecvState | undefined = undefined
-  private readonly deliver: ((envelope: Envelope) => void) | undefined
+  private readonly deliver: SynchronousSend | undefined
   private readonly encoders = new Map<string, Parse>()
   private readonly decoders = new Map<string, Parse>()
 
@@ -542,8 +542,8 @@ export class Channel {
     if (this.trace !== undefined) this.traceSend(envelope)
     const next = this.follow(state.next)
     if (this.deliver !== undefined) {
-      this.deliver(envelope)
-      return next
+      const rest = this.deliver(envelope)
+      return rest === undefined ? next : Effect.as(rest, next)
     }
     return Effect.as(this.transport.send(envelope), next)
   }
