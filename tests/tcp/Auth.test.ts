@@ -30,124 +30,12 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest"
 import { coordinator, participant, TwoPhaseCommit } from "../../examples/two-phase-commit.js"
 import { type Envelope, Protocol, Role, TraceSink, Transport } from "../../src/index.js"
 import { Tcp } from "../../src/node/index.js"
+import { bodyJson, dataFrame, type Frame, frame, hex, hmac, jsonFrame, openSockets as sockets, Raw, splitFrames, T, version } from "../fixtures/tcp-wire.js"
 
-// ---------------------------------------------------------------------------------------------
-// The wire, written again here (not imported) so that the test does not share the code it checks
-
-const version = "quadrille-tcp/1"
-const T = { Data: 1, Ack: 2, Ping: 3, Hello: 10, Auth: 11, Welcome: 12, Refused: 13 } as const
-
-const frame = (type: number, body: Buffer | string = Buffer.alloc(0)): Buffer => {
-  const b = typeof body === "string" ? Buffer.from(body, "utf8") : body
-  const out = Buffer.alloc(5 + b.length)
-  out.writeUInt32BE(1 + b.length, 0)
-  out[4] = type
-  b.copy(out, 5)
-  return out
-}
-const jsonFrame = (type: number, value: unknown) => frame(type, JSON.stringify(value))
-const dataFrame = (seq: number, text: string) => {
-  const b = Buffer.alloc(6 + Buffer.byteLength(text))
-  b.writeUIntBE(seq, 0, 6)
-  b.write(text, 6, "utf8")
-  return frame(T.Data, b)
-}
-const hmac = (key: string | Buffer, parts: ReadonlyArray<string | number>) =>
-  crypto.createHmac("sha256", key).update(parts.join("\n")).digest("hex")
-const hex = (bytes: number) => crypto.randomBytes(bytes).toString("hex")
-
-interface Frame {
-  readonly type: number
-  readonly body: Buffer
-}
-const bodyJson = (f: Frame | undefined): any => (f === undefined ? undefined : JSON.parse(f.body.toString("utf8")))
-
-/** Splits a byte stream into frames (the whole stream is kept: the tests look at it after). */
-const splitFrames = (bytes: Buffer): Array<Frame> => {
-  const out: Array<Frame> = []
-  let off = 0
-  while (bytes.length - off >= 4) {
-    const n = bytes.readUInt32BE(off)
-    if (n < 1 || bytes.length - off - 4 < n) break
-    out.push({ type: bytes[off + 4], body: bytes.subarray(off + 5, off + 4 + n) })
-    off += 4 + n
-  }
-  return out
-}
-
-const sockets = new Set<net.Socket>()
 const servers = new Set<net.Server>()
 
-/** A raw connection: what it received, frame by frame, and whether it closed. */
-class Raw {
-  private bytes = Buffer.alloc(0)
-  frames: Array<Frame> = []
-  private taken = 0
-  closed = false
-  private wake: Array<() => void> = []
-  readonly whenClosed: Promise<void>
-
-  constructor(readonly socket: net.Socket) {
-    sockets.add(socket)
-    socket.on("error", () => {})
-    socket.on("data", (chunk: Buffer) => {
-      this.bytes = Buffer.concat([this.bytes, chunk])
-      this.frames = splitFrames(this.bytes)
-      this.poke()
-    })
-    this.whenClosed = new Promise((resolve) =>
-      socket.on("close", () => {
-        this.closed = true
-        sockets.delete(socket)
-        this.poke()
-        resolve()
-      })
-    )
-  }
-
-  private poke() {
-    for (const w of this.wake.splice(0)) w()
-  }
-
-  static connect(port: number): Promise<Raw> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: "127.0.0.1", port })
-      const raw = new Raw(socket)
-      socket.once("connect", () => resolve(raw))
-      socket.once("error", reject)
-    })
-  }
-
-  /** The next frame not taken yet; `undefined` when the connection closed first. Fails after `ms`. */
-  async next(ms = 3000): Promise<Frame | undefined> {
-    const deadline = Date.now() + ms
-    while (this.taken >= this.frames.length) {
-      if (this.closed) return undefined
-      if (Date.now() > deadline) throw new Error(`no frame within ${ms} ms`)
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 20)
-        this.wake.push(() => (clearTimeout(t), resolve()))
-      })
-    }
-    return this.frames[this.taken++]
-  }
-
-  /** Waits until the other end closes the connection (fails after `ms`). */
-  async closedWithin(ms = 3000): Promise<void> {
-    await Promise.race([
-      this.whenClosed,
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`the connection stayed open for ${ms} ms`)), ms).unref())
-    ])
-  }
-
-  write(b: Buffer) {
-    this.socket.write(b)
-  }
-
-  destroy() {
-    this.socket.destroy()
-  }
-}
+// ---------------------------------------------------------------------------------------------
+// Handshakes by hand (the wire is tests/fixtures/tcp-wire.ts, written apart from src)
 
 interface Claim {
   readonly from: string

@@ -42,6 +42,7 @@ import { describe, expect, it } from "vitest"
 import { coordinator, participant, TwoPhaseCommit } from "../../examples/two-phase-commit.js"
 import { decodeEnvelope, type Envelope, Role, TraceSink, Transport, type TransportService } from "../../src/index.js"
 import { Tcp } from "../../src/node/index.js"
+import { dataFrame, frame, hex, hmac, jsonFrame, openSockets, Raw, T, version } from "../fixtures/tcp-wire.js"
 
 const target = Math.max(1, Math.floor(Number(process.env.QUADRILLE_TCP_FUZZ_FRAMES ?? "10000")) || 10_000)
 const seed = process.env.QUADRILLE_TCP_FUZZ_SEED !== undefined
@@ -68,114 +69,13 @@ const self = "Coordinator"
 // ---------------------------------------------------------------------------------------------
 // The wire, written again here
 
-const version = "quadrille-tcp/1"
-const T = { Data: 1, Ack: 2, Ping: 3, Hello: 10, Auth: 11, Welcome: 12, Refused: 13 } as const
 const unavailableSite = "~unavailable"
 
-const frame = (type: number, body: Buffer | string = Buffer.alloc(0)): Buffer => {
-  const b = typeof body === "string" ? Buffer.from(body, "utf8") : body
-  const out = Buffer.alloc(5 + b.length)
-  out.writeUInt32BE(1 + b.length, 0)
-  out[4] = type
-  b.copy(out, 5)
-  return out
-}
-const jsonFrame = (type: number, value: unknown) => frame(type, JSON.stringify(value))
-const dataFrame = (seq: number, body: Buffer | string) => {
-  const b = typeof body === "string" ? Buffer.from(body, "utf8") : body
-  const out = Buffer.alloc(6 + b.length)
-  out.writeUIntBE(seq, 0, 6)
-  b.copy(out, 6)
-  return frame(T.Data, out)
-}
 /** A frame whose length prefix says `declared` bytes (type and body), followed by `bytes`. */
 const declared = (length: number, bytes: Buffer) => {
   const head = Buffer.alloc(4)
   head.writeUInt32BE(length, 0)
   return Buffer.concat([head, bytes])
-}
-const hmac = (key: string, parts: ReadonlyArray<string | number>) => crypto.createHmac("sha256", key).update(parts.join("\n")).digest("hex")
-const hex = (bytes: number) => crypto.randomBytes(bytes).toString("hex")
-
-interface Frame {
-  readonly type: number
-  readonly body: Buffer
-}
-
-const openSockets = new Set<net.Socket>()
-
-/** A raw connection, its frames parsed as they come. */
-class Conn {
-  private rest = Buffer.alloc(0)
-  readonly frames: Array<Frame> = []
-  private taken = 0
-  closed = false
-  private wake: Array<() => void> = []
-  readonly whenClosed: Promise<void>
-  localPort = 0
-
-  constructor(readonly socket: net.Socket) {
-    openSockets.add(socket)
-    socket.on("error", () => {})
-    socket.on("data", (chunk: Buffer) => {
-      let buf = this.rest.length === 0 ? chunk : Buffer.concat([this.rest, chunk])
-      while (buf.length >= 4) {
-        const n = buf.readUInt32BE(0)
-        if (n < 1 || n > 1 << 20) throw new Error(`the listener sent a frame of ${n} bytes`)
-        if (buf.length < 4 + n) break
-        this.frames.push({ type: buf[4], body: Buffer.from(buf.subarray(5, 4 + n)) })
-        buf = buf.subarray(4 + n)
-      }
-      this.rest = Buffer.from(buf)
-      this.poke()
-    })
-    this.whenClosed = new Promise((resolve) =>
-      socket.on("close", () => {
-        this.closed = true
-        openSockets.delete(socket)
-        this.poke()
-        resolve()
-      })
-    )
-  }
-
-  private poke() {
-    for (const w of this.wake.splice(0)) w()
-  }
-
-  static connect(port: number): Promise<Conn> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: "127.0.0.1", port })
-      const c = new Conn(socket)
-      socket.once("connect", () => {
-        c.localPort = socket.localPort!
-        resolve(c)
-      })
-      socket.once("error", reject)
-    })
-  }
-
-  async next(ms = 10_000): Promise<Frame | undefined> {
-    const deadline = Date.now() + ms
-    while (this.taken >= this.frames.length) {
-      if (this.closed) return undefined
-      if (Date.now() > deadline) throw new Error(`no frame within ${ms} ms`)
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 50)
-        this.wake.push(() => (clearTimeout(t), resolve()))
-      })
-    }
-    return this.frames[this.taken++]
-  }
-
-  async closedWithin(ms: number, what: string): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    await Promise.race([
-      this.whenClosed,
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: the connection stayed open for ${ms} ms`)), ms)))
-    ])
-    clearTimeout(timer)
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -601,7 +501,7 @@ const cutInto = (bytes: Buffer, cuts: ReadonlyArray<number>): Array<Buffer> => {
 // Mallory: a key holder that is no role of any session
 
 class Mallory {
-  conn: Conn | undefined
+  conn: Raw | undefined
   incarnation = hex(16)
   readonly link: Link = { next: 0 }
   handshakes = 0
@@ -617,7 +517,7 @@ class Mallory {
       this.link.next = fresh
     }
     for (let attempt = 0; attempt < 400; attempt++) {
-      const c = await Conn.connect(this.port)
+      const c = await Raw.connect(this.port)
       const hello = await c.next()
       if (hello?.type !== T.Hello) throw new Error(`Mallory got no Hello but ${hello?.type}`)
       const h = JSON.parse(hello.body.toString())
@@ -833,7 +733,7 @@ describe("the TCP listener under generated frames, while honest sessions run on 
         const mallory = new Mallory(port, world)
         await mallory.connect()
         // Connections that never say anything: refused "timeout", each.
-        const silent = await Promise.all(Array.from({ length: silentConnections }, () => Conn.connect(port)))
+        const silent = await Promise.all(Array.from({ length: silentConnections }, () => Raw.connect(port)))
 
         let runs = 0
         // Refusals looked at so far (`refusals()` keeps the last 1 000 only), and the ports of those for a timeout.
@@ -851,7 +751,7 @@ describe("the TCP listener under generated frames, while honest sessions run on 
           const unauth = b.unauth.map(async (u) => {
             const bytes = Buffer.concat(u.frames.map((r) => materializeUnauth(r, world)))
             const expected = expectedRefusal(bytes)
-            const c = await Conn.connect(port)
+            const c = await Raw.connect(port)
             for (const piece of cutInto(bytes, u.cuts)) c.socket.write(piece)
             c.socket.end()
             await c.closedWithin(5000, `an unauthenticated connection sending ${u.frames.map((f) => f.kind).join(", ")}`)
