@@ -56,7 +56,7 @@ import { TraceSink } from "../effects/TraceSink.js"
 import { decodeEnvelope, type Envelope, maxNameLength, registerSynchronousSend, Transport, type TransportService } from "../effects/Transport.js"
 import { clip, quote } from "../internal/bounded.js"
 import { failureLabel, unavailableSite } from "../runtime/channel.js"
-import { dataFrame, FrameReader, FrameType, headerBytes, jsonFrame, seqBytes, seqFrame } from "./frames.js"
+import { dataFrame, FrameReader, FrameType, jsonFrame, seqBytes, seqFrame } from "./frames.js"
 import { Mailboxes, openRole } from "./mailbox.js"
 import { rejectEvent } from "./memory.js"
 
@@ -1101,6 +1101,3 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
  * @category layers
  */
 export const layer = (options: TcpOptions): Layer.Layer<Transport, TcpError> => Layer.scoped(Transport, make(options))
-
-/** @internal bytes of a frame's header, for tests that forge frames */
-export const frameHeaderBytes = headerBytes
