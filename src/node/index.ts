@@ -2,9 +2,11 @@
  * Quadrille on Node: transports that leave the process. Node-only; the main entry point
  * (`quadrille`) does not load this.
  *
+ * - `FileStorage`: checkpoints in files, written atomically (write, fsync, rename).
  * - `Tcp`: roles in separate processes or hosts, over TCP, each connection authenticated by
  *   an HMAC challenge–response on a key per pair of roles.
  *
  * @since 0.1.0
  */
 export * as Tcp from "../handlers/tcp.js"
+export * as FileStorage from "../handlers/file-storage.js"
