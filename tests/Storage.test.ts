@@ -12,6 +12,7 @@ import { Effect, Option } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { Storage } from "../src/index.js"
 import { FileStorage } from "../src/node/index.js"
+import { laws } from "./fixtures/storage-laws.js"
 
 const dirs: Array<string> = []
 afterEach(() => {
@@ -22,24 +23,6 @@ const tempDir = () => {
   dirs.push(d)
   return d
 }
-
-const hostileKeys = ["a", "quadrille:P:{s}:A", "../../etc/passwd", "__proto__", "x".repeat(5000), "é\u0000\n/\\:*?\"<>|"]
-
-const laws = (make: Effect.Effect<Storage.StorageService, unknown>) =>
-  Effect.gen(function*() {
-    const s = yield* make
-    for (const key of hostileKeys) {
-      expect(yield* s.get(key)).toEqual(Option.none())
-      yield* s.set(key, "one")
-      yield* s.set(key, `two ${key.length}`)
-      expect(yield* s.get(key)).toEqual(Option.some(`two ${key.length}`))
-    }
-    for (const key of hostileKeys) {
-      yield* s.remove(key)
-      yield* s.remove(key)
-      expect(yield* s.get(key)).toEqual(Option.none())
-    }
-  })
 
 describe("checkpoint keys", () => {
   it("carry the session as a hash tag, and differ for every different (protocol, session, role)", () => {

@@ -3,6 +3,7 @@
  * (`quadrille`) does not load this.
  *
  * - `FileStorage`: checkpoints in files, written atomically (write, fsync, rename).
+ * - `Redis`: an ioredis client wrapped in Effect, and `Storage` on it.
  * - `Tcp`: roles in separate processes or hosts, over TCP, each connection authenticated by
  *   an HMAC challenge–response on a key per pair of roles.
  *
@@ -10,3 +11,4 @@
  */
 export * as Tcp from "../handlers/tcp.js"
 export * as FileStorage from "../handlers/file-storage.js"
+export * as Redis from "../handlers/redis.js"
