@@ -412,6 +412,11 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
     const sockets = new Set<net.Socket>()
     let closing = false
 
+    // Refusals are logged at most `logsPerSecond` times a second (refilled by the tick).
+    const logsPerSecond = 20
+    let logBudget = logsPerSecond
+    let suppressed = 0
+    let refilled = Date.now()
     const refuse = (direction: "inbound" | "outbound", socket: net.Socket, peer: string, reason: RefusalReason, detail: string) => {
       refusedBy[reason] = (refusedBy[reason] ?? 0) + 1
       const remote = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`
@@ -432,10 +437,6 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
         suppressed++
       }
     }
-    const logsPerSecond = 20
-    let logBudget = logsPerSecond
-    let suppressed = 0
-    let refilled = Date.now()
 
     const reject = (frame: unknown, reason: string) => {
       rejected++

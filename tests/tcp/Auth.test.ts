@@ -31,6 +31,7 @@ import { coordinator, participant, TwoPhaseCommit } from "../../examples/two-pha
 import { type Envelope, Protocol, Role, TraceSink, Transport } from "../../src/index.js"
 import { Tcp } from "../../src/node/index.js"
 import { bodyJson, dataFrame, type Frame, frame, hex, hmac, jsonFrame, openSockets as sockets, Raw, splitFrames, T, version } from "../fixtures/tcp-wire.js"
+import { freePort } from "../../examples/tcp/cluster.js"
 
 const servers = new Set<net.Server>()
 
@@ -83,15 +84,6 @@ const kA = "key shared by Coordinator and Participant " + hex(8)
 const kB = "key shared by Coordinator and Auditor " + hex(8)
 const wrongKey = "a key nobody shares with anyone " + hex(8)
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on("error", reject)
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 /** The Coordinator, listening on a free port of 127.0.0.1, with a key for the Participant and one for the Auditor. */
 const listener = (options: Partial<Tcp.TcpOptions> = {}) =>

@@ -37,12 +37,12 @@
 import { Duration, Effect, Fiber, Logger, type Scope } from "effect"
 import fc from "fast-check"
 import * as crypto from "node:crypto"
-import * as net from "node:net"
 import { describe, expect, it } from "vitest"
 import { coordinator, participant, TwoPhaseCommit } from "../../examples/two-phase-commit.js"
 import { decodeEnvelope, type Envelope, Role, TraceSink, Transport, type TransportService } from "../../src/index.js"
 import { Tcp } from "../../src/node/index.js"
 import { dataFrame, frame, hex, hmac, jsonFrame, openSockets, Raw, T, version } from "../fixtures/tcp-wire.js"
+import { freePort } from "../../examples/tcp/cluster.js"
 
 const target = Math.max(1, Math.floor(Number(process.env.QUADRILLE_TCP_FUZZ_FRAMES ?? "10000")) || 10_000)
 const seed = process.env.QUADRILLE_TCP_FUZZ_SEED !== undefined
@@ -588,15 +588,6 @@ const recording = (t: TransportService, into: Array<Envelope>): TransportService
     })
 })
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on("error", reject)
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 // ---------------------------------------------------------------------------------------------
 
