@@ -36,6 +36,11 @@ export const TwoPhaseCommit = Protocol.make("TwoPhaseCommit", {
     }))
 
 type Outcome = "pending" | "committed" | "aborted"
+const Outcome = Schema.Literal("pending", "committed", "aborted")
+
+/** The roles' states as Schemas: with them the roles can run durably (`Role.resume`). */
+const CoordinatorState = Schema.Struct({ transactionId: Schema.Number, vote: Vote, outcome: Outcome })
+const ParticipantState = Schema.Struct({ transactionId: Schema.Number, applied: Outcome })
 
 export const coordinator = (transactionId: number) =>
   Role.implement(TwoPhaseCommit, "Coordinator", {
@@ -50,7 +55,7 @@ export const coordinator = (transactionId: number) =>
       AbortAck: (s) => ({ ...s, outcome: "aborted" as Outcome })
     },
     choose: { outcome: (s) => (s.vote === "commit" ? "commit" : "abort") }
-  }, { transactionId, vote: "abort" as "commit" | "abort", outcome: "pending" as Outcome })
+  }, { transactionId, vote: "abort" as "commit" | "abort", outcome: "pending" as Outcome }, { state: CoordinatorState })
 
 export const participant = (vote: "commit" | "abort") =>
   Role.implement(TwoPhaseCommit, "Participant", {
@@ -64,7 +69,7 @@ export const participant = (vote: "commit" | "abort") =>
       CommitRequest: (s) => ({ ...s, applied: "committed" as Outcome }),
       AbortRequest: (s) => ({ ...s, applied: "aborted" as Outcome })
     }
-  }, { transactionId: 0, applied: "pending" as Outcome })
+  }, { transactionId: 0, applied: "pending" as Outcome }, { state: ParticipantState })
 
 export const main = (vote: "commit" | "abort" = "commit") =>
   Session.run(TwoPhaseCommit, { Coordinator: coordinator(12345), Participant: participant(vote) })

@@ -8,6 +8,7 @@ import { Context, type Effect, Either, ParseResult, Schema } from "effect"
 import { clip } from "../internal/bounded.js"
 import { formatIssue } from "../internal/issue.js"
 import type { PeerUnavailable, TransportError } from "./errors.js"
+import type { DurableEngine } from "../runtime/durable.js"
 
 /**
  * One message on the wire. Receivers match every field exactly against what their local
@@ -226,6 +227,13 @@ export interface TransportService {
   readonly flush?: ((session: string, role: string, except?: ReadonlySet<string>) => Effect.Effect<void, TransportError | PeerUnavailable>) | undefined
   /** Called once `role` has ended in `session`, however it ended (optional): the transport may free what it holds for it. */
   readonly close?: ((session: string, role: string) => Effect.Effect<void>) | undefined
+  /**
+   * A transport that keeps frames itself (the Redis transport) commits a durable role's
+   * steps (`Role.resume`) in one transaction: its checkpoint, the acknowledgement of the
+   * frames it took, the frames it sent. Without one, `Role.resume` keeps checkpoints in
+   * `Storage` and sends through `send` after each is written.
+   */
+  readonly durable?: DurableEngine | undefined
 }
 
 /**

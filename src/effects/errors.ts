@@ -192,6 +192,38 @@ export class MaxRetriesExceeded extends Data.TaggedError("MaxRetriesExceeded")<{
 }> {}
 
 /**
+ * A resumed role did not do again what its journal says it did: a hand-written program that
+ * is not deterministic given its inputs (it sent another label, payload or peer, or received
+ * where it had sent), or a protocol changed under a checkpoint.
+ *
+ * @category errors
+ */
+export class ReplayDivergence extends Data.TaggedError("ReplayDivergence")<{
+  readonly protocol: string
+  readonly role: string
+  /** The lane ("" for the role's main line). */
+  readonly lane: string
+  /** What the journal says the role did there. */
+  readonly expected: string
+  /** What it did on replay. */
+  readonly actual: string
+  readonly message: string
+}> {}
+
+/**
+ * A checkpoint could not be used: it does not decode, or it is of another protocol, role,
+ * session or version of the protocol.
+ *
+ * @category errors
+ */
+export class CheckpointError extends Data.TaggedError("CheckpointError")<{
+  readonly key: string
+  readonly protocol: string
+  readonly role: string
+  readonly message: string
+}> {}
+
+/**
  * Every error a running role can fail with, apart from its handlers' own errors.
  *
  * @category errors

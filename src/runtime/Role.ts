@@ -5,8 +5,16 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Either, Exit, Option } from "effect"
-import { ImplementationError, type MaxRetriesExceeded, type RoleError, type TransportError } from "../effects/errors.js"
+import { Cause, Duration, Effect, Either, Exit, Option, Schema } from "effect"
+import {
+  CheckpointError,
+  ImplementationError,
+  type MaxRetriesExceeded,
+  type ReplayDivergence,
+  type RoleError,
+  type TransportError
+} from "../effects/errors.js"
+import { checkpointKey, Storage, type StorageError } from "../effects/Storage.js"
 import { TraceSink } from "../effects/TraceSink.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
 import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
@@ -14,6 +22,7 @@ import type { Handlers, HandlersFor, NoExtraHandlers } from "../session/Handlers
 import type { Automaton, LState, RecvState, SelectState, SendState } from "./automaton.js"
 import { Channel, type Part, type Received } from "./channel.js"
 import { runTimeout } from "./timeout.js"
+import { Durability, readRecord, storageEngine } from "./durable.js"
 import { attemptId, type RetryOptions, retrying } from "./retry.js"
 
 /**
@@ -28,6 +37,39 @@ export interface Implementation<out P extends Any, out R extends string, out A, 
   readonly role: R
   /** @internal runs the role on an open channel */
   readonly run: (channel: Channel) => Effect.Effect<A, E | RoleError, Rq>
+  /** @internal how `Role.resume` keeps it: by snapshots (`Role.implement` with a `state` Schema) or by its journal (`Role.program`) */
+  readonly durable?: "implement" | "program" | undefined
+}
+
+/**
+ * An implementation `Role.resume` can continue after a crash: a `Role.program` (replayed from
+ * its journal), or a `Role.implement` given a `state` Schema (restored from its snapshot).
+ *
+ * @category models
+ */
+export interface Resumable<out P extends Any, out R extends string, out A, out E = never, out Rq = never> extends Implementation<P, R, A, E, Rq> {
+  readonly durable: "implement" | "program"
+}
+
+/**
+ * A JSON value: what a durable role's user state must encode to (with the `state` Schema of
+ * `Role.implement`), so that its checkpoint keeps it whole.
+ *
+ * @category models
+ */
+export type Json = string | number | boolean | null | ReadonlyArray<Json> | { readonly [key: string]: Json }
+
+/**
+ * Options of `Role.implement`.
+ *
+ * @category models
+ */
+export interface ImplementOptions<S> {
+  /**
+   * The Schema of the user state, decoding to the state and encoding it to JSON: needed to
+   * run the role durably (`Role.resume`), whose checkpoints keep the state after every commit.
+   */
+  readonly state: Schema.Schema.AnyNoContext & { readonly Type: S; readonly Encoded: Json }
 }
 
 /** The result of an implementation. @category type-level */
@@ -112,13 +154,15 @@ export const implement = <
   const P extends Any,
   const R extends Roles<P>,
   S,
-  const H extends HandlersFor<GlobalOf<P>, R, Messages<P>, NoInfer<S>>
+  const H extends HandlersFor<GlobalOf<P>, R, Messages<P>, NoInfer<S>>,
+  const O extends ImplementOptions<NoInfer<S>> | undefined = undefined
 >(
   protocol: P,
   role: R,
   handlers: H & NoExtraHandlers<H, GlobalOf<P>, R>,
-  initialState: S
-): Implementation<P, R, S, HandlerError<H>, HandlerContext<H>> => {
+  initialState: S,
+  options?: O
+): O extends { readonly state: unknown } ? Resumable<P, R, S, HandlerError<H>, HandlerContext<H>> : Implementation<P, R, S, HandlerError<H>, HandlerContext<H>> => {
   const given = handlers as Handlers<Catalogue, unknown>
   const h: HandlerMaps = {
     send: handlerMap(given.send),
@@ -129,17 +173,35 @@ export const implement = <
   }
   const fail = (site: string, message: string) =>
     Effect.fail(new ImplementationError({ protocol: protocol.name, role, site, message }))
+  const stateSchema = options?.state as Schema.Schema<unknown, unknown> | undefined
   const run = (channel: Channel): Effect.Effect<S, unknown, unknown> =>
     Effect.suspend(() => {
       const missing = missingHandlers(channel, h)
       if (missing.length > 0) {
         return fail("", `Role.implement(${protocol.name}, ${role}): missing handlers ${missing.join(", ")}`)
       }
-      return drive(channel, channel.start(), { state: initialState, lock: undefined }, false) as Effect.Effect<
-        S,
-        unknown,
-        unknown
-      >
+      const box: { state: unknown; lock: Effect.Semaphore | undefined } = { state: initialState, lock: undefined }
+      const durable = channel.durable
+      if (durable !== undefined) {
+        if (stateSchema === undefined) return fail("", `Role.implement(${protocol.name}, ${role}) runs durably only with a state Schema: give { state: Schema } as its last argument`)
+        const restored = durable.restored?.state
+        if (restored !== undefined) {
+          const decoded = Schema.decodeUnknownEither(stateSchema)(restored)
+          if (Either.isLeft(decoded)) return fail("", `${role} could not decode the user state of its checkpoint with its state Schema`)
+          box.state = decoded.right
+        }
+        const encode = Schema.encodeEither(stateSchema)
+        // At each commit at the top level of the protocol, the checkpoint is a snapshot of the channel and the state.
+        durable.snapshotNow = () => {
+          const encoded = encode(box.state)
+          if (Either.isLeft(encoded)) {
+            return Either.left(new ImplementationError({ protocol: protocol.name, role, site: "", message: `${role}'s state does not encode with its state Schema, so it cannot be kept` }))
+          }
+          const snapshot = channel.snapshot(encoded.right)
+          return snapshot === undefined ? undefined : Either.right(snapshot)
+        }
+      }
+      return drive(channel, channel.start(), box, false) as Effect.Effect<S, unknown, unknown>
     })
   /**
    * Runs the role from `start` on `channel`. Parallel branches run as further drives on
@@ -276,7 +338,8 @@ export const implement = <
     return loop()
   }
   // The interpreter is loosely typed; its errors and services are those of the handlers (see HandlerError).
-  return { _tag: "Implementation", protocol, role, run: run as Implementation<P, R, S, HandlerError<H>, HandlerContext<H>>["run"] }
+  const implementation = { _tag: "Implementation" as const, protocol, role, run: run as Implementation<P, R, S, HandlerError<H>, HandlerContext<H>>["run"] }
+  return (stateSchema === undefined ? implementation : { ...implementation, durable: "implement" as const }) as never
 }
 
 /**
@@ -362,6 +425,72 @@ export const timeoutMillis = (timeout: Duration.DurationInput | undefined): numb
   const ms = Duration.toMillis(Duration.decode(timeout))
   return Number.isFinite(ms) ? ms : undefined
 }
+
+/**
+ * Runs one role of a session **durably**, continuing it from its checkpoint when it has one
+ * (after a crash, a kill, an interruption): with none, it starts afresh. The other roles run
+ * elsewhere with the same session id, durably too.
+ *
+ * - A `Role.implement` (given a `state` Schema) is restored from its last snapshot: where it
+ *   was in the protocol, its user state, loop counters and sequence numbers; then it replays
+ *   what its journal has since (the steps inside a parallel, timeout or saga it was in).
+ * - A `Role.program` replays its journal from the start: the frames it had are fed back in
+ *   order, the frames it sent are checked and not sent again, then it goes on live. A program
+ *   must therefore do the same given the same frames (as in Temporal): no clock, random
+ *   number or outside state may steer its sends and choices. One that does otherwise fails
+ *   with `ReplayDivergence`.
+ *
+ * A durable role commits whenever it is about to wait for a frame, and when it ends: see
+ * `TransportService.durable` (the Redis transport commits in one `MULTI`) and `Storage` (any
+ * other transport). Payloads are encoded with their Schemas, as over a network (`validate`
+ * defaults to true), so every role of the session must validate. Interrupted, a durable role
+ * sends no failure notice and keeps its mailboxes: it is expected back. Failed, it tells its
+ * peers like `Role.run`. A checkpoint of another protocol, role, session or version of the
+ * protocol is refused with `CheckpointError`.
+ *
+ * @example
+ * ```ts
+ * const pong = Role.implement(PingPong, "B", { send: { Pong: (n) => n }, recv: { Ping: (_, n) => n } }, 0, { state: Schema.Number })
+ * const result = yield* Role.resume(PingPong, "B", pong, { sessionId: "order-17" })
+ * ```
+ *
+ * @category running
+ */
+export const resume = <P extends Any, R extends Roles<P>, A, E, Rq>(
+  protocol: P,
+  role: R,
+  implementation: Resumable<P, R, A, E, Rq>,
+  options: RunOptions
+): Effect.Effect<A, E | RoleError | ReplayDivergence | CheckpointError | StorageError, Rq | Transport | Storage> =>
+  Effect.gen(function*() {
+    const transport = yield* Transport
+    const trace = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
+    const engine = transport.durable ?? storageEngine(yield* Storage, transport)
+    const session = options.sessionId
+    const key = checkpointKey(protocol.name, session, role)
+    const kind = implementation.durable
+    if (kind !== "implement" && kind !== "program") {
+      return yield* Effect.fail(new ImplementationError({ protocol: protocol.name, role, site: "", message: `Role.resume(${protocol.name}, ${role}): the implementation cannot be resumed; give Role.implement a { state: Schema }` }))
+    }
+    const text = yield* engine.load(key)
+    const record = Option.isSome(text) ? yield* readRecord(text.value, { key, protocol, role, session, kind }) : undefined
+    const durability = new Durability(engine, key, protocol, role, session, kind, record)
+    const channel = new Channel(protocol, role, session, transport, options.validate ?? true, options.params, "", trace, timeoutMillis(options.receiveTimeout), durability)
+    if (record?.snapshot !== null && record?.snapshot !== undefined && !channel.restore(record.snapshot)) {
+      return yield* Effect.fail(new CheckpointError({ key, protocol: protocol.name, role, message: `the checkpoint of ${role} in session ${session} names a state its local type does not have` }))
+    }
+    const { close, open } = transport
+    if (open !== undefined) yield* open(session, role, protocol.roles)
+    // Frames of the last commit that may not have gone out (an engine that is not transactional): again; receivers drop what they had.
+    if (record !== undefined && !engine.transactional) yield* Effect.forEach(record.outbox, (e) => transport.send(e), { discard: true })
+    const run = implementation.run(channel) as Effect.Effect<A, E | RoleError | ReplayDivergence | CheckpointError | StorageError, Rq>
+    return yield* Effect.onExit(run, (exit) => {
+      // Interrupted (a crash, as far as the session can tell): no notice, and the mailboxes stay for when it is back.
+      if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) return Effect.void
+      const notified = Exit.isFailure(exit) ? channel.notifyFailure(exit.cause) : Effect.void
+      return close === undefined ? notified : Effect.zipRight(notified, close(session, role))
+    })
+  })
 
 /**
  * Options of `Role.retry`: those of `Role.run` and a retry `schedule`.

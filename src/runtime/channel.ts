@@ -15,6 +15,7 @@ import { DecodeError, ImplementationError, isRetryable, PeerFailed, PeerUnavaila
 import { type Envelope, type SynchronousSend, synchronousSendOf, type TransportService } from "../effects/Transport.js"
 import type { TraceSinkService } from "../effects/TraceSink.js"
 import { clip, quote } from "../internal/bounded.js"
+import type { Durability, Snapshot } from "./durable.js"
 import { formatIssue } from "../internal/issue.js"
 import { own, setOwn } from "../internal/own.js"
 import type { Any } from "../protocol/Protocol.js"
@@ -201,13 +202,23 @@ export class Channel {
     /** Where to record every send, receive, choice and round; `undefined` records nothing. */
     private readonly trace: TraceSinkService | undefined = undefined,
     /** How long a receive may wait for a frame (ms) before failing with `Timeout`; `undefined`: for ever. */
-    private readonly receiveTimeout: number | undefined = undefined
+    private readonly receiveTimeout: number | undefined = undefined,
+    /** A durable role's journal and commits (`Role.resume`); `undefined` for a role that is not durable. */
+    readonly durable: Durability | undefined = undefined
   ) {
     this.roles = new Set(protocol.roles)
-    this.receiveAny = lane === "" ? transport.receive(session, role) : transport.receive(session, role, lane)
+    const live = lane === "" ? transport.receive(session, role) : transport.receive(session, role, lane)
+    // A durable role takes frames from its journal first, and commits before it waits for one.
+    this.receiveAny = durable === undefined ? live : durable.receive(lane, live)
     // Made once: a transport failure names the state the role was waiting at (`waitingAt`).
     this.receiveAt = Effect.mapError(this.receiveAny, (e) => this.whileWaiting(this.waitingAt!, e))
-    this.deliver = synchronousSendOf(transport)
+    this.deliver = durable === undefined ? synchronousSendOf(transport) : undefined
+  }
+
+  /** Sends a frame: through the transport, or, for a durable role, into its next commit (or not again, on replay). */
+  private emit(envelope: Envelope): Effect.Effect<void, TransportError> {
+    if (this.durable === undefined) return this.transport.send(envelope)
+    return this.durable.send(this.lane, envelope) ?? Effect.void
   }
 
   /** How many times the role has entered each parallel (by site): part of the lanes' names. */
@@ -245,7 +256,8 @@ export class Channel {
       this.params,
       `${this.lane === "" ? "" : `${this.lane}/`}${name}`,
       this.trace,
-      this.receiveTimeout
+      this.receiveTimeout,
+      this.durable
     )
     channel.parent = this
     this.children.add(channel)
@@ -288,7 +300,7 @@ export class Channel {
       seq: this.peer(to).sent++,
       payload: { run }
     }
-    return this.transport.send(this.lane === "" ? envelope : { ...envelope, lane: this.lane })
+    return this.emit(this.lane === "" ? envelope : { ...envelope, lane: this.lane })
   }
 
   /**
@@ -313,7 +325,7 @@ export class Channel {
       seq: this.peer(state.at).sent++,
       payload: { run }
     }
-    return this.transport.send(this.lane === "" ? envelope : { ...envelope, lane: this.lane })
+    return this.emit(this.lane === "" ? envelope : { ...envelope, lane: this.lane })
   }
 
   /**
@@ -353,6 +365,7 @@ export class Channel {
     }
     if (missing.size === 0) return Effect.succeed("done")
     const next: Collected = Effect.flatMap(this.waitFrame(waiting), (e): Collected => {
+      if (this.durable !== undefined && this.duplicate(e)) return next
       if (e.label === failureLabel) {
         // A role of the saga that fails outright is as good as an abort.
         if (participants.has(e.from)) {
@@ -408,6 +421,7 @@ export class Channel {
     const next: Waited = Effect.flatMap(
       (this.waitingAt = waiting, this.receiveAt),
       (e): Waited => {
+        if (this.durable !== undefined && this.duplicate(e)) return next
         if (e.label === failureLabel) {
           // In a saga, another role's failure is for the owner to act on: this role waits on for its verdict.
           if (state.trigger === "failure" && e.from !== state.at && state.roles.has(e.from)) {
@@ -440,7 +454,90 @@ export class Channel {
 
   /** Enters the role's local automaton; returns its first state. */
   start(): LState {
+    const restored = this.restoredAt
+    if (restored !== undefined) {
+      this.restoredAt = undefined
+      return restored
+    }
     return this.follow(this.protocol["~graph"].locals.get(this.role)!.initial)
+  }
+
+  /** Where a restored channel starts (`restore`), once. */
+  private restoredAt: LState | undefined = undefined
+
+  /**
+   * The channel as plain data, when it is at the top level of its protocol (no branch of a
+   * parallel, timeout or saga open); `undefined` elsewhere. `state` is the role's user state, encoded.
+   */
+  snapshot(state?: unknown): Snapshot | undefined {
+    const at = this.at
+    if (at === undefined || this.children.size > 0 || this.lane !== "") return undefined
+    const peers: Array<Snapshot["peers"][number]> = []
+    // Peers with early frames first, in the order their first frame came (the order `pending` keeps).
+    const names = [...new Set([...this.pending.keys(), ...this.peers.keys()])]
+    for (const name of names) {
+      const p = this.peers.get(name)!
+      peers.push({ name, sent: p.sent, received: p.received, early: p.early ?? [], skips: p.skips === undefined ? [] : [...p.skips] })
+    }
+    return {
+      at: at.id,
+      counters: [...this.counters].map(([loop, c]) => [loop, c.n ?? null] as const),
+      deferred: this.deferred === undefined ? null : [...this.deferred].map(([label, ops]) => [label, ops.map((o) => ({ loop: o.loop, op: o.op, n: o.n }))] as const),
+      peers,
+      runs: [...this.parallelRuns],
+      abandoned: this.abandoned === undefined ? [] : [...this.abandoned],
+      ...(state === undefined ? {} : { state })
+    }
+  }
+
+  /** Puts a fresh root channel where `snapshot` says; `start()` then returns that state. False when the snapshot does not fit the automaton. */
+  restore(snapshot: Snapshot): boolean {
+    const states = this.protocol["~graph"].locals.get(this.role)!.states
+    const at = states[snapshot.at]
+    if (at === undefined || at.id !== snapshot.at) return false
+    for (const [loop, n] of snapshot.counters) this.counters.set(loop, { n: n ?? undefined })
+    this.deferred = snapshot.deferred === null ? undefined : new Map(snapshot.deferred.map(([l, ops]) => [l, ops]))
+    for (const p of snapshot.peers) {
+      const early = p.early.length > 0 ? [...p.early] : undefined
+      this.peers.set(p.name, { sent: p.sent, received: p.received, early, skips: p.skips.length > 0 ? new Set(p.skips) : undefined })
+      if (early !== undefined) {
+        this.pending.set(p.name, early)
+        this.earlyCount += early.length
+      }
+    }
+    for (const [site, n] of snapshot.runs) this.parallelRuns.set(site, n)
+    if (snapshot.abandoned.length > 0) this.abandoned = new Set(snapshot.abandoned)
+    this.at = at
+    this.restoredAt = at
+    return true
+  }
+
+  /**
+   * A frame a durable role has had already (its number is below the next one due from its
+   * sender on this lane): sent again by a peer resumed after a crash. Dropped and recorded.
+   */
+  private duplicate(e: Envelope): boolean {
+    if (this.durable === undefined || e.from === this.role || !this.roles.has(e.from)) return false
+    const p = this.peers.get(e.from)
+    if (p === undefined || e.seq >= p.received + (p.early?.length ?? 0)) return false
+    if ((e.lane ?? "") !== this.lane || e.session !== this.session || e.to !== this.role) return false
+    this.trace?.record({ _tag: "Duplicate", session: this.session, role: this.role, peer: e.from, label: e.label, site: e.site, lane: e.lane, seq: e.seq, reason: "resent" })
+    return true
+  }
+
+  /** A durable role journals its verdict on a timeout or saga. */
+  recordVerdict(state: TimeoutState, run: number, verdict: Verdict): void {
+    this.durable?.recordVerdict(this.lane, state.site, run, verdict)
+  }
+
+  /** The verdict a resumed role gave before on run `run` of `state`, from its journal. */
+  replayedVerdict(state: TimeoutState, run: number): Verdict | undefined {
+    return this.durable?.replayedVerdict(this.lane, state.site, run)
+  }
+
+  /** Waits until `part`'s lanes have nothing left to replay (a resumed role re-enacting a body it left when its clock ran out). */
+  replayed(part: Part): Effect.Effect<void> {
+    return this.durable === undefined ? Effect.void : this.durable.drained(part.channel.lane)
   }
 
   private peer(name: string): Peer {
@@ -545,6 +642,10 @@ export class Channel {
       const rest = this.deliver(envelope)
       return rest === undefined ? next : Effect.as(rest, next)
     }
+    if (this.durable !== undefined) {
+      const failed = this.durable.send(this.lane, envelope)
+      return failed === undefined ? next : failed
+    }
     return Effect.as(this.transport.send(envelope), next)
   }
 
@@ -553,7 +654,7 @@ export class Channel {
     if (Effect.isEffect(envelope)) return envelope
     if (this.trace !== undefined) this.traceSend(envelope)
     const next = this.follow(state.next)
-    return Effect.as(this.transport.send(envelope), next)
+    return Effect.as(this.emit(envelope), next)
   }
 
   /** Takes a branch of a select state: the next state, or the failure when there is no such branch. */
@@ -632,6 +733,7 @@ export class Channel {
     state: RecvState,
     envelope: Envelope
   ): Received | Effect.Effect<never, ProtocolViolation | DecodeError | PeerFailed | PeerUnavailable> | undefined {
+    if (this.durable !== undefined && this.duplicate(envelope)) return undefined
     if (envelope.label === failureLabel) {
       // A peer unreachable that the role has nothing more to do with does not matter to it.
       if (envelope.site === unavailableSite && envelope.from !== state.peer && !peersAhead(state).has(envelope.from)) return undefined
@@ -935,7 +1037,9 @@ export class Channel {
     }
     this.parent?.children.delete(this)
     const flush = this.lane === "" ? this.transport.flush : undefined
-    return flush === undefined ? Effect.void : flush(this.session, this.role, this.abandoned)
+    const flushed = flush === undefined ? Effect.void : flush(this.session, this.role, this.abandoned)
+    // A durable role's last commit: its end is kept before it waits for its frames to be delivered.
+    return this.lane === "" && this.durable !== undefined ? Effect.zipRight(this.durable.commit(true), flushed) : flushed
   }
 
   /** Peers the role took a fallback without, as unavailable: their frames need not be delivered for it to end (root channel only). */

@@ -14,7 +14,7 @@ import type { Local } from "../session/Local.js"
 import type { LState } from "./automaton.js"
 import type { Channel, Part } from "./channel.js"
 import { runTimeout } from "./timeout.js"
-import type { Implementation } from "./Role.js"
+import type { Implementation, Resumable } from "./Role.js"
 
 /**
  * The `Done`s that `close()` has made, each with the channel it closed and its value. Only a
@@ -241,7 +241,7 @@ export const program = <const P extends Any, const R extends Roles<P>, D extends
   protocol: P,
   role: R,
   body: (endpoint: Endpoint<Local<P, R>>) => Effect.Effect<D, E, Rq>
-): Implementation<P, R, ResultOf<D>, Exclude<E, RoleError>, Rq> => {
+): Resumable<P, R, ResultOf<D>, Exclude<E, RoleError>, Rq> => {
   type A = ResultOf<D>
   const run = (channel: Channel) =>
     Effect.flatMap(
@@ -249,7 +249,7 @@ export const program = <const P extends Any, const R extends Roles<P>, D extends
       (done) => doneValue(channel, done)
     )
   // The endpoint implementation is loosely typed; the precise types are Endpoint<Local<P, R>>.
-  return { _tag: "Implementation", protocol, role, run: run as Implementation<P, R, A, Exclude<E, RoleError>, Rq>["run"] }
+  return { _tag: "Implementation", protocol, role, run: run as Implementation<P, R, A, Exclude<E, RoleError>, Rq>["run"], durable: "program" }
 }
 
 /**

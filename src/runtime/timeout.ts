@@ -64,6 +64,10 @@ export const runTimeout = <A, B, E, R>(
   const inTime = (result: A): TimeoutOutcome<A, B> => ({ label: "intime", result })
 
   if (state.decides) {
+    // A resumed role gives the verdict its journal has: in time, its body replays to its end;
+    // out of time, its body replays what it did before the clock ran out, and no more.
+    const replayed = channel.replayedVerdict(state, run)
+    const clock = replayed === undefined ? Effect.sleep(state.duration) : replayed === "intime" ? Effect.never : channel.replayed(bodyPart)
     const raced = Effect.raceFirst(
       // A peer of the body that fails is as good as the clock running out: the fallback.
       Effect.catchIf(
@@ -71,10 +75,11 @@ export const runTimeout = <A, B, E, R>(
         isPeerFailed,
         (e) => Effect.sync(() => (abandonUnavailable(channel, e), { done: false as const }))
       ),
-      Effect.as(Effect.sleep(state.duration), { done: false as const })
+      Effect.as(clock, { done: false as const })
     )
     return Effect.flatMap(raced, (r): Effect.Effect<TimeoutOutcome<A, B>, unknown, R> => {
       const verdict: Verdict = r.done ? "intime" : "timeout"
+      channel.recordVerdict(state, run, verdict)
       channel.traceVerdict(state, verdict)
       const told = r.done ? state.waiting : state.others
       const tell = Effect.forEach(told, (to) => channel.sendVerdict(state, run, to, verdict), { discard: true })
@@ -182,6 +187,7 @@ const runSaga = <A, B, E, R>(
 
   if (state.decides) {
     const decide = (verdict: Verdict, result: A | undefined): Outcome => {
+      channel.recordVerdict(state, run, verdict)
       channel.traceVerdict(state, verdict === "intime" ? "committed" : "compensated")
       const told = verdict === "intime" ? state.waiting : state.others
       const tell = Effect.forEach(told, (to) => channel.sendVerdict(state, run, to, verdict), { discard: true })
