@@ -66,7 +66,7 @@ export const defaultRetry: Schedule.Schedule<unknown, RedisError> = Schedule.exp
 )
 
 /** Errors that say the connection was down, not that the command was wrong. */
-const isConnectionProblem = (e: unknown): boolean => {
+export const isConnectionProblem = (e: unknown): boolean => {
   const text = e instanceof Error ? `${e.name} ${e.message}` : String(e)
   return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable|LOADING|connect/i.test(text)
 }

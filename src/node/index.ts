@@ -3,7 +3,8 @@
  * (`quadrille`) does not load this.
  *
  * - `FileStorage`: checkpoints in files, written atomically (write, fsync, rename).
- * - `Redis`: an ioredis client wrapped in Effect, and `Storage` on it.
+ * - `Redis`: an ioredis client wrapped in Effect, `Storage` on it, and the Redis Streams
+ *   transport, which commits each step of a durable role (`Role.resume`) in one `MULTI`.
  * - `Tcp`: roles in separate processes or hosts, over TCP, each connection authenticated by
  *   an HMAC challenge–response on a key per pair of roles.
  *
@@ -11,4 +12,4 @@
  */
 export * as Tcp from "../handlers/tcp.js"
 export * as FileStorage from "../handlers/file-storage.js"
-export * as Redis from "../handlers/redis.js"
+export * as Redis from "../handlers/redis-index.js"

@@ -125,6 +125,8 @@ export interface DurableRecord {
   /** The frames of the last commit, on an engine that is not transactional: sent again on resume. */
   readonly outbox: ReadonlyArray<Envelope>
   readonly finished: boolean
+  /** How many commits the role has made (so that no two of its records are alike). */
+  readonly n: number
 }
 
 const RecordShape = Schema.Struct({
@@ -137,7 +139,8 @@ const RecordShape = Schema.Struct({
   snapshot: Schema.NullOr(Schema.Unknown),
   journal: Schema.Array(Schema.Unknown),
   outbox: Schema.Array(Schema.Unknown),
-  finished: Schema.Boolean
+  finished: Schema.Boolean,
+  n: Schema.Number
 })
 const decodeRecordShape = Schema.decodeUnknownEither(RecordShape)
 
@@ -222,6 +225,7 @@ export class Durability {
   private outbox: Array<Envelope> = []
   private consumed: Array<Envelope> = []
   private dirty = false
+  private commits: number
   private snapshot: Snapshot | null
   /** What is left to replay, lane by lane. */
   private readonly replay = new Map<string, Array<Exclude<Entry, { readonly t: "v" }>>>()
@@ -242,6 +246,7 @@ export class Durability {
     record: DurableRecord | undefined
   ) {
     this.snapshot = record?.snapshot ?? null
+    this.commits = record?.n ?? 0
     this.journal = record === undefined ? [] : [...record.journal]
     for (const entry of this.journal) {
       if (entry.t === "v") {
@@ -397,7 +402,8 @@ export class Durability {
         snapshot: this.snapshot,
         journal: this.journal,
         outbox: this.engine.transactional ? [] : outbox,
-        finished
+        finished,
+        n: ++this.commits
       }
       let text: string
       try {

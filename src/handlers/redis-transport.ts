@@ -1,0 +1,301 @@
+/**
+ * The Redis Streams transport (Node only; `Redis.layer` in `quadrille/node`): roles in any
+ * processes or hosts that reach one Redis, each durable role committing every unit of its
+ * steps in one `MULTI`.
+ *
+ * - **Streams.** Each (session, role) has one stream, its inbox (`streamKey`), read through
+ *   the consumer group `quadrille` by the consumer named after the role. Its lanes (the
+ *   branches of parallels, the parts of timeouts) are told apart in the process, by the
+ *   envelope's lane, as the in-memory transport does. Keys carry the session as a Redis
+ *   Cluster hash tag, `{session}`, like the checkpoints (`Storage.checkpointKey`): all keys of
+ *   one session are in one slot, so a `MULTI` over them works on a Redis Cluster too.
+ * - **Sending** is `XADD` to the receiver's stream; **receiving** is `XREADGROUP` on a
+ *   connection of its own (it blocks), into the role's mailboxes.
+ * - **Commits** (`durable`): a durable role's checkpoint (`SET`), the `XACK` of every frame it
+ *   took since its last commit, and the `XADD` of every frame it sent since, in one `MULTI`:
+ *   Redis applies all of it or none, and with `appendfsync always` it is on disk before the
+ *   role goes on. A commit whose answer is lost (the connection dropped) is not applied twice:
+ *   before trying again, the role reads its checkpoint back, and a checkpoint equal to the one
+ *   it was writing means the commit went through.
+ * - **Restart.** A role that starts reads its consumer's pending entries first (`XREADGROUP`
+ *   from id 0: the frames it had taken but not committed when it crashed), then new ones. The
+ *   consumer is named after the role, so a restarted process owns its predecessor's pending
+ *   entries and no `XAUTOCLAIM` is needed. Frames its checkpoint covers already are dropped by
+ *   the role (by sequence number).
+ * - **Expiry.** When a durable role ends, its checkpoint and its stream expire after `retain`
+ *   (default 24 hours), so Redis does not grow with finished sessions; until then a role
+ *   resumed again finds it finished and returns its result at once.
+ * - **Hostile input.** Anything in a stream is decoded (`decodeEnvelope`) before a role sees
+ *   it: an entry that is too long, not JSON, not an envelope, or not addressed to this role
+ *   and session is dropped, acknowledged and recorded (`Reject`). Who may write to the streams
+ *   is Redis's to say (ACLs, TLS): a writer with access can forge frames from any role.
+ *
+ * @since 0.1.0
+ */
+import { Duration, Effect, Either, Fiber, Layer, Option, Schedule, type Scope } from "effect"
+import type { Redis as IORedis } from "ioredis"
+import { TransportError } from "../effects/errors.js"
+import { Storage, StorageError } from "../effects/Storage.js"
+import { TraceSink, type TraceSinkService } from "../effects/TraceSink.js"
+import { decodeEnvelope, type Envelope, Transport, type TransportService } from "../effects/Transport.js"
+import { clip } from "../internal/bounded.js"
+import type { DurableCommit, DurableEngine } from "../runtime/durable.js"
+import { Mailbox } from "./mailbox.js"
+import { rejectEvent } from "./memory.js"
+import { clientLayer, isConnectionProblem, makeStorage, RedisClient, type RedisClientOptions } from "./redis.js"
+
+/** The consumer group every role's stream is read through. */
+export const group = "quadrille"
+
+const plain = (s: string) => !/[:{}]/.test(s)
+
+/**
+ * The stream of `role` in `session`: `quadrille:{<session>}:<role>:in` (length-prefixed
+ * parts when a name holds `:`, `{` or `}`, as in `Storage.checkpointKey`).
+ *
+ * @category constructors
+ */
+export const streamKey = (session: string, role: string): string =>
+  plain(session) && plain(role) ? `quadrille:{${session}}:${role}:in` : `quadrille:{${session.length}.${session}}:${role.length}.${role}:in`
+
+/**
+ * Options of the Redis transport.
+ *
+ * @category models
+ */
+export interface RedisTransportOptions extends RedisClientOptions {
+  /** How long the checkpoint and stream of a role that has ended are kept (default 24 hours). */
+  readonly retain?: Duration.DurationInput | undefined
+  /** The longest stream entry taken (default 1 MiB): a longer one is dropped unread. */
+  readonly maxFrameBytes?: number | undefined
+  /** How long one `XREADGROUP` blocks before it is sent again (default 500 ms). */
+  readonly block?: Duration.DurationInput | undefined
+}
+
+/** A role that runs here: its mailboxes, and the fiber reading its stream. */
+interface Reader {
+  readonly boxes: Map<string, Mailbox>
+  fiber: Fiber.RuntimeFiber<void, never> | undefined
+  connection: IORedis | undefined
+}
+
+const isBusyGroup = (e: unknown) => e instanceof Error && /BUSYGROUP/.test(e.message)
+
+type Entries = Array<[string, Array<string>]>
+type ReadReply = Array<[string, Entries]> | null
+
+/**
+ * The transport on the Redis client in context; its readers live in the scope.
+ *
+ * @category constructors
+ */
+export const makeTransport = (
+  options: RedisTransportOptions = {}
+): Effect.Effect<TransportService & { readonly stats: () => { readonly rejected: number; readonly commits: number } }, never, RedisClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const redis = yield* RedisClient
+    const sink: TraceSinkService | undefined = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
+    const scope = yield* Effect.scope
+    const retainMs = Math.max(1, Math.round(Duration.toMillis(Duration.decode(options.retain ?? Duration.hours(24)))))
+    const maxBytes = options.maxFrameBytes ?? 1024 * 1024
+    const blockMs = Math.max(1, Math.round(Duration.toMillis(Duration.decode(options.block ?? Duration.millis(500)))))
+    const readers = new Map<string, Reader>()
+    /** The stream entry each frame came from, to acknowledge it when the frame is committed. */
+    const entryOf = new WeakMap<Envelope, { readonly stream: string; readonly id: string }>()
+    let rejected = 0
+    let commits = 0
+    const keyOf = (session: string, role: string) => `${session}\u0000${role}`
+
+    const failure = (role: string, peer: string, e: { readonly message: string }) => new TransportError({ role, peer, message: e.message })
+
+    const reject = (stream: string, id: string, frame: unknown, reason: string) => {
+      rejected++
+      sink?.record(rejectEvent(frame, reason))
+      // A bad entry is acknowledged at once: it would otherwise be read again after every restart.
+      return Effect.ignore(redis.run("XACK", (c) => c.xack(stream, group, id)))
+    }
+
+    const mailbox = (reader: Reader, lane: string) => {
+      let box = reader.boxes.get(lane)
+      if (box === undefined) reader.boxes.set(lane, (box = new Mailbox()))
+      return box
+    }
+
+    /** Takes a batch of entries of `session`'s `role` stream into its mailboxes. */
+    const take = (reader: Reader, session: string, role: string, stream: string, entries: Entries) =>
+      Effect.forEach(entries, ([id, fields]) => {
+        const raw = fields[1]
+        if (fields[0] !== "f" || typeof raw !== "string") return reject(stream, id, undefined, "a stream entry without a frame")
+        if (raw.length > maxBytes) return reject(stream, id, undefined, `a stream entry of ${raw.length} bytes, over ${maxBytes}`)
+        let parsed: unknown
+        try {
+          parsed = JSON.parse(raw)
+        } catch {
+          return reject(stream, id, undefined, "a stream entry that is not JSON")
+        }
+        const decoded = decodeEnvelope(parsed)
+        if (Either.isLeft(decoded)) return reject(stream, id, parsed, decoded.left)
+        const e = decoded.right
+        if (e.session !== session || e.to !== role) return reject(stream, id, parsed, `a frame for ${clip(e.to, 60)} in session ${clip(e.session, 60)} in the stream of ${role} in ${session}`)
+        entryOf.set(e, { stream, id })
+        mailbox(reader, e.mailbox ?? e.lane ?? "").offer(e)
+        return Effect.void
+      }, { discard: true })
+
+    /** Reads `role`'s stream for ever: its pending entries first (from id 0), then new ones. */
+    const readLoop = (reader: Reader, session: string, role: string): Effect.Effect<void> => {
+      const stream = streamKey(session, role)
+      const connection = redis.client.duplicate()
+      connection.on("error", () => {})
+      reader.connection = connection
+      const read = (id: string, block: boolean) =>
+        Effect.tryPromise({
+          try: () =>
+            (block
+              ? connection.xreadgroup("GROUP", group, role, "COUNT", 256, "BLOCK", blockMs, "STREAMS", stream, id)
+              : connection.xreadgroup("GROUP", group, role, "COUNT", 256, "STREAMS", stream, id)) as Promise<ReadReply>,
+          catch: (e) => e
+        })
+      const ensureGroup = Effect.tryPromise({
+        try: () => connection.xgroup("CREATE", stream, group, "0", "MKSTREAM"),
+        catch: (e) => e
+      }).pipe(Effect.catchIf(isBusyGroup, () => Effect.void))
+      // The pending entries of this consumer, from the start, then what comes.
+      const pending = (after: string): Effect.Effect<void, unknown> =>
+        Effect.flatMap(read(after, false), (reply) => {
+          const entries = reply?.[0]?.[1] ?? []
+          if (entries.length === 0) return Effect.void
+          return Effect.zipRight(take(reader, session, role, stream, entries), pending(entries[entries.length - 1][0]))
+        })
+      const live: Effect.Effect<void, unknown> = Effect.forever(
+        Effect.flatMap(read(">", true), (reply) => take(reader, session, role, stream, reply?.[0]?.[1] ?? []))
+      )
+      const retrying = <A>(effect: Effect.Effect<A, unknown>) =>
+        Effect.retry(effect, Schedule.exponential(Duration.millis(20)).pipe(Schedule.union(Schedule.spaced(Duration.millis(500)))))
+      return Effect.ensuring(
+        Effect.asVoid(retrying(Effect.zipRight(Effect.zipRight(ensureGroup, pending("0")), retrying(live)))),
+        Effect.sync(() => connection.disconnect())
+      ) as Effect.Effect<void>
+    }
+
+    const stop = (reader: Reader) =>
+      Effect.suspend(() => {
+        const fiber = reader.fiber
+        reader.fiber = undefined
+        reader.connection?.disconnect()
+        return fiber === undefined ? Effect.void : Fiber.interrupt(fiber)
+      })
+
+    const open = (session: string, role: string) =>
+      Effect.suspend(() => {
+        const k = keyOf(session, role)
+        const known = readers.get(k)
+        // A role started again in this process (it was interrupted): read its stream afresh, from its pending entries.
+        const restart = known === undefined ? Effect.void : stop(known)
+        const reader: Reader = { boxes: new Map(), fiber: undefined, connection: undefined }
+        readers.set(k, reader)
+        const stream = streamKey(session, role)
+        return Effect.gen(function*() {
+          yield* restart
+          for (const box of known?.boxes.values() ?? []) box.fail(new TransportError({ role, peer: "", message: `${role} was started again in session ${session}` }))
+          yield* Effect.mapError(
+            redis.run("XGROUP CREATE", (c) => c.xgroup("CREATE", stream, group, "0", "MKSTREAM")).pipe(
+              Effect.catchIf((e) => /BUSYGROUP/.test(e.message), () => Effect.void)
+            ),
+            (e) => failure(role, "", e)
+          )
+          reader.fiber = yield* Effect.forkIn(readLoop(reader, session, role), scope)
+        })
+      })
+
+    const close = (session: string, role: string) =>
+      Effect.suspend(() => {
+        const k = keyOf(session, role)
+        const reader = readers.get(k)
+        if (reader === undefined) return Effect.void
+        readers.delete(k)
+        for (const box of reader.boxes.values()) box.fail(new TransportError({ role, peer: "", message: `${role} has ended in session ${session}` }))
+        // What is left of a role that ended expires: nothing of a finished session stays for good.
+        return Effect.zipRight(stop(reader), Effect.ignore(redis.run("PEXPIRE", (c) => c.pexpire(streamKey(session, role), retainMs))))
+      })
+
+    const encode = (e: Envelope): string => JSON.stringify(e)
+
+    const send = (e: Envelope) =>
+      Effect.asVoid(Effect.mapError(redis.run("XADD", (c) => c.xadd(streamKey(e.session, e.to), "*", "f", encode(e))), (err) => failure(e.from, e.to, err)))
+
+    const receive = (session: string, role: string, lane?: string) =>
+      Effect.suspend(() => {
+        const reader = readers.get(keyOf(session, role))
+        if (reader === undefined) return Effect.fail(new TransportError({ role, peer: "", message: `${role} has not opened session ${session} on this Redis transport` }))
+        return mailbox(reader, lane ?? "").take
+      })
+
+    const storageFailure = (key: string) => (e: { readonly message: string }) => new StorageError({ key: clip(key, 200), message: e.message })
+
+    /** One commit in one MULTI; after a lost answer, the checkpoint read back says whether it went through. */
+    const commit = (c: DurableCommit): Effect.Effect<void, StorageError> => {
+      const stream = streamKey(c.session, c.role)
+      const ids = c.consumed.flatMap((e) => {
+        const entry = entryOf.get(e)
+        return entry === undefined ? [] : [entry.id]
+      })
+      const exec = (client: IORedis) => {
+        const m = client.multi()
+        if (c.finished) m.set(c.key, c.record, "PX", retainMs)
+        else m.set(c.key, c.record)
+        if (ids.length > 0) m.xack(stream, group, ...ids)
+        for (const e of c.outbox) m.xadd(streamKey(e.session, e.to), "*", "f", encode(e))
+        if (c.finished) m.pexpire(stream, retainMs)
+        return m.exec().then((results) => {
+          if (results === null) throw new Error("the MULTI was discarded")
+          for (const [err] of results) if (err !== null) throw err
+        })
+      }
+      const once = Effect.tryPromise({ try: () => exec(redis.client), catch: (e) => e })
+      const applied = Effect.map(redis.run("GET", (cl) => cl.get(c.key)), (v) => v === c.record)
+      // Tried again only after the checkpoint read back shows it was not applied.
+      const attempt: Effect.Effect<void, StorageError> = Effect.catchAll(once, (e) =>
+        isConnectionProblem(e)
+          ? Effect.flatMap(Effect.mapError(applied, storageFailure(c.key)), (done) => (done ? Effect.void : Effect.zipRight(Effect.sleep(20), attempt)))
+          : Effect.fail(new StorageError({ key: clip(c.key, 200), message: `MULTI failed: ${clip(e instanceof Error ? e.message : String(e), 300)}` })))
+      return Effect.tap(attempt, () => void commits++)
+    }
+
+    const durable: DurableEngine = {
+      transactional: true,
+      load: (key) => Effect.mapError(Effect.map(redis.run("GET", (c) => c.get(key)), Option.fromNullable), storageFailure(key)),
+      commit
+    }
+
+    yield* Effect.addFinalizer(() => Effect.forEach([...readers.values()], stop, { discard: true }))
+
+    return {
+      serialises: true,
+      send,
+      receive,
+      open,
+      close,
+      durable,
+      stats: () => ({ rejected, commits })
+    }
+  })
+
+
+/**
+ * The Redis transport, `Storage` on the same Redis, and the client, as one layer.
+ *
+ * @example
+ * ```ts
+ * const result = yield* Role.resume(TwoPhaseCommit, "Participant", participant, { sessionId: "tx-17" }).pipe(
+ *   Effect.provide(Redis.layer({ url: "redis://127.0.0.1:6379" }))
+ * )
+ * ```
+ *
+ * @category layers
+ */
+export const layer = (options: RedisTransportOptions = {}): Layer.Layer<Transport | Storage | RedisClient> =>
+  Layer.provideMerge(
+    Layer.merge(Layer.scoped(Transport, makeTransport(options)), Layer.effect(Storage, makeStorage)),
+    clientLayer(options)
+  )
