@@ -32,7 +32,7 @@
 import { Effect, Either, Option, Schema } from "effect"
 import { CheckpointError, ImplementationError, ReplayDivergence, type TransportError } from "../effects/errors.js"
 import { type StorageError, type StorageService } from "../effects/Storage.js"
-import type { Envelope, TransportService } from "../effects/Transport.js"
+import { type Envelope, EnvelopeSchema, type TransportService } from "../effects/Transport.js"
 import { clip } from "../internal/bounded.js"
 import type { Any } from "../protocol/Protocol.js"
 import type { LState } from "./automaton.js"
@@ -129,6 +129,29 @@ export interface DurableRecord {
   readonly n: number
 }
 
+const Count = Schema.Number.pipe(Schema.int(), Schema.between(0, Number.MAX_SAFE_INTEGER))
+const CounterOpShape = Schema.Struct({ loop: Schema.String, op: Schema.Literal("set", "add", "unknown"), n: Schema.Number })
+const SnapshotShape = Schema.Struct({
+  at: Count,
+  counters: Schema.Array(Schema.Tuple(Schema.String, Schema.NullOr(Schema.Number))),
+  deferred: Schema.NullOr(Schema.Array(Schema.Tuple(Schema.String, Schema.Array(CounterOpShape)))),
+  peers: Schema.Array(Schema.Struct({
+    name: Schema.String,
+    sent: Count,
+    received: Count,
+    early: Schema.Array(EnvelopeSchema),
+    skips: Schema.Array(Count)
+  })),
+  runs: Schema.Array(Schema.Tuple(Schema.String, Count)),
+  abandoned: Schema.Array(Schema.String),
+  state: Schema.optional(Schema.Unknown)
+})
+const EntryShape = Schema.Union(
+  Schema.Struct({ t: Schema.Literal("r"), lane: Schema.String, e: EnvelopeSchema }),
+  Schema.Struct({ t: Schema.Literal("s"), lane: Schema.String, to: Schema.String, seq: Count, label: Schema.String, site: Schema.String, h: Schema.String }),
+  Schema.Struct({ t: Schema.Literal("v"), lane: Schema.String, site: Schema.String, run: Count, verdict: Schema.Literal("intime", "timeout") })
+)
+/** A record as it is read back: every frame in it decoded as an `Envelope`, like any frame from outside. */
 const RecordShape = Schema.Struct({
   v: Schema.Literal(recordVersion),
   protocol: Schema.String,
@@ -136,11 +159,11 @@ const RecordShape = Schema.Struct({
   session: Schema.String,
   kind: Schema.Literal("implement", "program"),
   digest: Schema.String,
-  snapshot: Schema.NullOr(Schema.Unknown),
-  journal: Schema.Array(Schema.Unknown),
-  outbox: Schema.Array(Schema.Unknown),
+  snapshot: Schema.NullOr(SnapshotShape),
+  journal: Schema.Array(EntryShape),
+  outbox: Schema.Array(EnvelopeSchema),
   finished: Schema.Boolean,
-  n: Schema.Number
+  n: Count
 })
 const decodeRecordShape = Schema.decodeUnknownEither(RecordShape)
 
@@ -208,7 +231,7 @@ export const readRecord = (
   }
   if (r.kind !== expect.kind) return fail(`was made by ${r.kind === "program" ? "Role.program" : "Role.implement"}, not by this implementation's kind`)
   if (r.digest !== digestOf(expect.protocol, expect.role)) return fail("is of another version of the protocol (its local type has changed)")
-  return Either.right(r as unknown as DurableRecord)
+  return Either.right(r)
 }
 
 /** The labels of verdicts that send a role out of a timeout's (or saga's) body. */

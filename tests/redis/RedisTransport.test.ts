@@ -3,9 +3,10 @@
  * sessions complete; a role interrupted at any commit and resumed completes with the same
  * results; frames that are no envelopes are rejected; finished sessions' keys expire.
  */
-import { Effect } from "effect"
+import { Effect, Fiber, Schema } from "effect"
+import { Redis as IORedis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { Role } from "../../src/index.js"
+import { Protocol, Role, TraceSink } from "../../src/index.js"
 import { Redis } from "../../src/node/index.js"
 import { coordinator, participant, TwoPhaseCommit } from "../../examples/two-phase-commit.js"
 import { type RedisServer, startRedis } from "../fixtures/redis-server.js"
@@ -47,4 +48,108 @@ describe("Redis transport", () => {
       }
     }
   }
+})
+
+/** A's count goes up by one with each Pong; B keeps the list of every Ping it applied (its applied log). */
+const Counting = Protocol.make("Counting", {
+  roles: ["A", "B"],
+  messages: { Ping: Schema.Number, Pong: Schema.Number, Stop: Schema.Struct({}) }
+}, (g) =>
+  g.loop("rounds", (r) =>
+    r
+      .msg("A", "B", "Ping")
+      .msg("B", "A", "Pong")
+      .choice("A", "again", {
+        more: (b) => b.recur("rounds"),
+        stop: (b) => b.msg("A", "B", "Stop")
+      })))
+
+const countA = (rounds: number, pause = 0) =>
+  Role.implement(Counting, "A", {
+    send: { Ping: (n) => n, Stop: () => ({}) },
+    recv: { Pong: (n, reply) => (pause === 0 ? reply + 1 : Effect.as(Effect.sleep(pause), reply + 1)) },
+    choose: { again: (n) => (n < rounds ? "more" : "stop") }
+  }, 0, { state: Schema.Number })
+
+const logB = Role.implement(Counting, "B", {
+  send: { Pong: (log) => log[log.length - 1] },
+  recv: { Ping: (log, n) => [...log, n], Stop: (log) => log }
+}, [] as ReadonlyArray<number>, { state: Schema.Array(Schema.Number) })
+
+const both = (session: string, rounds: number, pause = 0) =>
+  Effect.all([
+    Role.resume(Counting, "A", countA(rounds, pause), { sessionId: session }),
+    Role.resume(Counting, "B", logB, { sessionId: session })
+  ], { concurrency: "unbounded" })
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i)
+
+describe("Redis transport: the engine, hostile entries, expiry", () => {
+  it("a redis-server killed -9 mid-session and started again on its data: the session completes, nothing lost or doubled", async () => {
+    const rounds = 60
+    const result = await Effect.runPromise(
+      Effect.gen(function*() {
+        const session = yield* Effect.fork(both("engine-kill", rounds, 5))
+        yield* Effect.sleep("120 millis")
+        yield* Effect.promise(() => server.kill("SIGKILL"))
+        yield* Effect.sleep("300 millis")
+        yield* Effect.promise(() => server.start())
+        return yield* Fiber.join(session)
+      }).pipe(Effect.provide(Redis.layer({ url: server.url })), Effect.timeout(30000))
+    )
+    expect(result[0]).toBe(rounds)
+    expect(result[1]).toEqual(range(rounds))
+  })
+
+  it("stream entries that are no frames of the role are rejected (recorded), and the session goes on", async () => {
+    const session = "hostile"
+    const admin = new IORedis(server.url)
+    const stream = Redis.streamKey(session, "B")
+    try {
+      await admin.xadd(stream, "*", "f", "{not json")
+      await admin.xadd(stream, "*", "g", "wrong field")
+      await admin.xadd(stream, "*", "f", JSON.stringify({ session, from: "A", to: "B", label: "Ping" }))
+      await admin.xadd(stream, "*", "f", JSON.stringify({ session: "other", from: "A", to: "B", label: "Ping", site: "x", loops: {}, seq: 0, payload: 1 }))
+      await admin.xadd(stream, "*", "f", "x".repeat(2000))
+      const sink = TraceSink.unsafeMakeRecorder()
+      const result = await Effect.runPromise(
+        both(session, 3).pipe(Effect.provide(Redis.layer({ url: server.url, maxFrameBytes: 1000 })), Effect.provideService(TraceSink.TraceSink, sink), Effect.timeout(10000))
+      )
+      expect(result).toEqual([3, [0, 1, 2]])
+      expect(sink.events().filter((e) => e._tag === "Reject").length).toBe(5)
+      // Rejected entries are acknowledged: none stays pending.
+      const pending = (await admin.xpending(stream, Redis.group)) as [number, ...Array<unknown>]
+      expect(pending[0]).toBe(0)
+    } finally {
+      admin.disconnect()
+    }
+  })
+
+  it("a finished role resumed again returns its result at once; its keys expire after `retain`", async () => {
+    const session = "expiring"
+    const layer = Redis.layer({ url: server.url, retain: "300 millis" })
+    const first = await Effect.runPromise(both(session, 4).pipe(Effect.provide(layer), Effect.timeout(10000)))
+    expect(first).toEqual([4, [0, 1, 2, 3]])
+    // B again, alone: finished, it needs no frame.
+    const again = await Effect.runPromise(Role.resume(Counting, "B", logB, { sessionId: session }).pipe(Effect.provide(layer), Effect.timeout(2000)))
+    expect(again).toEqual([0, 1, 2, 3])
+    const admin = new IORedis(server.url)
+    try {
+      expect((await admin.keys(`*{${session}}*`)).length).toBeGreaterThan(0)
+      await new Promise((r) => setTimeout(r, 600))
+      expect(await admin.keys(`*{${session}}*`)).toEqual([])
+    } finally {
+      admin.disconnect()
+    }
+  })
+
+  it("a checkpoint of another version of the protocol is refused with CheckpointError", async () => {
+    const session = "versions"
+    await Effect.runPromise(both(session, 2).pipe(Effect.provide(Redis.layer({ url: server.url })), Effect.timeout(10000)))
+    const Changed = Protocol.make("Counting", { roles: ["A", "B"], messages: { Ping: Schema.Number } }, (g) => g.msg("A", "B", "Ping"))
+    const b = Role.implement(Changed, "B", { recv: { Ping: (_, n) => n } }, 0, { state: Schema.Number })
+    const error = await Effect.runPromise(Effect.flip(Role.resume(Changed, "B", b, { sessionId: session })).pipe(Effect.provide(Redis.layer({ url: server.url })), Effect.timeout(2000)))
+    expect(error._tag).toBe("CheckpointError")
+    expect(error.message).toContain("another version of the protocol")
+  })
 })
