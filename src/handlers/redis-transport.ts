@@ -121,26 +121,42 @@ export const makeTransport = (
       return box
     }
 
-    /** Takes a batch of entries of `session`'s `role` stream into its mailboxes. */
-    const take = (reader: Reader, session: string, role: string, stream: string, entries: Entries) =>
-      Effect.forEach(entries, ([id, fields]) => {
+    /** Takes a batch of entries of `session`'s `role` stream into its mailboxes; the entries to reject, if any. */
+    const take = (reader: Reader, session: string, role: string, stream: string, entries: Entries): Effect.Effect<void> => {
+      let rejects: Array<Effect.Effect<void>> | undefined
+      const bad = (id: string, frame: unknown, reason: string) => void (rejects ??= []).push(reject(stream, id, frame, reason))
+      for (const [id, fields] of entries) {
         const raw = fields[1]
-        if (fields[0] !== "f" || typeof raw !== "string") return reject(stream, id, undefined, "a stream entry without a frame")
-        if (raw.length > maxBytes) return reject(stream, id, undefined, `a stream entry of ${raw.length} bytes, over ${maxBytes}`)
+        if (fields[0] !== "f" || typeof raw !== "string") {
+          bad(id, undefined, "a stream entry without a frame")
+          continue
+        }
+        if (raw.length > maxBytes) {
+          bad(id, undefined, `a stream entry of ${raw.length} bytes, over ${maxBytes}`)
+          continue
+        }
         let parsed: unknown
         try {
           parsed = JSON.parse(raw)
         } catch {
-          return reject(stream, id, undefined, "a stream entry that is not JSON")
+          bad(id, undefined, "a stream entry that is not JSON")
+          continue
         }
         const decoded = decodeEnvelope(parsed)
-        if (Either.isLeft(decoded)) return reject(stream, id, parsed, decoded.left)
+        if (Either.isLeft(decoded)) {
+          bad(id, parsed, decoded.left)
+          continue
+        }
         const e = decoded.right
-        if (e.session !== session || e.to !== role) return reject(stream, id, parsed, `a frame for ${clip(e.to, 60)} in session ${clip(e.session, 60)} in the stream of ${role} in ${session}`)
+        if (e.session !== session || e.to !== role) {
+          bad(id, parsed, `a frame for ${clip(e.to, 60)} in session ${clip(e.session, 60)} in the stream of ${role} in ${session}`)
+          continue
+        }
         entryOf.set(e, { stream, id })
         mailbox(reader, e.mailbox ?? e.lane ?? "").offer(e)
-        return Effect.void
-      }, { discard: true })
+      }
+      return rejects === undefined ? Effect.void : Effect.all(rejects, { discard: true })
+    }
 
     /** Reads `role`'s stream for ever: its pending entries first (from id 0), then new ones. */
     const readLoop = (reader: Reader, session: string, role: string): Effect.Effect<void> => {

@@ -348,15 +348,13 @@ export class Durability {
         }
         return Effect.succeed(e)
       }
-      return Effect.zipRight(
-        this.commit(false),
-        Effect.tap(live, (e) =>
-          Effect.sync(() => {
-            this.journal.push({ t: "r", lane, e })
-            this.consumed.push(e)
-            this.dirty = true
-          }))
-      )
+      const taken = Effect.map(live, (e) => {
+        this.journal.push({ t: "r", lane, e })
+        this.consumed.push(e)
+        this.dirty = true
+        return e
+      })
+      return this.dirty ? Effect.zipRight(this.commit(false), taken) : taken
     })
   }
 
