@@ -175,6 +175,20 @@ export const serverStart = (logStart = 3): ServerState => {
   }
 }
 
+const DataSetSchema = Schema.Record({ key: Schema.String, value: Schema.String })
+
+/** The Server's state as a Schema: with it the Server can run durably (`Role.resume`). */
+const ServerStateSchema = Schema.Struct({
+  version: Schema.Number,
+  data: DataSetSchema,
+  log: Schema.Array(Schema.Struct({ version: Schema.Number, key: Schema.String, value: Schema.NullOr(Schema.String) })),
+  logStart: Schema.Number,
+  clientVersion: Schema.Number,
+  syncType: SyncType,
+  pagesSent: Schema.Number,
+  inSync: Schema.Boolean
+})
+
 const snapshot = (s: ServerState) =>
   Object.entries(s.data).sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, value]) => ({ key, value }))
 
@@ -218,7 +232,7 @@ export const server = (start: ServerState = serverStart()) =>
       sync: (s) => s.syncType,
       morePages: (s) => (s.pagesSent * pageSize < Object.keys(s.data).length ? "next" : "last")
     }
-  }, start)
+  }, start, { state: ServerStateSchema })
 
 // ---------------------------------------------------------------------------------------------
 // Client
@@ -235,6 +249,18 @@ export interface ClientState {
   readonly stagingVersion: number
   readonly pages: number
 }
+
+/** The Client's state as a Schema: with it the Client can run durably (`Role.resume`). */
+const ClientStateSchema = Schema.Struct({
+  version: Schema.Number,
+  data: DataSetSchema,
+  supportsDelta: Schema.Boolean,
+  announced: Schema.Literal("full", "delta", "none", ""),
+  applied: Schema.Literal("full", "delta", "none", ""),
+  staging: DataSetSchema,
+  stagingVersion: Schema.Number,
+  pages: Schema.Number
+})
 
 export const clientStart = (version: number, supportsDelta = true, data: DataSet = dataAt(version)): ClientState => ({
   version,
@@ -271,7 +297,7 @@ export const client = (start: ClientState) =>
       },
       UpToDate: (s) => ({ ...s, applied: "none" as const })
     }
-  }, start)
+  }, start, { state: ClientStateSchema })
 
 /** Synchronises a client that starts at `version` (with that version's data unless given) with the server. */
 export const main = (version: number, supportsDelta = true, data?: DataSet) =>

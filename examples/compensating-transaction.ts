@@ -81,6 +81,17 @@ export interface Service {
 
 const idle: Service = { holds: undefined, committed: false, log: [] }
 
+/** `string | undefined` in the state, `string | null` in its JSON (which has no `undefined`). */
+const StringOrUndefined = Schema.transform(Schema.NullOr(Schema.String), Schema.UndefinedOr(Schema.String), {
+  strict: true,
+  decode: (s) => s ?? undefined,
+  encode: (s) => s ?? null
+})
+
+/** The roles' states as Schemas: with them the roles can run durably (`Role.resume`). */
+const CoordinatorState = Schema.Array(Schema.String)
+const ServiceState = Schema.Struct({ holds: StringOrUndefined, committed: Schema.Boolean, log: Schema.Array(Schema.String) })
+
 const release = (s: Service, what: string): Service =>
   s.holds === undefined ? { ...s, log: [...s.log, `nothing to release`] } : { holds: undefined, committed: false, log: [...s.log, `released ${what} ${s.holds}`] }
 
@@ -99,7 +110,7 @@ export const coordinator = (resourceId: string, failAt?: Step) =>
       AllocationConfirmed: (s) => step(failAt, "Coordinator.recv.AllocationConfirmed", [...s, "allocated"])
     },
     onCompensate: { transaction: (s) => [...s, "compensating"] }
-  }, [] as ReadonlyArray<string>)
+  }, [] as ReadonlyArray<string>, { state: CoordinatorState })
 
 export const serviceA = (failAt?: Step) =>
   Role.implement(CompensatingTransaction, "ServiceA", {
@@ -109,7 +120,7 @@ export const serviceA = (failAt?: Step) =>
       ReleaseReservation: (s) => release(s, "reservation")
     },
     send: { ReservationConfirmed: () => step(failAt, "ServiceA.send.ReservationConfirmed", {}) }
-  }, idle)
+  }, idle, { state: ServiceState })
 
 export const serviceB = (failAt?: Step) =>
   Role.implement(CompensatingTransaction, "ServiceB", {
@@ -119,7 +130,7 @@ export const serviceB = (failAt?: Step) =>
       ReleaseAllocation: (s) => release(s, "allocation")
     },
     send: { AllocationConfirmed: () => step(failAt, "ServiceB.send.AllocationConfirmed", {}) }
-  }, idle)
+  }, idle, { state: ServiceState })
 
 /** One transaction, with the step `failAt` (if any) refusing. */
 export const main = (failAt?: Step) =>

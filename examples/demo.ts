@@ -15,6 +15,7 @@ import * as Compensating from "./compensating-transaction.js"
 import * as RobustCoordinator from "./robust-coordinator.js"
 import * as RobustRequest from "./robust-request.js"
 import * as UntrustedInput from "./untrusted-input.js"
+import * as Durable from "./durable.js"
 
 /** Runs every example; returns the trace of each run. */
 const program = Effect.gen(function*() {
@@ -109,6 +110,14 @@ const retried = Effect.gen(function*() {
   }
 })
 
+/** A durable role stopped mid-session and resumed from its checkpoint. */
+const durable = Effect.map(Durable.main, (r) => {
+  const c = r.checkpoint as { readonly snapshot: { readonly at: number; readonly state: unknown }; readonly n: number }
+  console.log("\n== Durable roles (examples/durable.ts): TwoPhaseCommit, the Participant stopped after its first commit and resumed")
+  console.log(`  its checkpoint: commit ${c.n}, at state ${c.snapshot.at} of its local type, user state ${JSON.stringify(c.snapshot.state)}`)
+  console.log(`  resumed: Coordinator ${JSON.stringify(r.Coordinator)}; Participant ${JSON.stringify(r.Participant)}`)
+})
+
 const everything = Effect.gen(function*() {
   const traces = yield* program
   const chaosTrace = yield* simulation
@@ -116,6 +125,7 @@ const everything = Effect.gen(function*() {
   yield* robust
   yield* compensating
   yield* retried
+  yield* durable
   diagrams("diagrams", traces)
   const file = join("diagrams", "trace", "simulation-chaos-over-reliable.mmd")
   writeFileSync(file, Trace.toMermaid(chaosTrace, { roles: TwoPhaseCommit.TwoPhaseCommit.roles, time: true, title: "TwoPhaseCommit under chaos, over the reliable layer" }))

@@ -184,6 +184,17 @@ const bidderHandlers = {
   }
 }
 
+/** A bidder's state as a Schema: with it the bidders can run durably (`Role.resume`). */
+export const BidderStateSchema = Schema.Struct({
+  name: Bidder,
+  budget: Schema.Number,
+  step: Schema.Number,
+  announcement: Schema.NullOr(DistributedAuction.messages.AuctionAnnouncement),
+  bids: Schema.Array(Schema.Number),
+  rounds: Schema.Array(DistributedAuction.messages.RoundResult),
+  result: Schema.NullOr(DistributedAuction.messages.AuctionResult)
+})
+
 const bidderStart = (name: Bidder, strategy: Strategy): BidderState => ({
   name,
   ...strategy,
@@ -194,11 +205,11 @@ const bidderStart = (name: Bidder, strategy: Strategy): BidderState => ({
 })
 
 export const bidder1 = (strategy: Strategy) =>
-  Role.implement(DistributedAuction, "Bidder1", bidderHandlers, bidderStart("Bidder1", strategy))
+  Role.implement(DistributedAuction, "Bidder1", bidderHandlers, bidderStart("Bidder1", strategy), { state: BidderStateSchema })
 export const bidder2 = (strategy: Strategy) =>
-  Role.implement(DistributedAuction, "Bidder2", bidderHandlers, bidderStart("Bidder2", strategy))
+  Role.implement(DistributedAuction, "Bidder2", bidderHandlers, bidderStart("Bidder2", strategy), { state: BidderStateSchema })
 export const bidder3 = (strategy: Strategy) =>
-  Role.implement(DistributedAuction, "Bidder3", bidderHandlers, bidderStart("Bidder3", strategy))
+  Role.implement(DistributedAuction, "Bidder3", bidderHandlers, bidderStart("Bidder3", strategy), { state: BidderStateSchema })
 
 export interface Auction {
   readonly announcement: Announcement

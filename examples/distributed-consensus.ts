@@ -77,6 +77,23 @@ export interface NodeState {
   readonly consistent: boolean
 }
 
+const Proposals = Schema.Struct({ Node1: Schema.Int, Node2: Schema.Int, Node3: Schema.Int })
+
+/**
+ * A node's state as a Schema: with it the nodes can run durably (`Role.resume`). `seen` keeps
+ * its keys in the order the proposals came (`propertyOrder: "original"`): `seenAtDecision` is
+ * read from it.
+ */
+const NodeStateSchema = Schema.Struct({
+  node: Node,
+  value: Schema.Int,
+  seen: Schema.partialWith(Proposals, { exact: true }).annotations({ parseOptions: { propertyOrder: "original" } }),
+  seenAtDecision: Schema.NullOr(Schema.Array(Node)),
+  decided: Schema.NullOr(Schema.Int),
+  basis: Schema.NullOr(Proposals),
+  consistent: Schema.Boolean
+})
+
 const start = (node: Node, value: number): NodeState => ({
   node,
   value,
@@ -137,15 +154,15 @@ export const node1 = (value: number) =>
         }
       }
     }
-  }, start("Node1", value))
+  }, start("Node1", value), { state: NodeStateSchema })
 
 const follower = {
   send: { Proposal: propose },
   recv: { Proposal: heard, Decision: heardDecision }
 }
 
-export const node2 = (value: number) => Role.implement(DistributedConsensus, "Node2", follower, start("Node2", value))
-export const node3 = (value: number) => Role.implement(DistributedConsensus, "Node3", follower, start("Node3", value))
+export const node2 = (value: number) => Role.implement(DistributedConsensus, "Node2", follower, start("Node2", value), { state: NodeStateSchema })
+export const node3 = (value: number) => Role.implement(DistributedConsensus, "Node3", follower, start("Node3", value), { state: NodeStateSchema })
 
 /** Runs one consensus over the proposals; each node's final state. */
 export const main = (proposals: { readonly [N in Node]: number }, options: { readonly validate?: boolean } = {}) =>

@@ -71,6 +71,15 @@ export interface LeaderState {
   readonly subDecision: number | null
 }
 
+/** The Leader's state as a Schema: with it the Leader can run durably (`Role.resume`). */
+const LeaderStateSchema = Schema.Struct({
+  term: Schema.Number,
+  value: Schema.Number,
+  votes: Schema.Array(Schema.Number),
+  decided: Schema.NullOr(Schema.Number),
+  subDecision: Schema.NullOr(Schema.Number)
+})
+
 const leaderStart = (term: number, value: number): LeaderState => ({ term, value, votes: [], decided: null, subDecision: null })
 
 export const leader = (term: number, value: number) =>
@@ -88,7 +97,7 @@ export const leader = (term: number, value: number) =>
       },
       CoordinationAck: (s, a) => ({ ...s, subDecision: a.decision })
     }
-  }, leaderStart(term, value))
+  }, leaderStart(term, value), { state: LeaderStateSchema })
 
 // ---------------------------------------------------------------------------------------------
 // Replicas, of either group: the same handlers for four roles
@@ -114,16 +123,23 @@ const replicaHandlers = {
   }
 }
 
+/** A replica's state as a Schema: with it the replicas can run durably (`Role.resume`). */
+const ReplicaStateSchema = Schema.Struct({
+  preferred: Schema.Number,
+  proposal: Schema.NullOr(Consensus.messages.Proposal),
+  decided: Schema.NullOr(Schema.Number)
+})
+
 const replicaStart = (preferred: number): ReplicaState => ({ preferred, proposal: null, decided: null })
 
 export const replica1 = (preferred: number) =>
-  Role.implement(HierarchicalConsensus, "Replica1", replicaHandlers, replicaStart(preferred))
+  Role.implement(HierarchicalConsensus, "Replica1", replicaHandlers, replicaStart(preferred), { state: ReplicaStateSchema })
 export const replica2 = (preferred: number) =>
-  Role.implement(HierarchicalConsensus, "Replica2", replicaHandlers, replicaStart(preferred))
+  Role.implement(HierarchicalConsensus, "Replica2", replicaHandlers, replicaStart(preferred), { state: ReplicaStateSchema })
 export const subReplica1 = (preferred: number) =>
-  Role.implement(HierarchicalConsensus, "SubReplica1", replicaHandlers, replicaStart(preferred))
+  Role.implement(HierarchicalConsensus, "SubReplica1", replicaHandlers, replicaStart(preferred), { state: ReplicaStateSchema })
 export const subReplica2 = (preferred: number) =>
-  Role.implement(HierarchicalConsensus, "SubReplica2", replicaHandlers, replicaStart(preferred))
+  Role.implement(HierarchicalConsensus, "SubReplica2", replicaHandlers, replicaStart(preferred), { state: ReplicaStateSchema })
 
 // ---------------------------------------------------------------------------------------------
 // The SubLeader, by hand: its endpoint walks the second composition of Consensus, then the

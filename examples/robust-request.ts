@@ -34,19 +34,29 @@ export interface ClientState {
   readonly timedOut: boolean
 }
 
+/** `string | undefined` in the state, `string | null` in its JSON (which has no `undefined`). */
+const StringOrUndefined = Schema.transform(Schema.NullOr(Schema.String), Schema.UndefinedOr(Schema.String), {
+  strict: true,
+  decode: (s) => s ?? undefined,
+  encode: (s) => s ?? null
+})
+
+/** The roles' states as Schemas: with them the roles can run durably (`Role.resume`). */
+const ClientStateSchema = Schema.Struct({ data: Schema.String, result: StringOrUndefined, timedOut: Schema.Boolean })
+
 export const client = (data: string) =>
   Role.implement(RobustRequest, "Client", {
     send: { Request: (s) => ({ data: s.data }) },
     recv: { Response: (s, r) => ({ ...s, result: r.result }) },
     onTimeout: { response: (s) => ({ ...s, timedOut: true }) }
-  }, { data, result: undefined, timedOut: false } as ClientState)
+  }, { data, result: undefined, timedOut: false } as ClientState, { state: ClientStateSchema })
 
 /** A Server that takes `work` to answer (an Effect, so that the clock decides: `Effect.never` never answers). */
 export const server = (work: Effect.Effect<void>) =>
   Role.implement(RobustRequest, "Server", {
     recv: { Request: (_, r) => r.data },
     send: { Response: (s) => Effect.as(work, { result: s.toUpperCase() }) }
-  }, "")
+  }, "", { state: Schema.String })
 
 /** One request; `work` is how long the Server takes. */
 export const main = (work: Effect.Effect<void> = Effect.void) =>

@@ -145,6 +145,19 @@ export interface AliceState {
   readonly receiptMatches: boolean
 }
 
+/** Alice's state as a Schema: with it Alice can run durably (`Role.resume`). */
+const AliceStateSchema = Schema.Struct({
+  nonce: Schema.String,
+  authenticated: Schema.Boolean,
+  rejection: Schema.String,
+  sessionId: Schema.String,
+  privateKey: Schema.String,
+  publicKey: Schema.String,
+  key: Schema.String,
+  keyConfirmed: Schema.Boolean,
+  receiptMatches: Schema.Boolean
+})
+
 const aliceStart: AliceState = {
   nonce: "",
   authenticated: false,
@@ -174,7 +187,7 @@ export const alice = (user: string, password: string, plaintext: string) =>
       KeyConfirm: (s, k) => ({ ...s, keyConfirmed: k.mac === keyConfirmation(Buffer.from(s.key, "hex")) }),
       Receipt: (s, r) => ({ ...s, receiptMatches: r.digest === sha256(plaintext) })
     }
-  }, aliceStart)
+  }, aliceStart, { state: AliceStateSchema })
 
 // ---------------------------------------------------------------------------------------------
 // Bob: written by hand against his typed endpoint

@@ -43,6 +43,10 @@ export const DataStreaming = Protocol.make("DataStreaming", {
     .msg("Producer", "Consumer", "StreamEnd")
     .msg("Consumer", "Producer", "StreamComplete"))
 
+/** The roles' states as Schemas: with them the roles can run durably (`Role.resume`). */
+const ProducerState = Schema.Struct({ sent: Schema.Number, acked: Schema.Array(Schema.Number), confirmed: Schema.Number })
+const ConsumerState = Schema.Struct({ streamId: Schema.String, received: Schema.Array(Schema.String), ended: Schema.Boolean })
+
 /** The Producer streams `chunks` in order and records what the Consumer acknowledged. */
 export const producer = (streamId: string, chunks: ReadonlyArray<string>) =>
   Role.implement(DataStreaming, "Producer", {
@@ -56,7 +60,7 @@ export const producer = (streamId: string, chunks: ReadonlyArray<string>) =>
       StreamComplete: (s, r) => ({ ...s, confirmed: r.chunks })
     },
     choose: { more: (s) => (s.sent < chunks.length ? "next" : "last") }
-  }, { sent: 0, acked: [] as ReadonlyArray<number>, confirmed: -1 })
+  }, { sent: 0, acked: [] as ReadonlyArray<number>, confirmed: -1 }, { state: ProducerState })
 
 /** The Consumer reassembles the data. */
 export const consumer = Role.implement(DataStreaming, "Consumer", {
@@ -70,7 +74,7 @@ export const consumer = Role.implement(DataStreaming, "Consumer", {
     DataChunk: (s, chunk) => ({ ...s, received: [...s.received, chunk.data] }),
     StreamEnd: (s) => ({ ...s, ended: true })
   }
-}, { streamId: "", received: [] as ReadonlyArray<string>, ended: false })
+}, { streamId: "", received: [] as ReadonlyArray<string>, ended: false }, { state: ConsumerState })
 
 export const main = (chunks: ReadonlyArray<string> = ["Quadrille ", "streams ", "in ", "order"]) =>
   Session.run(DataStreaming, { Producer: producer("stream-1", chunks), Consumer: consumer })

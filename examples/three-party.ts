@@ -44,6 +44,11 @@ export const Deal = Protocol.make("Deal", {
     })
     .msg("Seller", "Buyer", "Receipt"))
 
+/** The roles' states as Schemas: with them the roles can run durably (`Role.resume`). */
+const BuyerState = Schema.Struct({ price: Schema.Number, delivery: Schema.String, receipt: Schema.String })
+const SellerState = Schema.Struct({ item: Schema.String, address: Schema.String })
+const ShipperState = Schema.Struct({ shipped: Schema.Array(Schema.String), cancelled: Schema.Number })
+
 /** The Buyer accepts any price up to its budget. */
 export const buyer = (item: string, budget: number) =>
   Role.implement(Deal, "Buyer", {
@@ -58,7 +63,7 @@ export const buyer = (item: string, budget: number) =>
       Receipt: (s, r) => ({ ...s, receipt: r.text })
     },
     choose: { deal: (s) => (s.price <= budget ? "accept" : "reject") }
-  }, { price: 0, delivery: "none", receipt: "" })
+  }, { price: 0, delivery: "none", receipt: "" }, { state: BuyerState })
 
 const prices: Record<string, number> = { book: 12, piano: 4000 }
 
@@ -74,7 +79,7 @@ export const seller = Role.implement(Deal, "Seller", {
     Accept: (s, a) => ({ ...s, address: a.address }),
     Reject: (s) => s
   }
-}, { item: "", address: "" })
+}, { item: "", address: "" }, { state: SellerState })
 
 export const shipper = Role.implement(Deal, "Shipper", {
   send: { DeliveryDate: () => ({ date: "2026-12-01" }) },
@@ -82,7 +87,7 @@ export const shipper = Role.implement(Deal, "Shipper", {
     ShipOrder: (s, o) => ({ ...s, shipped: [...s.shipped, `${o.item} to ${o.address}`] }),
     CancelSlot: (s) => ({ ...s, cancelled: s.cancelled + 1 })
   }
-}, { shipped: [] as ReadonlyArray<string>, cancelled: 0 })
+}, { shipped: [] as ReadonlyArray<string>, cancelled: 0 }, { state: ShipperState })
 
 export const main = (item: string, budget: number) =>
   Session.run(Deal, { Buyer: buyer(item, budget), Seller: seller, Shipper: shipper })

@@ -234,6 +234,12 @@ export interface TransportService {
    * `Storage` and sends through `send` after each is written.
    */
   readonly durable?: DurableEngine | undefined
+  /**
+   * Takes back frames `role` took from its mailboxes in `session` and did not commit, before
+   * it was stopped (optional): a durable role resumed in the same process then receives them
+   * again. A transport that keeps frames until they are acknowledged (Redis) needs none.
+   */
+  readonly unread?: ((session: string, role: string, envelopes: ReadonlyArray<Envelope>) => void) | undefined
 }
 
 /**

@@ -339,7 +339,8 @@ export const unsafeMake = (options: SimulatorOptions): Simulator => {
       Effect.sync(() => {
         for (const [box, w] of waiting) if (w.session === session && w.role === role && w.n === 0) waiting.delete(box)
         boxes.release(session, role)
-      })
+      }),
+    unread: (session, role, envelopes) => boxes.unread(session, role, envelopes)
   }
 
   const stalled: Effect.Effect<never, SimulationStalled> = Effect.async<never, SimulationStalled>((resume) => {

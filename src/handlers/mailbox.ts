@@ -80,6 +80,14 @@ export class Mailbox {
     () => this.take
   )
 
+  /** Puts frames taken from here back at the head, in their order: the next receives take them first. */
+  unread(envelopes: ReadonlyArray<Envelope>): void {
+    if (envelopes.length === 0) return
+    this.frames = [...envelopes, ...this.frames.slice(this.head)]
+    this.head = 0
+    this.wakeAll()
+  }
+
   /** Keeps only the frames waiting here that `keep`; returns the others, in order. */
   filter(keep: (envelope: Envelope) => boolean): Array<Envelope> {
     const out: Array<Envelope> = []
@@ -253,6 +261,23 @@ export class Mailboxes {
       if (sticky !== undefined) for (const make of sticky) box.offer(make(name ?? ""))
     }
     return box
+  }
+
+  /**
+   * Puts frames that `role` took back at the head of their mailboxes (a durable role that
+   * was stopped before it committed them), in their order. Nothing for a role that has ended.
+   */
+  unread(session: string, role: string, envelopes: ReadonlyArray<Envelope>): void {
+    const s = this.sessions.get(session)
+    if (s === undefined || s.closed.has(role)) return
+    const byBox = new Map<string, Array<Envelope>>()
+    for (const e of envelopes) {
+      const name = e.mailbox ?? e.lane ?? ""
+      const list = byBox.get(name)
+      if (list === undefined) byBox.set(name, [e])
+      else list.push(e)
+    }
+    for (const [name, list] of byBox) this.box(s, role, name).unread(list)
   }
 
   /**

@@ -88,7 +88,8 @@ export const unsafeMake = (sink?: TraceSinkService): MemoryTransport => {
     // The mailbox's own `take`, looked up once per receiver rather than once per frame.
     receive: (session: string, role: string, mailbox?: string) => boxes.get(session, role, mailbox).take,
     open: (session: string, role: string, roles?: ReadonlyArray<string>) => openRole(boxes, session, role, roles),
-    close: (session: string, role: string) => Effect.sync(() => boxes.release(session, role))
+    close: (session: string, role: string) => Effect.sync(() => boxes.release(session, role)),
+    unread: (session, role, envelopes) => boxes.unread(session, role, envelopes)
   }
   // `send` is exactly `Effect.sync(() => deliver(envelope))`: channels may call `deliver` directly.
   registerSynchronousSend(transport, deliver)

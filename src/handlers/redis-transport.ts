@@ -75,6 +75,8 @@ export interface RedisTransportOptions extends RedisClientOptions {
 /** A role that runs here: its mailboxes, and the fiber reading its stream. */
 interface Reader {
   readonly boxes: Map<string, Mailbox>
+  /** Entries taken into the mailboxes and not acknowledged yet: a stream read again from its pending entries skips them. */
+  readonly taken: Set<string>
   fiber: Fiber.RuntimeFiber<void, never> | undefined
   connection: IORedis | undefined
 }
@@ -152,6 +154,8 @@ export const makeTransport = (
           bad(id, parsed, `a frame for ${clip(e.to, 60)} in session ${clip(e.session, 60)} in the stream of ${role} in ${session}`)
           continue
         }
+        if (reader.taken.has(id)) continue
+        reader.taken.add(id)
         entryOf.set(e, { stream, id })
         mailbox(reader, e.mailbox ?? e.lane ?? "").offer(e)
       }
@@ -188,8 +192,10 @@ export const makeTransport = (
       )
       const retrying = <A>(effect: Effect.Effect<A, unknown>) =>
         Effect.retry(effect, Schedule.exponential(Duration.millis(20)).pipe(Schedule.union(Schedule.spaced(Duration.millis(500)))))
+      // After any failure (the server restarted, say) the pending entries are read again: the
+      // answer to a read may have been lost after the server had counted its entries as delivered.
       return Effect.ensuring(
-        Effect.asVoid(retrying(Effect.zipRight(Effect.zipRight(ensureGroup, pending("0")), retrying(live)))),
+        Effect.asVoid(retrying(Effect.zipRight(Effect.zipRight(ensureGroup, pending("0")), live))),
         Effect.sync(() => connection.disconnect())
       ) as Effect.Effect<void>
     }
@@ -208,7 +214,7 @@ export const makeTransport = (
         const known = readers.get(k)
         // A role started again in this process (it was interrupted): read its stream afresh, from its pending entries.
         const restart = known === undefined ? Effect.void : stop(known)
-        const reader: Reader = { boxes: new Map(), fiber: undefined, connection: undefined }
+        const reader: Reader = { boxes: new Map(), taken: new Set(), fiber: undefined, connection: undefined }
         readers.set(k, reader)
         const stream = streamKey(session, role)
         return Effect.gen(function*() {
@@ -275,7 +281,11 @@ export const makeTransport = (
         isConnectionProblem(e)
           ? Effect.flatMap(Effect.mapError(applied, storageFailure(c.key)), (done) => (done ? Effect.void : Effect.zipRight(Effect.sleep(20), attempt)))
           : Effect.fail(new StorageError({ key: clip(c.key, 200), message: `MULTI failed: ${clip(e instanceof Error ? e.message : String(e), 300)}` })))
-      return Effect.tap(attempt, () => void commits++)
+      return Effect.tap(attempt, () => {
+        commits++
+        const reader = readers.get(keyOf(c.session, c.role))
+        if (reader !== undefined) for (const id of ids) reader.taken.delete(id)
+      })
     }
 
     const durable: DurableEngine = {

@@ -73,11 +73,17 @@ export interface ImplementOptions<S> {
 }
 
 /** The result of an implementation. @category type-level */
-export type Success<I> = I extends Implementation<Any, string, infer A, unknown, unknown> ? A : never
+export type Success<I> = I extends Resumable<Any, string, infer A, unknown, unknown> ? A
+  : I extends Implementation<Any, string, infer A, unknown, unknown> ? A
+  : never
 /** The errors of an implementation's own handlers. @category type-level */
-export type Failure<I> = I extends Implementation<Any, string, unknown, infer E, unknown> ? E : never
+export type Failure<I> = I extends Resumable<Any, string, unknown, infer E, unknown> ? E
+  : I extends Implementation<Any, string, unknown, infer E, unknown> ? E
+  : never
 /** The services an implementation needs. @category type-level */
-export type Requirements<I> = I extends Implementation<Any, string, unknown, unknown, infer Rq> ? Rq : never
+export type Requirements<I> = I extends Resumable<Any, string, unknown, unknown, infer Rq> ? Rq
+  : I extends Implementation<Any, string, unknown, unknown, infer Rq> ? Rq
+  : never
 
 export type { Answer, Handlers, PayloadOf } from "../session/Handlers.js"
 
@@ -485,8 +491,11 @@ export const resume = <P extends Any, R extends Roles<P>, A, E, Rq>(
     if (record !== undefined && !engine.transactional) yield* Effect.forEach(record.outbox, (e) => transport.send(e), { discard: true })
     const run = implementation.run(channel) as Effect.Effect<A, E | RoleError | ReplayDivergence | CheckpointError | StorageError, Rq>
     return yield* Effect.onExit(run, (exit) => {
-      // Interrupted (a crash, as far as the session can tell): no notice, and the mailboxes stay for when it is back.
-      if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) return Effect.void
+      // Interrupted (a crash, as far as the session can tell): no notice, and the mailboxes stay
+      // for when it is back, with the frames it took and did not commit put back.
+      if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) {
+        return Effect.sync(() => transport.unread?.(session, role, durability.uncommitted()))
+      }
       const notified = Exit.isFailure(exit) ? channel.notifyFailure(exit.cause) : Effect.void
       return close === undefined ? notified : Effect.zipRight(notified, close(session, role))
     })

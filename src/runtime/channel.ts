@@ -218,7 +218,7 @@ export class Channel {
   /** Sends a frame: through the transport, or, for a durable role, into its next commit (or not again, on replay). */
   private emit(envelope: Envelope): Effect.Effect<void, TransportError> {
     if (this.durable === undefined) return this.transport.send(envelope)
-    return this.durable.send(this.lane, envelope) ?? Effect.void
+    return this.durable.send(this.lane, envelope) ?? this.durable.commit(false)
   }
 
   /** How many times the role has entered each parallel (by site): part of the lanes' names. */
@@ -471,7 +471,9 @@ export class Channel {
    */
   snapshot(state?: unknown): Snapshot | undefined {
     const at = this.at
-    if (at === undefined || this.children.size > 0 || this.lane !== "") return undefined
+    // At a parallel, timeout or saga the role is inside it (or has just left its branches):
+    // only the journal since the last snapshot says where.
+    if (at === undefined || this.children.size > 0 || this.lane !== "" || at.kind === "par" || at.kind === "timeout") return undefined
     const peers: Array<Snapshot["peers"][number]> = []
     // Peers with early frames first, in the order their first frame came (the order `pending` keeps).
     const names = [...new Set([...this.pending.keys(), ...this.peers.keys()])]
@@ -643,8 +645,10 @@ export class Channel {
       return rest === undefined ? next : Effect.as(rest, next)
     }
     if (this.durable !== undefined) {
+      // A durable role's frame goes out with the commit that follows it (not at the role's next
+      // wait: another of its lanes, or a wait that is no receive, may come first).
       const failed = this.durable.send(this.lane, envelope)
-      return failed === undefined ? next : failed
+      return failed === undefined ? Effect.as(this.durable.commit(false), next) : failed
     }
     return Effect.as(this.transport.send(envelope), next)
   }
@@ -1039,7 +1043,9 @@ export class Channel {
     const flush = this.lane === "" ? this.transport.flush : undefined
     const flushed = flush === undefined ? Effect.void : flush(this.session, this.role, this.abandoned)
     // A durable role's last commit: its end is kept before it waits for its frames to be delivered.
-    return this.lane === "" && this.durable !== undefined ? Effect.zipRight(this.durable.commit(true), flushed) : flushed
+    // A branch's end commits too: its last frames must not wait for another lane's next wait (there may be none).
+    if (this.durable === undefined) return flushed
+    return Effect.zipRight(this.durable.commit(this.lane === ""), flushed)
   }
 
   /** Peers the role took a fallback without, as unavailable: their frames need not be delivered for it to end (root channel only). */

@@ -12,8 +12,9 @@
  *   payload), each verdict it gave on a timeout. A hand-written program (`Role.program`) has
  *   no snapshot: its journal runs from the start.
  *
- * The role **commits** whenever it is about to wait for a frame, and when it ends: the steps
- * it took since its last commit (every one that did not wait) are one unit. A commit writes
+ * The role **commits** after each send, whenever it is about to wait for a frame, and when it
+ * (or one of its lanes) ends: the steps it took since its last commit are one unit (a receive
+ * and the send it leads to, say: one commit). A commit writes
  * the record, acknowledges the frames taken since, and sends the frames made since. Sends are
  * held until then, so that no peer sees a frame of a step that is not kept. On an engine that
  * commits all three at once (the Redis transport: one `MULTI`), a crash at any instant leaves
@@ -248,10 +249,17 @@ export class Durability {
   private outbox: Array<Envelope> = []
   private consumed: Array<Envelope> = []
   private dirty = false
+  /** A commit failed (or was stopped) part way. */
+  private broken = false
   private commits: number
   private snapshot: Snapshot | null
-  /** What is left to replay, lane by lane. */
-  private readonly replay = new Map<string, Array<Exclude<Entry, { readonly t: "v" }>>>()
+  /**
+   * What is left to replay, lane by lane: the frames taken, and apart from them the frames
+   * sent (a lane may have a receive pending while it sends: a timeout's listener, say, so
+   * only the order of each kind is the role's own).
+   */
+  private readonly replay = new Map<string, Array<Extract<Entry, { readonly t: "r" }>>>()
+  private readonly replaySends = new Map<string, Array<Extract<Entry, { readonly t: "s" }>>>()
   private replayLeft = 0
   /** The verdicts to replay, by `lane \0 site \0 run`. */
   private readonly verdicts = new Map<string, "intime" | "timeout">()
@@ -276,9 +284,15 @@ export class Durability {
         this.verdicts.set(`${entry.lane}\u0000${entry.site}\u0000${entry.run}`, entry.verdict)
         continue
       }
-      let q = this.replay.get(entry.lane)
-      if (q === undefined) this.replay.set(entry.lane, (q = []))
-      q.push(entry)
+      if (entry.t === "r") {
+        let q = this.replay.get(entry.lane)
+        if (q === undefined) this.replay.set(entry.lane, (q = []))
+        q.push(entry)
+      } else {
+        let q = this.replaySends.get(entry.lane)
+        if (q === undefined) this.replaySends.set(entry.lane, (q = []))
+        q.push(entry)
+      }
       this.replayLeft++
     }
   }
@@ -304,20 +318,20 @@ export class Durability {
     })
   }
 
-  private next(lane: string): Exclude<Entry, { readonly t: "v" }> | undefined {
-    return this.replay.get(lane)?.[0]
-  }
-
-  private take(lane: string): void {
-    const q = this.replay.get(lane)!
-    q.shift()
-    if (q.length === 0) this.replay.delete(lane)
+  private take<E>(queues: Map<string, Array<E>>, lane: string): E | undefined {
+    const q = queues.get(lane)
+    if (q === undefined) return undefined
+    const entry = q.shift()
+    if (q.length === 0) queues.delete(lane)
     this.replayLeft--
+    return entry
   }
 
   /** Whether no entry is left to replay on `lane` or any lane below it. */
   private drainedBelow(prefix: string): boolean {
-    for (const lane of this.replay.keys()) if (lane === prefix || lane.startsWith(`${prefix}/`)) return false
+    for (const queues of [this.replay, this.replaySends]) {
+      for (const lane of queues.keys()) if (lane === prefix || lane.startsWith(`${prefix}/`)) return false
+    }
     return true
   }
 
@@ -333,12 +347,8 @@ export class Durability {
    */
   receive(lane: string, live: Effect.Effect<Envelope, TransportError>): Effect.Effect<Envelope, TransportError> {
     return Effect.suspend(() => {
-      const entry = this.next(lane)
+      const entry = this.take(this.replay, lane)
       if (entry !== undefined) {
-        if (entry.t !== "r") {
-          return Effect.fail(this.divergence(lane, `a send of ${entry.label} to ${entry.to} (number ${entry.seq})`, "a receive")) as never
-        }
-        this.take(lane)
         const e = entry.e
         // A verdict that took this role out of a body: the body first replays what it did before it.
         if (leaveLabels.has(e.label)) {
@@ -363,16 +373,11 @@ export class Durability {
    * else held for the next commit. The failure when it is not what the journal has.
    */
   send(lane: string, e: Envelope): Effect.Effect<never, TransportError> | undefined {
-    const entry = this.next(lane)
+    const entry = this.take(this.replaySends, lane)
     const h = hash(safeJson(e.payload))
     if (entry !== undefined) {
-      if (entry.t === "s" && entry.to === e.to && entry.seq === e.seq && entry.label === e.label && entry.site === e.site && entry.h === h) {
-        this.take(lane)
-        return undefined
-      }
-      const expected = entry.t === "s"
-        ? `a send of ${entry.label} to ${entry.to} (number ${entry.seq}, site ${entry.site}, payload hash ${entry.h})`
-        : `a receive (of ${clip(entry.e.label, 60)} from ${clip(entry.e.from, 60)})`
+      if (entry.to === e.to && entry.seq === e.seq && entry.label === e.label && entry.site === e.site && entry.h === h) return undefined
+      const expected = `a send of ${entry.label} to ${entry.to} (number ${entry.seq}, site ${entry.site}, payload hash ${entry.h})`
       // Typed with the channel's transport failures, which it travels with; `Role.resume` declares it.
       return Effect.fail(this.divergence(lane, expected, `a send of ${e.label} to ${e.to} (number ${e.seq}, site ${e.site}, payload hash ${h})`)) as never
     }
@@ -380,6 +385,11 @@ export class Durability {
     this.outbox.push(e)
     this.dirty = true
     return undefined
+  }
+
+  /** The frames taken from the transport since the last commit (handed back when the role is stopped). */
+  uncommitted(): ReadonlyArray<Envelope> {
+    return this.consumed
   }
 
   /** The verdict the journal has for run `run` of the timeout at `site` on `lane`, if any. */
@@ -401,6 +411,9 @@ export class Durability {
    */
   commit(finished: boolean): Effect.Effect<void, TransportError> {
     return this.lock.withPermits(1)(Effect.suspend(() => {
+      // After a commit that did not complete, nothing more is written: as after a crash, the
+      // role resumes from what was kept (another lane must not write over it).
+      if (this.broken) return Effect.interrupt
       if (!this.dirty && !finished) return Effect.void
       const taken = this.snapshotNow?.()
       if (taken !== undefined) {
@@ -440,7 +453,10 @@ export class Durability {
         ) as never
       }
       return Effect.uninterruptible(
-        this.engine.commit({ key: this.key, session: this.session, role: this.role, record: text, consumed, outbox, finished })
+        Effect.onError(
+          this.engine.commit({ key: this.key, session: this.session, role: this.role, record: text, consumed, outbox, finished }),
+          () => Effect.sync(() => void (this.broken = true))
+        )
       ) as Effect.Effect<void, TransportError>
     }))
   }
