@@ -14,9 +14,11 @@
  * - **Commits** (`durable`): a durable role's checkpoint (`SET`), the `XACK` of every frame it
  *   took since its last commit, and the `XADD` of every frame it sent since, in one `MULTI`:
  *   Redis applies all of it or none, and with `appendfsync always` it is on disk before the
- *   role goes on. A commit whose answer is lost (the connection dropped) is not applied twice:
- *   before trying again, the role reads its checkpoint back, and a checkpoint equal to the one
- *   it was writing means the commit went through.
+ *   role goes on. A commit whose answer is lost when the connection drops is sent again by
+ *   ioredis once it is back, and may so be applied twice: that writes the same checkpoint
+ *   again, acknowledges again, and adds the frames again, which their durable receivers drop
+ *   as duplicates (by sequence number). One that fails outright is tried again only after the
+ *   checkpoint, read back, shows it was not applied.
  * - **Restart.** A role that starts reads its consumer's pending entries first (`XREADGROUP`
  *   from id 0: the frames it had taken but not committed when it crashed), then new ones. The
  *   consumer is named after the role, so a restarted process owns its predecessor's pending
@@ -187,13 +189,22 @@ export const makeTransport = (
           if (entries.length === 0) return Effect.void
           return Effect.zipRight(take(reader, session, role, stream, entries), pending(entries[entries.length - 1][0]))
         })
+      // After the connection is made again, the pending entries are read again too: the answer
+      // to a read may have been lost after Redis had counted its entries as delivered (ioredis
+      // sends the unanswered read again, and that one returns only newer entries).
+      let reconnected = false
+      connection.on("ready", () => void (reconnected = true))
       const live: Effect.Effect<void, unknown> = Effect.forever(
-        Effect.flatMap(read(">", true), (reply) => take(reader, session, role, stream, reply?.[0]?.[1] ?? []))
+        Effect.flatMap(read(">", true), (reply) => {
+          const taken = take(reader, session, role, stream, reply?.[0]?.[1] ?? [])
+          if (!reconnected) return taken
+          reconnected = false
+          return Effect.zipRight(taken, pending("0"))
+        })
       )
       const retrying = <A>(effect: Effect.Effect<A, unknown>) =>
         Effect.retry(effect, Schedule.exponential(Duration.millis(20)).pipe(Schedule.union(Schedule.spaced(Duration.millis(500)))))
-      // After any failure (the server restarted, say) the pending entries are read again: the
-      // answer to a read may have been lost after the server had counted its entries as delivered.
+      // After a failure, all again: the group (the server may have lost it) and the pending entries.
       return Effect.ensuring(
         Effect.asVoid(retrying(Effect.zipRight(Effect.zipRight(ensureGroup, pending("0")), live))),
         Effect.sync(() => connection.disconnect())

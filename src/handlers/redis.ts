@@ -83,9 +83,6 @@ export const makeClient = (options: RedisClientOptions = {}): Effect.Effect<Redi
         new IORedis(options.url ?? "redis://127.0.0.1:6379", {
           // Commands fail fast while the connection is down; `run` tries them again on its Schedule.
           maxRetriesPerRequest: 1,
-          // A command sent when the connection dropped is not sent again by ioredis: it may
-          // have been applied (a MULTI of a commit, an XADD); the callers decide.
-          autoResendUnfulfilledCommands: false,
           retryStrategy: (times) => Math.min(20 * 2 ** Math.min(times, 10), 1000),
           ...options.options
         })
