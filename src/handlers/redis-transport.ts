@@ -26,7 +26,9 @@
  *   the role (by sequence number).
  * - **Expiry.** When a durable role ends, its checkpoint and its stream expire after `retain`
  *   (default 24 hours), so Redis does not grow with finished sessions; until then a role
- *   resumed again finds it finished and returns its result at once.
+ *   resumed again finds it finished and returns its result at once. A role that fails lets
+ *   its checkpoint and stream expire the same way. Streams are named by session and role
+ *   only: two protocols must not share a session id on one Redis.
  * - **Hostile input.** Anything in a stream is decoded (`decodeEnvelope`) before a role sees
  *   it: an entry that is too long, not JSON, not an envelope, or not addressed to this role
  *   and session is dropped, acknowledged and recorded (`Reject`). Who may write to the streams
@@ -302,7 +304,8 @@ export const makeTransport = (
     const durable: DurableEngine = {
       transactional: true,
       load: (key) => Effect.mapError(Effect.map(redis.run("GET", (c) => c.get(key)), Option.fromNullable), storageFailure(key)),
-      commit
+      commit,
+      expire: (key) => Effect.ignore(redis.run("PEXPIRE", (c) => c.pexpire(key, retainMs)))
     }
 
     yield* Effect.addFinalizer(() => Effect.forEach([...readers.values()], stop, { discard: true }))

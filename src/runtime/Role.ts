@@ -496,7 +496,10 @@ export const resume = <P extends Any, R extends Roles<P>, A, E, Rq>(
       if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) {
         return Effect.sync(() => transport.unread?.(session, role, durability.uncommitted()))
       }
-      const notified = Exit.isFailure(exit) ? channel.notifyFailure(exit.cause) : Effect.void
+      // Failed: its peers are told; its checkpoint may expire (it would fail the same way again).
+      const notified = Exit.isFailure(exit)
+        ? Effect.zipRight(channel.notifyFailure(exit.cause), engine.expire?.(key) ?? Effect.void)
+        : Effect.void
       return close === undefined ? notified : Effect.zipRight(notified, close(session, role))
     })
   })

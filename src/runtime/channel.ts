@@ -1045,6 +1045,11 @@ export class Channel {
     // A durable role's last commit: its end is kept before it waits for its frames to be delivered.
     // A branch's end commits too: its last frames must not wait for another lane's next wait (there may be none).
     if (this.durable === undefined) return flushed
+    if (this.lane === "") {
+      // Replayed to its end, a durable role must have done again all its journal has.
+      const leftover = this.durable.leftover()
+      if (leftover !== undefined) return Effect.fail(leftover) as never
+    }
     return Effect.zipRight(this.durable.commit(this.lane === ""), flushed)
   }
 

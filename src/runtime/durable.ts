@@ -71,6 +71,8 @@ export interface DurableEngine {
   readonly transactional: boolean
   readonly load: (key: string) => Effect.Effect<Option.Option<string>, StorageError>
   readonly commit: (commit: DurableCommit) => Effect.Effect<void, StorageError | TransportError>
+  /** Lets the checkpoint of a role that failed expire (optional; Redis: after `retain`). */
+  readonly expire?: ((key: string) => Effect.Effect<void>) | undefined
 }
 
 /** A durable engine on `Storage`: the record first (with its frames), then the frames, none of it interruptible. */
@@ -385,6 +387,18 @@ export class Durability {
     this.outbox.push(e)
     this.dirty = true
     return undefined
+  }
+
+  /**
+   * At the role's end: the failure when the journal has steps the role did not do again (a
+   * program that took another way on replay); `undefined` when all of it was replayed.
+   */
+  leftover(): ReplayDivergence | undefined {
+    if (this.replayLeft === 0) return undefined
+    const [lane, entries] = [...this.replay, ...this.replaySends][0]
+    const e = entries[0]
+    const expected = e.t === "r" ? `a receive of ${clip(e.e.label, 60)} from ${clip(e.e.from, 60)}` : `a send of ${e.label} to ${e.to} (number ${e.seq})`
+    return this.divergence(lane, `${this.replayLeft} more step(s), the first ${expected}`, "the end of the protocol")
   }
 
   /** The frames taken from the transport since the last commit (handed back when the role is stopped). */

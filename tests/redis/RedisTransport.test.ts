@@ -6,7 +6,7 @@
 import { Effect, Fiber, Schema } from "effect"
 import { Redis as IORedis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { Protocol, Role, TraceSink } from "../../src/index.js"
+import { Protocol, Role, Storage, TraceSink } from "../../src/index.js"
 import { Redis } from "../../src/node/index.js"
 import { coordinator, participant, TwoPhaseCommit } from "../../examples/two-phase-commit.js"
 import { type RedisServer, startRedis } from "../fixtures/redis-server.js"
@@ -151,5 +151,32 @@ describe("Redis transport: the engine, hostile entries, expiry", () => {
     const error = await Effect.runPromise(Effect.flip(Role.resume(Changed, "B", b, { sessionId: session })).pipe(Effect.provide(Redis.layer({ url: server.url })), Effect.timeout(2000)))
     expect(error._tag).toBe("CheckpointError")
     expect(error.message).toContain("another version of the protocol")
+  })
+})
+
+describe("Redis transport: a role that fails", () => {
+  it("tells its peer, and its checkpoint expires after `retain`", async () => {
+    const session = "failing"
+    const failingB = Role.implement(Counting, "B", {
+      send: { Pong: (log) => log[log.length - 1] },
+      recv: { Ping: (log, n) => (n === 2 ? Effect.fail("no third ping" as const) : [...log, n]), Stop: (log) => log }
+    }, [] as ReadonlyArray<number>, { state: Schema.Array(Schema.Number) })
+    const layer = Redis.layer({ url: server.url, retain: "5 seconds" })
+    const [a, b] = await Effect.runPromise(
+      Effect.all([
+        Effect.flip(Role.resume(Counting, "A", countA(5), { sessionId: session })),
+        Effect.flip(Role.resume(Counting, "B", failingB, { sessionId: session }))
+      ], { concurrency: "unbounded" }).pipe(Effect.provide(layer), Effect.timeout(10000))
+    )
+    expect(b).toBe("no third ping")
+    expect(a).toMatchObject({ _tag: "PeerFailed", peer: "B" })
+    const admin = new IORedis(server.url)
+    try {
+      const ttl = await admin.pttl(Storage.checkpointKey("Counting", session, "B"))
+      expect(ttl).toBeGreaterThan(0)
+      expect(ttl).toBeLessThanOrEqual(5000)
+    } finally {
+      admin.disconnect()
+    }
   })
 })
