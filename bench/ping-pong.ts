@@ -31,8 +31,9 @@
  * Env: ROUNDS (100000), RUNS (7), WARMUP (2), VALIDATE (1; 0 drops that case),
  *      ONLY=<case> to run one case alone (for profiling).
  */
-import { Effect, Layer, Mailbox, Queue, Schema } from "effect"
-import { Memory, Protocol, Reliable, Role, Session } from "../src/index.js"
+import { Effect, Layer, Mailbox, Queue } from "effect"
+import { Memory, Reliable, Session } from "../src/index.js"
+import { PingPong, playerA, playerB } from "./ping-pong-protocol.js"
 import { simulate } from "../src/testing/index.js"
 
 const ROUNDS = Number(process.env.ROUNDS ?? 100_000)
@@ -45,33 +46,6 @@ const wrong = (who: string, got: unknown, rounds: number) =>
 
 // ---------------------------------------------------------------------------------------
 // Quadrille
-
-const PingPong = Protocol.make("PingPong", {
-  roles: ["A", "B"],
-  messages: { Ping: Schema.Number, Pong: Schema.Number, Stop: Schema.Number }
-}, (g) =>
-  g.loop("rounds", (r) =>
-    r
-      .msg("A", "B", "Ping")
-      .msg("B", "A", "Pong")
-      .choice("A", "again", {
-        more: (b) => b.recur("rounds"),
-        stop: (b) => b.msg("A", "B", "Stop")
-      })))
-
-/** A's state: the number of completed round trips. */
-const playerA = (rounds: number) =>
-  Role.implement(PingPong, "A", {
-    send: { Ping: (n) => n, Stop: (n) => n },
-    recv: { Pong: (_, reply) => reply + 1 },
-    choose: { again: (n) => (n < rounds ? "more" : "stop") }
-  }, 0)
-
-/** B's state: the last number received. */
-const playerB = Role.implement(PingPong, "B", {
-  send: { Pong: (n) => n },
-  recv: { Ping: (_, n) => n, Stop: (_, n) => n }
-}, -1)
 
 const quadrille = (rounds: number, validate: boolean) =>
   Effect.flatMap(

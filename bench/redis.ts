@@ -58,9 +58,10 @@ import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { ManagedRuntime, Schema } from "effect"
+import { ManagedRuntime } from "effect"
 import { Redis as IORedis } from "ioredis"
-import { Protocol, Role, type Storage, type Transport } from "../src/index.js"
+import { Role, type Storage, type Transport } from "../src/index.js"
+import { PingPong, playerA, playerB } from "./ping-pong-protocol.js"
 import { Redis } from "../src/node/index.js"
 import { type RedisServer, startRedis } from "../tests/fixtures/redis-server.js"
 
@@ -205,7 +206,7 @@ const rawB = async (c: Connections, session: string, durably: boolean): Promise<
 // ---------------------------------------------------------------------------------------
 // >>> QUADRILLE CASE
 //
-// The PingPong protocol of bench/ping-pong.ts and bench/tcp.ts
+// The PingPong protocol of bench/ping-pong-protocol.ts
 //
 //   loop rounds { A -> B : Ping; B -> A : Pong; choice 'again' at A { more: recur, stop: A -> B : Stop } }
 //
@@ -216,33 +217,6 @@ const rawB = async (c: Connections, session: string, durably: boolean): Promise<
 // do not apply; both roles' results are checked instead.
 // ---------------------------------------------------------------------------------------
 
-const PingPong = Protocol.make("PingPong", {
-  roles: ["A", "B"],
-  messages: { Ping: Schema.Number, Pong: Schema.Number, Stop: Schema.Number }
-}, (g) =>
-  g.loop("rounds", (r) =>
-    r
-      .msg("A", "B", "Ping")
-      .msg("B", "A", "Pong")
-      .choice("A", "again", {
-        more: (b) => b.recur("rounds"),
-        stop: (b) => b.msg("A", "B", "Stop")
-      })))
-
-/** A's state: the number of completed round trips. */
-const pingA = (rounds: number) =>
-  Role.implement(PingPong, "A", {
-    send: { Ping: (n) => n, Stop: (n) => n },
-    recv: { Pong: (_, reply) => reply + 1 },
-    choose: { again: (n) => (n < rounds ? "more" : "stop") }
-  }, 0, { state: Schema.Number })
-
-/** B's state: the last number received. */
-const pongB = Role.implement(PingPong, "B", {
-  send: { Pong: (n) => n },
-  recv: { Ping: (_, n) => n, Stop: (_, n) => n }
-}, -1, { state: Schema.Number })
-
 const runtimes = new Map<string, ManagedRuntime.ManagedRuntime<Transport | Storage.Storage | Redis.RedisClient, never>>()
 const runtimeFor = (url: string) => {
   let rt = runtimes.get(url)
@@ -252,11 +226,11 @@ const runtimeFor = (url: string) => {
 
 /** Role A of the quadrille case, in the parent: resolves to A's final state (`rounds` expected). */
 const quadrilleA = (url: string, session: string, rounds: number): Promise<number> =>
-  runtimeFor(url).runPromise(Role.resume(PingPong, "A", pingA(rounds), { sessionId: session }))
+  runtimeFor(url).runPromise(Role.resume(PingPong, "A", playerA(rounds), { sessionId: session }))
 
 /** Role B of the quadrille case, in the child: resolves to B's final state (`rounds` expected). */
 const quadrilleB = (url: string, session: string, _rounds: number): Promise<number> =>
-  runtimeFor(url).runPromise(Role.resume(PingPong, "B", pongB, { sessionId: session }))
+  runtimeFor(url).runPromise(Role.resume(PingPong, "B", playerB, { sessionId: session }))
 
 // <<< QUADRILLE CASE
 // ---------------------------------------------------------------------------------------

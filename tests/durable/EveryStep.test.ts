@@ -21,7 +21,7 @@
  *
  * The hand-written programs of examples/hand-written.ts are in Programs.test.ts.
  */
-import { Cause, Chunk, Data, Duration, Effect, Exit } from "effect"
+import { Cause, Chunk, Duration, Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
 import { Memory, Role, Session, type Transport } from "../../src/index.js"
 import type { Any } from "../../src/protocol/Protocol.js"
@@ -37,7 +37,7 @@ import * as Secure from "../../examples/secure-data-transfer.js"
 import * as Streaming from "../../examples/streaming.js"
 import * as ThreeParty from "../../examples/three-party.js"
 import * as TwoPhaseCommit from "../../examples/two-phase-commit.js"
-import { type Crash, type DurableRun, runDurable } from "../fixtures/durable.js"
+import { type Crash, type DurableRun, runDurable, guarded } from "../fixtures/durable.js"
 
 /** Implementations `Role.resume` takes: the type says every one of them is resumable. */
 type Impls = Readonly<Record<string, Role.Resumable<Any, string, unknown, unknown, never>>>
@@ -164,21 +164,6 @@ interface Network {
   readonly run: <A>(example: Example, effect: Effect.Effect<A, unknown, Transport>) => Promise<Exit.Exit<A, unknown>>
 }
 
-/** A run that hangs: it was stopped after `ms` of real time (and interrupted, in the background). */
-class Hung extends Data.TaggedError("Hung")<{ readonly message: string }> {}
-
-/**
- * `effect`, stopped (interrupted in the background) when it has not ended after `ms` of real
- * time. A run on memory takes a few milliseconds; one that waits for a frame nobody will
- * send would wait for ever (the in-memory transport sees no deadlock).
- */
-const guarded = <A, E>(name: string, ms: number, effect: Effect.Effect<A, E>): Promise<Exit.Exit<A, unknown>> =>
-  Effect.runPromiseExit(
-    Effect.raceFirst(
-      Effect.disconnect(effect),
-      Effect.flatMap(Effect.sleep(ms), () => Effect.fail(new Hung({ message: `${name}: no end after ${ms} ms (real time): a role waits for a frame that never comes` })))
-    )
-  )
 
 const memory: Network = {
   name: "memory",

@@ -10,7 +10,7 @@
  * - Programs that do something else on replay (a send whose payload comes from a counter
  *   outside the program) fail with `ReplayDivergence`, naming the role, the lane and the label.
  */
-import { Cause, Chunk, Data, Effect, Either, Exit, Fiber, Option } from "effect"
+import { Cause, Chunk, Effect, Either, Exit, Fiber, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import { Memory, ReplayDivergence, Role, Storage, type Transport } from "../../src/index.js"
 import type { Any } from "../../src/protocol/Protocol.js"
@@ -19,7 +19,7 @@ import { DistributedConsensus, node2, node3 } from "../../examples/distributed-c
 import * as HandWritten from "../../examples/hand-written.js"
 import { producer, DataStreaming } from "../../examples/streaming.js"
 import { coordinator, TwoPhaseCommit } from "../../examples/two-phase-commit.js"
-import { type Crash, type DurableRun, runDurable } from "../fixtures/durable.js"
+import { type Crash, type DurableRun, runDurable, guarded } from "../fixtures/durable.js"
 
 type Impls = Readonly<Record<string, Role.Resumable<Any, string, unknown, unknown, never>>>
 
@@ -40,16 +40,6 @@ const examples: ReadonlyArray<Example> = [
   }
 ]
 
-/** A run that hangs: stopped after `ms` of real time. */
-class Hung extends Data.TaggedError("Hung")<{ readonly message: string }> {}
-
-const guarded = <A, E>(name: string, ms: number, effect: Effect.Effect<A, E>): Promise<Exit.Exit<A, unknown>> =>
-  Effect.runPromiseExit(
-    Effect.raceFirst(
-      Effect.disconnect(effect),
-      Effect.flatMap(Effect.sleep(ms), () => Effect.fail(new Hung({ message: `${name}: no end after ${ms} ms (real time): a role waits for a frame that never comes` })))
-    )
-  )
 
 interface Network {
   readonly name: string

@@ -1,0 +1,37 @@
+/**
+ * The PingPong protocol of the benchmarks (bench/ping-pong.ts, bench/redis.ts; bench/tcp.ts
+ * has its own copy, as it loads Quadrille from a directory it is given):
+ *
+ *   loop rounds { A -> B : Ping; B -> A : Pong; choice 'again' at A { more: recur, stop: A -> B : Stop } }
+ *
+ * Both roles have state Schemas, so that they also run durably (`Role.resume`).
+ */
+import { Schema } from "effect"
+import { Protocol, Role } from "../src/index.js"
+
+export const PingPong = Protocol.make("PingPong", {
+  roles: ["A", "B"],
+  messages: { Ping: Schema.Number, Pong: Schema.Number, Stop: Schema.Number }
+}, (g) =>
+  g.loop("rounds", (r) =>
+    r
+      .msg("A", "B", "Ping")
+      .msg("B", "A", "Pong")
+      .choice("A", "again", {
+        more: (b) => b.recur("rounds"),
+        stop: (b) => b.msg("A", "B", "Stop")
+      })))
+
+/** A's state: the number of completed round trips. */
+export const playerA = (rounds: number) =>
+  Role.implement(PingPong, "A", {
+    send: { Ping: (n) => n, Stop: (n) => n },
+    recv: { Pong: (_, reply) => reply + 1 },
+    choose: { again: (n) => (n < rounds ? "more" : "stop") }
+  }, 0, { state: Schema.Number })
+
+/** B's state: the last number received. */
+export const playerB = Role.implement(PingPong, "B", {
+  send: { Pong: (n) => n },
+  recv: { Ping: (_, n) => n, Stop: (_, n) => n }
+}, -1, { state: Schema.Number })
