@@ -30,8 +30,10 @@
  *                 writes: XADD and XREADGROUP (which updates the group's pending list) are
  *                 written to the AOF too, so with `appendfsync always` it pays fsyncs as well;
  *                 the difference between the two is the cost of the checkpoint and the ack.
- *   quadrille     (QUADRILLE=1; a stub for now, see `quadrilleA` / `quadrilleB`) `Role.resume`
- *                 of PingPong's A (parent) and B (child) over `Redis.layer({ url })`.
+ *   quadrille     (QUADRILLE=1, which `npm run bench:redis` sets) `Role.resume` of PingPong's
+ *                 A (parent) and B (child) over `Redis.layer({ url })`: each role commits
+ *                 one MULTI per message it sends (checkpoint, XACK of the message that led
+ *                 to it, XADD), the same work as raw.
  *
  * Every run is checked on both sides: each role checks every message's label, seq and payload
  * as it arrives, B reports its count and last seq, and after the run the parent checks both
@@ -46,7 +48,7 @@
  * redis-server on CPU 0 (no cross-CPU wake-ups); `split` puts the two roles on CPU 0 and
  * redis-server on CPU 1; `none` leaves them to the scheduler.
  *
- * Usage: `npx tsx bench/redis.ts`; about 20–50 s with the defaults (appendfsync always: as
+ * Usage: `npm run bench:redis` (= `QUADRILLE=1 tsx bench/redis.ts`); about 20–50 s with the defaults (appendfsync always: as
  * slow as the disk's fsyncs, about two per round trip), 5 s with FSYNC=everysec.
  * Env: ROUNDS (2000), RUNS (5), WARMUP (1), FSYNC (always|everysec), PIN (same|split|none),
  *      ONLY=<case,case>, QUADRILLE=1 (add the quadrille case), BLOCK_MS (5000: a read that
