@@ -1,11 +1,17 @@
 /**
- * `Role.resume` of TwoPhaseCommit on memory `Storage`: without a crash it gives what
- * `Session.run` gives; with either role crashed at each of its commits (before the frames of
- * the commit went out, or after the commit) and resumed, the same.
+ * `Role.resume` of TwoPhaseCommit on memory `Storage`, and of TwoPhaseCommit and DataStreaming
+ * on file `Storage` (each run its own directory): without a crash it gives what `Session.run`
+ * gives; with either role crashed at each of its commits (before the frames of the commit
+ * went out, or after the commit) and resumed, the same.
  */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { Effect } from "effect"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { Memory, Session } from "../../src/index.js"
+import { FileStorage } from "../../src/node/index.js"
+import { consumer, DataStreaming, producer } from "../../examples/streaming.js"
 import { coordinator, participant, TwoPhaseCommit } from "../../examples/two-phase-commit.js"
 import { runDurable } from "../fixtures/durable.js"
 
@@ -32,6 +38,44 @@ describe("Role.resume on memory Storage", async () => {
           expect(r.results).toEqual(expected)
         })
       }
+    }
+  }
+})
+
+describe("Role.resume on file Storage", async () => {
+  const dirs: Array<string> = []
+  afterAll(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true })
+  })
+  const onFiles = (protocol: typeof TwoPhaseCommit | typeof DataStreaming, implementations: Record<string, unknown>, crash?: Parameters<typeof runDurable>[2]["crash"]) =>
+    Effect.runPromise(
+      Effect.gen(function*() {
+        const directory = fs.mkdtempSync(path.join(os.tmpdir(), "quadrille-resume-"))
+        dirs.push(directory)
+        const storage = yield* FileStorage.make({ directory })
+        return yield* runDurable(protocol, implementations as never, { sessionId: "f", crash, storage })
+      }).pipe(Effect.provide(Memory.layer), Effect.timeout(10000))
+    )
+  const examples = [
+    { name: "TwoPhaseCommit", protocol: TwoPhaseCommit, impls: impls as Record<string, unknown> },
+    { name: "DataStreaming (8 chunks)", protocol: DataStreaming, impls: { Producer: producer("f", ["a", "b", "c", "d", "e", "f", "g", "h"]), Consumer: consumer } }
+  ]
+  for (const example of examples) {
+    const expectedHere = await Effect.runPromise(Session.run(example.protocol as typeof TwoPhaseCommit, example.impls as never))
+    const base = await onFiles(example.protocol, example.impls)
+    it(`${example.name}: without a crash, the results of Session.run`, () => {
+      expect(base.results).toEqual(expectedHere)
+    })
+    for (const role of example.protocol.roles) {
+      it(`${example.name}: ${role} crashed at each of its ${base.commits[role]} commits, both ways, and resumed from its files`, async () => {
+        for (const when of ["before-send", "after-commit"] as const) {
+          for (let at = 1; at <= base.commits[role]; at++) {
+            const r = await onFiles(example.protocol, example.impls, { role, at, when })
+            expect(r.crashed).toBe(true)
+            expect(r.results, `${role} ${when} ${at}`).toEqual(expectedHere)
+          }
+        }
+      })
     }
   }
 })
