@@ -446,7 +446,7 @@ export const timeoutMillis = (timeout: Duration.DurationInput | undefined): numb
  *   number or outside state may steer its sends and choices. One that does otherwise fails
  *   with `ReplayDivergence`.
  *
- * A durable role commits whenever it is about to wait for a frame, and when it ends: see
+ * A durable role commits after each frame it sends, before each wait, and at its end: see
  * `TransportService.durable` (the Redis transport commits in one `MULTI`) and `Storage` (any
  * other transport). Payloads are encoded with their Schemas, as over a network (`validate`
  * defaults to true), so every role of the session must validate. Interrupted, a durable role
