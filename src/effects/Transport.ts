@@ -235,11 +235,13 @@ export interface TransportService {
    */
   readonly durable?: DurableEngine | undefined
   /**
-   * Takes back frames `role` took from its mailboxes in `session` and did not commit, before
-   * it was stopped (optional): a durable role resumed in the same process then receives them
-   * again. A transport that keeps frames until they are acknowledged (Redis) needs none.
+   * Called when a durable role (`Role.resume`) was stopped (interrupted) in `session`, with the
+   * frames it took and did not commit (optional). The transport lets go of the role as a crash
+   * would, keeping what it must for the role's return: the in-memory transport and the
+   * simulator put those frames back at the head of its mailboxes; the Redis transport stops
+   * the role's reader (the frames stay pending in Redis, for whichever process resumes it).
    */
-  readonly unread?: ((session: string, role: string, envelopes: ReadonlyArray<Envelope>) => void) | undefined
+  readonly detach?: ((session: string, role: string, uncommitted: ReadonlyArray<Envelope>) => Effect.Effect<void>) | undefined
 }
 
 /**

@@ -340,7 +340,7 @@ export const unsafeMake = (options: SimulatorOptions): Simulator => {
         for (const [box, w] of waiting) if (w.session === session && w.role === role && w.n === 0) waiting.delete(box)
         boxes.release(session, role)
       }),
-    unread: (session, role, envelopes) => boxes.unread(session, role, envelopes)
+    detach: (session, role, uncommitted) => Effect.sync(() => boxes.unread(session, role, uncommitted))
   }
 
   const stalled: Effect.Effect<never, SimulationStalled> = Effect.async<never, SimulationStalled>((resume) => {

@@ -89,7 +89,7 @@ export const unsafeMake = (sink?: TraceSinkService): MemoryTransport => {
     receive: (session: string, role: string, mailbox?: string) => boxes.get(session, role, mailbox).take,
     open: (session: string, role: string, roles?: ReadonlyArray<string>) => openRole(boxes, session, role, roles),
     close: (session: string, role: string) => Effect.sync(() => boxes.release(session, role)),
-    unread: (session, role, envelopes) => boxes.unread(session, role, envelopes)
+    detach: (session, role, uncommitted) => Effect.sync(() => boxes.unread(session, role, uncommitted))
   }
   // `send` is exactly `Effect.sync(() => deliver(envelope))`: channels may call `deliver` directly.
   registerSynchronousSend(transport, deliver)

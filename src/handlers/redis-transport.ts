@@ -87,7 +87,7 @@ interface Reader {
 
 const isBusyGroup = (e: unknown) => e instanceof Error && /BUSYGROUP/.test(e.message)
 
-type Entries = Array<[string, Array<string>]>
+type Entries = Array<[string, Array<string> | null]>
 type ReadReply = Array<[string, Entries]> | null
 
 /**
@@ -106,6 +106,8 @@ export const makeTransport = (
     const maxBytes = options.maxFrameBytes ?? 1024 * 1024
     const blockMs = Math.max(1, Math.round(Duration.toMillis(Duration.decode(options.block ?? Duration.millis(500)))))
     const readers = new Map<string, Reader>()
+    /** Roles that have committed durably here: their streams expire with their checkpoints, not at `close`. */
+    const durableRoles = new Set<string>()
     /** The stream entry each frame came from, to acknowledge it when the frame is committed. */
     const entryOf = new WeakMap<Envelope, { readonly stream: string; readonly id: string }>()
     let rejected = 0
@@ -132,8 +134,9 @@ export const makeTransport = (
       let rejects: Array<Effect.Effect<void>> | undefined
       const bad = (id: string, frame: unknown, reason: string) => void (rejects ??= []).push(reject(stream, id, frame, reason))
       for (const [id, fields] of entries) {
-        const raw = fields[1]
-        if (fields[0] !== "f" || typeof raw !== "string") {
+        // A pending entry deleted from the stream since (XDEL, XTRIM) comes back with no fields.
+        const raw = Array.isArray(fields) ? fields[1] : undefined
+        if (!Array.isArray(fields) || fields[0] !== "f" || typeof raw !== "string") {
           bad(id, undefined, "a stream entry without a frame")
           continue
         }
@@ -206,9 +209,10 @@ export const makeTransport = (
       )
       const retrying = <A>(effect: Effect.Effect<A, unknown>) =>
         Effect.retry(effect, Schedule.exponential(Duration.millis(20)).pipe(Schedule.union(Schedule.spaced(Duration.millis(500)))))
-      // After a failure, all again: the group (the server may have lost it) and the pending entries.
+      // After a failure, all again: the group (the server may have lost it) and the pending
+      // entries. A defect (an answer of a shape not foreseen) is a failure too: the reader must not die.
       return Effect.ensuring(
-        Effect.asVoid(retrying(Effect.zipRight(Effect.zipRight(ensureGroup, pending("0")), live))),
+        Effect.asVoid(retrying(Effect.catchAllDefect(Effect.zipRight(Effect.zipRight(ensureGroup, pending("0")), live), (d) => Effect.fail(d)))),
         Effect.sync(() => connection.disconnect())
       ) as Effect.Effect<void>
     }
@@ -239,6 +243,8 @@ export const makeTransport = (
             ),
             (e) => failure(role, "", e)
           )
+          // A role run again after it failed (its stream was set to expire): the stream stays.
+          yield* Effect.ignore(redis.run("PERSIST", (c) => c.persist(stream)))
           reader.fiber = yield* Effect.forkIn(readLoop(reader, session, role), scope)
         })
       })
@@ -251,7 +257,21 @@ export const makeTransport = (
         readers.delete(k)
         for (const box of reader.boxes.values()) box.fail(new TransportError({ role, peer: "", message: `${role} has ended in session ${session}` }))
         // What is left of a role that ended expires: nothing of a finished session stays for good.
+        // (A durable role's stream expires with its checkpoint: at its last commit, or when it fails.)
+        if (durableRoles.delete(k)) return stop(reader)
         return Effect.zipRight(stop(reader), Effect.ignore(redis.run("PEXPIRE", (c) => c.pexpire(streamKey(session, role), retainMs))))
+      })
+
+    /** A durable role stopped: its reader goes (what it had taken and not committed stays pending in Redis). */
+    const detach = (session: string, role: string) =>
+      Effect.suspend(() => {
+        const k = keyOf(session, role)
+        const reader = readers.get(k)
+        if (reader === undefined) return Effect.void
+        readers.delete(k)
+        durableRoles.delete(k)
+        for (const box of reader.boxes.values()) box.fail(new TransportError({ role, peer: "", message: `${role} was stopped in session ${session}` }))
+        return stop(reader)
       })
 
     const encode = (e: Envelope): string => JSON.stringify(e)
@@ -279,7 +299,8 @@ export const makeTransport = (
         const m = client.multi()
         if (c.finished) m.set(c.key, c.record, "PX", retainMs)
         else m.set(c.key, c.record)
-        if (ids.length > 0) m.xack(stream, group, ...ids)
+        // Acknowledged entries are deleted too: a stream holds only what is still to be committed.
+        if (ids.length > 0) m.xack(stream, group, ...ids).xdel(stream, ...ids)
         for (const e of c.outbox) m.xadd(streamKey(e.session, e.to), "*", "f", encode(e))
         if (c.finished) m.pexpire(stream, retainMs)
         return m.exec().then((results) => {
@@ -296,6 +317,7 @@ export const makeTransport = (
           : Effect.fail(new StorageError({ key: clip(c.key, 200), message: `MULTI failed: ${clip(e instanceof Error ? e.message : String(e), 300)}` })))
       return Effect.tap(attempt, () => {
         commits++
+        durableRoles.add(keyOf(c.session, c.role))
         const reader = readers.get(keyOf(c.session, c.role))
         if (reader !== undefined) for (const id of ids) reader.taken.delete(id)
       })
@@ -305,7 +327,8 @@ export const makeTransport = (
       transactional: true,
       load: (key) => Effect.mapError(Effect.map(redis.run("GET", (c) => c.get(key)), Option.fromNullable), storageFailure(key)),
       commit,
-      expire: (key) => Effect.ignore(redis.run("PEXPIRE", (c) => c.pexpire(key, retainMs)))
+      expire: (key, session, role) =>
+        Effect.ignore(redis.run("PEXPIRE", (c) => c.multi().pexpire(key, retainMs).pexpire(streamKey(session, role), retainMs).exec()))
     }
 
     yield* Effect.addFinalizer(() => Effect.forEach([...readers.values()], stop, { discard: true }))
@@ -316,6 +339,7 @@ export const makeTransport = (
       receive,
       open,
       close,
+      detach,
       durable,
       stats: () => ({ rejected, commits })
     }

@@ -494,11 +494,11 @@ export const resume = <P extends Any, R extends Roles<P>, A, E, Rq>(
       // Interrupted (a crash, as far as the session can tell): no notice, and the mailboxes stay
       // for when it is back, with the frames it took and did not commit put back.
       if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) {
-        return Effect.sync(() => transport.unread?.(session, role, durability.uncommitted()))
+        return transport.detach?.(session, role, durability.uncommitted()) ?? Effect.void
       }
       // Failed: its peers are told; its checkpoint may expire (it would fail the same way again).
       const notified = Exit.isFailure(exit)
-        ? Effect.zipRight(channel.notifyFailure(exit.cause), engine.expire?.(key) ?? Effect.void)
+        ? Effect.zipRight(channel.notifyFailure(exit.cause), engine.expire?.(key, session, role) ?? Effect.void)
         : Effect.void
       return close === undefined ? notified : Effect.zipRight(notified, close(session, role))
     })

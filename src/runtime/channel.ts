@@ -211,7 +211,8 @@ export class Channel {
     // A durable role takes frames from its journal first, and commits before it waits for one.
     this.receiveAny = durable === undefined ? live : durable.receive(lane, live)
     // Made once: a transport failure names the state the role was waiting at (`waitingAt`).
-    this.receiveAt = Effect.mapError(this.receiveAny, (e) => this.whileWaiting(this.waitingAt!, e))
+    // (A durable role's commit before the wait fails with its own errors: those go as they are.)
+    this.receiveAt = Effect.mapError(this.receiveAny, (e) => (e._tag === "TransportError" ? this.whileWaiting(this.waitingAt!, e) : e))
     this.deliver = durable === undefined ? synchronousSendOf(transport) : undefined
   }
 

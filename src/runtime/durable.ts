@@ -24,9 +24,11 @@
  * already (a `Duplicate` event).
  *
  * **Resuming** loads the record, restores the snapshot, and replays the journal: each lane's
- * receives are served from it in order, and each send it records is checked (same peer,
- * number, label, site and payload) and not sent again; a step that does something else fails
- * with `ReplayDivergence`. Then the role goes on live.
+ * receives are served from it in order (and all lanes' in the order the role took them, so
+ * that the branches of a parallel fold their frames into the shared state as they did), and
+ * each send it records is checked (same peer, number, label, site and payload) and not sent
+ * again; a step that does something else fails with `ReplayDivergence`. Then the role goes on
+ * live.
  *
  * @internal
  */
@@ -72,7 +74,7 @@ export interface DurableEngine {
   readonly load: (key: string) => Effect.Effect<Option.Option<string>, StorageError>
   readonly commit: (commit: DurableCommit) => Effect.Effect<void, StorageError | TransportError>
   /** Lets the checkpoint of a role that failed expire (optional; Redis: after `retain`). */
-  readonly expire?: ((key: string) => Effect.Effect<void>) | undefined
+  readonly expire?: ((key: string, session: string, role: string) => Effect.Effect<void>) | undefined
 }
 
 /** A durable engine on `Storage`: the record first (with its frames), then the frames, none of it interruptible. */
@@ -262,6 +264,15 @@ export class Durability {
    */
   private readonly replay = new Map<string, Array<Extract<Entry, { readonly t: "r" }>>>()
   private readonly replaySends = new Map<string, Array<Extract<Entry, { readonly t: "s" }>>>()
+  /**
+   * Every frame to replay, in the order the role took them, over all its lanes: a lane takes
+   * its next one only when it is the next of all, so that the branches of a parallel fold
+   * their frames into the shared state in the order they did.
+   */
+  private readonly replayOrder: Array<Extract<Entry, { readonly t: "r" }>> = []
+  private orderAt = 0
+  /** Lanes waiting for their turn. */
+  private readonly turns: Array<() => void> = []
   private replayLeft = 0
   /** The verdicts to replay, by `lane \0 site \0 run`. */
   private readonly verdicts = new Map<string, "intime" | "timeout">()
@@ -290,6 +301,7 @@ export class Durability {
         let q = this.replay.get(entry.lane)
         if (q === undefined) this.replay.set(entry.lane, (q = []))
         q.push(entry)
+        this.replayOrder.push(entry)
       } else {
         let q = this.replaySends.get(entry.lane)
         if (q === undefined) this.replaySends.set(entry.lane, (q = []))
@@ -349,8 +361,15 @@ export class Durability {
    */
   receive(lane: string, live: Effect.Effect<Envelope, TransportError>): Effect.Effect<Envelope, TransportError> {
     return Effect.suspend(() => {
+      const head = this.replay.get(lane)?.[0]
+      if (head !== undefined && head !== this.replayOrder[this.orderAt]) {
+        // Not this lane's turn: another lane took a frame before this one did.
+        return Effect.zipRight(Effect.async<void>((resume) => void this.turns.push(() => resume(Effect.void))), this.receive(lane, live))
+      }
       const entry = this.take(this.replay, lane)
       if (entry !== undefined) {
+        this.orderAt++
+        if (this.turns.length > 0) for (const wake of this.turns.splice(0)) wake()
         const e = entry.e
         // A verdict that took this role out of a body: the body first replays what it did before it.
         if (leaveLabels.has(e.label)) {

@@ -7,9 +7,9 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { Memory, Session } from "../../src/index.js"
+import { Memory, Protocol, Role, Session } from "../../src/index.js"
 import { FileStorage } from "../../src/node/index.js"
 import { consumer, DataStreaming, producer } from "../../examples/streaming.js"
 import { coordinator, participant, TwoPhaseCommit } from "../../examples/two-phase-commit.js"
@@ -78,4 +78,35 @@ describe("Role.resume on file Storage", async () => {
       })
     }
   }
+})
+
+/** C takes A from X and B from Y in parallel, then tells X in which order it folded them. */
+const ParOrder = Protocol.make("ParOrder", {
+  roles: ["C", "X", "Y"],
+  messages: { A: Schema.String, B: Schema.String, Done: Schema.Array(Schema.String) }
+}, (g) => g.parallel((b) => b.msg("X", "C", "A"), (b) => b.msg("Y", "C", "B")).msg("C", "X", "Done"))
+const Letters = Schema.Array(Schema.String)
+const parOrder = {
+  C: Role.implement(ParOrder, "C", { send: { Done: (s) => s }, recv: { A: (s, a) => [...s, a], B: (s, b) => [...s, b] } }, [] as ReadonlyArray<string>, { state: Letters }),
+  // X's A comes late: C folds B first.
+  X: Role.implement(ParOrder, "X", { send: { A: () => Effect.as(Effect.sleep(30), "A") }, recv: { Done: (_, d) => d } }, [] as ReadonlyArray<string>, { state: Letters }),
+  Y: Role.implement(ParOrder, "Y", { send: { B: () => "B" } }, [] as ReadonlyArray<string>, { state: Letters })
+}
+
+describe("Role.resume replays the branches of a parallel in the order they took their frames", async () => {
+  const run = (crash?: Parameters<typeof runDurable>[2]["crash"]) =>
+    Effect.runPromise(runDurable(ParOrder, parOrder as never, { sessionId: "par-order", crash }).pipe(Effect.provide(Memory.layer), Effect.timeout(5000)))
+  const base = await run()
+  it("without a crash, C folds B then A", () => {
+    expect(base.results).toEqual({ C: ["B", "A"], X: ["B", "A"], Y: [] })
+  })
+  it("crashed at each of its commits, C folds them in the same order again", async () => {
+    for (let at = 1; at <= base.commits.C; at++) {
+      for (const when of ["before-send", "after-commit"] as const) {
+        const r = await run({ role: "C", at, when })
+        expect(r.crashed).toBe(true)
+        expect(r.results, `${when} ${at}`).toEqual(base.results)
+      }
+    }
+  })
 })

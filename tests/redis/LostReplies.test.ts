@@ -89,9 +89,9 @@ describe("Redis transport: answers lost on the way", () => {
 
   it("a commit's answer lost: the MULTI is applied twice, the receiver drops what it has had, every chunk is applied once", async () => {
     const id = `lost-exec-${Date.now()}`
-    // The answer to an EXEC of the Consumer's: an array of four answers (SET, XACK, XADD), after its 3rd commit.
+    // The answer to an EXEC of the Consumer's: an array of the answers of SET, XACK, XDEL and XADD, after its 3rd commit.
     let execs = 0
-    const proxy = await lossyProxy((c) => /\*3\r\n\+OK\r\n:1\r\n\$\d+\r\n\d+-\d+\r\n/.test(c.toString("latin1")) && ++execs === 3)
+    const proxy = await lossyProxy((c) => /\*4\r\n\+OK\r\n:1\r\n:1\r\n\$\d+\r\n\d+-\d+\r\n/.test(c.toString("latin1")) && ++execs === 3)
     const producerSink = TraceSink.unsafeMakeRecorder()
     try {
       const result = await Effect.runPromise(

@@ -3,7 +3,7 @@
  * sessions complete; a role interrupted at any commit and resumed completes with the same
  * results; frames that are no envelopes are rejected; finished sessions' keys expire.
  */
-import { Effect, Fiber, Schema } from "effect"
+import { Effect, Fiber, Layer, Schedule, Schema } from "effect"
 import { Redis as IORedis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Protocol, Role, Storage, TraceSink } from "../../src/index.js"
@@ -178,5 +178,76 @@ describe("Redis transport: a role that fails", () => {
     } finally {
       admin.disconnect()
     }
+  })
+})
+
+describe("Redis transport: found by review", () => {
+  it("a pending entry deleted from the stream (it comes back with no fields) is rejected, and the reader goes on", async () => {
+    const session = "nil-entry"
+    const admin = new IORedis(server.url)
+    const stream = Redis.streamKey(session, "B")
+    try {
+      await admin.xgroup("CREATE", stream, Redis.group, "0", "MKSTREAM")
+      const id = await admin.xadd(stream, "*", "f", "junk")
+      await admin.xreadgroup("GROUP", Redis.group, "B", "STREAMS", stream, ">")
+      await admin.xdel(stream, id!)
+      const result = await Effect.runPromise(both(session, 3).pipe(Effect.provide(Redis.layer({ url: server.url })), Effect.timeout(10000)))
+      expect(result).toEqual([3, [0, 1, 2]])
+    } finally {
+      admin.disconnect()
+    }
+  })
+
+  it("a role interrupted on one transport and resumed on another: the first one's reader has stopped, the second gets every frame", async () => {
+    const session = "two-layers"
+    const result = await Effect.runPromise(
+      Effect.scoped(Effect.gen(function*() {
+        const first = yield* Layer.build(Redis.layer({ url: server.url }))
+        const second = yield* Layer.build(Redis.layer({ url: server.url }))
+        const a = yield* Effect.fork(Effect.provide(Role.resume(Counting, "A", countA(40, 5), { sessionId: session }), second))
+        const b1 = yield* Effect.fork(Effect.provide(Role.resume(Counting, "B", logB, { sessionId: session }), first))
+        yield* Effect.sleep("80 millis")
+        yield* Fiber.interrupt(b1)
+        const b2 = yield* Effect.fork(Effect.provide(Role.resume(Counting, "B", logB, { sessionId: session }), second))
+        return yield* Effect.all([Fiber.join(a), Fiber.join(b2)])
+      })).pipe(Effect.timeout(15000))
+    )
+    expect(result).toEqual([40, range(40)])
+  })
+
+  it("a durable role's stream holds only what it has not committed: entries it acknowledged are deleted", async () => {
+    const session = "small-streams"
+    const admin = new IORedis(server.url)
+    try {
+      let longest = 0
+      const watch = Effect.repeat(
+        Effect.promise(() => admin.xlen(Redis.streamKey(session, "B")).then((n) => void (longest = Math.max(longest, n)))),
+        Schedule.spaced("2 millis")
+      )
+      const result = await Effect.runPromise(
+        Effect.raceFirst(both(session, 200), Effect.zipRight(watch, Effect.never)).pipe(Effect.provide(Redis.layer({ url: server.url })), Effect.timeout(20000))
+      )
+      expect(result[1]).toEqual(range(200))
+      expect(longest).toBeLessThanOrEqual(2)
+      expect(await admin.xlen(Redis.streamKey(session, "B"))).toBe(0)
+    } finally {
+      admin.disconnect()
+    }
+  })
+
+  it("a commit that fails fails the role with its own error, not as a TransportError of the wait after it", async () => {
+    const Small = Schema.Number.pipe(Schema.lessThan(1))
+    const a = Role.implement(Counting, "A", {
+      send: { Ping: (n) => n, Stop: () => ({}) },
+      recv: { Pong: (n) => n + 1 },
+      choose: { again: (n) => (n < 3 ? "more" : "stop") }
+    }, 0, { state: Small })
+    const error = await Effect.runPromise(
+      Effect.flip(Effect.all([Role.resume(Counting, "A", a, { sessionId: "bad-state" }), Role.resume(Counting, "B", logB, { sessionId: "bad-state" })], { concurrency: "unbounded" })).pipe(
+        Effect.provide(Redis.layer({ url: server.url })),
+        Effect.timeout(10000)
+      )
+    )
+    expect(error).toMatchObject({ _tag: "ImplementationError", role: "A" })
   })
 })
