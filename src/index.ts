@@ -13,6 +13,7 @@ export type * from "./session/Global.js"
 export type {
   Branch,
   End,
+  IllFormedReason,
   Offer,
   Par,
   ProjectionFailure,

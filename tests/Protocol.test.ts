@@ -98,6 +98,8 @@ describe("projection", () => {
 
 describe("ill-formed protocols are rejected at Protocol.make", () => {
   it("throws from make, returns Left from makeEither", () => {
+    // The compiler rejects it too (B would have nothing to do: "stuck"); this is the run-time check.
+    // @ts-expect-error an ill-formed protocol does not compile at Protocol.make
     expect(() => Protocol.make("Self", { roles: ["A", "B"], messages }, (g) => g.msg("A", "A" as never, "M"))).toThrow(
       /sends M to itself/
     )

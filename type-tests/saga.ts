@@ -293,6 +293,7 @@ expectTypeOf<Local<typeof Booking, "P">>().toEqualTypeOf<
 const messages = { M: Schema.Number }
 
 // The parts cannot go round an enclosing loop.
+// expect-error: IllFormedProtocol<"role B is stuck in a loop: every path it can take goes round again
 Protocol.make("RecurOut", { roles: ["A", "B"], messages }, (g) =>
   g.loop("l", (l) =>
     l.msg("A", "B", "M").saga(

@@ -160,6 +160,7 @@ Protocol.make("NotRaced", { roles: ["A", "B", "C"], messages }, (g) =>
   g.timeout("A", "t", "1 second", (b) => b.msg("B", "C", "M"), (f) => f))
 
 // The body and the fallback cannot go round an enclosing loop.
+// expect-error: IllFormedProtocol<"role B is stuck in a loop: every path it can take goes round again
 Protocol.make("RecurOut", { roles: ["A", "B"], messages }, (g) =>
   g.loop("l", (l) =>
     l.msg("A", "B", "M").timeout(

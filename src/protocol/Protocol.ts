@@ -28,6 +28,7 @@ import type {
   RolesIn,
   Then
 } from "../session/Global.js"
+import type { IllFormedReason } from "../session/Local.js"
 import { compile, type GlobalGraph, rolesIn } from "./graph.js"
 import * as Msg from "./messages.js"
 
@@ -736,13 +737,59 @@ export const make = <
   const Name extends string,
   const R extends string,
   const M extends Catalogue,
-  G,
+  G = NotInferred,
   Ms = M
 >(
-  name: Name,
+  name: Name & WellFormed<Protocol<Name, R, Ms extends Catalogue ? Ms : M, G>>,
   spec: { readonly roles: ReadonlyArray<R>; readonly messages: M },
   body: (g: Builder<R, M, never, Nil>) => Built<G, Ms>
-): Protocol<Name, R, Ms extends Catalogue ? Ms : M, G> => Either.getOrThrowWith(makeEither(name, spec, body), (e) => e)
+): Checked<Protocol<Name, R, Ms extends Catalogue ? Ms : M, G>> => Either.getOrThrowWith(makeEither(name, spec, body), (e) => e) as never
+
+/**
+ * The global type of a `Protocol.make` call that did not compile (TypeScript then infers
+ * nothing from its body). @internal
+ */
+export interface NotInferred {
+  readonly "~not-inferred": true
+}
+
+/**
+ * What the name of an ill-formed protocol must be, for `Protocol.make`: nothing a string is,
+ * so that the call does not compile, and the error says why in the run-time words.
+ *
+ * @category type-level
+ */
+export interface IllFormedProtocol<out Reason extends string> {
+  readonly "~ill-formed": Reason
+}
+
+/** `unknown` for a well-formed protocol; for an ill-formed one, `IllFormedProtocol` of why. @category type-level */
+export type WellFormed<P> = [IllFormedReason<P>] extends [never] ? unknown : IllFormedProtocol<IllFormedReason<P>>
+
+/**
+ * What `Protocol.make` gives: the protocol, or, when it is ill-formed, an `IllFormed` of why,
+ * which no `Role.implement`, `Role.program` or `Session.run` takes.
+ *
+ * @category type-level
+ */
+export type Checked<P> = P extends Protocol<string, string, Catalogue, infer G>
+  // A call of `make` that does not compile gives its protocol no global type: no use of it may compile either.
+  ? 0 extends 1 & G ? P // a body typed `any`: no type-level protocol to check
+  : [G] extends [NotInferred] ? IllFormed<"the protocol does not compile: see the error at its Protocol.make", P>
+  : [IllFormedReason<P>] extends [never] ? P
+  : IllFormed<IllFormedReason<P>, P>
+  : P
+
+/**
+ * An ill-formed protocol, as `Protocol.make` types it: `Reason` says why (the run-time
+ * `ProjectionError`'s words); `Local` still projects the protocol `P` it would have been.
+ *
+ * @category type-level
+ */
+export interface IllFormed<out Reason extends string, out P> {
+  readonly "~ill-formed": Reason
+  readonly "~protocol": P
+}
 
 /**
  * Like `make`, but returns the `ProjectionError` instead of throwing it.

@@ -13,7 +13,7 @@
  */
 import type * as Msg from "../protocol/messages.js"
 import type { Schema } from "effect"
-import type { Catalogue, Protocol } from "../protocol/Protocol.js"
+import type { Catalogue, IllFormed, Protocol } from "../protocol/Protocol.js"
 import type { GBlock, GBranch, GChoice, GEnd, GLoop, GMsg, GPar, GRecur, GRounds, GSaga, GTimeout, RolesIn, Then } from "./Global.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -386,7 +386,7 @@ type ProjectE<E, R extends string, M, Heads, Merged extends string> = [PassedOf<
 type MergedBy<E, From extends string, L extends string> = IsUnion<HereOf<E>> extends true ? `${L} from ${From}` : never
 
 type Node<E, R extends string, M, Heads, Merged extends string> = [E] extends [never]
-  ? ProjectionFailure<`role ${R} is stuck in a loop`>
+  ? ProjectionFailure<`role ${R} is stuck in a loop: every path it can take goes round again. Add a branch that leaves the loop`>
   : [E] extends [EEnd<Via, unknown>] ? End
   : [E] extends [EPar<infer B, unknown, infer After, unknown, infer V, unknown>]
     ? IsUnion<HereOf<E>> extends false ? Par<InvolvedBranches<B, R, M>, Project<Start<After, V>, R, M, Heads>>
@@ -468,7 +468,56 @@ type Conflict<E, R extends string, Merged extends string> = Exclude<ViaOf<E>, "n
  *
  * @category projection
  */
-export type Local<P, R extends string> = P extends Protocol<string, infer Roles, infer M, infer G>
-  ? R extends Roles ? Project<Start<Pos<Fwd<G>, Top, never>, "none">, R, M, never>
-  : ProjectionFailure<`role ${R} is not a role of this protocol`>
+export type Local<P, R extends string> = P extends IllFormed<string, infer Inner> ? Local<Inner, R>
+  : P extends Protocol<string, infer Roles, infer M, infer G>
+    ? R extends Roles ? Project<Start<Pos<Fwd<G>, Top, never>, "none">, R, M, never>
+    : ProjectionFailure<`role ${R} is not a role of this protocol`>
   : never
+
+// ---------------------------------------------------------------------------------------------
+// Well-formedness at the definition
+
+/** The local types that follow `L` (one step on every path); `Var` and `End` have none. */
+type Children<L> = L extends Send<string, string, unknown, infer K> ? K
+  : L extends Recv<string, string, unknown, infer K> ? K
+  : L extends Offer<string, infer B> ? { readonly [X in keyof B]: B[X] extends Branch<unknown, infer K> ? K : never }[keyof B]
+  : L extends Select<infer B> ? B[keyof B]
+  : L extends Rec<string, infer Body> ? Body
+  : L extends Rounds<string, infer Again, infer Done> ? Again | Done
+  : L extends Par<infer B, infer K> ? B[number] | K
+  : L extends Timeout<string, string, infer Body, infer Fallback, infer K> ? Body | Fallback | K
+  : L extends Saga<string, string, infer F, infer C, infer K> ? F | C | K
+  : never
+
+type FailureIn<F> = F extends ProjectionFailure<infer Message> ? Message : never
+
+/**
+ * The message of the first `ProjectionFailure` anywhere in the local types of `Frontier`
+ * (never when there is none): a walk by levels, four per round (the frontier is a union, so
+ * paths that meet again are walked once), tail-recursive up to 1000 rounds.
+ */
+type FirstFailure<Frontier> = [Frontier] extends [never] ? never
+  : [FailureIn<Frontier>] extends [never] ? Children<Frontier> extends infer F1
+      ? [FailureIn<F1>] extends [never] ? Children<F1> extends infer F2
+          ? [FailureIn<F2>] extends [never] ? Children<F2> extends infer F3
+              ? [FailureIn<F3>] extends [never] ? FirstFailure<Children<F3>>
+              : FailureIn<F3>
+            : never
+          : FailureIn<F2>
+        : never
+      : FailureIn<F1>
+    : never
+  : FailureIn<Frontier>
+
+/**
+ * Why protocol `P` is ill-formed, in the words of the run-time `ProjectionError` (its first
+ * role's, in the order of `Roles`), or `never` when every role's local type is well formed.
+ *
+ * @category projection
+ */
+export type IllFormedReason<P> = P extends Protocol<string, infer Roles, infer M, infer G> ? FirstOf<
+    { readonly [R in Roles]: FirstFailure<Project<Start<Pos<Fwd<G>, Top, never>, "none">, R, M, never>> }
+  >
+  : never
+
+type FirstOf<T> = T[keyof T] extends infer U ? [U] extends [never] ? never : LastOf<U> : never
