@@ -27,15 +27,42 @@ export type {
   Timeout as LocalTimeout,
   Var
 } from "./session/Local.js"
+// Every type an endpoint of `Role.program` can have, so that a helper that takes or returns
+// one can be exported (its declaration names them from "quadrille"; TS2742 otherwise).
 export type {
+  Alternatives,
+  Bind,
+  Disallowed,
   Done,
+  DoneTypeId,
   Endpoint,
+  EndEndpoint,
   Expects,
-  Offered,
-  SagaEndpoint,
+  FailedEndpoint,
+  MatchResult,
+  MissingBranches,
+  MissingHandlers,
+  Misstep,
+  OfferEndpoint,
+  OfferedLabel,
+  OfferHandlers,
+  ParEndpoint,
   PartOutcome,
+  ProgramEnd,
+  RecvEndpoint,
+  ReturnsEffect,
+  ReturnsEndpoint,
+  ReturnsNothing,
+  ReturnsValue,
+  RoundsEndpoint,
+  SagaEndpoint,
   SagaOutcome,
+  SelectEndpoint,
+  SendEndpoint,
   TimeoutEndpoint,
   TimeoutOutcome
 } from "./session/Endpoint.js"
+// `Offered` is both the type of one outcome of `offer()` and its exhaustive handling
+// (`Offered.match`, `Offered.exhaustive`).
+export { Offered } from "./session/Endpoint.js"
 export { Local } from "./session/LocalValue.js"

@@ -103,9 +103,10 @@ Role.program(TwoPhaseCommit, "Coordinator", (ch) =>
     return yield* Effect.die("unreachable")
   }))
 
-// An offer not handled exhaustively: the AbortRequest path returns no Done.
+// An offer not handled exhaustively: the AbortRequest path returns no Done (more in
+// endpoint-errors.ts, with Offered.exhaustive and Offered.match, which name the label).
 Role.program(TwoPhaseCommit, "Participant", (ch) =>
-  // expect-error: Type 'undefined' is not assignable to type 'Done<unknown>'
+  // expect-error: Type 'undefined' is not assignable to type '"the program must end with close() on its last endpoint on every path, and one returns nothing: is a branch of offer() not handled?
   Effect.gen(function*() {
     const [, c1] = yield* ch.recv("Coordinator", "PrepareRequest")
     const c2 = yield* c1.send("Coordinator", "PrepareResponse", { vote: "commit" })
@@ -117,7 +118,7 @@ Role.program(TwoPhaseCommit, "Participant", (ch) =>
 
 // Stopping before End: the program cannot produce a Done without close().
 Role.program(TwoPhaseCommit, "Participant", (ch) =>
-  // expect-error: Property '[DoneTypeId]' is missing
+  // expect-error: is not assignable to type '"the program must end with close() on its last endpoint: return yield* end.close(result), not the result itself"'
   Effect.gen(function*() {
     const [req] = yield* ch.recv("Coordinator", "PrepareRequest")
     return req

@@ -9,7 +9,7 @@
 import { Effect, Either } from "effect"
 import { ImplementationError, LinearityViolation, ProtocolViolation, type RoleError } from "../effects/errors.js"
 import type { Any, Roles } from "../protocol/Protocol.js"
-import type { Done, Endpoint } from "../session/Endpoint.js"
+import type { Done, Endpoint, ProgramEnd } from "../session/Endpoint.js"
 import type { Local } from "../session/Local.js"
 import type { LState } from "./automaton.js"
 import type { Channel, Part } from "./channel.js"
@@ -217,7 +217,9 @@ class EndpointImpl {
 /**
  * A hand-written role: `body` receives the role's endpoint, typed by its local type, and must
  * return the `Done` that `close()` produces at the end of the protocol. The role's result is
- * the value given to `close(value)`.
+ * the value given to `close(value)`. When the Effect's result is not a `Done` on every path
+ * (a value, an endpoint, nothing), it is checked against `ProgramEnd<D>`, a sentence that says
+ * what to do (src/session/Endpoint.ts); `D` is not constrained to `Done` for that reason.
  *
  * @example
  * ```ts
@@ -237,10 +239,10 @@ class EndpointImpl {
  *
  * @category constructors
  */
-export const program = <const P extends Any, const R extends Roles<P>, D extends Done<unknown>, E = never, Rq = never>(
+export const program = <const P extends Any, const R extends Roles<P>, D, E = never, Rq = never>(
   protocol: P,
   role: R,
-  body: (endpoint: Endpoint<Local<P, R>>) => Effect.Effect<D, E, Rq>
+  body: (endpoint: Endpoint<Local<P, R>>) => Effect.Effect<ProgramEnd<D>, E, Rq>
 ): Resumable<P, R, ResultOf<D>, Exclude<E, RoleError>, Rq> => {
   type A = ResultOf<D>
   const run = (channel: Channel) =>

@@ -2,12 +2,15 @@
  * Typed, linear endpoints. `Endpoint<L>` is the channel of a role whose local type is `L`:
  * only the operation `L` allows is callable, and it returns the endpoint of the
  * continuation. Any other operation's `this` type is a sentence naming what the protocol
- * expects, so a misuse reads as such in the compiler's message.
+ * expects, so a misuse reads as such in the compiler's message (and is its only error). What a
+ * program must return (`ProgramEnd`) and the exhaustive handling of an offer (`Offered`) put
+ * sentences in the compiler's messages the same way.
  *
  * @since 0.1.0
  */
 import type { Effect } from "effect"
 import type { RoleError } from "../effects/errors.js"
+import { own } from "../internal/own.js"
 import type { Branch, End, Offer, Par, ProjectionFailure, Rec, Recv, Rounds, Saga, Select, Send, Timeout, Var } from "./Local.js"
 
 /** @category symbols */
@@ -22,6 +25,44 @@ export declare const DoneTypeId: unique symbol
 export interface Done<out A = void> {
   readonly [DoneTypeId]: A
 }
+
+/**
+ * What the Effect of a role program (`Role.program(P, role, (ch) => ...)`) must succeed with:
+ * `D`, what it does succeed with, when that is a `Done` (every path ends with `return yield*
+ * end.close(...)` on its last endpoint); otherwise a sentence that says what to do, which the
+ * compiler shows as the type the program's result is not assignable to.
+ *
+ * @category endpoints
+ */
+export type ProgramEnd<D> = [D] extends [Done<unknown>] ? D
+  : Extract<D, Done<unknown>> | NotClosed<Exclude<D, Done<unknown>>>
+
+/** The sentence for a program result `X` (its members that are not a `Done`). */
+type NotClosed<X> = [Extract<X, Effect.Effect<Done<unknown>, unknown, unknown>>] extends [never]
+  ? [StillExpects<X>] extends [never] ? [Extract<X, undefined | void>] extends [never] ? ReturnsValue : ReturnsNothing
+  : ReturnsEndpoint<StillExpects<X>>
+  : ReturnsEffect
+
+/**
+ * What the protocol expects of an endpoint `X`: the sentence of its disallowed operations
+ * (`send` is disallowed on every endpoint but a `SendEndpoint`, and `recv` there).
+ */
+type StillExpects<X> = X extends unknown ? ExpectsOf<X, "send"> | ExpectsOf<X, "recv"> : never
+type ExpectsOf<X, Op extends string> = X extends
+  { readonly [K in Op]: (this: Expects<infer W>, ...args: ReadonlyArray<unknown>) => Misstep } ? string extends W ? never : W
+  : never
+
+/** @category messages */
+export type ReturnsValue =
+  "the program must end with close() on its last endpoint: return yield* end.close(result), not the result itself"
+/** @category messages */
+export type ReturnsNothing =
+  "the program must end with close() on its last endpoint on every path, and one returns nothing: is a branch of offer() not handled? (in a switch over its label, default: return Offered.exhaustive(branch) names the labels left)"
+/** @category messages */
+export type ReturnsEndpoint<What extends string> =
+  `the program must end with close() on its last endpoint, and it returns an endpoint where the protocol still expects ${Alternatives<What>}`
+/** @category messages */
+export type ReturnsEffect = "the program returns the Effect of close() without running it: return yield* end.close(...)"
 
 /**
  * The `this` type of an operation the protocol does not allow here: calling it fails to
@@ -40,8 +81,13 @@ export type Alternatives<U extends string, Acc extends string = ""> = [U] extend
   : LastOf<U> extends infer L extends string ? Alternatives<Exclude<U, L>, Acc extends "" ? L : `${L} | ${Acc}`>
   : Acc
 
-/** The bindings of the `Rec`s enclosing a point of a local type, to unfold `Var`s. */
-interface Bind<out Name extends string, out Body, out Env> {
+/**
+ * The bindings of the `Rec`s enclosing a point of a local type, to unfold `Var`s: the `Env`
+ * of the endpoints inside a loop.
+ *
+ * @category endpoints
+ */
+export interface Bind<out Name extends string, out Body, out Env> {
   readonly name: Name
   readonly body: Body
   readonly env: Env
@@ -71,17 +117,32 @@ export type Endpoint<L, Env = never> = L extends Send<infer To, infer Label, inf
   : L extends Saga<infer N, infer O, infer F, infer C, infer K> ? SagaEndpoint<N, O, F, C, K, Env>
   : never
 
-/** The operations every endpoint has; the ones not allowed at a point take an `Expects` `this`. */
-interface Disallowed<What extends string> {
-  send(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
-  recv(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
-  select(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
-  offer(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
-  close(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
-  round(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
-  parallel(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
-  timeout(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
-  saga(this: Expects<What>, ...args: ReadonlyArray<unknown>): never
+/**
+ * What an operation the protocol does not allow gives, once its call has failed to compile:
+ * `any`, so that `const [x, next] = yield* ch.recv(...)` at the wrong point has that one error
+ * and none after it (no "Type 'never' must have a '[Symbol.iterator]()' method", no errors on
+ * the uses of `x` and `next`).
+ *
+ * @category endpoints
+ */
+export type Misstep = Effect.Effect<any, RoleError>
+
+/**
+ * The operations every endpoint has; the ones not allowed at a point take an `Expects`
+ * `this` (the one error of a misuse) and give a `Misstep`.
+ *
+ * @category endpoints
+ */
+export interface Disallowed<What extends string> {
+  send(this: Expects<What>, ...args: ReadonlyArray<unknown>): Misstep
+  recv(this: Expects<What>, ...args: ReadonlyArray<unknown>): Misstep
+  select(this: Expects<What>, ...args: ReadonlyArray<unknown>): Misstep
+  offer(this: Expects<What>, ...args: ReadonlyArray<unknown>): Misstep
+  close(this: Expects<What>, ...args: ReadonlyArray<unknown>): Misstep
+  round(this: Expects<What>, ...args: ReadonlyArray<unknown>): Misstep
+  parallel(this: Expects<What>, ...args: ReadonlyArray<unknown>): Misstep
+  timeout(this: Expects<What>, ...args: ReadonlyArray<unknown>): Misstep
+  saga(this: Expects<What>, ...args: ReadonlyArray<unknown>): Misstep
 }
 
 /** @category endpoints */
@@ -118,6 +179,98 @@ export interface Offered<out Label extends string, out P, out Next> {
   readonly label: Label
   readonly payload: P
   readonly next: Next
+}
+
+/**
+ * The labels of a union of `Offered`s.
+ *
+ * @category endpoints
+ */
+export type OfferedLabel<O> = O extends { readonly label: infer L extends string } ? L : never
+
+/**
+ * The type `Offered.exhaustive` takes where some branches of an offer are not handled: the
+ * message names them.
+ *
+ * @category messages
+ */
+export type MissingBranches<L extends string> = `offer() branches not handled: ${Alternatives<L>}`
+
+/**
+ * One function per branch of an offer, by label: what `Offered.match` takes. (Their results
+ * are `any` here only so that a `match` that fails to compile gives `any`, not errors after it.)
+ *
+ * @category endpoints
+ */
+export type OfferHandlers<O> = {
+  readonly [X in OfferedLabel<O>]: (branch: Extract<O, { readonly label: X }>) => any
+}
+
+/**
+ * `unknown` when the handlers `H` of `Offered.match` cover every label of `O`; else the
+ * missing labels, each with a `MissingBranches` (the type the handlers must also have).
+ *
+ * @category endpoints
+ */
+export type MissingHandlers<O, H> = [Exclude<OfferedLabel<O>, keyof H>] extends [never] ? unknown
+  : { readonly [X in Exclude<OfferedLabel<O>, keyof H>]: MissingBranches<Exclude<OfferedLabel<O>, keyof H>> }
+
+/**
+ * What `Offered.match` returns: one Effect when every handler returns an Effect (of the union
+ * of their results, errors and requirements), else the union of what they return.
+ *
+ * @category endpoints
+ */
+export type MatchResult<H> = Returns<H[keyof H]> extends infer R ? 0 extends 1 & R ? R
+  : [R] extends [Effect.Effect<unknown, unknown, unknown>] ? Effect.Effect<SuccessOf<R>, ErrorOf<R>, ContextOf<R>>
+  : R
+  : never
+type Returns<F> = F extends (...args: never) => infer R ? R : never
+type SuccessOf<R> = R extends Effect.Effect<infer A, unknown, unknown> ? A : never
+type ErrorOf<R> = R extends Effect.Effect<unknown, infer E, unknown> ? E : never
+type ContextOf<R> = R extends Effect.Effect<unknown, unknown, infer C> ? C : never
+
+/**
+ * Exhaustive handling of what `offer()` gave (a forgotten branch inside a loop goes round
+ * again instead of reaching the end of the program, so only this catches it there):
+ *
+ * - `Offered.match(branch, { Label: (b) => ..., ... })` calls the function of the label that
+ *   arrived and returns what it returns: one Effect when they all return Effects (ready for
+ *   `yield*`), else the union of their results. A label without a function fails to compile
+ *   with "Property 'Label' is missing ... '{ readonly Label: "offer() branches not handled:
+ *   Label" }'".
+ * - In a `switch` over `branch.label` (or a chain of `if`s), `default: return
+ *   Offered.exhaustive(branch)` compiles only when no label is left (`branch` is `never`
+ *   there), and otherwise fails with "... is not assignable to parameter of type
+ *   '"offer() branches not handled: Label"'".
+ *
+ * Both are plain functions of the value `offer()` gave; neither does any I/O.
+ *
+ * @example
+ * ```ts
+ * const branch = yield* c2.offer()
+ * return yield* Offered.match(branch, {
+ *   CommitRequest: (b) => Effect.flatMap(b.next.send("Coordinator", "CommitAck", {}), (end) => end.close(true)),
+ *   AbortRequest: (b) => Effect.flatMap(b.next.send("Coordinator", "AbortAck", {}), (end) => end.close(false))
+ * })
+ * ```
+ *
+ * @category endpoints
+ */
+export const Offered = {
+  match: <O extends Offered<string, unknown, unknown>, H extends Partial<OfferHandlers<O>>>(
+    offered: O,
+    handlers: H & MissingHandlers<O, H>
+  ): MatchResult<H> => {
+    // Own properties only: a label named `toString` finds a handler only when one was given.
+    const handler = own(handlers as { readonly [label: string]: (branch: O) => MatchResult<H> }, offered.label)
+    if (handler === undefined) return Offered.exhaustive(offered as never)
+    return handler(offered)
+  },
+  exhaustive: <O>(offered: [O] extends [never] ? O : MissingBranches<OfferedLabel<O>>): never => {
+    // Reached only past the types (a cast, or an untyped caller).
+    throw new Error(`offer(): branch ${String((offered as { label?: unknown } | undefined)?.label)} is not handled`)
+  }
 }
 
 /** @category endpoints */
