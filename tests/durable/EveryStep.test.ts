@@ -21,7 +21,7 @@
  *
  * The hand-written programs of examples/hand-written.ts are in Programs.test.ts.
  */
-import { Cause, Chunk, Duration, Effect, Exit } from "effect"
+import { Duration, Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
 import { Memory, Role, Session, type Transport } from "../../src/index.js"
 import type { Any } from "../../src/protocol/Protocol.js"
@@ -37,7 +37,7 @@ import * as Secure from "../../examples/secure-data-transfer.js"
 import * as Streaming from "../../examples/streaming.js"
 import * as ThreeParty from "../../examples/three-party.js"
 import * as TwoPhaseCommit from "../../examples/two-phase-commit.js"
-import { type Crash, type DurableRun, runDurable, guarded } from "../fixtures/durable.js"
+import { type Crash, type DurableRun, runDurable, describeFailure, guarded, valueOf } from "../fixtures/durable.js"
 
 /** Implementations `Role.resume` takes: the type says every one of them is resumable. */
 type Impls = Readonly<Record<string, Role.Resumable<Any, string, unknown, unknown, never>>>
@@ -188,17 +188,6 @@ const durably = (example: Example, crash?: Crash) =>
 const plainly = (example: Example) =>
   Session.run(example.protocol, example.impls as never, { sessionId: "plain", params: example.params }) as Effect.Effect<Record<string, unknown>, unknown, Transport>
 
-const describeFailure = (cause: Cause.Cause<unknown>): string => {
-  const failures = Chunk.toArray(Cause.failures(cause))
-  return failures.length > 0
-    ? failures.map((e) => `${(e as { _tag?: string })._tag ?? "failure"}: ${(e as { message?: string }).message ?? String(e)}`).join("; ")
-    : Cause.pretty(cause)
-}
-
-const valueOf = <A>(exit: Exit.Exit<A, unknown>): A => {
-  if (Exit.isSuccess(exit)) return exit.value
-  throw new Error(describeFailure(exit.cause))
-}
 
 // ---------------------------------------------------------------------------------------------
 // The runs without a crash, first: they say how many commits each role makes.

@@ -10,7 +10,7 @@
  * - Programs that do something else on replay (a send whose payload comes from a counter
  *   outside the program) fail with `ReplayDivergence`, naming the role, the lane and the label.
  */
-import { Cause, Chunk, Effect, Either, Exit, Fiber, Option } from "effect"
+import { Cause, Effect, Either, Exit, Fiber, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import { Memory, ReplayDivergence, Role, Storage, type Transport } from "../../src/index.js"
 import type { Any } from "../../src/protocol/Protocol.js"
@@ -19,7 +19,7 @@ import { DistributedConsensus, node2, node3 } from "../../examples/distributed-c
 import * as HandWritten from "../../examples/hand-written.js"
 import { producer, DataStreaming } from "../../examples/streaming.js"
 import { coordinator, TwoPhaseCommit } from "../../examples/two-phase-commit.js"
-import { type Crash, type DurableRun, runDurable, guarded } from "../fixtures/durable.js"
+import { type Crash, type DurableRun, runDurable, describeFailure, guarded, valueOf } from "../fixtures/durable.js"
 
 type Impls = Readonly<Record<string, Role.Resumable<Any, string, unknown, unknown, never>>>
 
@@ -54,17 +54,6 @@ const networks: ReadonlyArray<Network> = [
   }))
 ]
 
-const describeFailure = (cause: Cause.Cause<unknown>): string => {
-  const failures = Chunk.toArray(Cause.failures(cause))
-  return failures.length > 0
-    ? failures.map((e) => `${(e as { _tag?: string })._tag ?? "failure"}: ${(e as { message?: string }).message ?? String(e)}`).join("; ")
-    : Cause.pretty(cause)
-}
-
-const valueOf = <A>(exit: Exit.Exit<A, unknown>): A => {
-  if (Exit.isSuccess(exit)) return exit.value
-  throw new Error(describeFailure(exit.cause))
-}
 
 const durably = (example: Example, crash?: Crash) => runDurable(example.protocol, example.impls, { sessionId: "programs", crash })
 
