@@ -242,12 +242,14 @@ describe("Redis transport: found by review", () => {
       recv: { Pong: (n) => n + 1 },
       choose: { again: (n) => (n < 3 ? "more" : "stop") }
     }, 0, { state: Small })
-    const error = await Effect.runPromise(
-      Effect.flip(Effect.all([Role.resume(Counting, "A", a, { sessionId: "bad-state" }), Role.resume(Counting, "B", logB, { sessionId: "bad-state" })], { concurrency: "unbounded" })).pipe(
-        Effect.provide(Redis.layer({ url: server.url })),
-        Effect.timeout(10000)
-      )
+    // Each role's own outcome (A's failure notice makes B fail too, at about the same time).
+    const [errorA, errorB] = await Effect.runPromise(
+      Effect.all([
+        Effect.flip(Role.resume(Counting, "A", a, { sessionId: "bad-state" })),
+        Effect.flip(Role.resume(Counting, "B", logB, { sessionId: "bad-state" }))
+      ], { concurrency: "unbounded" }).pipe(Effect.provide(Redis.layer({ url: server.url })), Effect.timeout(10000))
     )
-    expect(error).toMatchObject({ _tag: "ImplementationError", role: "A" })
+    expect(errorA).toMatchObject({ _tag: "ImplementationError", role: "A" })
+    expect(errorB).toMatchObject({ _tag: "PeerFailed", peer: "A", reason: "ImplementationError" })
   })
 })
