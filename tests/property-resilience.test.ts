@@ -99,20 +99,25 @@ describe("generated protocols with timeouts and sagas", () => {
     )
   }, 30_000)
 
+  const faultFree = fc.asyncProperty(withTimeouts(validated), decisions, seeds, async (g, ds, seed) => {
+    const { implementations, log } = implementAll(g, ds)
+    const sim = await Effect.runPromise(simulate(g.protocol, implementations, { seed, params: g.tree.params }))
+    if (Exit.isFailure(sim.exit)) throw new Error(`the session failed: ${Cause.pretty(sim.exit.cause)}${context(g, seed)}`)
+    const { verifyRun } = await import("../src/testing/index.js")
+    const wrong = verifyRun(g, log, sim.exit.value as Readonly<Record<string, RoleState>>)
+    if (wrong !== undefined) throw new Error(`${wrong}${context(g, seed)}`)
+    expect(sim.time).toBe(0)
+    validateTrace(g, sim.trace, () => context(g, seed))
+  })
+
+  it("regression: a role with a part only in the fallbacks of two nested timeouts and of the next one is not entered into the next twice (Trace.validate)", async () => {
+    // fast-check's counterexample (seed and path), replayed: before the fix, Trace.validate left
+    // the outer timeout twice for that role, entered the next timeout twice, and waited for ever.
+    await fc.assert(faultFree, { seed: -1704523306, path: "64", endOnFailure: true })
+  }, 30_000)
+
   it("(a) on the deterministic network, fault-free: the oracle holds, no fallback is taken, the trace validates", async () => {
-    await fc.assert(
-      fc.asyncProperty(withTimeouts(validated), decisions, seeds, async (g, ds, seed) => {
-        const { implementations, log } = implementAll(g, ds)
-        const sim = await Effect.runPromise(simulate(g.protocol, implementations, { seed, params: g.tree.params }))
-        if (Exit.isFailure(sim.exit)) throw new Error(`the session failed: ${Cause.pretty(sim.exit.cause)}${context(g, seed)}`)
-        const { verifyRun } = await import("../src/testing/index.js")
-        const wrong = verifyRun(g, log, sim.exit.value as Readonly<Record<string, RoleState>>)
-        if (wrong !== undefined) throw new Error(`${wrong}${context(g, seed)}`)
-        expect(sim.time).toBe(0)
-        validateTrace(g, sim.trace, () => context(g, seed))
-      }),
-      { numRuns: 100 }
-    )
+    await fc.assert(faultFree, { numRuns: 100 })
   }, 30_000)
 
   it("sagas told to fail compensate: the run completes and its trace validates", async () => {

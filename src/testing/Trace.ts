@@ -300,6 +300,9 @@ export const validate = (
     const t = pos.timeout
     if (t === undefined) return true
     if (!closable(pos)) return false
+    // Seeing that its parts are over may have left this timeout already (a part that ends
+    // settles its parent): it must not be left, and what follows entered, twice.
+    if (pos.timeout !== t) return true
     if ((verdicts.get(t.key) === "timeout" || t.reported === "aborted") && t.body !== undefined && !isDone(t.body)) {
       // A body left midway keeps its lane, so that what the role still did in it fits.
       abandoned.add(t.body.lane)
