@@ -37,7 +37,7 @@ import * as Secure from "../../examples/secure-data-transfer.js"
 import * as Streaming from "../../examples/streaming.js"
 import * as ThreeParty from "../../examples/three-party.js"
 import * as TwoPhaseCommit from "../../examples/two-phase-commit.js"
-import { type Crash, type DurableRun, runDurable, describeFailure, guarded, valueOf } from "../fixtures/durable.js"
+import { type Crash, crashPoints, describeFailure, type DurableRun, guarded, runDurable, valueOf } from "../fixtures/durable.js"
 
 /** Implementations `Role.resume` takes: the type says every one of them is resumable. */
 type Impls = Readonly<Record<string, Role.Resumable<Any, string, unknown, unknown, never>>>
@@ -223,27 +223,23 @@ for (const network of networks) {
         })
         if (Exit.isFailure(run)) return
         const baseline = run.value
-        for (const role of example.protocol.roles) {
-          for (let at = 1; at <= baseline.commits[role]; at++) {
-            for (const when of ["before-send", "after-commit"] as const) {
-              it(`${role} crashes ${when} at commit ${at} of ${baseline.commits[role]}`, async () => {
-                casesRun++
-                const exit = await network.run(example, durably(example, { role, at, when }))
-                if (role === example.divergent && Exit.isFailure(exit)) {
-                  // Resumed, its replay must be refused (a run that ends well is one where it had ended before the crash took effect).
-                  expect(describeFailure(exit.cause)).toMatch(new RegExp(`ReplayDivergence: ${role} of ${example.protocol.name}`))
-                  casesPassed++
-                  return
-                }
-                const crashed = valueOf(exit)
-                expect(crashed.crashed, "the crash happened").toBe(true)
-                const expected = outcome(baseline.results)
-                const actual = outcome(crashed.results)
-                expect(actual, `results after the crash: ${JSON.stringify(actual)}\nwithout a crash: ${JSON.stringify(expected)}`).toEqual(expected)
-                casesPassed++
-              })
+        for (const { role, at, when } of crashPoints(example.protocol.roles, baseline.commits)) {
+          it(`${role} crashes ${when} at commit ${at} of ${baseline.commits[role]}`, async () => {
+            casesRun++
+            const exit = await network.run(example, durably(example, { role, at, when }))
+            if (role === example.divergent && Exit.isFailure(exit)) {
+              // Resumed, its replay must be refused (a run that ends well is one where it had ended before the crash took effect).
+              expect(describeFailure(exit.cause)).toMatch(new RegExp(`ReplayDivergence: ${role} of ${example.protocol.name}`))
+              casesPassed++
+              return
             }
-          }
+            const crashed = valueOf(exit)
+            expect(crashed.crashed, "the crash happened").toBe(true)
+            const expected = outcome(baseline.results)
+            const actual = outcome(crashed.results)
+            expect(actual, `results after the crash: ${JSON.stringify(actual)}\nwithout a crash: ${JSON.stringify(expected)}`).toEqual(expected)
+            casesPassed++
+          })
         }
       })
     }

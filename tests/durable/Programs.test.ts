@@ -19,7 +19,7 @@ import { DistributedConsensus, node2, node3 } from "../../examples/distributed-c
 import * as HandWritten from "../../examples/hand-written.js"
 import { producer, DataStreaming } from "../../examples/streaming.js"
 import { coordinator, TwoPhaseCommit } from "../../examples/two-phase-commit.js"
-import { type Crash, type DurableRun, runDurable, describeFailure, guarded, valueOf } from "../fixtures/durable.js"
+import { type Crash, crashPoints, describeFailure, type DurableRun, guarded, runDurable, valueOf } from "../fixtures/durable.js"
 
 type Impls = Readonly<Record<string, Role.Resumable<Any, string, unknown, unknown, never>>>
 
@@ -72,16 +72,12 @@ for (const network of networks) {
         })
         if (Exit.isFailure(run)) return
         const baseline = run.value
-        for (const role of example.protocol.roles) {
-          for (let at = 1; at <= baseline.commits[role]; at++) {
-            for (const when of ["before-send", "after-commit"] as const) {
-              it(`${role} crashes ${when} at commit ${at} of ${baseline.commits[role]}`, async () => {
-                const crashed = valueOf(await network.run(example.name, durably(example, { role, at, when })))
-                expect(crashed.crashed, "the crash happened").toBe(true)
-                expect(crashed.results, `results after the crash: ${JSON.stringify(crashed.results)}\nwithout a crash: ${JSON.stringify(baseline.results)}`).toEqual(baseline.results)
-              })
-            }
-          }
+        for (const { role, at, when } of crashPoints(example.protocol.roles, baseline.commits)) {
+          it(`${role} crashes ${when} at commit ${at} of ${baseline.commits[role]}`, async () => {
+            const crashed = valueOf(await network.run(example.name, durably(example, { role, at, when })))
+            expect(crashed.crashed, "the crash happened").toBe(true)
+            expect(crashed.results, `results after the crash: ${JSON.stringify(crashed.results)}\nwithout a crash: ${JSON.stringify(baseline.results)}`).toEqual(baseline.results)
+          })
         }
       })
     }
