@@ -63,6 +63,7 @@ import * as NodeSocketServer from "@effect/platform-node/NodeSocketServer"
 import { Effect, Exit, Fiber, Queue, Schema, Scope } from "effect"
 import * as QuadrilleDefault from "../src/index.js"
 import * as TcpDefault from "../src/handlers/tcp.js"
+import { freePort } from "../examples/tcp/cluster.js"
 
 const ROUNDS = Number(process.env.ROUNDS ?? 20_000)
 const FRAMES = Number(process.env.FRAMES ?? 50_000)
@@ -518,13 +519,6 @@ const platformClient = (port: number) =>
         if (done.payload !== rounds) return yield* Effect.die(new Error(`platform-seq: the server counted ${done.payload}, not ${rounds}`))
       })
   })
-
-const freePort = async (): Promise<number> => {
-  const server = net.createServer()
-  const port = await listen(server)
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 const median = (xs: ReadonlyArray<number>): number => {
   const s = [...xs].sort((a, b) => a - b)

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as crypto from "node:crypto"
+import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -14,9 +15,47 @@ import { type ExampleName, examples } from "./roles.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
-/** A free port on 127.0.0.1, as the system gives one (listen on 0, read it, close). */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
+/**
+ * The ports the system hands out for outgoing connections and for `listen(0)`
+ * (`ip_local_port_range` on Linux; 32768–60999 where it cannot be read).
+ */
+const ephemeral = (() => {
+  try {
+    const [low, high] = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number)
+    if (Number.isInteger(low) && Number.isInteger(high) && low <= high) return { low, high }
+  } catch {
+    // not Linux, or not readable: the usual range
+  }
+  return { low: 32768, high: 60999 }
+})()
+const given = new Set<number>()
+
+const tryListen = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const server = net.createServer()
+    server.unref()
+    server.once("error", () => resolve(false))
+    server.listen({ host: "127.0.0.1", port }, () => server.close(() => resolve(true)))
+  })
+
+/**
+ * A free port on 127.0.0.1 to listen on later, chosen at random **outside** the ephemeral
+ * range and checked by listening on it once. A port from `listen(0)` would be in that range,
+ * and between its release and the real `listen` any outgoing connection on the machine (a
+ * Redis client, another test's dial) may take it as its local port: EADDRINUSE, seen in CI.
+ * A port is not handed out twice by one process; at most 200 tries, then `listen(0)`'s.
+ */
+export const freePort = async (): Promise<number> => {
+  const [low, high] = ephemeral.low - 1 >= 11024 ? [10000, ephemeral.low - 1] : [ephemeral.high + 1, 65535]
+  for (let i = 0; i < 200 && high > low; i++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1))
+    if (given.has(port)) continue
+    if (await tryListen(port)) {
+      given.add(port)
+      return port
+    }
+  }
+  return new Promise((resolve, reject) => {
     const server = net.createServer()
     server.unref()
     server.on("error", reject)
@@ -25,6 +64,7 @@ export const freePort = (): Promise<number> =>
       server.close(() => resolve(port))
     })
   })
+}
 
 /** A running role process. */
 export interface RoleProcess {
