@@ -359,8 +359,14 @@ type Closures<Starts, R extends string> = Starts extends Start<infer P, infer V 
   ? Closure<P, R, never, V, never>
   : never
 
-/** The successors of some actions, each with the branch its path went through. */
-type NextOf<E> = E extends { readonly next: infer N; readonly via: infer V } ? Start<N, V> : never
+/**
+ * The successors of some actions, each with the branch its path went through. When they are
+ * one global step (paths of several branches met at it), the branches no longer matter: a
+ * conflict further on needs paths that part again, at a later choice, which names its own
+ * branches. Forgetting them there keeps one projection of what follows, not one per branch.
+ */
+type NextOf<E> = IsUnion<HereOf<E>> extends true ? E extends { readonly next: infer N; readonly via: infer V } ? Start<N, V> : never
+  : E extends { readonly next: infer N } ? Start<N, "none"> : never
 
 /**
  * The local type of role `R` from `Starts`. `Merged` names the message when the transition
@@ -388,22 +394,22 @@ type MergedBy<E, From extends string, L extends string> = IsUnion<HereOf<E>> ext
 type Node<E, R extends string, M, Heads, Merged extends string> = [E] extends [never]
   ? ProjectionFailure<`role ${R} is stuck in a loop: every path it can take goes round again. Add a branch that leaves the loop`>
   : [E] extends [EEnd<Via, unknown>] ? End
-  : [E] extends [EPar<infer B, unknown, infer After, unknown, infer V, unknown>]
-    ? IsUnion<HereOf<E>> extends false ? Par<InvolvedBranches<B, R, M>, Project<Start<After, V>, R, M, Heads>>
+  : [E] extends [EPar<infer B, unknown, infer After, unknown, unknown, unknown>]
+    ? IsUnion<HereOf<E>> extends false ? Par<InvolvedBranches<B, R, M>, Project<Start<After, "none">, R, M, Heads>>
     : Conflict<E, R, Merged>
-  : [E] extends [ERounds<infer N extends string, infer Again, unknown, infer After, infer Loops, infer V, unknown>]
+  : [E] extends [ERounds<infer N extends string, infer Again, unknown, infer After, infer Loops, unknown, unknown>]
     ? IsUnion<HereOf<E>> extends false ? Rounds<
         N,
-        Project<Start<Pos<Fwd<Again>, After, Loops>, V>, R, M, Heads>,
-        Project<Start<After, V>, R, M, Heads>
+        Project<Start<Pos<Fwd<Again>, After, Loops>, "none">, R, M, Heads>,
+        Project<Start<After, "none">, R, M, Heads>
       >
     : Conflict<E, R, Merged>
-  : [E] extends [ESelect<infer N extends string, infer B, unknown, infer After, infer Loops, infer V, unknown>]
+  : [E] extends [ESelect<infer N extends string, infer B, unknown, infer After, infer Loops, unknown, unknown>]
     ? IsUnion<HereOf<E>> extends false
       ? Select<
         {
           readonly [Br in B extends GBranch<infer L, unknown> ? L : never]: Project<
-            Start<Pos<Fwd<SeqOf<B, Br>>, After, Loops>, V>,
+            Start<Pos<Fwd<SeqOf<B, Br>>, After, Loops>, "none">,
             R,
             M,
             Heads
@@ -426,13 +432,13 @@ type Node<E, R extends string, M, Heads, Merged extends string> = [E] extends [n
         >
       }
     >
-  : [E] extends [ETimeout<infer N extends string, infer At extends string, infer B, infer F, unknown, infer After, infer V, unknown>]
+  : [E] extends [ETimeout<infer N extends string, infer At extends string, infer B, infer F, unknown, infer After, unknown, unknown>]
     ? IsUnion<HereOf<E>> extends false
-      ? Timeout<N, At, PartOf<B, R, M>, PartOf<F, R, M>, Project<Start<After, V>, R, M, Heads>>
+      ? Timeout<N, At, PartOf<B, R, M>, PartOf<F, R, M>, Project<Start<After, "none">, R, M, Heads>>
     : Conflict<E, R, Merged>
-  : [E] extends [ESaga<infer N extends string, infer O extends string, infer F, infer C, unknown, infer After, infer V, unknown>]
+  : [E] extends [ESaga<infer N extends string, infer O extends string, infer F, infer C, unknown, infer After, unknown, unknown>]
     ? IsUnion<HereOf<E>> extends false
-      ? Saga<N, O, PartOf<F, R, M>, PartOf<C, R, M>, Project<Start<After, V>, R, M, Heads>>
+      ? Saga<N, O, PartOf<F, R, M>, PartOf<C, R, M>, Project<Start<After, "none">, R, M, Heads>>
     : Conflict<E, R, Merged>
   : Conflict<E, R, Merged>
 
@@ -478,16 +484,16 @@ export type Local<P, R extends string> = P extends IllFormed<string, infer Inner
 // Well-formedness at the definition
 
 /** The local types that follow `L` (one step on every path); `Var` and `End` have none. */
-type Children<L> = L extends Send<string, string, unknown, infer K> ? K
-  : L extends Recv<string, string, unknown, infer K> ? K
-  : L extends Offer<string, infer B> ? { readonly [X in keyof B]: B[X] extends Branch<unknown, infer K> ? K : never }[keyof B]
-  : L extends Select<infer B> ? B[keyof B]
-  : L extends Rec<string, infer Body> ? Body
-  : L extends Rounds<string, infer Again, infer Done> ? Again | Done
-  : L extends Par<infer B, infer K> ? B[number] | K
-  : L extends Timeout<string, string, infer Body, infer Fallback, infer K> ? Body | Fallback | K
-  : L extends Saga<string, string, infer F, infer C, infer K> ? F | C | K
+type Children<L> = L extends { readonly _tag: "Send" | "Recv"; readonly next: unknown } ? L["next"]
+  : L extends { readonly _tag: "Offer"; readonly branches: unknown } ? BranchNexts<L["branches"]>
+  : L extends { readonly _tag: "Select"; readonly branches: unknown } ? L["branches"][keyof L["branches"]]
+  : L extends { readonly _tag: "Rec"; readonly body: unknown } ? L["body"]
+  : L extends { readonly _tag: "Rounds"; readonly again: unknown; readonly done: unknown } ? L["again"] | L["done"]
+  : L extends { readonly _tag: "Par"; readonly branches: ReadonlyArray<unknown>; readonly next: unknown } ? L["branches"][number] | L["next"]
+  : L extends { readonly _tag: "Timeout"; readonly body: unknown; readonly fallback: unknown; readonly next: unknown } ? L["body"] | L["fallback"] | L["next"]
+  : L extends { readonly _tag: "Saga"; readonly forward: unknown; readonly compensate: unknown; readonly next: unknown } ? L["forward"] | L["compensate"] | L["next"]
   : never
+type BranchNexts<B> = { readonly [X in keyof B]: B[X] extends { readonly next: infer K } ? K : never }[keyof B]
 
 type FailureIn<F> = F extends ProjectionFailure<infer Message> ? Message : never
 
