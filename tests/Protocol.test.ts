@@ -211,7 +211,7 @@ describe("ill-formed protocols are rejected at Protocol.make", () => {
     expect(Either.getLeft(Protocol.makeEither("D", { roles: ["A", "A"], messages }, (g) => g)).pipe((o) => o._tag === "Some" && o.value.rule)).toBe(
       "DuplicateRole"
     )
-    expect(rejected((g) => g.choice("A", "c", {})).rule).toBe("EmptyChoice")
+    expect(rejected((g) => g.choice("A", "c", {} as never)).rule).toBe("EmptyChoice")
     expect(
       rejected((g) =>
         g.loop("L", (b) =>

@@ -292,8 +292,8 @@ expectTypeOf<Local<typeof Booking, "P">>().toEqualTypeOf<
 
 const messages = { M: Schema.Number }
 
-// The parts cannot go round an enclosing loop.
-// expect-error: IllFormedProtocol<"role B is stuck in a loop: every path it can take goes round again
+// The parts cannot go round an enclosing loop: one error, at the recur (not a second one at the
+// name from the projection of what the rejected call left behind).
 Protocol.make("RecurOut", { roles: ["A", "B"], messages }, (g) =>
   g.loop("l", (l) =>
     l.msg("A", "B", "M").saga(

@@ -43,3 +43,9 @@ Protocol.make("Fine", spec, (g) =>
     x: (b) => b.msg("A", "B", "M1").msg("A", "C", "K1"),
     y: (b) => b.msg("A", "B", "M2").msg("A", "C", "K2")
   }))
+
+// A choice with no branches: at the call, in the run-time words.
+Protocol.make("EmptyChoice", { roles: ["A", "B"], messages: { M: Schema.Number } }, (g) =>
+  g.msg("A", "B", "M")
+    // expect-error: choice 'c' has no branches. Give it at least one branch.
+    .choice("A", "c", {}))

@@ -186,7 +186,7 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
   >(
     at: At,
     name: N,
-    branches: B
+    branches: [keyof B] extends [never] ? Msg.EmptyChoice<N> : B
   ): Builder<R, M & CataloguesOf<ReturnType<B[keyof B]>>, Loops, Then<G, GChoice<At, N, BranchesOf<B>>>>
   /** A loop: its body goes round again at `recur(name)`; a path that does not recur leaves it. */
   loop<const N extends string, const Body extends Built>(
@@ -763,8 +763,20 @@ export interface IllFormedProtocol<out Reason extends string> {
   readonly "~ill-formed": Reason
 }
 
-/** `unknown` for a well-formed protocol; for an ill-formed one, `IllFormedProtocol` of why. @category type-level */
-export type WellFormed<P> = [IllFormedReason<P>] extends [never] ? unknown : IllFormedProtocol<IllFormedReason<P>>
+/**
+ * `unknown` for a well-formed protocol; for an ill-formed one, `IllFormedProtocol` of why.
+ * Also `unknown` when the reason is not a literal (it holds a `${string}`): the body has a type
+ * error of its own, which left `string` in the global type, and that error is the one to read.
+ *
+ * @category type-level
+ */
+export type WellFormed<P> = IllFormedReason<P> extends infer Reason extends string
+  ? [Reason] extends [never] ? unknown : NotLiteral<Reason> extends true ? unknown : IllFormedProtocol<Reason>
+  : unknown
+
+/** `true` when some member of `S` is not a string literal (`string`, or a template with a hole). */
+type NotLiteral<S extends string> = true extends (S extends unknown ? {} extends Record<S, 1> ? true : false : never) ? true
+  : false
 
 /**
  * What `Protocol.make` gives: the protocol, or, when it is ill-formed, an `IllFormed` of why,
@@ -777,6 +789,7 @@ export type Checked<P> = P extends Protocol<string, string, Catalogue, infer G>
   ? 0 extends 1 & G ? P // a body typed `any`: no type-level protocol to check
   : [G] extends [NotInferred] ? IllFormed<"the protocol does not compile: see the error at its Protocol.make", P>
   : [IllFormedReason<P>] extends [never] ? P
+  : NotLiteral<IllFormedReason<P>> extends true ? IllFormed<"the protocol does not compile: see the error at its Protocol.make", P>
   : IllFormed<IllFormedReason<P>, P>
   : P
 

@@ -45,6 +45,8 @@ export const loopWithoutExit = (protocol: string, loop: string, site: string) =>
 
 export const emptyChoice = (protocol: string, choice: string, site: string) =>
   `protocol ${protocol}: choice ${quote(choice)} at site ${site} has no branches. Give it at least one branch.`
+/** The compile-time form of `emptyChoice`, at the call. */
+export type EmptyChoice<N extends string> = `choice '${N}' has no branches. Give it at least one branch.`
 
 export const stepAfterEnd = (protocol: string, what: string, site: string) =>
   `protocol ${protocol}: a step follows ${what} at site ${site}, where the path has already ended. Remove it or move it before ${what}.`

@@ -259,6 +259,17 @@ interface ESaga<out Name, out Owner, out Forward, out Compensate, out Here, out 
   readonly via: V
   readonly passed: Passed
 }
+/**
+ * A step the builder's own parameter types reject (a choice with no branches, a recur outside
+ * its loop): the call is a compile error already, and the projection gives a failure whose
+ * message is not a literal, which `Protocol.make` does not report a second time.
+ */
+interface EBroken {
+  readonly kind: "broken"
+  readonly here: "broken"
+  readonly via: "none"
+  readonly passed: never
+}
 interface EEnd<out V, out Passed> {
   readonly kind: "end"
   readonly here: "end"
@@ -277,7 +288,8 @@ type StepAt<S, Next, Here, Loops, R extends string, Visited, V extends Via, Pass
   GMsg<infer F, infer T, infer L> ? F extends R ? ESend<T, L, Here, Next, V, Passed>
   : T extends R ? ERecv<F, L, Here, Next, V, Passed>
   : Closure<Next, R, Visited, V, Passed>
-  : S extends GChoice<infer At, infer N, infer B> ? At extends R ? ESelect<N, B, Here, Next, Loops, V, Passed>
+  : S extends GChoice<infer At, infer N, infer B> ? [B] extends [never] ? EBroken
+    : At extends R ? ESelect<N, B, Here, Next, Loops, V, Passed>
     : ClosureOfBranches<B, N, At, Next, Loops, R, Visited, Passed>
   : S extends GBlock<string, infer Body> ? Closure<Pos<Fwd<Body>, Next, Loops>, R, Visited, V, Passed>
   : S extends GPar<infer B>
@@ -318,7 +330,8 @@ type InvolvedBranches<B, R extends string, M, Acc extends ReadonlyArray<unknown>
 type PartOf<Seq, R extends string, M> = R extends RolesIn<Seq> ? Project<Start<Pos<Fwd<Seq>, Top, never>, "none">, R, M, never>
   : End
 
-type Recur<E, N extends string, R extends string, Visited, V extends Via, Passed> = [E] extends [Visited] ? never
+type Recur<E, N extends string, R extends string, Visited, V extends Via, Passed> = [E] extends [never] ? EBroken
+  : [E] extends [Visited] ? never
   : EnterLoop<E, R, Visited, V, Passed | N>
 
 type EnterLoop<E, R extends string, Visited, V extends Via, Passed> = E extends
@@ -393,6 +406,10 @@ type MergedBy<E, From extends string, L extends string> = IsUnion<HereOf<E>> ext
 
 type Node<E, R extends string, M, Heads, Merged extends string> = [E] extends [never]
   ? ProjectionFailure<`role ${R} is stuck in a loop: every path it can take goes round again. Add a branch that leaves the loop`>
+  : [Extract<E, EBroken>] extends [never] ? NodeOf<E, R, M, Heads, Merged>
+  : ProjectionFailure<`${R}: ${string}`>
+
+type NodeOf<E, R extends string, M, Heads, Merged extends string> = [E] extends [never] ? never
   : [E] extends [EEnd<Via, unknown>] ? End
   : [E] extends [EPar<infer B, unknown, infer After, unknown, unknown, unknown>]
     ? IsUnion<HereOf<E>> extends false ? Par<InvolvedBranches<B, R, M>, Project<Start<After, "none">, R, M, Heads>>

@@ -1,0 +1,155 @@
+/**
+ * The check at `Protocol.make` (the compile error at the protocol's name) agrees with the
+ * run-time projection on generated protocols: the test writes generated well-formed and
+ * ill-formed protocols as source (`toCode`, `illFormedToCode`, as a user would write them),
+ * compiles them with TypeScript 5.9's API, and checks each call's diagnostics against what
+ * `Protocol.makeEither` says of the same protocol at run time:
+ *
+ *  - a well-formed protocol compiles, with no diagnostic at all;
+ *  - no reason shown at a name holds a `${string}` (garbage from a body with its own error);
+ *  - where the run-time rule is one the type level projects (a role that cannot tell the
+ *    branches apart) and the body has no other error, the reason is the run-time message
+ *    without its protocol prefix and its "in 'x' it ... (site ...); " detail: the same words;
+ *  - a body with a type error of its own gets that error and no second one at the name.
+ *
+ * Seeded: `QUADRILLE_WF_SEED`, `QUADRILLE_WF_RUNS` (ill-formed cases; default 40).
+ */
+import { Either } from "effect"
+import fc from "fast-check"
+import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import ts from "typescript"
+import { afterAll, describe, expect, it } from "vitest"
+import { Protocol, type Rule } from "../src/index.js"
+import { toCode, wellFormedTree } from "../src/testing/arbitrary.js"
+import { buildIllFormed, illFormedProtocol, illFormedToCode } from "../src/testing/illformed.js"
+
+const seed = Number(process.env.QUADRILLE_WF_SEED ?? 20261201)
+const runs = Number(process.env.QUADRILLE_WF_RUNS ?? 40)
+const root = join(import.meta.dirname, "..")
+const dir = join(root, ".bench-tmp", `wellformed-agreement-${process.pid}`)
+afterAll(() => process.env.QUADRILLE_WF_KEEP === undefined && rmSync(dir, { recursive: true, force: true }))
+
+/**
+ * The reasons of the first `IllFormedProtocol<"..." | "...">` in a diagnostic (printed in full:
+ * `noErrorTruncation`); none when it has none.
+ */
+const reasonsOf = (text: string): Array<string> => {
+  const at = text.indexOf("IllFormedProtocol<")
+  if (at < 0) return []
+  const rest = text.slice(at + "IllFormedProtocol<".length)
+  const end = rest.indexOf(">'")
+  return rest.slice(0, end).split(" | ").map((r) => r.startsWith("\"") ? JSON.parse(r) as string : r)
+}
+
+/**
+ * The run-time message of a knowledge-of-choice rule (`protocol P: <head>: <the two paths>;
+ * <advice>`) in the words the type level uses: `<head>: <advice>`.
+ */
+const typeLevelWords = (message: string) => {
+  const rest = message.replace(/^protocol [^:]+: /, "")
+  return `${rest.slice(0, rest.indexOf(": "))}: ${rest.slice(rest.lastIndexOf("; ") + 2)}`
+}
+const knowledgeOfChoice = new Set(["UnmergeableChoice", "AmbiguousBranch", "DuplicateBranchMessage", "ChooserUnaware"])
+
+interface Case {
+  readonly code: string
+  readonly runtime: string | undefined
+  readonly rule: string | undefined
+}
+
+interface Compiled {
+  /** The diagnostics of the case, flattened. */
+  readonly diagnostics: Array<string>
+  /** The reasons given at the names of the case's protocols; none when they are well-formed. */
+  readonly reasons: Array<string>
+}
+
+/** Compiles every case in one file, each in its own namespace. */
+const compile = (cases: ReadonlyArray<Case>, name: string): Array<Compiled> => {
+  mkdirSync(dir, { recursive: true })
+  const file = join(dir, `${name}.ts`)
+  const imports = `import { Schema } from "effect"\nimport { Protocol } from "../../src/index.js"\n`
+  writeFileSync(file, imports + cases.map((c, i) => `export namespace Case${i} {\n${c.code}\n}\n`).join(""))
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    exactOptionalPropertyTypes: true,
+    noErrorTruncation: true,
+    types: []
+  }
+  const program = ts.createProgram([file], options)
+  const source = program.getSourceFile(file)!
+  const starts = [...source.text.matchAll(/^export namespace Case(\d+)/gm)].map((m) => m.index)
+  const byCase: Array<Compiled> = cases.map(() => ({ diagnostics: [], reasons: [] }))
+  for (const d of ts.getPreEmitDiagnostics(program)) {
+    const text = ts.flattenDiagnosticMessageText(d.messageText, " ")
+    if (d.file !== source || d.start === undefined) throw new Error(`a diagnostic outside the generated file: ${text}`)
+    byCase[starts.findLastIndex((s) => s <= d.start!)].diagnostics.push(text)
+  }
+  for (const c of byCase) {
+    for (const d of c.diagnostics) c.reasons.push(...reasonsOf(d))
+  }
+  return byCase
+}
+
+describe("Protocol.make's compile-time check agrees with the run-time projection (generated protocols)", () => {
+  it("well-formed protocols compile with no diagnostic", { timeout: 120_000 }, () => {
+    const trees = fc.sample(wellFormedTree(), { numRuns: Math.max(10, runs / 2), seed })
+    const cases = trees.map((tree): Case => {
+      const built = Protocol.makeEither(tree.name, { roles: tree.roles, messages: {} }, (g) => g)
+      expect(Either.isRight(built)).toBe(true)
+      return { code: toCode(tree).replace(/^Protocol\.make\(/m, "export const Top = Protocol.make("), runtime: undefined, rule: undefined }
+    })
+    const compiled = compile(cases, "wellformed")
+    compiled.forEach((c, i) => expect([c.diagnostics, c.reasons], cases[i].code).toEqual([[], []]))
+  })
+
+  it("ill-formed protocols: the same words as at run time, and no second error after the body's own", { timeout: 180_000 }, () => {
+    const ills = [
+      ...fc.sample(illFormedProtocol(), { numRuns: runs, seed }),
+      ...fc.sample(illFormedProtocol({ rules: [...knowledgeOfChoice] as Array<Rule> }), { numRuns: runs / 2, seed: seed + 1 })
+    ]
+    const cases = ills.map((ill): Case => {
+      const built = buildIllFormed(ill)
+      const code = illFormedToCode(ill)
+        .replace(/^\/\/ Session\.run.*$/m, "")
+        .replace(/^Protocol\.make\("IllFormed"/m, "export const Top = Protocol.make(\"IllFormed\"")
+      return Either.isLeft(built) ? { code, runtime: built.left.message, rule: built.left.rule } : { code, runtime: undefined, rule: undefined }
+    })
+    const compiled = compile(cases, "illformed")
+    const tally = { sameWords: 0, bodyErrorOnly: 0, otherRule: 0 }
+    const byRule = new Map<string, { atName: number; bodyError: number; runTimeOnly: number }>()
+    compiled.forEach(({ diagnostics, reasons }, i) => {
+      const c = cases[i]
+      const atName = diagnostics.filter((d) => reasonsOf(d).length > 0)
+      const others = diagnostics.filter((d) => reasonsOf(d).length === 0)
+      const context = `${c.rule}: ${c.runtime}\n${c.code}\n${diagnostics.join("\n")}\nreasons: ${reasons.join(" | ")}`
+      expect(c.runtime, context).toBeDefined()
+      for (const r of reasons) expect(r, context).not.toContain("${string}")
+      const row = byRule.get(c.rule!) ?? { atName: 0, bodyError: 0, runTimeOnly: 0 }
+      byRule.set(c.rule!, row)
+      if (others.length > 0) row.bodyError++
+      else if (atName.length > 0) row.atName++
+      else row.runTimeOnly++
+      if (others.length > 0) {
+        // The body's own error is the one to read.
+        expect(atName, context).toEqual([])
+        tally.bodyErrorOnly++
+      } else if (knowledgeOfChoice.has(c.rule!)) {
+        // One error, at the name; its reason (a union when two orders of the branches are possible) has the run-time words.
+        expect(atName.length, context).toBe(1)
+        expect(reasons, context).toContain(typeLevelWords(c.runtime!))
+        tally.sameWords++
+      } else tally.otherRule++
+    })
+    console.table(Object.fromEntries([...byRule].sort()))
+    console.log(`${cases.length} ill-formed protocols: ${tally.sameWords} rejected at the name in the run-time words, ${tally.bodyErrorOnly} by the body's own error alone, ${tally.otherRule} of other rules`)
+    expect(tally.sameWords).toBeGreaterThan(0)
+    expect(tally.bodyErrorOnly).toBeGreaterThan(0)
+  })
+})
