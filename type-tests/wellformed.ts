@@ -33,9 +33,33 @@ Protocol.make("Ambiguous", spec, (g) =>
     y: (b) => b.msg("A", "B", "M2").msg("C", "B", "K2")
   }))
 
-// A loop with no way out.
-// expect-error: IllFormedProtocol<"role C is stuck in a loop: every path it can take goes round again. Add a branch that leaves the loop">
+// A loop with no way out, nested or not.
+// expect-error: IllFormedProtocol<"loop 'L' has no way out: every path recurs. Add a branch that does not recur('L').">
 Protocol.make("NoExit", spec, (g) => g.loop("L", (b) => b.msg("A", "B", "M").recur("L")))
+// expect-error: IllFormedProtocol<"loop 'Inner' has no way out: every path recurs. Add a branch that does not recur('Inner').">
+Protocol.make("NoExitInside", spec, (g) =>
+  g.loop("Outer", (b) =>
+    b.choice("A", "c", {
+      stay: (b) => b.msg("A", "B", "M1").msg("A", "C", "K1").loop("Inner", (i) => i.msg("B", "C", "M").recur("Inner")),
+      leave: (b) => b.msg("A", "B", "M2").msg("A", "C", "K2")
+    })))
+
+// end() inside a parallel branch, a timeout or a saga (at any depth in it).
+// expect-error: IllFormedProtocol<"end() is inside a branch of the parallel; a branch cannot end the whole protocol. End the branch by letting it finish, and end() after the parallel.">
+Protocol.make("EndInParallel", spec, (g) => g.parallel((b) => b.msg("A", "B", "M").end(), (b) => b.msg("A", "C", "K")))
+// expect-error: IllFormedProtocol<"end() is inside a branch of the parallel; a branch cannot end the whole protocol.
+Protocol.make("EndDeepInParallel", spec, (g) =>
+  g.parallel((b) =>
+    b.choice("A", "c", {
+      x: (b) => b.msg("A", "B", "M1").loop("L", (l) => l.msg("A", "B", "M").choice("A", "d", { more: (m) => m.msg("A", "B", "K1").recur("L"), stop: (s) => s.msg("A", "B", "K2").end() })),
+      y: (b) => b.msg("A", "B", "M2")
+    })))
+// expect-error: IllFormedProtocol<"end() is inside the timeout; its body and its fallback cannot end the whole protocol. Let them finish, and end() after the timeout.">
+Protocol.make("EndInTimeout", spec, (g) => g.timeout("A", "t", "1 second", (b) => b.msg("A", "B", "M").end(), (f) => f.msg("A", "B", "K")))
+// expect-error: IllFormedProtocol<"end() is inside the saga; its forward part and its compensation cannot end the whole protocol. Let them finish, and end() after the saga.">
+Protocol.make("EndInSaga", spec, (g) => g.saga("A", "s", (f) => f.msg("A", "B", "M"), (c) => c.msg("A", "B", "K").end()))
+// After the parallel, end() is fine.
+Protocol.make("EndAfterParallel", spec, (g) => g.parallel((b) => b.msg("A", "B", "M"), (b) => b.msg("A", "C", "K")).msg("B", "C", "Z").end())
 
 // Well-formed protocols compile as before, whatever their size (see bench/compile-time.ts).
 Protocol.make("Fine", spec, (g) =>
@@ -49,3 +73,21 @@ Protocol.make("EmptyChoice", { roles: ["A", "B"], messages: { M: Schema.Number }
   g.msg("A", "B", "M")
     // expect-error: choice 'c' has no branches. Give it at least one branch.
     .choice("A", "c", {}))
+
+// A loop with no way out in which every role takes part (their projections alone cannot tell).
+// expect-error: IllFormedProtocol<"loop 'L' has no way out: every path recurs. Add a branch that does not recur('L').">
+Protocol.make("NoExitTwo", { roles: ["A", "B"], messages: { M: N, K: N } }, (g) =>
+  g.loop("L", (b) => b.choice("A", "c", { m: (x) => x.msg("A", "B", "M").recur("L"), k: (x) => x.msg("A", "B", "K").recur("L") })))
+// A way out by end(), or by a recur of an outer loop, or by leaving an inner loop: fine.
+Protocol.make("ExitByEnd", { roles: ["A", "B"], messages: { M: N, K: N } }, (g) =>
+  g.loop("L", (b) => b.choice("A", "c", { m: (x) => x.msg("A", "B", "M").recur("L"), k: (x) => x.msg("A", "B", "K").end() })))
+Protocol.make("ExitByOuter", { roles: ["A", "B"], messages: { M: N, K: N, Z: N } }, (g) =>
+  g.loop("O", (o) =>
+    o.msg("A", "B", "Z").choice("A", "d", {
+      go: (d) => d.msg("A", "B", "M").loop("L", (b) => b.choice("A", "c", { m: (x) => x.msg("A", "B", "M").recur("L"), k: (x) => x.msg("A", "B", "K").recur("O") })),
+      stop: (d) => d.msg("A", "B", "K")
+    })))
+// The outer loop of these two has no way out: its only path leaves the inner loop by recurring to the outer one.
+// expect-error: IllFormedProtocol<"loop 'O' has no way out: every path recurs. Add a branch that does not recur('O').">
+Protocol.make("OuterClosed", { roles: ["A", "B"], messages: { M: N, K: N } }, (g) =>
+  g.loop("O", (o) => o.msg("A", "B", "K").loop("L", (b) => b.choice("A", "c", { a: (x) => x.msg("A", "B", "M").recur("L"), b: (x) => x.msg("A", "B", "K").recur("O") }))))

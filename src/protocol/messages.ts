@@ -42,6 +42,8 @@ export const unguardedLoop = (protocol: string, loop: string, site: string) =>
 
 export const loopWithoutExit = (protocol: string, loop: string, site: string) =>
   `protocol ${protocol}: loop ${quote(loop)} at site ${site} has no way out: every path recurs. Add a branch that does not recur(${quote(loop)}).`
+/** The compile-time form of `loopWithoutExit` (no site). */
+export type LoopWithoutExit<L extends string> = `loop '${L}' has no way out: every path recurs. Add a branch that does not recur('${L}').`
 
 export const emptyChoice = (protocol: string, choice: string, site: string) =>
   `protocol ${protocol}: choice ${quote(choice)} at site ${site} has no branches. Give it at least one branch.`
@@ -101,12 +103,21 @@ export const emptyParallel = (protocol: string, site: string) =>
 
 export const endInParallel = (protocol: string, end: string, site: string) =>
   `protocol ${protocol}: end() at site ${end} is inside a branch of the parallel at site ${site}; a branch cannot end the whole protocol. End the branch by letting it finish, and end() after the parallel.`
+/** The compile-time form of `endInParallel` (no sites). */
+export type EndInParallel =
+  "end() is inside a branch of the parallel; a branch cannot end the whole protocol. End the branch by letting it finish, and end() after the parallel."
 
 export const endInTimeout = (protocol: string, end: string, site: string) =>
   `protocol ${protocol}: end() at site ${end} is inside the timeout at site ${site}; its body and its fallback cannot end the whole protocol. Let them finish, and end() after the timeout.`
+/** The compile-time form of `endInTimeout` (no sites). */
+export type EndInTimeout =
+  "end() is inside the timeout; its body and its fallback cannot end the whole protocol. Let them finish, and end() after the timeout."
 
 export const endInSaga = (protocol: string, end: string, site: string) =>
   `protocol ${protocol}: end() at site ${end} is inside the saga at site ${site}; its forward part and its compensation cannot end the whole protocol. Let them finish, and end() after the saga.`
+/** The compile-time form of `endInSaga` (no sites). */
+export type EndInSaga =
+  "end() is inside the saga; its forward part and its compensation cannot end the whole protocol. Let them finish, and end() after the saga."
 
 export const timeoutNotRaced = (protocol: string, name: string, at: string, site: string) =>
   `protocol ${protocol}: ${at} decides timeout '${name}' at site ${site} but takes no part in its body, so there is nothing for it to race against the clock. Let ${at} receive in the body.`

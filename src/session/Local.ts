@@ -260,16 +260,29 @@ interface ESaga<out Name, out Owner, out Forward, out Compensate, out Here, out 
   readonly passed: Passed
 }
 /**
- * A step the builder's own parameter types reject (a choice with no branches, a recur outside
- * its loop): the call is a compile error already, and the projection gives a failure whose
- * message is not a literal, which `Protocol.make` does not report a second time.
+ * A step that cannot be projected, with the message of the failure. For a step the builder's
+ * own parameter types reject (a choice with no branches, a recur outside its loop, a message
+ * whose role or label did not type-check, which leaves a union there), the call is a compile
+ * error already, and the message is not a literal: `Protocol.make` does not report it a
+ * second time.
  */
-interface EBroken {
+interface EBroken<out Message extends string> {
   readonly kind: "broken"
+  readonly message: Message
   readonly here: "broken"
   readonly via: "none"
   readonly passed: never
 }
+
+/** A path cut where it goes round loop `Name` again, already gone round on this walk. */
+interface ERound<out Name extends string> {
+  readonly kind: "round"
+  readonly loop: Name
+  readonly here: "round"
+  readonly via: "none"
+  readonly passed: never
+}
+
 interface EEnd<out V, out Passed> {
   readonly kind: "end"
   readonly here: "end"
@@ -285,10 +298,11 @@ type Closure<P, R extends string, Visited, V extends Via, Passed> = P extends Po
   : never
 
 type StepAt<S, Next, Here, Loops, R extends string, Visited, V extends Via, Passed> = S extends
-  GMsg<infer F, infer T, infer L> ? F extends R ? ESend<T, L, Here, Next, V, Passed>
+  GMsg<infer F, infer T, infer L> ? true extends IsUnion<F> | IsUnion<T> | IsUnion<L> ? EBroken<`${R}: ${string}`> // a call the builder rejected
+  : F extends R ? ESend<T, L, Here, Next, V, Passed>
   : T extends R ? ERecv<F, L, Here, Next, V, Passed>
   : Closure<Next, R, Visited, V, Passed>
-  : S extends GChoice<infer At, infer N, infer B> ? [B] extends [never] ? EBroken
+  : S extends GChoice<infer At, infer N, infer B> ? [B] extends [never] ? EBroken<`${R}: ${string}`>
     : At extends R ? ESelect<N, B, Here, Next, Loops, V, Passed>
     : ClosureOfBranches<B, N, At, Next, Loops, R, Visited, Passed>
   : S extends GBlock<string, infer Body> ? Closure<Pos<Fwd<Body>, Next, Loops>, R, Visited, V, Passed>
@@ -330,8 +344,8 @@ type InvolvedBranches<B, R extends string, M, Acc extends ReadonlyArray<unknown>
 type PartOf<Seq, R extends string, M> = R extends RolesIn<Seq> ? Project<Start<Pos<Fwd<Seq>, Top, never>, "none">, R, M, never>
   : End
 
-type Recur<E, N extends string, R extends string, Visited, V extends Via, Passed> = [E] extends [never] ? EBroken
-  : [E] extends [Visited] ? never
+type Recur<E, N extends string, R extends string, Visited, V extends Via, Passed> = [E] extends [never] ? EBroken<`${R}: ${string}`>
+  : [E] extends [Visited] ? ERound<N>
   : EnterLoop<E, R, Visited, V, Passed | N>
 
 type EnterLoop<E, R extends string, Visited, V extends Via, Passed> = E extends
@@ -385,13 +399,19 @@ type NextOf<E> = IsUnion<HereOf<E>> extends true ? E extends { readonly next: in
  * The local type of role `R` from `Starts`. `Merged` names the message when the transition
  * merged the same message of several branches (for the error that follows, if any).
  */
-type Project<Starts, R extends string, M, Heads, Merged extends string = never> = ProjectE<
+type Project<Starts, R extends string, M, Heads, Merged extends string = never> = Live<
   Closures<Starts, R>,
   R,
   M,
   Heads,
   Merged
 >
+
+/** The actions `All` less the paths cut where they go round a loop again; when every path is, the loop has no way out. */
+type Live<All, R extends string, M, Heads, Merged extends string> = [Exclude<All, ERound<string>>] extends [never]
+  ? [All] extends [never] ? Node<never, R, M, Heads, Merged>
+  : ProjectionFailure<Msg.LoopWithoutExit<LastOf<All extends ERound<infer N> ? N : never> & string>>
+  : ProjectE<Exclude<All, ERound<string>>, R, M, Heads, Merged>
 
 type ProjectE<E, R extends string, M, Heads, Merged extends string> = [PassedOf<E>] extends [never]
   ? Node<E, R, M, Heads, Merged>
@@ -406,8 +426,8 @@ type MergedBy<E, From extends string, L extends string> = IsUnion<HereOf<E>> ext
 
 type Node<E, R extends string, M, Heads, Merged extends string> = [E] extends [never]
   ? ProjectionFailure<`role ${R} is stuck in a loop: every path it can take goes round again. Add a branch that leaves the loop`>
-  : [Extract<E, EBroken>] extends [never] ? NodeOf<E, R, M, Heads, Merged>
-  : ProjectionFailure<`${R}: ${string}`>
+  : [Extract<E, EBroken<string>>] extends [never] ? NodeOf<E, R, M, Heads, Merged>
+  : ProjectionFailure<Extract<E, EBroken<string>>["message"]>
 
 type NodeOf<E, R extends string, M, Heads, Merged extends string> = [E] extends [never] ? never
   : [E] extends [EEnd<Via, unknown>] ? End
@@ -532,15 +552,59 @@ type FirstFailure<Frontier> = [Frontier] extends [never] ? never
     : never
   : FailureIn<Frontier>
 
+// Loops without a way out, found on the global type (a role that takes part in a loop cannot
+// tell from its own projection that no path of the others leaves it). Both walks
+// over-approximate the paths (a step after a choice whose branches all recur counts as
+// reachable), so a loop they call closed is closed; one they miss is left to the run time.
+
+/** `true` when some path through the steps of `Seq` reaches its end (newest-first list; tail-recursive). */
+type Falls<Seq, Here> = Seq extends Then<infer Init, infer Last> ? StepFalls<Last, Here> extends true ? Falls<Init, Here> : false
+  : true
+type StepFalls<S, Here> = S extends GRecur<string> | GEnd ? false
+  : S extends GChoice<string, string, infer B> // (a choice with no branches is the builder's error: not reported again)
+    ? [B] extends [never] ? true : true extends (B extends GBranch<string, infer Seq> ? Falls<Seq, Here> : never) ? true : false
+  : S extends GLoop<infer N, infer Body> ? Falls<Body, Here | N>
+  : true
+
+/** `true` when some path through `Seq` leaves the loops `Here` other than at its end: `end()`, or a recur to an outer loop. */
+type Escapes<Seq, Here> = Seq extends Then<infer Init, infer Last> ? StepEscapes<Last, Here> extends true ? true : Escapes<Init, Here>
+  : false
+type StepEscapes<S, Here> = S extends GRecur<infer X> ? X extends Here ? false : true
+  : S extends GEnd ? true
+  : S extends GChoice<string, string, infer B> ? true extends (B extends GBranch<string, infer Seq> ? Escapes<Seq, Here> : never) ? true : false
+  : S extends GLoop<infer N, infer Body> ? Escapes<Body, Here | N>
+  : false
+
+/**
+ * The defects of `Seq` (at any depth) that the global type shows, in the run-time words (no
+ * sites): loops with no way out, and `end()` inside a parallel branch, a timeout's or a saga's
+ * part (`In`, the innermost of them around `Seq`). Tail-recursive along a sequence.
+ */
+type Defects<Seq, In, Acc = never> = Seq extends Then<infer Init, infer Last> ? Defects<Init, In, Acc | DefectsIn<Last, In>> : Acc
+type DefectsIn<S, In> = S extends GEnd ? [In] extends [never] ? never : EndIn<In>
+  : S extends GLoop<infer N, infer Body>
+    ? (Falls<Body, N> extends true ? never : Escapes<Body, N> extends true ? never : Msg.LoopWithoutExit<N>) | Defects<Body, In>
+  : S extends GChoice<string, string, infer B> ? B extends GBranch<string, infer Seq> ? Defects<Seq, In> : never
+  : S extends GPar<infer Bs extends ReadonlyArray<unknown>> ? Defects<Bs[number], "parallel">
+  : S extends GTimeout<string, string, infer B, infer F> ? Defects<B, "timeout"> | Defects<F, "timeout">
+  : S extends GSaga<string, string, infer F, infer C> ? Defects<F, "saga"> | Defects<C, "saga">
+  : S extends GBlock<string, infer Body> ? Defects<Body, In>
+  : S extends GRounds<string, infer Again> ? Defects<Again, In>
+  : never
+
+type EndIn<In> = In extends "parallel" ? Msg.EndInParallel : In extends "timeout" ? Msg.EndInTimeout : Msg.EndInSaga
+
 /**
  * Why protocol `P` is ill-formed, in the words of the run-time `ProjectionError` (its first
  * role's, in the order of `Roles`), or `never` when every role's local type is well formed.
  *
  * @category projection
  */
-export type IllFormedReason<P> = P extends Protocol<string, infer Roles, infer M, infer G> ? FirstOf<
-    { readonly [R in Roles]: FirstFailure<Project<Start<Pos<Fwd<G>, Top, never>, "none">, R, M, never>> }
-  >
+export type IllFormedReason<P> = P extends Protocol<string, infer Roles, infer M, infer G>
+  ? [Defects<G, never>] extends [never] ? FirstOf<
+      { readonly [R in Roles]: FirstFailure<Project<Start<Pos<Fwd<G>, Top, never>, "none">, R, M, never>> }
+    >
+  : LastOf<Defects<G, never>>
   : never
 
 type FirstOf<T> = T[keyof T] extends infer U ? [U] extends [never] ? never : LastOf<U> : never
