@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import type { Automaton, LState } from "../runtime/automaton.js"
 import type { LocalType } from "../runtime/local.js"
 
 /** A construct a checker does not model: `Par`, `Timeout` and `Saga`. */
@@ -15,6 +16,17 @@ export type FsmState =
   | { readonly kind: "recv"; readonly id: number; readonly peer: string; readonly options: Map<string, number> }
   | { readonly kind: "select"; readonly id: number; readonly choice: string; readonly branches: Map<string, number> }
   | { readonly kind: "rounds"; readonly id: number; readonly param: string; again: number; done: number }
+  /**
+   * A `parallel` (read off a role's automaton only): the role's branches, each with the index
+   * of the branch in the global parallel and its own machine, run concurrently; then `next`.
+   */
+  | {
+    readonly kind: "par"
+    readonly id: number
+    readonly site: string
+    readonly branches: ReadonlyArray<{ readonly index: number; readonly fsm: Fsm }>
+    next: number
+  }
   | { readonly kind: "unsupported"; readonly id: number; readonly construct: UnsupportedConstruct }
 
 export interface Fsm {
@@ -148,6 +160,68 @@ export const toFsm = (t: LocalType): Fsm => {
 
 /** The first construct of `t` that the checkers do not model, if any. */
 export const unsupportedIn = (fsm: Fsm): UnsupportedConstruct | undefined => {
-  for (const s of fsm.states) if (s.kind === "unsupported") return s.construct
+  for (const s of fsm.states) {
+    if (s.kind === "unsupported") return s.construct
+    if (s.kind === "par") {
+      for (const b of s.branches) {
+        const inner = unsupportedIn(b.fsm)
+        if (inner !== undefined) return inner
+      }
+    }
+  }
   return undefined
+}
+
+/**
+ * Builds the state machine of a role straight from its run-time automaton (what projection
+ * made): the same machine as `toFsm(fromAutomaton(a))`, but a `parallel` keeps the indices of
+ * the role's branches in the global parallel and its site, which tell the lanes apart.
+ */
+export const fromAutomaton = (a: Automaton): Fsm => {
+  const states: Array<FsmState> = []
+  const ids = new Map<LState, number>()
+  const work: Array<LState> = []
+  const idOf = (s: LState): number => {
+    const known = ids.get(s)
+    if (known !== undefined) return known
+    const id = states.length
+    ids.set(s, id)
+    states.push({ kind: "end", id })
+    work.push(s)
+    return id
+  }
+  const initial = idOf(a.initial.target)
+  while (work.length > 0) {
+    const s = work.pop()!
+    const id = ids.get(s)!
+    switch (s.kind) {
+      case "end":
+        break
+      case "send":
+        states[id] = { kind: "send", id, peer: s.peer, label: s.label, next: idOf(s.next.target) }
+        break
+      case "recv":
+        states[id] = { kind: "recv", id, peer: s.peer, options: new Map([...s.options].map(([l, o]) => [l, idOf(o.next.target)])) }
+        break
+      case "select":
+        states[id] = { kind: "select", id, choice: s.choice, branches: new Map([...s.branches].map(([b, t]) => [b, idOf(t.target)])) }
+        break
+      case "rounds":
+        states[id] = { kind: "rounds", id, param: s.param, again: idOf(s.again.target), done: idOf(s.done.target) }
+        break
+      case "par":
+        states[id] = {
+          kind: "par",
+          id,
+          site: s.site,
+          branches: s.branches.map((b) => ({ index: b.index, fsm: fromAutomaton(b.automaton) })),
+          next: idOf(s.next.target)
+        }
+        break
+      case "timeout":
+        states[id] = { kind: "unsupported", id, construct: s.trigger === "clock" ? "Timeout" : "Saga" }
+        break
+    }
+  }
+  return { initial, states }
 }

@@ -9,3 +9,4 @@ export type { LocalType } from "../runtime/local.js"
 /** Constructors of local types as values: `send`, `recv`, `choose`, `offer`, `rec`, `var`, `rounds`, `end`. */
 export * as local from "./local.js"
 export { type Action, asyncSubtype, describeAction, type RefusalReason, type SubtypeOptions, type SubtypeResult } from "./subtype.js"
+export { type Message, model, type ModelOptions, type ModelResult, report, toMermaid, type Waiting } from "./model.js"

@@ -246,6 +246,8 @@ export const asyncSubtype = (optimised: LocalType, projected: LocalType, options
         return { k: "out", act: "Round", peer: s.param, branches: new Map([["again", st(s.again)], ["done", st(s.done)]]) }
       case "recv":
         return { k: "in", peer: s.peer, branches: new Map([...s.options].map(([l, n]) => [l, st(n)])) }
+      case "par":
+        throw new NotModelled("Par")
       case "unsupported":
         throw new NotModelled(s.construct)
     }
@@ -400,6 +402,8 @@ export const asyncSubtype = (optimised: LocalType, projected: LocalType, options
           }
           break
         }
+        case "par":
+          throw new NotModelled("Par")
         case "unsupported":
           throw new NotModelled(s.construct)
       }
