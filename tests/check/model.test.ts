@@ -8,7 +8,7 @@ import { Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { Check, Protocol } from "../../src/index.js"
-import { toCode, Trace, wellFormedProtocol } from "../../src/testing/index.js"
+import { mergeableProtocol, toCode, Trace, wellFormedProtocol } from "../../src/testing/index.js"
 import * as Examples from "./examples.js"
 import * as S from "./shapes.js"
 
@@ -40,6 +40,16 @@ describe("Check.model over generated well-formed protocols", () => {
         if (r._tag !== "Ok") throw new Error(`${Check.report(r)}\n${toCode(g.tree)}`)
       }),
       { numRuns: 150 }
+    )
+  })
+
+  it("so is every protocol of the freer generator that Protocol.makeEither accepts (full merging)", () => {
+    fc.assert(
+      fc.property(mergeableProtocol({ maxRoles: 4, maxSize: 40, maxParallel: 2, maxRounds: 2 }), fc.constantFrom(1, 2), (g, bound) => {
+        const r = Check.model(g.protocol, { bound, params: g.tree.params, maxStates: 500_000 })
+        if (r._tag !== "Ok") throw new Error(`${Check.report(r)}\n${toCode(g.tree)}`)
+      }),
+      { numRuns: 100 }
     )
   })
 })
