@@ -66,3 +66,5 @@ export type {
 // (`Offered.match`, `Offered.exhaustive`).
 export { Offered } from "./session/Endpoint.js"
 export { Local } from "./session/LocalValue.js"
+/** Checking optimised roles against projections, and bounded model checking (`Check.asyncSubtype`, `Check.model`, `Check.local`). */
+export * as Check from "./check/index.js"

@@ -1,0 +1,11 @@
+/** Every protocol the examples declare, by name (what the model checker and its benchmark run over). */
+export { Acknowledgment, AdaptiveSync, DeltaSynchronization, FullSynchronization } from "../../examples/adaptive-sync.js"
+export { CompensatingTransaction } from "../../examples/compensating-transaction.js"
+export { DistributedAuction } from "../../examples/distributed-auction.js"
+export { DistributedConsensus } from "../../examples/distributed-consensus.js"
+export { Consensus, HierarchicalConsensus } from "../../examples/hierarchical-consensus.js"
+export { RobustRequest } from "../../examples/robust-request.js"
+export { Authentication, DataTransfer, KeyExchange, SecureDataTransfer } from "../../examples/secure-data-transfer.js"
+export { DataStreaming } from "../../examples/streaming.js"
+export { Deal } from "../../examples/three-party.js"
+export { TwoPhaseCommit } from "../../examples/two-phase-commit.js"

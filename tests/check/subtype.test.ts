@@ -1,0 +1,263 @@
+/**
+ * Bounded asynchronous subtyping (`Check.asyncSubtype`): Rumpsteak's four shapes accepted
+ * against the projections of protocols built with `Protocol.make`, inputs moved ahead of
+ * outputs refused, and two properties over generated protocols.
+ */
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { Check, Protocol } from "../../src/index.js"
+import { type ArbitraryOptions, toCode, wellFormedProtocol } from "../../src/testing/index.js"
+import * as S from "./shapes.js"
+
+const { send, recv, choose, offer, rec, end } = Check.local
+const v = Check.local.var
+
+describe("Check.local", () => {
+  it("builds the data Protocol.project gives", () => {
+    const t = rec("X", choose("c", { a: send("B", "M", v("X")), b: offer("B", { K: end, L: recv("C", "N") }) }))
+    expect(Protocol.formatLocal(t)).toBe("Rec X.Select{ a: Send(B, M).X, b: Offer(B){ K: End, L: Recv(C, N).End } }")
+    expect(offer("A", { M: end })).toEqual(recv("A", "M"))
+  })
+})
+
+describe("Check.asyncSubtype: the four shapes", () => {
+  it("a type is a subtype of itself, and the projection of itself", () => {
+    for (const r of S.Ring.roles) {
+      const p = Protocol.project(S.Ring, r)
+      expect(Check.asyncSubtype(p, p, { bound: 0 })._tag).toBe("Subtype")
+    }
+  })
+
+  it("ring: the middle roles send before they receive (accepted)", () => {
+    expect(Protocol.formatLocal(Protocol.project(S.Ring, "B"))).toBe(
+      "Rec laps.Rounds(laps){ again: Recv(A, Value).Send(C, Value).laps, done: End }"
+    )
+    for (const [me, prev, next] of [["B", "A", "C"], ["C", "B", "A"]] as const) {
+      const r = Check.asyncSubtype(S.ringSendFirst(me, prev, next), Protocol.project(S.Ring, me), { bound: 2, role: me })
+      expect(r).toMatchObject({ _tag: "Subtype", bound: 2 })
+    }
+  })
+
+  it("ring: a receive-first role against a send-first projection (refused)", () => {
+    const r = Check.asyncSubtype(S.ringRecvFirst("A", "C", "B"), Protocol.project(S.Ring, "A"), { bound: 4, role: "A" })
+    expect(r).toMatchObject({
+      _tag: "NotSubtype",
+      reason: "InputBeforeOutput",
+      action: { _tag: "Recv", peer: "C", labels: ["Value"] },
+      blocking: { _tag: "Send", peer: "B", label: "Value" },
+      path: [{ _tag: "Round", param: "laps", branch: "again" }],
+      message: "A receives Value from C before sending Value to B: an input may not move ahead of an output"
+    })
+  })
+
+  it("double buffering: the kernel sends two Readys up front (accepted, bound 3; undecided at 2)", () => {
+    const projected = Protocol.project(S.DoubleBuffering, "Kernel")
+    expect(Check.asyncSubtype(S.kernelTwoReadys, projected, { bound: 3, role: "Kernel" })._tag).toBe("Subtype")
+    const r = Check.asyncSubtype(S.kernelTwoReadys, projected, { bound: 2, role: "Kernel" })
+    expect(r._tag).toBe("Undecided")
+    if (r._tag === "Undecided") expect(r.message).toMatch(/^undecided within bound 2: Kernel would owe the projection more than 2/)
+  })
+
+  it("streaming: the source sends 5 values before the first Ready (accepted, bound 5; undecided at 4)", () => {
+    const projected = Protocol.project(S.Streaming, "Source")
+    expect(Protocol.formatLocal(projected)).toBe(
+      "Rec stream.Select{ more: Send(Sink, Value).Recv(Sink, Ready).stream, stop: Send(Sink, Stop).End }"
+    )
+    expect(Check.asyncSubtype(S.sourceAhead(5), projected, { bound: 5, role: "Source" })._tag).toBe("Subtype")
+    expect(Check.asyncSubtype(S.sourceAhead(5), projected, { bound: 4, role: "Source" })._tag).toBe("Undecided")
+    for (let n = 0; n <= 5; n++) expect(Check.asyncSubtype(S.sourceAhead(n), projected, { bound: 5 })._tag).toBe("Subtype")
+  })
+
+  it("FFT butterfly: both parties of every exchange send first (accepted)", () => {
+    for (const r of S.Butterfly.roles) {
+      const [a, b] = S.partners[r]
+      const res = Check.asyncSubtype(S.butterflySendFirst(a, b), Protocol.project(S.Butterfly, r), { bound: 2, role: r })
+      expect(res._tag).toBe("Subtype")
+    }
+  })
+
+  it("FFT butterfly: receiving first where the projection sends first (refused)", () => {
+    const r = Check.asyncSubtype(S.butterflyRecvFirst("P1", "P2"), Protocol.project(S.Butterfly, "P0"), { role: "P0" })
+    expect(r).toMatchObject({
+      _tag: "NotSubtype",
+      reason: "InputBeforeOutput",
+      message: "P0 receives X1 from P1 before sending X1 to P1: an input may not move ahead of an output"
+    })
+  })
+})
+
+describe("Check.asyncSubtype: the rules", () => {
+  const P = recv("A", "Ping", send("C", "Ready"))
+  it("an output moves ahead of an input; an input never ahead of an output", () => {
+    expect(Check.asyncSubtype(send("C", "Ready", recv("A", "Ping")), P, { role: "B" })._tag).toBe("Subtype")
+    expect(Check.asyncSubtype(P, send("C", "Ready", recv("A", "Ping")), { role: "B" })).toMatchObject({
+      _tag: "NotSubtype",
+      reason: "InputBeforeOutput",
+      message: "B receives Ping from A before sending Ready to C: an input may not move ahead of an output"
+    })
+  })
+
+  it("outputs to one peer keep their order; outputs to different peers may swap", () => {
+    expect(Check.asyncSubtype(send("B", "M", send("B", "N")), send("B", "N", send("B", "M")))).toMatchObject({
+      _tag: "NotSubtype",
+      reason: "OutputNotAllowed"
+    })
+    expect(Check.asyncSubtype(send("C", "M", send("B", "N")), send("B", "N", send("C", "M")))._tag).toBe("Subtype")
+  })
+
+  it("inputs from different peers may swap; from one peer they may not", () => {
+    expect(Check.asyncSubtype(recv("C", "M", recv("B", "N")), recv("B", "N", recv("C", "M")))._tag).toBe("Subtype")
+    expect(Check.asyncSubtype(recv("B", "M", recv("B", "N")), recv("B", "N", recv("B", "M")))).toMatchObject({
+      _tag: "NotSubtype",
+      reason: "UnhandledLabel"
+    })
+  })
+
+  it("an output moves ahead of an offer only when every branch has it", () => {
+    const U = offer("A", { x: send("C", "R"), y: send("C", "R", recv("A", "Z")) })
+    expect(Check.asyncSubtype(send("C", "R", offer("A", { x: end, y: recv("A", "Z") })), U)._tag).toBe("Subtype")
+    const W = offer("A", { x: send("C", "R"), y: end })
+    expect(Check.asyncSubtype(send("C", "R", offer("A", { x: end, y: end })), W)).toMatchObject({
+      _tag: "NotSubtype",
+      reason: "OutputNotAllowed",
+      message: "the role sends R to C where the projection has ended"
+    })
+  })
+
+  it("internal choice narrows, external choice widens", () => {
+    const U = choose("c", { a: send("B", "A1"), b: send("B", "B1") })
+    expect(Check.asyncSubtype(choose("c", { a: send("B", "A1") }), U)._tag).toBe("Subtype")
+    expect(Check.asyncSubtype(choose("c", { a: send("B", "A1"), z: end }), U)).toMatchObject({
+      _tag: "NotSubtype",
+      reason: "OutputNotAllowed",
+      action: { _tag: "Choose", choice: "c", branch: "z" }
+    })
+    const O = offer("B", { a: end, b: end })
+    expect(Check.asyncSubtype(offer("B", { a: end, b: end, c: send("B", "K") }), O)._tag).toBe("Subtype")
+    expect(Check.asyncSubtype(recv("B", "a"), O)).toMatchObject({ _tag: "NotSubtype", reason: "UnhandledLabel" })
+  })
+
+  it("ends must agree", () => {
+    expect(Check.asyncSubtype(end, recv("A", "M"))).toMatchObject({ _tag: "NotSubtype", reason: "EndMismatch" })
+    expect(Check.asyncSubtype(recv("A", "M"), end)).toMatchObject({ _tag: "NotSubtype", reason: "EndMismatch" })
+  })
+
+  it("an output anticipated forever is undecided, never accepted", () => {
+    const U = rec("X", recv("A", "Q", send("A", "R", v("X"))))
+    expect(Check.asyncSubtype(rec("X", send("A", "R", v("X"))), U, { bound: 6 })._tag).toBe("Undecided")
+  })
+
+  it("unsupported constructs and malformed types are reported as such", () => {
+    const par: Check.LocalType = { _tag: "Par", branches: [end], next: end }
+    expect(Check.asyncSubtype(par, par)).toMatchObject({ _tag: "Unsupported", construct: "Par" })
+    expect(Check.asyncSubtype(rec("X", v("X")), end)).toMatchObject({ _tag: "Unsupported", construct: "malformed" })
+    expect(Check.asyncSubtype(v("Y"), end)).toMatchObject({ _tag: "Unsupported", construct: "malformed" })
+  })
+})
+
+/** Generated protocols without the constructs the check does not model. */
+const modelled: ArbitraryOptions = { parallel: false, maxRoles: 4 }
+
+type Swap = "send-recv" | "recv-send"
+
+/** The places where `t` has a send right before a receive (or a receive right before a send). */
+const count = (t: Check.LocalType, kind: Swap): number => {
+  const here = kind === "send-recv"
+    ? t._tag === "Send" && t.next._tag === "Recv"
+    : t._tag === "Recv" && t.next._tag === "Send"
+  return (here ? 1 : 0) + children(t).reduce((n, c) => n + count(c, kind), 0)
+}
+
+const children = (t: Check.LocalType): ReadonlyArray<Check.LocalType> => {
+  switch (t._tag) {
+    case "Send":
+    case "Recv":
+      return [t.next]
+    case "Select":
+    case "Offer":
+      return Object.values(t.branches)
+    case "Rounds":
+      return [t.again, t.done]
+    case "Rec":
+      return [t.body]
+    default:
+      return []
+  }
+}
+
+/** `t` with the `n`-th such pair swapped (in the order `count` visits them). */
+const swap = (t: Check.LocalType, kind: Swap, n: { i: number }): Check.LocalType => {
+  const here = kind === "send-recv"
+    ? t._tag === "Send" && t.next._tag === "Recv"
+    : t._tag === "Recv" && t.next._tag === "Send"
+  if (here && n.i-- === 0) {
+    const first = t as Extract<Check.LocalType, { _tag: "Send" | "Recv" }>
+    const second = first.next as Extract<Check.LocalType, { _tag: "Send" | "Recv" }>
+    return { ...second, next: { ...first, next: second.next } } as Check.LocalType
+  }
+  switch (t._tag) {
+    case "Send":
+    case "Recv":
+      return { ...t, next: swap(t.next, kind, n) }
+    case "Select":
+    case "Offer":
+      return { ...t, branches: Object.fromEntries(Object.entries(t.branches).map(([l, k]) => [l, swap(k, kind, n)])) }
+    case "Rounds":
+      return { ...t, again: swap(t.again, kind, n), done: swap(t.done, kind, n) }
+    case "Rec":
+      return { ...t, body: swap(t.body, kind, n) }
+    default:
+      return t
+  }
+}
+
+describe("Check.asyncSubtype: properties over generated protocols", () => {
+  it("every projection is a subtype of itself", () => {
+    fc.assert(
+      fc.property(wellFormedProtocol(modelled), (g) => {
+        for (const role of g.protocol.roles) {
+          const p = Protocol.project(g.protocol, role)
+          const r = Check.asyncSubtype(p, p, { bound: 0, role })
+          if (r._tag !== "Subtype") throw new Error(`${role}: ${JSON.stringify(r)}\n${toCode(g.tree)}`)
+        }
+      }),
+      { numRuns: 150 }
+    )
+  })
+
+  const withSwap = (kind: Swap) =>
+    wellFormedProtocol(modelled).chain((g) => {
+      const places = g.protocol.roles.flatMap((role) => {
+        const p = Protocol.project(g.protocol, role)
+        return Array.from({ length: count(p, kind) }, (_, i) => ({ role, i }))
+      })
+      return places.length === 0
+        ? fc.constant(undefined)
+        : fc.constantFrom(...places).map(({ role, i }) => {
+          const projected = Protocol.project(g.protocol, role)
+          return { g, role, projected, swapped: swap(projected, kind, { i }) }
+        })
+    }).filter((x) => x !== undefined)
+
+  it("moving an input ahead of an output is refused", () => {
+    fc.assert(
+      fc.property(withSwap("send-recv"), ({ g, role, projected, swapped }) => {
+        const r = Check.asyncSubtype(swapped, projected, { bound: 6, role })
+        if (r._tag !== "NotSubtype" || r.reason !== "InputBeforeOutput") {
+          throw new Error(`${role}: ${Protocol.formatLocal(swapped)}: ${JSON.stringify(r)}\n${toCode(g.tree)}`)
+        }
+      }),
+      { numRuns: 150 }
+    )
+  })
+
+  it("moving an output ahead of an input is accepted", () => {
+    fc.assert(
+      fc.property(withSwap("recv-send"), ({ g, role, projected, swapped }) => {
+        const r = Check.asyncSubtype(swapped, projected, { bound: 2, role })
+        if (r._tag !== "Subtype") throw new Error(`${role}: ${Protocol.formatLocal(swapped)}: ${JSON.stringify(r)}\n${toCode(g.tree)}`)
+      }),
+      { numRuns: 150 }
+    )
+  })
+})
