@@ -313,3 +313,18 @@ const helped = Role.program(TwoPhaseCommit, "Participant", (ch) =>
     return yield* end.close(req.transactionId)
   }))
 expectTypeOf<Role.Success<typeof helped>>().toEqualTypeOf<number>()
+
+// ---------------------------------------------------------------------------------------------
+// 5. A part of a timeout or a saga that does not end with close(): the same sentence
+
+const Deadline = Protocol.make("Deadline", { roles: ["A", "B"], messages: { M: Schema.Number, K: Schema.Number } }, (g) =>
+  g.timeout("A", "t", "1 second", (b) => b.msg("A", "B", "M").msg("B", "A", "K"), (f) => f.msg("A", "B", "K")))
+Role.program(Deadline, "A", (c) =>
+  Effect.gen(function*() {
+    const r = yield* c.timeout(
+      // expect-error: the program must end with close() on its last endpoint, and it returns an endpoint where the protocol still expects recv K from B
+      (b) => Effect.gen(function*() { return yield* b.send("B", "M", 1) }),
+      (f) => Effect.gen(function*() { return yield* (yield* f.send("B", "K", 2)).close("late") })
+    )
+    return yield* r.next.close(r.result)
+  }))

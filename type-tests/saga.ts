@@ -468,8 +468,8 @@ Role.program(CompensatingTransaction, "Coordinator", (ch) =>
     // expect-error: the protocol expects saga() 'transaction' here
     yield* ch.close()
     yield* ch.saga(
-      // A forward function that returns without close(): it must return the Done of its end.
-      // expect-error: is not assignable to type 'Done<unknown>'
+      // A forward function that returns without close(): the sentence says what to do.
+      // expect-error: the program must end with close() on its last endpoint: return yield* end.close(result), not the result itself
       (f) => Effect.map(f.send("ServiceA", "ReserveResource", { id: "x" }), () => "sent"),
       (c) => Effect.die(c)
     )

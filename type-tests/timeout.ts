@@ -270,8 +270,8 @@ Role.program(RobustRequest, "Client", (ch) =>
     // expect-error: the protocol expects timeout() 'response' here
     yield* c1.close()
     yield* c1.timeout(
-      // A body function that returns without close(): it must return the Done of its end.
-      // expect-error: is not assignable to type 'Done<unknown>'
+      // A body function that returns without close(): the sentence says what to do.
+      // expect-error: the program must end with close() on its last endpoint: return yield* end.close(result), not the result itself
       (b) => Effect.map(b.recv("Server", "Response"), ([r]) => r.result),
       (f) => f.close()
     )

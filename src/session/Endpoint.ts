@@ -333,6 +333,15 @@ export interface ParEndpoint<Bs extends ReadonlyArray<unknown>, K, Env>
  * The result of an `Effect` that yields a `Done` (distributes over a union of Effects; a
  * member that cannot succeed, such as `Effect.fail(e)`, adds nothing).
  */
+/**
+ * What the function `F` of a part `L` (of a timeout or a saga) must be: it must end with
+ * `close()`, as a program must. (A parallel's branches keep their `Done` constraint: as a rest
+ * parameter, the check would move the error from the branch to the whole call.)
+ */
+type PartEnd<L, F> = F extends (endpoint: never) => Effect.Effect<infer D, infer E, infer R>
+  ? (endpoint: Endpoint<L>) => Effect.Effect<ProgramEnd<D>, E, R>
+  : F
+
 type DoneResult<E> = E extends Effect.Effect<infer D, unknown, unknown> ? D extends Done<infer A> ? A : never : never
 
 /**
@@ -369,11 +378,11 @@ export interface TimeoutEndpoint<Name extends string, At extends string, Body, F
   extends Omit<Disallowed<`timeout() '${Name}'`>, "timeout">
 {
   timeout<
-    const FB extends (endpoint: Endpoint<Body>) => Effect.Effect<Done<unknown>, unknown, unknown>,
-    const FF extends (endpoint: Endpoint<Fallback>) => Effect.Effect<Done<unknown>, unknown, unknown>
+    const FB extends (endpoint: Endpoint<Body>) => Effect.Effect<unknown, unknown, unknown>,
+    const FF extends (endpoint: Endpoint<Fallback>) => Effect.Effect<unknown, unknown, unknown>
   >(
-    body: FB,
-    fallback: FF
+    body: FB & PartEnd<Body, FB>,
+    fallback: FF & PartEnd<Fallback, FF>
   ): Effect.Effect<
     | TimeoutOutcome<"intime", DoneResult<ReturnType<FB>>, Endpoint<K, Env>>
     | TimeoutOutcome<"timeout", DoneResult<ReturnType<FF>>, Endpoint<K, Env>>,
@@ -411,11 +420,11 @@ export interface SagaEndpoint<Name extends string, Owner extends string, Forward
   extends Omit<Disallowed<`saga() '${Name}'`>, "saga">
 {
   saga<
-    const FF extends (endpoint: Endpoint<Forward>) => Effect.Effect<Done<unknown>, unknown, unknown>,
-    const FC extends (endpoint: Endpoint<Compensate>) => Effect.Effect<Done<unknown>, unknown, unknown>
+    const FF extends (endpoint: Endpoint<Forward>) => Effect.Effect<unknown, unknown, unknown>,
+    const FC extends (endpoint: Endpoint<Compensate>) => Effect.Effect<unknown, unknown, unknown>
   >(
-    forward: FF,
-    compensate: FC
+    forward: FF & PartEnd<Forward, FF>,
+    compensate: FC & PartEnd<Compensate, FC>
   ): Effect.Effect<
     | SagaOutcome<"committed", DoneResult<ReturnType<FF>>, Endpoint<K, Env>>
     | SagaOutcome<"compensated", DoneResult<ReturnType<FC>>, Endpoint<K, Env>>,
