@@ -3,12 +3,13 @@
  * the package by its name, so they are checked against dist/*.d.ts behind package.json
  * "exports", not against src/. `npm run test:tsd` (after `npm run build`).
  */
-import { Effect, Either, Schema } from "effect"
+import { Effect, Either, type FastCheck, Schema } from "effect"
 import { expectAssignable, expectError, expectNotAssignable, expectType } from "tsd"
 import { type Local, type ProjectionError, Protocol, Role, type RoleError, Session } from "quadrille"
 import * as Fp from "quadrille/fp-ts"
 import * as P from "quadrille/promise"
 import { simulate, Trace } from "quadrille/testing"
+import { payload, wellFormedProtocol } from "quadrille/testing/arbitrary/effect"
 
 const Quote = Protocol.make("Quote", {
   roles: ["Buyer", "Seller"],
@@ -78,6 +79,11 @@ expectError(Session.run(Quote, { Buyer: buyer, Seller: buyer }))
 const simulated = simulate(Quote, { Buyer: buyer, Seller: seller }, { seed: 1 })
 expectAssignable<Effect.Effect<{ readonly trace: ReadonlyArray<unknown> }>>(simulated)
 expectType<typeof Trace.validate>(Trace.validate)
+
+// quadrille/testing/arbitrary/effect: arbitraries of effect's fast-check; payloads typed by the catalogue.
+expectAssignable<FastCheck.Arbitrary<{ readonly protocol: Protocol.Any }>>(wellFormedProtocol())
+expectType<FastCheck.Arbitrary<{ readonly amount: number }>>(payload(Quote, "Price"))
+expectError(payload(Quote, "Refund"))
 
 // quadrille/promise: a Promise of the results.
 expectType<Promise<{ readonly Buyer: { price: number }; readonly Seller: string }>>(

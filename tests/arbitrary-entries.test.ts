@@ -6,11 +6,31 @@
  * printed in counterexamples as `Protocol.make` code by both.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, FastCheck } from "effect"
+import { Effect, Either, FastCheck, Schema } from "effect"
 import fc from "fast-check"
+import { Protocol, Role, Session } from "../src/index.js"
 import * as ForEffect from "../src/testing/arbitrary/effect.js"
 import * as ForFastCheck from "../src/testing/arbitrary/index.js"
 import { decisions, runsToCompletion } from "./fixtures/property.js"
+
+/** A protocol of one's own, with refined payloads, for `payload`. */
+const Line = Schema.Struct({
+  sku: Schema.String.pipe(Schema.minLength(3), Schema.maxLength(8)),
+  quantity: Schema.Number.pipe(Schema.int(), Schema.between(1, 99)),
+  gift: Schema.optional(Schema.Boolean)
+})
+const Order = Protocol.make("Order", { roles: ["Shop", "Store"], messages: { Line, Total: Schema.Number } }, (g) =>
+  g.msg("Shop", "Store", "Line").msg("Store", "Shop", "Total"))
+
+/** Sends `line` to the store over a validating session; the store's result is what it received. */
+const sendLine = (line: typeof Line.Type) =>
+  Session.run(Order, {
+    Shop: Role.implement(Order, "Shop", { send: { Line: () => line }, recv: { Total: (_, t) => t } }, 0),
+    Store: Role.implement(Order, "Store", {
+      send: { Total: (s) => s!.quantity },
+      recv: { Line: (_, l) => l }
+    }, undefined as typeof Line.Type | undefined)
+  }, { validate: true })
 
 const names = ["wellFormedTree", "wellFormedProtocol", "freeTree", "mergeableProtocol", "illFormedProtocol", "faultPlan"] as const
 const options = { maxDepth: 2, maxSteps: 2, compose: false } as const
@@ -44,6 +64,36 @@ describe("quadrille/testing/arbitrary on fast-check 4", () => {
       }),
       { numRuns: 50, seed: 15 }
     )
+  })
+})
+
+describe("payload: arbitraries of a protocol's own payloads, from its Schemas", () => {
+  it("with fast-check 4: every payload drawn decodes and goes through a validating session", async () => {
+    expect(ForFastCheck.payload(Order, "Line")).toBeInstanceOf(fc.Arbitrary)
+    await fc.assert(
+      fc.asyncProperty(ForFastCheck.payload(Order, "Line"), async (line) => {
+        expect(Either.isRight(Schema.decodeUnknownEither(Line)(line))).toBe(true)
+        const results = await Effect.runPromise(sendLine(line))
+        expect(results).toEqual({ Shop: line.quantity, Store: line })
+      }),
+      { numRuns: 50, seed: 15 }
+    )
+  })
+
+  it.effect.prop(
+    "with effect/FastCheck (it.effect.prop): the same",
+    [ForEffect.payload(Order, "Line")],
+    ([line]) =>
+      Effect.gen(function*() {
+        expect(Either.isRight(Schema.decodeUnknownEither(Line)(line))).toBe(true)
+        const results = yield* sendLine(line)
+        expect(results).toEqual({ Shop: line.quantity, Store: line })
+      }),
+    { fastCheck: { numRuns: 50, seed: 15 } }
+  )
+
+  it("a label the protocol does not have is a RangeError", () => {
+    expect(() => ForEffect.payload(Order, "Refund" as never)).toThrow(RangeError)
   })
 })
 

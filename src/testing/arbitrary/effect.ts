@@ -10,7 +10,8 @@ import * as FastCheck from "effect/FastCheck"
 import type { ArbitraryOptions, Generated, ProtocolTree } from "../arbitrary.js"
 import type { FaultPlan, FaultPlanOptions } from "../faults.js"
 import type { IllFormed, IllFormedOptions } from "../illformed.js"
-import { arbitraries } from "./common.js"
+import type { Any } from "../../protocol/Protocol.js"
+import { arbitraries, type PayloadType } from "./common.js"
 
 export * from "./common.js"
 
@@ -28,3 +29,8 @@ export const mergeableProtocol: (options?: ArbitraryOptions) => FastCheck.Arbitr
 export const illFormedProtocol: (options?: IllFormedOptions) => FastCheck.Arbitrary<IllFormed> = built.illFormedProtocol
 /** Fault plans for the chaos layer of `simulate`. @category arbitraries */
 export const faultPlan: (options?: FaultPlanOptions) => FastCheck.Arbitrary<FaultPlan> = built.faultPlan
+/** Payloads of a label of a protocol of your own, drawn from its Schema. @category arbitraries */
+export const payload: <P extends Any, L extends keyof P["messages"] & string>(
+  protocol: P,
+  label: L
+) => FastCheck.Arbitrary<PayloadType<P, L>> = built.payload

@@ -14,7 +14,8 @@ import type { ArbitraryOptions, Generated, ProtocolTree } from "../arbitrary.js"
 import type { FaultPlan, FaultPlanOptions } from "../faults.js"
 import type { IllFormed, IllFormedOptions } from "../illformed.js"
 import type { FastCheckModule } from "../../internal/fast-check.js"
-import { arbitraries } from "./common.js"
+import type { Any } from "../../protocol/Protocol.js"
+import { arbitraries, type PayloadType } from "./common.js"
 
 export * from "./common.js"
 
@@ -33,3 +34,8 @@ export const mergeableProtocol = built.mergeableProtocol as unknown as (options?
 export const illFormedProtocol = built.illFormedProtocol as unknown as (options?: IllFormedOptions) => Arbitrary<IllFormed>
 /** Fault plans for the chaos layer of `simulate`. @category arbitraries */
 export const faultPlan = built.faultPlan as unknown as (options?: FaultPlanOptions) => Arbitrary<FaultPlan>
+/** Payloads of a label of a protocol of your own, drawn from its Schema. @category arbitraries */
+export const payload = built.payload as unknown as <P extends Any, L extends keyof P["messages"] & string>(
+  protocol: P,
+  label: L
+) => Arbitrary<PayloadType<P, L>>
