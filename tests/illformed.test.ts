@@ -1,5 +1,5 @@
 /**
- * The ill-formed protocols of `quadrille/testing`: each generated case is rejected by
+ * The ill-formed protocols of `quadrille/testing/arbitrary`: each generated case is rejected by
  * `Protocol.makeEither` with exactly the rule it is paired with, every rule is produced, the
  * defects sit inside the protocols, each case without its defect builds, and each prints as
  * code that reproduces the rejection.
@@ -22,7 +22,7 @@ import {
   type RoleState,
   type TreeStep,
   verifyRun
-} from "../src/testing/index.js"
+} from "../src/testing/arbitrary/index.js"
 
 /** Every rule of `ProjectionError`, written out here so that the generator cannot drop one unseen. */
 const ALL_RULES: ReadonlyArray<Rule> = [

@@ -29,7 +29,7 @@ import {
   verifyRun,
   wellFormedProtocol,
   wellFormedTree
-} from "../src/testing/index.js"
+} from "../src/testing/arbitrary/index.js"
 import { decisions, projectsEveryRole, runsToCompletion } from "./fixtures/property.js"
 
 

@@ -25,7 +25,7 @@ import {
   type RoleState,
   toCode,
   wellFormedProtocol
-} from "../src/testing/index.js"
+} from "../src/testing/arbitrary/index.js"
 import { simulate } from "../src/testing/simulate.js"
 import * as Trace from "../src/testing/Trace.js"
 import { decisions, projectsEveryRole, runsToCompletion } from "./fixtures/property.js"
@@ -103,7 +103,7 @@ describe("generated protocols with timeouts and sagas", () => {
     const { implementations, log } = implementAll(g, ds)
     const sim = await Effect.runPromise(simulate(g.protocol, implementations, { seed, params: g.tree.params }))
     if (Exit.isFailure(sim.exit)) throw new Error(`the session failed: ${Cause.pretty(sim.exit.cause)}${context(g, seed)}`)
-    const { verifyRun } = await import("../src/testing/index.js")
+    const { verifyRun } = await import("../src/testing/arbitrary/index.js")
     const wrong = verifyRun(g, log, sim.exit.value as Readonly<Record<string, RoleState>>)
     if (wrong !== undefined) throw new Error(`${wrong}${context(g, seed)}`)
     expect(sim.time).toBe(0)

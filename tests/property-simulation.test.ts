@@ -21,7 +21,7 @@ import {
   toCode,
   verifyRun,
   wellFormedProtocol
-} from "../src/testing/index.js"
+} from "../src/testing/arbitrary/index.js"
 import { simulate } from "../src/testing/simulate.js"
 import * as Trace from "../src/testing/Trace.js"
 import { decisions } from "./fixtures/property.js"

@@ -15,7 +15,7 @@ import {
   toCode,
   wellFormedProtocol,
   wellFormedTree
-} from "../src/testing/index.js"
+} from "../src/testing/arbitrary/index.js"
 import { decisions, projectsEveryRole, runsToCompletion } from "./fixtures/property.js"
 
 /** The core constructs only: messages, choices, loops (composition: property-composition.test.ts). */

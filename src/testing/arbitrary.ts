@@ -6,8 +6,8 @@
  *
  * @since 0.1.0
  */
-import { Data, Effect, Either, Schema } from "effect"
-import fc from "fast-check"
+import { Data, Effect, Either, type FastCheck, Schema } from "effect"
+import { type FastCheckModule, toStringMethod } from "../internal/fast-check.js"
 import type { ProjectionError } from "../effects/errors.js"
 import * as Protocol from "../protocol/index.js"
 import * as Role from "../runtime/Role.js"
@@ -154,7 +154,7 @@ export interface Generated {
   readonly tree: ProtocolTree
   readonly protocol: GeneratedProtocol
   readonly choices: Readonly<Record<string, ChoiceInfo>>
-  readonly [fc.toStringMethod]: () => string
+  readonly [toStringMethod]: () => string
 }
 
 /**
@@ -1058,7 +1058,7 @@ const fromBuilt = (tree: ProtocolTree, protocol: GeneratedProtocol): Generated =
   tree,
   protocol,
   choices: choicesOf(tree),
-  [fc.toStringMethod]: () => toCode(tree)
+  [toStringMethod]: () => toCode(tree)
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -1264,14 +1264,14 @@ const subConfig = (c: Config): Config => ({
   maxParallel: Math.min(2, c.maxParallel)
 })
 
-const rawSeqArbitrary = (c: Config, free: boolean, composes: boolean): fc.Arbitrary<RawSeq> => {
-  const msg: fc.Arbitrary<RawMsg> = fc.record({ from: fc.nat(7), to: fc.nat(6), label: fc.nat(c.labels - 1) })
-  const term: fc.Arbitrary<RawTerm> = fc.oneof(
+const rawSeqArbitrary = (fc: FastCheckModule, c: Config, free: boolean, composes: boolean): FastCheck.Arbitrary<RawSeq> => {
+  const msg: FastCheck.Arbitrary<RawMsg> = fc.record({ from: fc.nat(7), to: fc.nat(6), label: fc.nat(c.labels - 1) })
+  const term: FastCheck.Arbitrary<RawTerm> = fc.oneof(
     { weight: 4, arbitrary: fc.constant({ t: "none" as const }) },
     { weight: 1, arbitrary: fc.constant({ t: "end" as const }) },
     { weight: 5, arbitrary: fc.record({ t: fc.constant("recur" as const), loop: fc.nat(3), guard: msg }) }
   )
-  const inform: fc.Arbitrary<RawInform> = fc.record({
+  const inform: FastCheck.Arbitrary<RawInform> = fc.record({
     mode: fc.oneof(
       { weight: 4, arbitrary: fc.constant("direct" as const) },
       { weight: 3, arbitrary: fc.constant("relay" as const) },
@@ -1283,8 +1283,8 @@ const rawSeqArbitrary = (c: Config, free: boolean, composes: boolean): fc.Arbitr
   const leak = free
     ? fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) })
     : fc.constant(false)
-  const msgItem: fc.Arbitrary<RawItem> = msg.map((m) => ({ t: "msg" as const, m }))
-  const leaves: Array<fc.WeightedArbitrary<RawItem>> = [{ weight: 8, arbitrary: msgItem }]
+  const msgItem: FastCheck.Arbitrary<RawItem> = msg.map((m) => ({ t: "msg" as const, m }))
+  const leaves: Array<FastCheck.WeightedArbitrary<RawItem>> = [{ weight: 8, arbitrary: msgItem }]
   if (c.broadcast) {
     leaves.push({
       weight: 2,
@@ -1308,9 +1308,9 @@ const rawSeqArbitrary = (c: Config, free: boolean, composes: boolean): fc.Arbitr
     })
   }
   const leaf = fc.oneof(...leaves)
-  let item: fc.Arbitrary<RawItem> = leaf
+  let item: FastCheck.Arbitrary<RawItem> = leaf
   for (let d = 1; d <= c.maxDepth; d++) {
-    const inner: fc.Arbitrary<RawSeq> = fc.record({ items: fc.array(item, { maxLength: c.maxSteps }), term })
+    const inner: FastCheck.Arbitrary<RawSeq> = fc.record({ items: fc.array(item, { maxLength: c.maxSteps }), term })
     const plain = {
       t: fc.constant("choice" as const),
       at: fc.nat(7),
@@ -1330,10 +1330,10 @@ const rawSeqArbitrary = (c: Config, free: boolean, composes: boolean): fc.Arbitr
       plan: fc.array(inform, { minLength: 8, maxLength: 8 }),
       late: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) })
     }
-    const choice: fc.Arbitrary<RawItem> = free
+    const choice: FastCheck.Arbitrary<RawItem> = free
       ? fc.oneof({ weight: 2, arbitrary: fc.record(plain) }, { weight: 1, arbitrary: fc.record(perturbed) })
       : fc.record(plain)
-    const loop: fc.Arbitrary<RawItem> = fc.record({
+    const loop: FastCheck.Arbitrary<RawItem> = fc.record({
       t: fc.constant("loop" as const),
       body: inner,
       tail: fc.option(choice, { freq: 3, nil: undefined }),
@@ -1341,7 +1341,7 @@ const rawSeqArbitrary = (c: Config, free: boolean, composes: boolean): fc.Arbitr
         ? fc.oneof({ weight: 8, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) })
         : fc.constant(false)
     })
-    const items: Array<fc.WeightedArbitrary<RawItem>> = [
+    const items: Array<FastCheck.WeightedArbitrary<RawItem>> = [
       { weight: 8, arbitrary: leaf },
       { weight: 4, arbitrary: choice },
       { weight: 4, arbitrary: loop }
@@ -1386,12 +1386,12 @@ const rawSeqArbitrary = (c: Config, free: boolean, composes: boolean): fc.Arbitr
 }
 
 /** A raw protocol and, when it may compose, the raw sub-protocols it may compose. */
-const rawProtocolArbitrary = (c: Config, free: boolean, level = 0): fc.Arbitrary<RawProtocol> => {
+const rawProtocolArbitrary = (fc: FastCheckModule, c: Config, free: boolean, level = 0): FastCheck.Arbitrary<RawProtocol> => {
   const composes = c.compose && level < c.composeDepth
   return fc.record({
     roles: fc.integer({ min: c.minRoles, max: c.maxRoles }),
-    seq: rawSeqArbitrary(c, free, composes),
-    subs: composes ? fc.array(rawProtocolArbitrary(subConfig(c), free, level + 1), { minLength: 1, maxLength: 2 }) : fc.constant([])
+    seq: rawSeqArbitrary(fc, c, free, composes),
+    subs: composes ? fc.array(rawProtocolArbitrary(fc, subConfig(c), free, level + 1), { minLength: 1, maxLength: 2 }) : fc.constant([])
   })
 }
 
@@ -1631,61 +1631,65 @@ const normalize = (
   return { ...tree0, params }
 }
 
-const treeArbitrary = (o: ArbitraryOptions, free: boolean, name: string): fc.Arbitrary<ProtocolTree> => {
+const treeArbitrary = (fc: FastCheckModule, o: ArbitraryOptions, free: boolean, name: string): FastCheck.Arbitrary<ProtocolTree> => {
   const c = config(o)
-  return rawProtocolArbitrary(c, free)
+  return rawProtocolArbitrary(fc, c, free)
     .map((raw) => normalize(raw, Math.min(c.maxRoles, Math.max(c.minRoles, raw.roles)), ROLE_NAMES, c, free, name, ""))
     .filter((t) => size(t.steps) <= c.maxSize && consistentChoices(t))
 }
 
 /**
- * Trees of protocols that are well formed by construction: in every branch the chooser first
- * tells each role that acts in the choice (every other role when a branch may end or go round
- * a loop) the branch, with a label of its own; every loop has a way out (each choice has a
- * branch that does not `recur`, loop bodies do not end with `recur`); a message comes before
- * every `recur`. Rounds of a `repeat` and parallel branches `recur` only to their own loops;
- * parallel branches never `end()`, rounds only in a branch of a choice (whose chooser tells
- * every role). Sub-protocols are generated by the same scheme; one that may `end()` is
- * composed only over every role, where `end()` may be.
+ * The arbitraries of generated protocols, built with the fast-check module `fc`: the one the
+ * properties that use them run with (`quadrille/testing/arbitrary` passes fast-check 4,
+ * `quadrille/testing/arbitrary/effect` the fast-check of `effect/FastCheck`).
  *
  * @category arbitraries
  */
-export const wellFormedTree = (options: ArbitraryOptions = {}): fc.Arbitrary<ProtocolTree> =>
-  treeArbitrary(options, false, "WellFormed")
+export const protocolArbitraries = (fc: FastCheckModule) => {
+  /**
+   * Trees of protocols that are well formed by construction: in every branch the chooser first
+   * tells each role that acts in the choice (every other role when a branch may end or go round
+   * a loop) the branch, with a label of its own; every loop has a way out (each choice has a
+   * branch that does not `recur`, loop bodies do not end with `recur`); a message comes before
+   * every `recur`. Rounds of a `repeat` and parallel branches `recur` only to their own loops;
+   * parallel branches never `end()`, rounds only in a branch of a choice (whose chooser tells
+   * every role). Sub-protocols are generated by the same scheme; one that may `end()` is
+   * composed only over every role, where `end()` may be.
+   */
+  const wellFormedTree = (options: ArbitraryOptions = {}): FastCheck.Arbitrary<ProtocolTree> =>
+    treeArbitrary(fc, options, false, "WellFormed")
 
-/**
- * Well-formed protocols (see `wellFormedTree`), built with `Protocol.make`. Generating one that
- * the library rejects throws.
- *
- * @category arbitraries
- */
-export const wellFormedProtocol = (options: ArbitraryOptions = {}): fc.Arbitrary<Generated> =>
-  wellFormedTree(options).map(generated)
+  /**
+   * Well-formed protocols (see `wellFormedTree`), built with `Protocol.make`. Generating one that
+   * the library rejects throws.
+   */
+  const wellFormedProtocol = (options: ArbitraryOptions = {}): FastCheck.Arbitrary<Generated> =>
+    wellFormedTree(options).map(generated)
 
-/**
- * Freer trees, which may or may not be well formed: roles are told the branch by the chooser,
- * by another role that was told (relay), with a label shared by all branches, after other
- * steps of the branch, or not at all; some choices have no branch that stays out of `recur`,
- * and loop bodies may end with `recur`. Sub-protocols that may `end()` are composed over some
- * of the roles only; now and then a parallel branch or a round `recur`s outward or a branch
- * `end()`s.
- *
- * @category arbitraries
- */
-export const freeTree = (options: ArbitraryOptions = {}): fc.Arbitrary<ProtocolTree> => treeArbitrary(options, true, "Free")
+  /**
+   * Freer trees, which may or may not be well formed: roles are told the branch by the chooser,
+   * by another role that was told (relay), with a label shared by all branches, after other
+   * steps of the branch, or not at all; some choices have no branch that stays out of `recur`,
+   * and loop bodies may end with `recur`. Sub-protocols that may `end()` are composed over some
+   * of the roles only; now and then a parallel branch or a round `recur`s outward or a branch
+   * `end()`s.
+   */
+  const freeTree = (options: ArbitraryOptions = {}): FastCheck.Arbitrary<ProtocolTree> =>
+    treeArbitrary(fc, options, true, "Free")
 
-/**
- * The free trees (see `freeTree`) that `Protocol.makeEither` accepts, built: these exercise
- * full merging (roles that behave the same in every branch, roles told by a role that was
- * told).
- *
- * @category arbitraries
- */
-export const mergeableProtocol = (options: ArbitraryOptions = {}): fc.Arbitrary<Generated> =>
-  freeTree(options)
-    .map((tree) => ({ tree, built: build(tree) }))
-    .filter((x) => Either.isRight(x.built))
-    .map((x) => fromBuilt(x.tree, Either.getOrThrow(x.built)))
+  /**
+   * The free trees (see `freeTree`) that `Protocol.makeEither` accepts, built: these exercise
+   * full merging (roles that behave the same in every branch, roles told by a role that was
+   * told).
+   */
+  const mergeableProtocol = (options: ArbitraryOptions = {}): FastCheck.Arbitrary<Generated> =>
+    freeTree(options)
+      .map((tree) => ({ tree, built: build(tree) }))
+      .filter((x) => Either.isRight(x.built))
+      .map((x) => fromBuilt(x.tree, Either.getOrThrow(x.built)))
+
+  return { wellFormedTree, wellFormedProtocol, freeTree, mergeableProtocol }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Implementations

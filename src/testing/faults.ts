@@ -5,9 +5,9 @@
  *
  * @since 0.1.0
  */
-import { Duration } from "effect"
-import fc from "fast-check"
+import { Duration, type FastCheck } from "effect"
 import type { ChaosOptions, Partition } from "../handlers/chaos.js"
+import type { FastCheckModule } from "../internal/fast-check.js"
 
 /**
  * A fault plan: the chaos layer's options without the seed (`simulate` draws it from its own).
@@ -33,7 +33,7 @@ export interface FaultPlanOptions {
 }
 
 /** A partition of `roles` into two non-empty sides, for a while from the start. */
-const partition = (roles: ReadonlyArray<string>, maxPartition: number): fc.Arbitrary<Partition> =>
+const partition = (fc: FastCheckModule, roles: ReadonlyArray<string>, maxPartition: number): FastCheck.Arbitrary<Partition> =>
   fc.record({
     sides: fc.array(fc.boolean(), { minLength: roles.length, maxLength: roles.length })
       .filter((s) => s.some((b) => b) && s.some((b) => !b)),
@@ -48,7 +48,9 @@ const partition = (roles: ReadonlyArray<string>, maxPartition: number): fc.Arbit
 /**
  * Fault plans: drop and duplicate rates from 0 to `maxRate` (0 a quarter of the time each), a
  * delay range within `maxDelay` ms (none a quarter of the time), a reorder rate, and up to two
- * partitions between the `roles` that heal by `maxPartition` ms.
+ * partitions between the `roles` that heal by `maxPartition` ms. Built with the fast-check module
+ * `fc` (`quadrille/testing/arbitrary` exports it as `faultPlan`, built with fast-check 4;
+ * `quadrille/testing/arbitrary/effect` with `effect/FastCheck`).
  *
  * @example
  * ```ts
@@ -60,7 +62,7 @@ const partition = (roles: ReadonlyArray<string>, maxPartition: number): fc.Arbit
  *
  * @category arbitraries
  */
-export const faultPlan = (options: FaultPlanOptions = {}): fc.Arbitrary<FaultPlan> => {
+export const faultPlanArbitrary = (fc: FastCheckModule) => (options: FaultPlanOptions = {}): FastCheck.Arbitrary<FaultPlan> => {
   const maxRate = options.maxRate ?? 0.3
   const maxDelay = options.maxDelay ?? 30
   const maxPartition = options.maxPartition ?? 500
@@ -83,7 +85,7 @@ export const faultPlan = (options: FaultPlanOptions = {}): fc.Arbitrary<FaultPla
     ? fc.constant(undefined)
     : fc.oneof(
       { weight: 2, arbitrary: fc.constant(undefined) },
-      { weight: 1, arbitrary: fc.array(partition(roles, maxPartition), { minLength: 1, maxLength: 2 }) }
+      { weight: 1, arbitrary: fc.array(partition(fc, roles, maxPartition), { minLength: 1, maxLength: 2 }) }
     )
   return fc.record({ drop: rate, duplicate: rate, reorder: rate, delay, partitions })
 }

@@ -6,9 +6,9 @@
  *
  * @since 0.1.0
  */
-import { Either, Schema } from "effect"
-import fc from "fast-check"
+import { Either, type FastCheck, Schema } from "effect"
 import type { ProjectionError, Rule } from "../effects/errors.js"
+import { type FastCheckModule, toStringMethod } from "../internal/fast-check.js"
 import * as Protocol from "../protocol/index.js"
 import {
   actors,
@@ -22,8 +22,8 @@ import {
   noPerturbations,
   type ProtocolTree,
   toCode,
-  type TreeStep,
-  wellFormedTree
+  protocolArbitraries,
+  type TreeStep
 } from "./arbitrary.js"
 
 /**
@@ -52,7 +52,7 @@ export interface IllFormed {
    */
   readonly depth: number
   readonly fixed: ProtocolTree
-  readonly [fc.toStringMethod]: () => string
+  readonly [toStringMethod]: () => string
 }
 
 /**
@@ -1134,11 +1134,13 @@ export const buildIllFormed = (ill: Pick<IllFormed, "tree" | "retyped">): Either
  *   one label in both, or makes a choice in one branch only.
  *
  * When the tree has no construct to spoil (no loop, no composition...) the injection adds
- * one around some of its steps. `fixed` is the tree without the defect.
+ * one around some of its steps. `fixed` is the tree without the defect. Built with the
+ * fast-check module `fc` (`quadrille/testing/arbitrary` exports it as `illFormedProtocol`,
+ * built with fast-check 4; `quadrille/testing/arbitrary/effect` with `effect/FastCheck`).
  *
  * @example
  * ```ts
- * import { illFormedProtocol, buildIllFormed } from "quadrille/testing"
+ * import { illFormedProtocol, buildIllFormed } from "quadrille/testing/arbitrary"
  *
  * fc.assert(fc.property(illFormedProtocol({ rules: ["UnguardedLoop", "LoopWithoutExit"] }), (ill) => {
  *   const built = buildIllFormed(ill)
@@ -1148,7 +1150,7 @@ export const buildIllFormed = (ill: Pick<IllFormed, "tree" | "retyped">): Either
  *
  * @category arbitraries
  */
-export const illFormedProtocol = (options: IllFormedOptions = {}): fc.Arbitrary<IllFormed> => {
+export const illFormedArbitrary = (fc: FastCheckModule) => (options: IllFormedOptions = {}): FastCheck.Arbitrary<IllFormed> => {
   const { rules = illFormedRules, ...treeOptions } = options
   const unknown = rules.filter((r) => !Object.hasOwn(injectors, r))
   if (rules.length === 0 || unknown.length > 0) {
@@ -1156,7 +1158,7 @@ export const illFormedProtocol = (options: IllFormedOptions = {}): fc.Arbitrary<
   }
   return fc
     .tuple(
-      wellFormedTree(treeOptions),
+      protocolArbitraries(fc).wellFormedTree(treeOptions),
       fc.constantFrom(...rules),
       fc.array(fc.nat({ max: 0xffff }), { minLength: 16, maxLength: 16 })
     )
@@ -1172,6 +1174,6 @@ export const illFormedProtocol = (options: IllFormedOptions = {}): fc.Arbitrary<
         depth: injected.depth,
         fixed: injected.fixed
       }
-      return { ...ill, [fc.toStringMethod]: () => illFormedToCode(ill) }
+      return { ...ill, [toStringMethod]: () => illFormedToCode(ill) }
     })
 }
