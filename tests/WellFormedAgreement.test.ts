@@ -28,8 +28,7 @@ import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import { afterAll, describe, expect, it } from "vitest"
 import { Protocol, type Rule } from "../src/index.js"
-import { toCode, wellFormedTree } from "../src/testing/arbitrary.js"
-import { buildIllFormed, illFormedProtocol, illFormedToCode } from "../src/testing/illformed.js"
+import { buildIllFormed, illFormedProtocol, illFormedToCode, toCode, wellFormedTree } from "../src/testing/arbitrary/index.js"
 
 const run = promisify(execFile)
 const seed = Number(process.env.QUADRILLE_WF_SEED ?? 20261201)

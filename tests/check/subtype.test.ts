@@ -6,7 +6,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { Check, Protocol } from "../../src/index.js"
-import { type ArbitraryOptions, toCode, wellFormedProtocol } from "../../src/testing/index.js"
+import { type ArbitraryOptions, toCode, wellFormedProtocol } from "../../src/testing/arbitrary/index.js"
 import * as S from "./shapes.js"
 
 const { send, recv, choose, offer, rec, end } = Check.local
