@@ -1,13 +1,15 @@
 /**
  * `npm run demo`: runs every example on the in-memory transport and prints, per role, its
- * local type (what the protocol asks of it), what it did, and its result; then writes Mermaid
- * diagrams of the protocols, of the roles' local types and of the recorded runs.
+ * local type (what the protocol asks of it), what it did (in its own order) and its result
+ * (keys as fingerprints); then writes Mermaid diagrams of the protocols, of the roles' local
+ * types and of the recorded runs.
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Effect } from "effect"
-import { Local, Memory, Protocol, TraceSink } from "../src/index.js"
+import { Local, Protocol, TraceSink } from "../src/index.js"
 import { Trace } from "../src/testing/index.js"
+import { describeRun } from "./demo-format.js"
 import { runs } from "./runs.js"
 import * as Simulation from "./simulation.js"
 import * as TwoPhaseCommit from "./two-phase-commit.js"
@@ -17,22 +19,18 @@ import * as RobustRequest from "./robust-request.js"
 import * as UntrustedInput from "./untrusted-input.js"
 import * as Durable from "./durable.js"
 
-/** Runs every example; returns the trace of each run. */
+/**
+ * Runs every example; returns the trace of each run. What a role did is read off its own
+ * events in the trace, in the order it did them (examples/demo-format.ts).
+ */
 const program = Effect.gen(function*() {
   const traces: Array<ReadonlyArray<TraceSink.TraceEvent>> = []
   for (const run of runs) {
     console.log(`\n== ${run.title}`)
-    const [{ frames, result }, events] = yield* TraceSink.recording(Memory.recorded(run.run))
-    const results = result as Readonly<Record<string, unknown>>
+    const [result, events] = yield* TraceSink.recording(run.run)
     traces.push(events)
-    for (const role of run.protocol.roles) {
-      const did = frames
-        .filter((f) => f.from === role || f.to === role)
-        .map((f) => (f.from === role ? `sent ${f.label} to ${f.to}` : `received ${f.label} from ${f.from}`))
-      console.log(`  ${role}`)
-      console.log(`    local type: ${Protocol.formatLocal(Protocol.project(run.protocol, role))}`)
-      console.log(`    did:        ${did.join(", ")}`)
-      console.log(`    result:     ${JSON.stringify(results[role])}`)
+    for (const line of describeRun(run.protocol, result as Readonly<Record<string, unknown>>, events, { secrets: run.secrets })) {
+      console.log(line)
     }
   }
   return traces

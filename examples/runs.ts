@@ -38,6 +38,11 @@ export interface ExampleRun {
    * less what depends on arrival order or on fresh randomness (keys, nonces). Default: all of it.
    */
   readonly outcome?: (results: any) => unknown
+  /**
+   * Names of result fields that hold key material: the demo prints a short fingerprint of
+   * them, never the key itself.
+   */
+  readonly secrets?: ReadonlyArray<string>
 }
 
 const sortedKeys = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)))
@@ -47,6 +52,9 @@ const consensusOutcome = (results: Record<string, { readonly seen: Record<string
   Object.fromEntries(
     Object.entries(results).map(([node, r]) => [node, { ...r, seen: sortedKeys(r.seen), seenAtDecision: [...r.seenAtDecision].sort() }])
   )
+
+/** The fields of a secure transfer's results that hold keys. */
+const secureSecrets = ["privateKey", "publicKey", "key"]
 
 /** A secure transfer's result, less its fresh keys and nonces: whether both ends agree on the key instead. */
 const secureOutcome = (results: { readonly Alice: Record<string, unknown>; readonly Bob: Record<string, unknown> }) => {
@@ -73,8 +81,8 @@ export const runs: ReadonlyArray<ExampleRun> = [
     run: Auction.main(auction, 3),
     params: { maxRounds: 3 }
   },
-  { name: "SecureDataTransfer (accepted)", title: "SecureDataTransfer (compose Authentication, KeyExchange, DataTransfer), right password", protocol: Secure.SecureDataTransfer, run: Secure.main("correct horse"), outcome: secureOutcome },
-  { name: "SecureDataTransfer (rejected)", title: "SecureDataTransfer, wrong password: the protocol ends after Authentication", protocol: Secure.SecureDataTransfer, run: Secure.main("battery staple"), outcome: secureOutcome },
+  { name: "SecureDataTransfer (accepted)", title: "SecureDataTransfer (compose Authentication, KeyExchange, DataTransfer), right password", protocol: Secure.SecureDataTransfer, run: Secure.main("correct horse"), outcome: secureOutcome, secrets: secureSecrets },
+  { name: "SecureDataTransfer (rejected)", title: "SecureDataTransfer, wrong password: the protocol ends after Authentication", protocol: Secure.SecureDataTransfer, run: Secure.main("battery staple"), outcome: secureOutcome, secrets: secureSecrets },
   { name: "AdaptiveSync (full)", title: "AdaptiveSync (conditional composition), client at version 0: full synchronisation", protocol: Adaptive.AdaptiveSync, run: Adaptive.main(0) },
   { name: "AdaptiveSync (delta)", title: "AdaptiveSync, client at version 5: delta synchronisation", protocol: Adaptive.AdaptiveSync, run: Adaptive.main(5) },
   {
