@@ -2,14 +2,14 @@
  * `npm run demo`: runs every example on the in-memory transport and prints, per role, its
  * local type (what the protocol asks of it), what it did (in its own order) and its result
  * (keys as fingerprints); then writes Mermaid diagrams of the protocols, of the roles' local
- * types and of the recorded runs.
+ * types and of the recorded runs, each `.mmd` with a `.md` page beside it that GitHub renders.
  */
-import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Effect } from "effect"
-import { Local, Protocol, TraceSink } from "../src/index.js"
+import { TraceSink } from "../src/index.js"
 import { Trace } from "../src/testing/index.js"
 import { describeRun } from "./demo-format.js"
+import { writeDiagram, writeDiagrams } from "./diagrams.js"
 import { runs } from "./runs.js"
 import * as Simulation from "./simulation.js"
 import * as TwoPhaseCommit from "./two-phase-commit.js"
@@ -36,28 +36,16 @@ const program = Effect.gen(function*() {
   return traces
 })
 
-const slug = (title: string) => title.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "")
-
 /**
  * Writes the sequence diagram of every protocol, the state diagram of every role, and the
- * sequence diagram of every run's trace (in `trace/`).
+ * sequence diagram of every run's trace (in `trace/`), each with a Markdown page beside it
+ * (examples/diagrams.ts).
  */
 const diagrams = (folder: string, traces: ReadonlyArray<ReadonlyArray<TraceSink.TraceEvent>>) => {
-  mkdirSync(join(folder, "trace"), { recursive: true })
-  const written = new Set<string>()
-  for (const { protocol } of runs) {
-    if (written.has(protocol.name)) continue
-    written.add(protocol.name)
-    writeFileSync(join(folder, `${protocol.name}.sequence.mmd`), Protocol.toMermaid(protocol))
-    for (const role of protocol.roles) {
-      writeFileSync(join(folder, `${protocol.name}.${role}.state.mmd`), Local.toMermaid(protocol, role))
-    }
-  }
-  runs.forEach((run, i) => {
-    writeFileSync(join(folder, "trace", `${slug(run.title)}.mmd`), Trace.toMermaid(traces[i], { roles: run.protocol.roles, title: run.title }))
-  })
-  console.log(`\nMermaid diagrams of ${written.size} protocols (sequence) and their roles (state) are in ${folder}/,`)
+  const protocols = writeDiagrams(folder, runs, traces)
+  console.log(`\nMermaid diagrams of ${protocols} protocols (sequence) and their roles (state) are in ${folder}/,`)
   console.log(`and of the ${runs.length} runs above (sequence, from their traces) in ${join(folder, "trace")}/`)
+  console.log("(each X.mmd with a page X.md beside it that shows it, in a mermaid block)")
 }
 
 /** The testing toolkit: seeded simulation, chaos over the reliable layer, chaos without it. */
@@ -126,8 +114,9 @@ const everything = Effect.gen(function*() {
   yield* durable
   diagrams("diagrams", traces)
   const file = join("diagrams", "trace", "simulation-chaos-over-reliable.mmd")
-  writeFileSync(file, Trace.toMermaid(chaosTrace, { roles: TwoPhaseCommit.TwoPhaseCommit.roles, time: true, title: "TwoPhaseCommit under chaos, over the reliable layer" }))
-  console.log(`and of the simulated run under chaos in ${file}`)
+  const title = "TwoPhaseCommit under chaos, over the reliable layer"
+  const [, page] = writeDiagram(file, Trace.toMermaid(chaosTrace, { roles: TwoPhaseCommit.TwoPhaseCommit.roles, time: true, title }), `A simulated run: ${title}`)
+  console.log(`and of the simulated run under chaos in ${file} (and ${page})`)
 })
 
 Effect.runPromise(everything).catch((e) => {

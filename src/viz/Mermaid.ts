@@ -316,3 +316,30 @@ export const localToMermaid = (t: LocalType, role: string): string => {
   out(start, t, { recs: new Map(), end: "[*]" })
   return lines.join("\n") + "\n"
 }
+
+/**
+ * A Markdown page that shows `diagram` (the text of a `.mmd` file): a heading, then the
+ * diagram in a fenced ```` ```mermaid ```` block, which GitHub (and most Markdown viewers)
+ * render as the picture. The fence is longer than any run of backticks in the diagram, so a
+ * label that holds some cannot close it.
+ *
+ * @example
+ * ```ts
+ * writeFileSync("TwoPhaseCommit.sequence.md", mermaidMarkdown(Protocol.toMermaid(TwoPhaseCommit), "TwoPhaseCommit"))
+ * ```
+ *
+ * @category diagrams
+ */
+export const mermaidMarkdown = (diagram: string, title: string): string => {
+  const longest = Math.max(0, ...(diagram.match(/`+/g) ?? []).map((run) => run.length))
+  const fence = "`".repeat(Math.max(3, longest + 1))
+  const body = diagram.endsWith("\n") ? diagram : `${diagram}\n`
+  return `# ${title.replace(/[\r\n]+/g, " ")}\n\n${fence}mermaid\n${body}${fence}\n`
+}
+
+/**
+ * The name of the Markdown page beside a `.mmd` file: `X.mmd` → `X.md`.
+ *
+ * @category diagrams
+ */
+export const markdownFileName = (mmdFile: string): string => mmdFile.replace(/\.mmd$/, "") + ".md"
