@@ -1,13 +1,12 @@
 /**
  * Mermaid diagrams of every example protocol: the sequence diagram of the protocol and the
  * state diagram of every role's local type, compared with the committed files in
- * tests/mermaid/. Regenerate them with `UPDATE_MERMAID=1 npx vitest run tests/Mermaid.test.ts`.
+ * tests/mermaid/ (each `X.mmd` with its Markdown page `X.md`, which GitHub renders). Regenerate them with `UPDATE_MERMAID=1 npx vitest run tests/Mermaid.test.ts`.
  *
  * No Mermaid parser is installed (and none is added): `checkSequence` and `checkState`
  * (tests/fixtures/mermaid-check.ts) are a small line-by-line checker of the subset of Mermaid
  * the generators emit.
  */
-import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Schema } from "effect"
@@ -15,7 +14,7 @@ import { describe, expect, it } from "vitest"
 import { Protocol } from "../src/index.js"
 import { localToMermaid, mermaidText, protocolToMermaid } from "../src/viz/Mermaid.js"
 import * as Examples from "./fixtures/examples.js"
-import { checkSequence, checkState, goldenFiles, updating } from "./fixtures/mermaid-check.js"
+import { checkSequence, checkState, goldenFiles, staleFiles, updating, withPages } from "./fixtures/mermaid-check.js"
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), "mermaid")
 
@@ -45,10 +44,10 @@ describe("Mermaid diagrams of the examples", () => {
   }
 
   it.skipIf(updating)("has no committed diagram left over from a removed protocol or role", () => {
-    const expected = new Set(
+    const expected = withPages(
       protocols.flatMap(([name, p]) => [`${name}.sequence.mmd`, ...p.roles.map((r) => `${name}.${r}.state.mmd`)])
     )
-    const stale = fs.readdirSync(dir).filter((f) => f.endsWith(".mmd") && !expected.has(f))
+    const stale = staleFiles(dir, expected)
     expect(stale, "stale files in tests/mermaid/: delete them").toEqual([])
   })
 })

@@ -2,11 +2,10 @@
  * Diagrams of recorded traces (`Trace.toMermaid`) and of local types (`Local.toMermaid`).
  *
  * The trace of every example run (tests/fixtures/runs.ts) is compared with the committed file
- * in tests/mermaid/trace/. Regenerate them with
+ * in tests/mermaid/trace/ (each `X.mmd` with its Markdown page `X.md`). Regenerate them with
  * `UPDATE_MERMAID=1 npx vitest run tests/TraceMermaid.test.ts`, then review the diff.
  */
 import { it } from "@effect/vitest"
-import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
@@ -15,7 +14,7 @@ import type { TraceEvent } from "../src/effects/TraceSink.js"
 import { Local, Protocol, TraceSink } from "../src/index.js"
 import * as Trace from "../src/testing/Trace.js"
 import * as Examples from "./fixtures/examples.js"
-import { checkSequence, goldenFiles, updating } from "./fixtures/mermaid-check.js"
+import { checkSequence, goldenFiles, staleFiles, updating, withPages } from "./fixtures/mermaid-check.js"
 import { runs } from "./fixtures/runs.js"
 import { simulate } from "../src/testing/simulate.js"
 import * as TwoPhaseCommit from "../examples/two-phase-commit.js"
@@ -70,8 +69,8 @@ describe("Trace.toMermaid of the example runs", () => {
     }))
 
   it.skipIf(updating)("has no committed diagram left over from a removed run", () => {
-    const expected = new Set([...runs.map((r) => `${slug(r.name)}.mmd`), simulated])
-    const stale = fs.readdirSync(dir).filter((f) => f.endsWith(".mmd") && !expected.has(f))
+    const expected = withPages([...runs.map((r) => `${slug(r.name)}.mmd`), simulated])
+    const stale = staleFiles(dir, expected)
     expect(stale, "stale files in tests/mermaid/trace/: delete them").toEqual([])
   })
 })
