@@ -62,7 +62,7 @@ const knowledgeOfChoice = new Set(["UnmergeableChoice", "AmbiguousBranch", "Dupl
 /** The run-time message of a rule with sites in the words the type level uses: no protocol prefix, no sites. */
 const withoutSites = (message: string) => message.replace(/^protocol [^:]+: /, "").replace(/ at site [^ ;,]+/g, "")
 /** Rules the type level also catches, in those words. */
-const sited = new Set(["LoopWithoutExit", "EndInParallel", "EndInTimeout", "EndInSaga"])
+const sited = new Set(["LoopWithoutExit", "UnguardedLoop", "EndInParallel", "EndInTimeout", "EndInSaga"])
 
 interface Case {
   readonly code: string
@@ -115,7 +115,7 @@ describe("Protocol.make's compile-time check agrees with the run-time projection
       return Either.isLeft(built) ? { code, runtime: built.left.message, rule: built.left.rule } : { code, runtime: undefined, rule: undefined }
     })
     const compiled = await compile(cases, "illformed")
-    const tally = { sameWords: 0, bodyErrorOnly: 0, secondFromBrokenBody: 0, otherRule: 0 }
+    const tally = { sameWords: 0, otherLoop: 0, bodyErrorOnly: 0, secondFromBrokenBody: 0, otherRule: 0 }
     const byRule = new Map<string, { atName: number; bodyError: number; runTimeOnly: number }>()
     compiled.forEach(({ diagnostics, reasons }, i) => {
       const c = cases[i]
@@ -139,12 +139,19 @@ describe("Protocol.make's compile-time check agrees with the run-time projection
       } else if (words !== undefined) {
         // One error, at the name; its reason (a union when two orders of the branches are possible) has the run-time words.
         expect(atName.length, context).toBe(1)
-        expect(reasons, context).toContain(words)
-        tally.sameWords++
+        if (!reasons.includes(words) && c.rule === "LoopWithoutExit") {
+          // A loop that traps the paths of an enclosing one: both have no way out, and the two
+          // checks may name different ones (the run time names the outer, found first).
+          expect(reasons.some((r) => /^loop '[^']+' has no way out: every path recurs\./.test(r)), context).toBe(true)
+          tally.otherLoop++
+        } else {
+          expect(reasons, context).toContain(words)
+          tally.sameWords++
+        }
       } else tally.otherRule++
     })
     console.table(Object.fromEntries([...byRule].sort()))
-    console.log(`${cases.length} ill-formed protocols: ${tally.sameWords} rejected at the name in the run-time words, ${tally.bodyErrorOnly} with an error of the body's own (of which ${tally.secondFromBrokenBody} also had a second error at the name, not of the protocol's defect), ${tally.otherRule} of other rules`)
+    console.log(`${cases.length} ill-formed protocols: ${tally.sameWords} rejected at the name in the run-time words (${tally.otherLoop} more naming another loop without a way out), ${tally.bodyErrorOnly} with an error of the body's own (of which ${tally.secondFromBrokenBody} also had a second error at the name, not of the protocol's defect), ${tally.otherRule} of other rules`)
     expect(tally.sameWords).toBeGreaterThan(0)
     expect(tally.bodyErrorOnly).toBeGreaterThan(0)
   })

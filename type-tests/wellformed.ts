@@ -91,3 +91,16 @@ Protocol.make("ExitByOuter", { roles: ["A", "B"], messages: { M: N, K: N, Z: N }
 // expect-error: IllFormedProtocol<"loop 'O' has no way out: every path recurs. Add a branch that does not recur('O').">
 Protocol.make("OuterClosed", { roles: ["A", "B"], messages: { M: N, K: N } }, (g) =>
   g.loop("O", (o) => o.msg("A", "B", "K").loop("L", (b) => b.choice("A", "c", { a: (x) => x.msg("A", "B", "M").recur("L"), b: (x) => x.msg("A", "B", "K").recur("O") }))))
+
+// A loop that can go round without a message: directly, through a choice, or after an inner loop.
+// expect-error: IllFormedProtocol<"loop 'L' can go round again without any message being sent (unguarded). Add a message before recur('L').">
+Protocol.make("Unguarded", { roles: ["A", "B"], messages: { M: N, K: N } }, (g) =>
+  g.loop("L", (b) => b.choice("A", "c", { again: (x) => x.recur("L"), stop: (x) => x.msg("A", "B", "K") })))
+// expect-error: IllFormedProtocol<"loop 'O' can go round again without any message being sent (unguarded).
+Protocol.make("UnguardedOuter", { roles: ["A", "B"], messages: { M: N, K: N } }, (g) =>
+  g.loop("O", (o) =>
+    o.loop("I", (i) => i.choice("A", "c", { more: (x) => x.msg("A", "B", "M").recur("I"), out: (x) => x }))
+      .choice("A", "d", { again: (x) => x.recur("O"), stop: (x) => x.msg("A", "B", "K") })))
+// A message first on every path that goes round: guarded.
+Protocol.make("Guarded", { roles: ["A", "B"], messages: { M: N, K: N } }, (g) =>
+  g.loop("L", (b) => b.choice("A", "c", { again: (x) => x.msg("A", "B", "M").recur("L"), stop: (x) => x.msg("A", "B", "K") })))

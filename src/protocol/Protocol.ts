@@ -28,7 +28,7 @@ import type {
   RolesIn,
   Then
 } from "../session/Global.js"
-import type { IllFormedReason } from "../session/Local.js"
+import type { IllFormedReason, NotLiteral } from "../session/Local.js"
 import { compile, type GlobalGraph, rolesIn } from "./graph.js"
 import * as Msg from "./messages.js"
 
@@ -773,10 +773,6 @@ export interface IllFormedProtocol<out Reason extends string> {
 export type WellFormed<P> = IllFormedReason<P> extends infer Reason extends string
   ? [Reason] extends [never] ? unknown : NotLiteral<Reason> extends true ? unknown : IllFormedProtocol<Reason>
   : unknown
-
-/** `true` when some member of `S` is not a string literal (`string`, or a template with a hole). */
-type NotLiteral<S extends string> = true extends (S extends unknown ? {} extends Record<S, 1> ? true : false : never) ? true
-  : false
 
 /**
  * What `Protocol.make` gives: the protocol, or, when it is ill-formed, an `IllFormed` of why,

@@ -40,6 +40,10 @@ export const duplicateLoopName = (protocol: string, loop: string, site: string) 
 export const unguardedLoop = (protocol: string, loop: string, site: string) =>
   `protocol ${protocol}: loop ${quote(loop)} at site ${site} can go round again without any message being sent (unguarded). Add a message before recur(${quote(loop)}).`
 
+/** The compile-time form of `unguardedLoop` (no site). */
+export type UnguardedLoop<L extends string> =
+  `loop '${L}' can go round again without any message being sent (unguarded). Add a message before recur('${L}').`
+
 export const loopWithoutExit = (protocol: string, loop: string, site: string) =>
   `protocol ${protocol}: loop ${quote(loop)} at site ${site} has no way out: every path recurs. Add a branch that does not recur(${quote(loop)}).`
 /** The compile-time form of `loopWithoutExit` (no site). */

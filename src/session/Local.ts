@@ -577,20 +577,50 @@ type StepEscapes<S, Here> = S extends GRecur<infer X> ? X extends Here ? false :
 
 /**
  * The defects of `Seq` (at any depth) that the global type shows, in the run-time words (no
- * sites): loops with no way out, and `end()` inside a parallel branch, a timeout's or a saga's
+ * sites): loops with no way out, loops that can go round without a message (unguarded), and
+ * `end()` inside a parallel branch, a timeout's or a saga's
  * part (`In`, the innermost of them around `Seq`). Tail-recursive along a sequence.
  */
-type Defects<Seq, In, Acc = never> = Seq extends Then<infer Init, infer Last> ? Defects<Init, In, Acc | DefectsIn<Last, In>> : Acc
-type DefectsIn<S, In> = S extends GEnd ? [In] extends [never] ? never : EndIn<In>
+type Defects<Seq, In, Outer, Acc = never> = Seq extends Then<infer Init, infer Last>
+  ? Defects<Init, In, Outer, Acc | DefectsIn<Last, In, Outer>>
+  : Acc
+type DefectsIn<S, In, Outer> = S extends GEnd ? [In] extends [never] ? never : EndIn<In>
   : S extends GLoop<infer N, infer Body>
-    ? (Falls<Body, N> extends true ? never : Escapes<Body, N> extends true ? never : Msg.LoopWithoutExit<N>) | Defects<Body, In>
-  : S extends GChoice<string, string, infer B> ? B extends GBranch<string, infer Seq> ? Defects<Seq, In> : never
-  : S extends GPar<infer Bs extends ReadonlyArray<unknown>> ? Defects<Bs[number], "parallel">
-  : S extends GTimeout<string, string, infer B, infer F> ? Defects<B, "timeout"> | Defects<F, "timeout">
-  : S extends GSaga<string, string, infer F, infer C> ? Defects<F, "saga"> | Defects<C, "saga">
-  : S extends GBlock<string, infer Body> ? Defects<Body, In>
-  : S extends GRounds<string, infer Again> ? Defects<Again, In>
+    // A name of an enclosing loop again is the builder's error (not reported a second time: not a literal).
+    ? N extends Outer ? `${string}`
+    : (Falls<Body, N> extends true ? never : Escapes<Body, N> extends true ? never : Msg.LoopWithoutExit<N>)
+      | (Silent<Fwd<Body>, N, []> extends true ? Msg.UnguardedLoop<N> : never)
+      | Defects<Body, In, Outer | N>
+  : S extends GChoice<string, string, infer B> ? B extends GBranch<string, infer Seq> ? Defects<Seq, In, Outer> : never
+  : S extends GPar<infer Bs extends ReadonlyArray<unknown>> ? Defects<Bs[number], "parallel", Outer>
+  : S extends GTimeout<string, string, infer B, infer F> ? Defects<B, "timeout", Outer> | Defects<F, "timeout", Outer>
+  : S extends GSaga<string, string, infer F, infer C> ? Defects<F, "saga", Outer> | Defects<C, "saga", Outer>
+  : S extends GBlock<string, infer Body> ? Defects<Body, In, never>
+  : S extends GRounds<string, infer Again> ? Defects<Again, In, Outer>
   : never
+
+/** `true` when some member of `S` is not a string literal (`string`, or a template with a hole). */
+export type NotLiteral<S extends string> = true extends (S extends unknown ? {} extends Record<S, 1> ? true : false : never) ? true
+  : false
+
+/**
+ * `true` when some path from the start of the forward list `Rest` (then of the lists in
+ * `Stack`, what follows the blocks it is in) reaches `recur(N)` with no message on the way:
+ * the loop is unguarded. A message, `end()`, a parallel with a role in it, a timeout or a saga
+ * stops a path, as at run time; a recur of another loop goes back where the walk has been.
+ */
+type Silent<Rest, N extends string, Stack extends ReadonlyArray<unknown>> = Rest extends FCons<infer S, infer T>
+  ? S extends GMsg<string, string, string> | GEnd | GTimeout<string, string, unknown, unknown> | GSaga<string, string, unknown, unknown> ? false
+  : S extends GRecur<infer X> ? X extends N ? true : false
+  : S extends GChoice<string, string, infer B>
+    ? true extends (B extends GBranch<string, infer Seq> ? Silent<Fwd<Seq>, N, [T, ...Stack]> : never) ? true : false
+  : S extends GLoop<string, infer Body> ? Silent<Fwd<Body>, N, [T, ...Stack]>
+  : S extends GBlock<string, infer Body> ? Silent<Fwd<Body>, N, [T, ...Stack]>
+  : S extends GRounds<string, infer Again> ? Silent<Fwd<Again>, N, [T, ...Stack]> extends true ? true : Silent<T, N, Stack>
+  : S extends GPar<infer Bs> ? [ParRoles<Bs>] extends [never] ? Silent<T, N, Stack> : false
+  : Silent<T, N, Stack>
+  : Stack extends readonly [infer Next, ...infer More] ? Silent<Next, N, More>
+  : false
 
 type EndIn<In> = In extends "parallel" ? Msg.EndInParallel : In extends "timeout" ? Msg.EndInTimeout : Msg.EndInSaga
 
@@ -601,10 +631,12 @@ type EndIn<In> = In extends "parallel" ? Msg.EndInParallel : In extends "timeout
  * @category projection
  */
 export type IllFormedReason<P> = P extends Protocol<string, infer Roles, infer M, infer G>
-  ? [Defects<G, never>] extends [never] ? FirstOf<
-      { readonly [R in Roles]: FirstFailure<Project<Start<Pos<Fwd<G>, Top, never>, "none">, R, M, never>> }
-    >
-  : LastOf<Defects<G, never>>
+  ? Defects<G, never, never> extends infer D extends string ? [D] extends [never] ? FirstOf<
+        { readonly [R in Roles]: FirstFailure<Project<Start<Pos<Fwd<G>, Top, never>, "none">, R, M, never>> }
+      >
+    : NotLiteral<D> extends true ? `${string}` // the body has an error of its own
+    : LastOf<D>
+  : never
   : never
 
 type FirstOf<T> = T[keyof T] extends infer U ? [U] extends [never] ? never : LastOf<U> : never
