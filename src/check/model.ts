@@ -167,8 +167,9 @@ const laneKey = (l: Lane): string => {
   return l.kids === undefined ? `${l.s}${ctr}` : `${l.s}${ctr}[${l.kids.map(laneKey).join(",")}]`
 }
 
+/** The key of a world: the lanes, then the channels' contents as JSON (labels may hold any character). */
 const worldKey = (w: World): string =>
-  w.lanes.map(laneKey).join("|") + "#" + [...w.chans].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v.join("\u0001")}`).join(";")
+  w.lanes.map(laneKey).join("|") + "#" + JSON.stringify([...w.chans].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 
 /** Enters a `parallel` (opens its branches) and leaves one whose branches have all ended. */
 const settle = (fsm: Fsm, l: Lane): Lane => {

@@ -189,6 +189,19 @@ describe("Check.model finds bad implementations", () => {
     expect(Trace.toMermaid(r.trace)).toBe("sequenceDiagram\n  participant Coordinator\n  participant r1 as Participant\n  Coordinator->>r1: PrepareRequest\n")
   })
 
+  it("channel contents are hashed without collisions: [\"M1\\u0001M2\"] is not [\"M1\", \"M2\"]", () => {
+    // The catalogue may hold a label with U+0001 in it (the old key joined a channel's labels with it).
+    const Odd = Protocol.make("Odd", { roles: ["A", "B"], messages: { M1: M, M2: M, "M1\u0001M2": M, Done: M } }, (g) =>
+      g.msg("A", "B", "M1").msg("A", "B", "M2").msg("B", "A", "Done"))
+    const { choose } = Check.local
+    const k = recv("B", "Done")
+    const bad = send("B", "M1\u0001M2", k)
+    expect(Check.model(Odd, { bound: 2, roles: { A: bad } })).toMatchObject({ _tag: "UnspecifiedReception", role: "B" })
+    // The good branch reaches B's channel holding [M1, M2]; the bad one [M1\u0001M2], explored after it.
+    const A = choose("c", { p: send("B", "M1", send("B", "M2", k)), q: choose("d", { only: bad }) })
+    expect(Check.model(Odd, { bound: 2, roles: { A } })).toMatchObject({ _tag: "UnspecifiedReception", role: "B" })
+  })
+
   it("unsupported constructs are reported, never checked", () => {
     const par: Check.LocalType = { _tag: "Par", branches: [end], next: end }
     expect(Check.model(Pair, { bound: 1, roles: { A: par } })).toMatchObject({ _tag: "Unsupported", role: "A", construct: "Par" })
