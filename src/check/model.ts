@@ -417,7 +417,10 @@ export const model = (protocol: Any, options: ModelOptions): ModelResult => {
         }
       }
       const list = waiting.map((x) => `${x.role} waits for ${x.labels.join(" | ")} from ${x.from}${x.lane === undefined ? "" : ` [${x.lane}]`}`).join("; ")
-      return { _tag: "Deadlock", waiting, trace: traceTo(i), message: `deadlock: ${list}`, ...stats() }
+      // Every stuck role waits to receive (empty choices are refused up front); should one not, still say who is stuck.
+      const stuck = roles.filter((_, r) => !isEnded(w, r))
+      const message = list === "" ? `deadlock: no role can move, and ${stuck.join(", ")} ${stuck.length > 1 ? "have" : "has"} not ended` : `deadlock: ${list}`
+      return { _tag: "Deadlock", waiting, trace: traceTo(i), message, ...stats() }
     }
 
     for (const m of moves) {

@@ -208,6 +208,17 @@ describe("Check.model finds bad implementations", () => {
     expect(Check.model(Pair, { bound: 1, roles: { A: Check.local.var("X") } })).toMatchObject({ _tag: "Unsupported", construct: "malformed" })
     expect(() => Check.model(Pair, { bound: 1, roles: { Z: end } })).toThrow(/has no role Z/)
   })
+
+  it("an empty choice or offer in a declared local type is malformed, never a deadlock with nobody waiting", () => {
+    const { choose } = Check.local
+    expect(Check.model(Pair, { bound: 1, roles: { A: choose("c", {}) } })).toMatchObject({
+      _tag: "Unsupported",
+      role: "A",
+      construct: "malformed",
+      message: "A: choice c has no branches (it could never be taken)"
+    })
+    expect(Check.model(Pair, { bound: 1, roles: { A: choose("c", {}), B: offer("A", {}) } })).toMatchObject({ _tag: "Unsupported", construct: "malformed" })
+  })
 })
 
 /** Every place where `t` has two single-label actions (send or receive) in a row. */

@@ -153,6 +153,21 @@ describe("Check.asyncSubtype: the rules", () => {
     expect(Check.asyncSubtype(rec("X", v("X")), end)).toMatchObject({ _tag: "Unsupported", construct: "malformed" })
     expect(Check.asyncSubtype(v("Y"), end)).toMatchObject({ _tag: "Unsupported", construct: "malformed" })
   })
+
+  it("an empty choice or offer is malformed, not a subtype of anything", () => {
+    const U = choose("c", { a: send("B", "A1"), b: send("B", "B1") })
+    expect(Check.asyncSubtype(choose("c", {}), U)).toMatchObject({
+      _tag: "Unsupported",
+      construct: "malformed",
+      message: "choice c has no branches (it could never be taken)"
+    })
+    expect(Check.asyncSubtype(offer("A", {}), recv("A", "M"))).toMatchObject({
+      _tag: "Unsupported",
+      construct: "malformed",
+      message: "an offer from A has no branches (it could never receive anything)"
+    })
+    expect(Check.asyncSubtype(send("B", "A1"), choose("c", {}))).toMatchObject({ _tag: "Unsupported", construct: "malformed" })
+  })
 })
 
 /** Generated protocols without the constructs the check does not model. */
