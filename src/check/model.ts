@@ -20,7 +20,9 @@
  * explored in every branch. `parallel` branches of projected roles run on lanes of their own,
  * as at run time. `timeout` and `saga` (clocks, failures and control frames) are not modelled,
  * nor are `parallel`s in declared local types (their branches cannot be matched with the
- * global ones): such a protocol gives `Unsupported`, never an answer. A run that would need a
+ * global ones): such a protocol gives `Unsupported`, never an answer. A declared local type that names a peer the
+ * protocol does not have (or the role itself), or a label outside its catalogue, throws a
+ * `TypeError`, as an unknown role in `roles` does; an empty choice or offer is malformed. A run that would need a
  * channel to hold more than `bound` messages is not explored: `Ok` means no error in any run
  * within the bound ("k-safe"), and a state that is stuck only because a channel is full is
  * `Undecided`. Starvation in a run that never ends (a role that waits forever while others
@@ -171,6 +173,25 @@ const laneKey = (l: Lane): string => {
 const worldKey = (w: World): string =>
   w.lanes.map(laneKey).join("|") + "#" + JSON.stringify([...w.chans].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 
+/**
+ * Throws a `TypeError` when a declared local type names a peer the protocol does not have (or
+ * the role itself) or a label that is not in the protocol's catalogue, as for an unknown role.
+ */
+const checkNames = (protocol: Any, role: string, fsm: Fsm): void => {
+  const labels = new Set(Object.keys(protocol.messages))
+  const where = (what: string) => `(role ${role}'s declared local type ${what})`
+  for (const s of fsm.states) {
+    if (s.kind !== "send" && s.kind !== "recv") continue
+    const shown = s.kind === "send" ? s.label : [...s.options.keys()].join(" | ")
+    const what = s.kind === "send" ? `sends ${shown} to ${s.peer}` : `receives ${shown} from ${s.peer}`
+    if (s.peer === role) throw new TypeError(`protocol ${protocol.name}: a role cannot message itself ${where(what)}`)
+    if (!protocol.roles.includes(s.peer)) throw new TypeError(`protocol ${protocol.name} has no role ${s.peer} ${where(what)}`)
+    for (const label of s.kind === "send" ? [s.label] : s.options.keys()) {
+      if (!labels.has(label)) throw new TypeError(`protocol ${protocol.name} has no message ${JSON.stringify(label)} ${where(what)}`)
+    }
+  }
+}
+
 /** Enters a `parallel` (opens its branches) and leaves one whose branches have all ended. */
 const settle = (fsm: Fsm, l: Lane): Lane => {
   let lane = l
@@ -225,6 +246,7 @@ export const model = (protocol: Any, options: ModelOptions): ModelResult => {
         if (!(e instanceof MalformedLocalType)) throw e
         return { _tag: "Unsupported", protocol: protocol.name, roles, role, construct: "malformed", message: `${role}: ${e.message}` }
       }
+      checkNames(protocol, role, fsm)
     } else {
       const a = protocol["~graph"].locals.get(role)
       if (a === undefined) throw new TypeError(`protocol ${protocol.name} has no automaton for ${role}`)

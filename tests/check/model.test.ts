@@ -209,6 +209,21 @@ describe("Check.model finds bad implementations", () => {
     expect(() => Check.model(Pair, { bound: 1, roles: { Z: end } })).toThrow(/has no role Z/)
   })
 
+  it("a declared local type's peers and labels must be the protocol's (a TypeError, as for an unknown role)", () => {
+    expect(() => Check.model(S.Ring, { bound: 2, roles: { A: send("Z", "Value") } })).toThrow(
+      new TypeError("protocol Ring has no role Z (role A's declared local type sends Value to Z)")
+    )
+    expect(() => Check.model(S.Ring, { bound: 2, roles: { A: recv("Z", "Value") } })).toThrow(
+      new TypeError("protocol Ring has no role Z (role A's declared local type receives Value from Z)")
+    )
+    expect(() => Check.model(S.Ring, { bound: 2, roles: { A: send("A", "Value", recv("A", "Value")) } })).toThrow(
+      /a role cannot message itself \(role A's declared local type sends Value to A\)/
+    )
+    expect(() => Check.model(Pair, { bound: 2, roles: { B: offer("A", { M1: end, M3: end }) } })).toThrow(
+      new TypeError(`protocol Pair has no message "M3" (role B's declared local type receives M1 | M3 from A)`)
+    )
+  })
+
   it("an empty choice or offer in a declared local type is malformed, never a deadlock with nobody waiting", () => {
     const { choose } = Check.local
     expect(Check.model(Pair, { bound: 1, roles: { A: choose("c", {}) } })).toMatchObject({
