@@ -19,8 +19,9 @@
  * so loops terminate. A `repeat` goes round `params[param]` times (default 2). Choices are
  * explored in every branch. `parallel` branches of projected roles run on lanes of their own,
  * as at run time. `timeout` and `saga` (clocks, failures and control frames) are not modelled,
- * nor are `parallel`s in declared local types (their branches cannot be matched with the
- * global ones): such a protocol gives `Unsupported`, never an answer. A declared local type that names a peer the
+ * nor are `parallel`s in declared local types, nor a declared local type for a role that takes
+ * part in a `parallel` (its messages cannot be matched with the other roles' lanes): such a
+ * protocol gives `Unsupported`, never an answer. A declared local type that names a peer the
  * protocol does not have (or the role itself), or a label outside its catalogue, throws a
  * `TypeError`, as an unknown role in `roles` does; an empty choice or offer is malformed. A run that would need a
  * channel to hold more than `bound` messages is not explored: `Ok` means no error in any run
@@ -247,6 +248,19 @@ export const model = (protocol: Any, options: ModelOptions): ModelResult => {
         return { _tag: "Unsupported", protocol: protocol.name, roles, role, construct: "malformed", message: `${role}: ${e.message}` }
       }
       checkNames(protocol, role, fsm)
+      // The declared type has no lanes to put a parallel's messages on: its peers' branches would
+      // wait on lanes it never sends on.
+      const projected = protocol["~graph"].locals.get(role)
+      if (projected !== undefined && fromAutomaton(projected).states.some((st) => st.kind === "par")) {
+        return {
+          _tag: "Unsupported",
+          protocol: protocol.name,
+          roles,
+          role,
+          construct: "Par",
+          message: `the model checker does not model a declared local type for ${role}, which takes part in a parallel (its messages cannot be matched with the lanes of the other roles)`
+        }
+      }
     } else {
       const a = protocol["~graph"].locals.get(role)
       if (a === undefined) throw new TypeError(`protocol ${protocol.name} has no automaton for ${role}`)

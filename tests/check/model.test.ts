@@ -224,6 +224,15 @@ describe("Check.model finds bad implementations", () => {
     )
   })
 
+  it("a declared local type for a role that takes part in a parallel is unsupported, not a deadlock", () => {
+    const N = Schema.Number
+    const Lanes = Protocol.make("Lanes", { roles: ["A", "B"], messages: { M: N, K: N } }, (g) =>
+      g.parallel((b) => b.msg("A", "B", "M").msg("B", "A", "K"), (b) => b.msg("A", "B", "M").msg("B", "A", "K")))
+    expect(Check.model(Lanes, { bound: 2 })._tag).toBe("Ok")
+    const A = send("B", "M", send("B", "M", recv("B", "K", recv("B", "K"))))
+    expect(Check.model(Lanes, { bound: 2, roles: { A } })).toMatchObject({ _tag: "Unsupported", role: "A", construct: "Par" })
+  })
+
   it("an empty choice or offer in a declared local type is malformed, never a deadlock with nobody waiting", () => {
     const { choose } = Check.local
     expect(Check.model(Pair, { bound: 1, roles: { A: choose("c", {}) } })).toMatchObject({
