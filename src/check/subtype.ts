@@ -278,15 +278,17 @@ export const asyncSubtype = (optimised: LocalType, projected: LocalType, options
       return { k: "in", peer: e.peer, branches }
     }
     // An output of the projection to another peer (or another decision): the optimised type
-    // commits to `mine` now, so only the branches of it that allow `mine` remain.
+    // commits to `mine` now, so only the branches of it that allow `mine` remain. Only a branch
+    // that refuses `mine` is dropped: one that goes beyond the bound might allow it, so then the
+    // answer is undecided (dropping it would narrow what is left and could refuse wrongly later).
     const branches = new Map<string, Residual>()
-    let first: Refused | TooDeep | undefined
+    let first: Refused | undefined
     for (const [l, b] of e.branches) {
       try {
         branches.set(l, takeOut(b, act, peer, label, depth + 1))
       } catch (x) {
-        if (!(x instanceof Refused || x instanceof TooDeep)) throw x
-        if (first === undefined || (x instanceof TooDeep && first instanceof Refused)) first = x
+        if (!(x instanceof Refused)) throw x
+        if (first === undefined) first = x
       }
     }
     if (branches.size === 0) throw first!

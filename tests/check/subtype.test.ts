@@ -142,6 +142,21 @@ describe("Check.asyncSubtype: the rules", () => {
     expect(Check.asyncSubtype(recv("A", "M"), end)).toMatchObject({ _tag: "NotSubtype", reason: "EndMismatch" })
   })
 
+  it("a branch of the projection's choice beyond the bound is not dropped: undecided, not refused", () => {
+    // U: Select{ a: Send(B, x).Send(C, l1), b: Send(C, l2).Send(B, x) }; T sends x to B first.
+    const U = choose("c", { a: send("B", "x", send("C", "l1")), b: send("C", "l2", send("B", "x")) })
+    const T = send("B", "x", choose("c", { a: send("C", "l1"), b: send("C", "l2") }))
+    expect(Check.asyncSubtype(T, U, { bound: 1 })).toMatchObject({ _tag: "Undecided", bound: 1 })
+    expect(Check.asyncSubtype(T, U, { bound: 2 })._tag).toBe("Subtype")
+    // A branch that refuses the send is still dropped (here: b ends without sending x, which
+    // the check sees at depth 2, so bound 1 is undecided there too).
+    const W = choose("c", { a: send("B", "x", send("C", "l1")), b: send("C", "l2") })
+    const Ta = send("B", "x", choose("c", { a: send("C", "l1") }))
+    expect(Check.asyncSubtype(Ta, W, { bound: 2 })._tag).toBe("Subtype")
+    expect(Check.asyncSubtype(Ta, W, { bound: 1 })._tag).toBe("Undecided")
+    expect(Check.asyncSubtype(T, W, { bound: 4 })).toMatchObject({ _tag: "NotSubtype", reason: "OutputNotAllowed" })
+  })
+
   it("an output anticipated forever is undecided, never accepted", () => {
     const U = rec("X", recv("A", "Q", send("A", "R", v("X"))))
     expect(Check.asyncSubtype(rec("X", send("A", "R", v("X"))), U, { bound: 6 })._tag).toBe("Undecided")
