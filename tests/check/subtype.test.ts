@@ -162,6 +162,64 @@ describe("Check.asyncSubtype: the rules", () => {
     expect(Check.asyncSubtype(rec("X", send("A", "R", v("X"))), U, { bound: 6 })._tag).toBe("Undecided")
   })
 
+  /** `levels` offers of 10 labels from A, every label to the same continuation, then `k`. */
+  const layers = (levels: number, k: Check.LocalType) => {
+    let t = k
+    for (let i = 0; i < levels; i++) {
+      const next = t
+      t = offer("A", Object.fromEntries(Array.from({ length: 10 }, (_, j) => [`l${j}`, next])))
+    }
+    return t
+  }
+
+  it("a send moved past offers whose branches meet again is checked once per residual, not once per path", () => {
+    // 10^10 label paths, 12 states on each side.
+    const r = Check.asyncSubtype(send("B", "x", layers(10, end)), layers(10, send("B", "x")), { bound: 10 })
+    expect(r).toMatchObject({ _tag: "Subtype" })
+    if (r._tag === "Subtype") expect(r.pairs).toBeLessThanOrEqual(12)
+  })
+
+  it("a branch of the projection's offer that refuses the send refuses it, whatever its other branches need", () => {
+    const U = offer("A", { p: send("C", "m", send("B", "x")), q: send("B", "y") })
+    const T = send("B", "x", offer("A", { p: send("C", "m"), q: end }))
+    for (const bound of [1, 4]) {
+      expect(Check.asyncSubtype(T, U, { bound })).toMatchObject({
+        _tag: "NotSubtype",
+        reason: "OutputNotAllowed",
+        message: "the role sends x to B where the projection sends y to B"
+      })
+    }
+  })
+
+  it("maxPairs counts the steps inside the projection too", () => {
+    const T = send("B", "x", layers(4, end))
+    const U = layers(4, send("B", "x"))
+    expect(Check.asyncSubtype(T, U, { bound: 10 })).toMatchObject({ _tag: "Subtype", pairs: 6 })
+    // 6 pairs, but moving the send past 4 offers takes more steps than that.
+    expect(Check.asyncSubtype(T, U, { bound: 10, maxPairs: 10 })).toMatchObject({
+      _tag: "Undecided",
+      message: "undecided within bound 10: more than 10 pairs of states and steps in the projection"
+    })
+  })
+
+  it("a large bound does not overflow the stack", () => {
+    const n = 5000
+    let U = send("B", "x")
+    let T = end
+    for (let i = 0; i < n; i++) {
+      U = recv("A", "p", U)
+      T = recv("A", "p", T)
+    }
+    T = send("B", "x", T)
+    // The send moves past n receives: bound n exactly.
+    expect(Check.asyncSubtype(T, U, { bound: n, maxPairs: 1_000_000 })._tag).toBe("Subtype")
+    expect(Check.asyncSubtype(T, U, { bound: n - 1, maxPairs: 1_000_000 })).toMatchObject({
+      _tag: "Undecided",
+      message: expect.stringMatching(/^undecided within bound 4999: the role would owe the projection more than 4999 overtaken actions/)
+    })
+    expect(Check.asyncSubtype(T, U, { bound: n, maxPairs: 10_000 })).toMatchObject({ _tag: "Undecided", message: expect.stringMatching(/more than 10000 pairs/) })
+  })
+
   it("unsupported constructs and malformed types are reported as such", () => {
     const par: Check.LocalType = { _tag: "Par", branches: [end], next: end }
     expect(Check.asyncSubtype(par, par)).toMatchObject({ _tag: "Unsupported", construct: "Par" })
