@@ -349,3 +349,71 @@ describe("Check.asyncSubtype: properties over generated protocols", () => {
     )
   })
 })
+
+/** Small finite local types over the peers `peers` (labels m, n; a choice d; offers of m | n). */
+const finite = (peers: ReadonlyArray<string>) =>
+  fc.letrec<{ t: Check.LocalType }>((tie) => ({
+    t: fc.oneof(
+      { depthSize: "small", maxDepth: 4 },
+      fc.constant(end),
+      fc.tuple(fc.constantFrom(...peers), fc.constantFrom("m", "n"), tie("t")).map(([p, l, k]) => send(p, l, k)),
+      fc.tuple(fc.constantFrom(...peers), fc.constantFrom("m", "n"), tie("t")).map(([p, l, k]) => recv(p, l, k)),
+      fc.tuple(tie("t"), tie("t")).map(([a, b]) => choose("d", { a, b })),
+      fc.tuple(fc.constantFrom(...peers), tie("t"), tie("t")).map(([p, a, b]) => offer(p, { m: a, n: b }))
+    )
+  })).t
+
+describe("Check.asyncSubtype: a send moved across a choice or an offer", () => {
+  const any = finite(["A", "B", "C"])
+  /** Never sends x to B: whatever it does, it cannot supply a send moved ahead of it. */
+  const withoutX = finite(["A", "C"])
+
+  it("ahead of an offer whose every branch starts with it: accepted at bound 1, undecided at 0", () => {
+    fc.assert(
+      fc.property(any, any, (k1, k2) => {
+        const U = offer("A", { p: send("B", "x", k1), q: send("B", "x", k2) })
+        const T = send("B", "x", offer("A", { p: k1, q: k2 }))
+        expect(Check.asyncSubtype(T, U, { bound: 1 })._tag).toBe("Subtype")
+        expect(Check.asyncSubtype(T, U, { bound: 0 })._tag).toBe("Undecided")
+      }),
+      { numRuns: 200 }
+    )
+  })
+
+  it("ahead of a choice whose every branch starts with it: accepted at bound 1 (and with fewer branches)", () => {
+    fc.assert(
+      fc.property(any, any, (k1, k2) => {
+        const U = choose("c", { a: send("B", "x", k1), b: send("B", "x", k2) })
+        expect(Check.asyncSubtype(send("B", "x", choose("c", { a: k1, b: k2 })), U, { bound: 1 })._tag).toBe("Subtype")
+        expect(Check.asyncSubtype(send("B", "x", choose("c", { b: k2 })), U, { bound: 1 })._tag).toBe("Subtype")
+        expect(Check.asyncSubtype(send("B", "x", choose("c", { a: k1, b: k2 })), U, { bound: 0 })._tag).toBe("Undecided")
+      }),
+      { numRuns: 200 }
+    )
+  })
+
+  it("ahead of an offer or a choice with a branch that never sends it: refused within a large bound, never accepted", () => {
+    fc.assert(
+      fc.property(any, withoutX, (k1, k2) => {
+        const cases = [
+          [send("B", "x", offer("A", { p: k1, q: k2 })), offer("A", { p: send("B", "x", k1), q: k2 })],
+          [send("B", "x", choose("c", { a: k1, b: k2 })), choose("c", { a: send("B", "x", k1), b: k2 })]
+        ] as const
+        for (const [T, U] of cases) {
+          expect(Check.asyncSubtype(T, U, { bound: 20 })).toMatchObject({ _tag: "NotSubtype", reason: "OutputNotAllowed" })
+          for (const bound of [0, 1, 2, 3]) expect(Check.asyncSubtype(T, U, { bound })._tag).not.toBe("Subtype")
+        }
+        // Without the branch that lacks it, the choice is fine.
+        expect(Check.asyncSubtype(send("B", "x", choose("c", { a: k1 })), cases[1][1], { bound: 20 })._tag).toBe("Subtype")
+      }),
+      { numRuns: 200 }
+    )
+  })
+
+  it("at the exact bound with choices: the send moves past a choice and a send to another peer", () => {
+    const U = choose("c", { a: send("C", "l1", send("B", "x")), b: send("C", "l2", send("B", "x")) })
+    const T = send("B", "x", choose("c", { a: send("C", "l1"), b: send("C", "l2") }))
+    expect(Check.asyncSubtype(T, U, { bound: 2 })._tag).toBe("Subtype")
+    expect(Check.asyncSubtype(T, U, { bound: 1 })).toMatchObject({ _tag: "Undecided", bound: 1 })
+  })
+})
