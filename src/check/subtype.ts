@@ -258,7 +258,8 @@ export const asyncSubtype = (optimised: LocalType, projected: LocalType, options
     return r
   }
   const stateR = (id: number): Residual => intern(`s${id}`, (rid) => ({ k: "state", rid, id }))
-  const endR: Expanded = intern("E", (rid) => ({ k: "end", rid }))
+  const endR: Expanded = { k: "end", rid: 0 }
+  made.set("E", endR)
   const inR = (peer: string, branches: ReadonlyMap<string, Residual>): Expanded =>
     intern(`?${JSON.stringify(peer)}{${branchKey(branches)}}`, (rid) => ({ k: "in", rid, peer, branches }))
   const outR = (act: "Send" | "Choose" | "Round", peer: string, branches: ReadonlyMap<string, Residual>): Expanded =>

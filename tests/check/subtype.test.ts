@@ -195,6 +195,7 @@ describe("Check.asyncSubtype: the rules", () => {
     const T = send("B", "x", layers(4, end))
     const U = layers(4, send("B", "x"))
     expect(Check.asyncSubtype(T, U, { bound: 10 })).toMatchObject({ _tag: "Subtype", pairs: 6 })
+    expect(Check.asyncSubtype(T, U, { bound: 10, maxPairs: 0 })._tag).toBe("Undecided")
     // 6 pairs, but moving the send past 4 offers takes more steps than that.
     expect(Check.asyncSubtype(T, U, { bound: 10, maxPairs: 10 })).toMatchObject({
       _tag: "Undecided",
