@@ -34,7 +34,10 @@ export interface Fsm {
   readonly states: ReadonlyArray<FsmState>
 }
 
-/** A local type that is not well formed as data (an unbound or unguarded recursion variable). */
+/**
+ * A local type that is not well formed as data: an unbound or unguarded recursion variable, or
+ * a choice or an offer without branches.
+ */
 export class MalformedLocalType extends Error {
   override readonly name = "MalformedLocalType"
 }
@@ -58,7 +61,7 @@ const lookup = (env: Env, name: string): Binding | undefined => {
   return undefined
 }
 
-/** Builds the state machine of a local type. Throws `MalformedLocalType` for `Rec X. X` or a free `X`. */
+/** Builds the state machine of a local type. Throws `MalformedLocalType` for `Rec X. X`, a free `X` or an empty choice or offer. */
 export const toFsm = (t: LocalType): Fsm => {
   const states: Array<FsmState> = []
   const byKey = new Map<LocalType, Map<string, number>>()
@@ -110,9 +113,13 @@ export const toFsm = (t: LocalType): Fsm => {
         break
       case "Recv":
       case "Offer":
+        if (t._tag === "Offer" && Object.keys(t.branches).length === 0) {
+          throw new MalformedLocalType(`an offer from ${t.from} has no branches (it could never receive anything)`)
+        }
         states.push({ kind: "recv", id, peer: t.from, options: new Map() })
         break
       case "Select":
+        if (Object.keys(t.branches).length === 0) throw new MalformedLocalType(`choice ${t.choice} has no branches (it could never be taken)`)
         states.push({ kind: "select", id, choice: t.choice, branches: new Map() })
         break
       case "Rounds":

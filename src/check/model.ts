@@ -19,8 +19,11 @@
  * so loops terminate. A `repeat` goes round `params[param]` times (default 2). Choices are
  * explored in every branch. `parallel` branches of projected roles run on lanes of their own,
  * as at run time. `timeout` and `saga` (clocks, failures and control frames) are not modelled,
- * nor are `parallel`s in declared local types (their branches cannot be matched with the
- * global ones): such a protocol gives `Unsupported`, never an answer. A run that would need a
+ * nor are `parallel`s in declared local types, nor a declared local type for a role that takes
+ * part in a `parallel` (its messages cannot be matched with the other roles' lanes): such a
+ * protocol gives `Unsupported`, never an answer. A declared local type that names a peer the
+ * protocol does not have (or the role itself), or a label outside its catalogue, throws a
+ * `TypeError`, as an unknown role in `roles` does; an empty choice or offer is malformed. A run that would need a
  * channel to hold more than `bound` messages is not explored: `Ok` means no error in any run
  * within the bound ("k-safe"), and a state that is stuck only because a channel is full is
  * `Undecided`. Starvation in a run that never ends (a role that waits forever while others
@@ -167,8 +170,28 @@ const laneKey = (l: Lane): string => {
   return l.kids === undefined ? `${l.s}${ctr}` : `${l.s}${ctr}[${l.kids.map(laneKey).join(",")}]`
 }
 
+/** The key of a world: the lanes, then the channels' contents as JSON (labels may hold any character). */
 const worldKey = (w: World): string =>
-  w.lanes.map(laneKey).join("|") + "#" + [...w.chans].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v.join("\u0001")}`).join(";")
+  w.lanes.map(laneKey).join("|") + "#" + JSON.stringify([...w.chans].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+
+/**
+ * Throws a `TypeError` when a declared local type names a peer the protocol does not have (or
+ * the role itself) or a label that is not in the protocol's catalogue, as for an unknown role.
+ */
+const checkNames = (protocol: Any, role: string, fsm: Fsm): void => {
+  const labels = new Set(Object.keys(protocol.messages))
+  const where = (what: string) => `(role ${role}'s declared local type ${what})`
+  for (const s of fsm.states) {
+    if (s.kind !== "send" && s.kind !== "recv") continue
+    const shown = s.kind === "send" ? s.label : [...s.options.keys()].join(" | ")
+    const what = s.kind === "send" ? `sends ${shown} to ${s.peer}` : `receives ${shown} from ${s.peer}`
+    if (s.peer === role) throw new TypeError(`protocol ${protocol.name}: a role cannot message itself ${where(what)}`)
+    if (!protocol.roles.includes(s.peer)) throw new TypeError(`protocol ${protocol.name} has no role ${s.peer} ${where(what)}`)
+    for (const label of s.kind === "send" ? [s.label] : s.options.keys()) {
+      if (!labels.has(label)) throw new TypeError(`protocol ${protocol.name} has no message ${JSON.stringify(label)} ${where(what)}`)
+    }
+  }
+}
 
 /** Enters a `parallel` (opens its branches) and leaves one whose branches have all ended. */
 const settle = (fsm: Fsm, l: Lane): Lane => {
@@ -223,6 +246,20 @@ export const model = (protocol: Any, options: ModelOptions): ModelResult => {
       } catch (e) {
         if (!(e instanceof MalformedLocalType)) throw e
         return { _tag: "Unsupported", protocol: protocol.name, roles, role, construct: "malformed", message: `${role}: ${e.message}` }
+      }
+      checkNames(protocol, role, fsm)
+      // The declared type has no lanes to put a parallel's messages on: its peers' branches would
+      // wait on lanes it never sends on.
+      const projected = protocol["~graph"].locals.get(role)
+      if (projected !== undefined && fromAutomaton(projected).states.some((st) => st.kind === "par")) {
+        return {
+          _tag: "Unsupported",
+          protocol: protocol.name,
+          roles,
+          role,
+          construct: "Par",
+          message: `the model checker does not model a declared local type for ${role}, which takes part in a parallel (its messages cannot be matched with the lanes of the other roles)`
+        }
       }
     } else {
       const a = protocol["~graph"].locals.get(role)
@@ -416,7 +453,10 @@ export const model = (protocol: Any, options: ModelOptions): ModelResult => {
         }
       }
       const list = waiting.map((x) => `${x.role} waits for ${x.labels.join(" | ")} from ${x.from}${x.lane === undefined ? "" : ` [${x.lane}]`}`).join("; ")
-      return { _tag: "Deadlock", waiting, trace: traceTo(i), message: `deadlock: ${list}`, ...stats() }
+      // Every stuck role waits to receive (empty choices are refused up front); should one not, still say who is stuck.
+      const stuck = roles.filter((_, r) => !isEnded(w, r))
+      const message = list === "" ? `deadlock: no role can move, and ${stuck.join(", ")} ${stuck.length > 1 ? "have" : "has"} not ended` : `deadlock: ${list}`
+      return { _tag: "Deadlock", waiting, trace: traceTo(i), message, ...stats() }
     }
 
     for (const m of moves) {

@@ -21,7 +21,10 @@
  * double-buffering kernel that sends two `ready`s up front `k ≥ 3`. Beyond the bound the
  * answer is `Undecided` (asynchronous subtyping is undecidable in general), never a guess.
  * Pairs of (state of `T`, what is left of `U`) already seen are not explored again, so loops
- * terminate.
+ * terminate. What is left of `U` is shared between paths that leave the same thing (a
+ * projection whose branches meet again is walked once per residual, not once per path), the
+ * walks into `U` use no recursion (a bound of thousands does not overflow the stack), and their
+ * steps count against `maxPairs` with the pairs.
  *
  * Supported: send, receive, offer, select (choice), `rec`/`var`, the round check of a
  * `repeat` (treated like a choice every role makes alike) and `End`. `Par`, `Timeout` and
@@ -62,7 +65,8 @@ export type RefusalReason = "InputBeforeOutput" | "OutputNotAllowed" | "Unhandle
  *   states were explored.
  * - `NotSubtype`: the first action that cannot be matched, with the optimised type's actions
  *   up to it (`path`) and a sentence (`message`).
- * - `Undecided`: the check would need to go further than `bound` (or `maxPairs`).
+ * - `Undecided`: the check would need to go further than `bound`, or more than `maxPairs`
+ *   pairs and steps.
  * - `Unsupported`: a construct the check does not model (`Par`, `Timeout`, `Saga`), or a
  *   malformed local type (an unbound or unguarded recursion variable).
  *
@@ -105,16 +109,31 @@ export interface SubtypeOptions {
   readonly bound?: number | undefined
   /** The role's name, for the messages (default "the role"). */
   readonly role?: string | undefined
-  /** At most this many pairs of states are explored; then `Undecided`. Default 100 000. */
+  /**
+   * At most this many pairs of states are explored, counted together with the steps taken
+   * inside the projection (each residual made, each action of the projection walked past);
+   * then `Undecided`. Default 100 000.
+   */
   readonly maxPairs?: number | undefined
 }
 
-/** What is left of the projection: a state, or an action of it that the optimised type went past. */
+/**
+ * What is left of the projection: a state, or an action of it that the optimised type went past.
+ * Residuals are made once per structure (`rid` names it), so equal ones are shared: a
+ * projection whose branches meet again gives a graph of residuals, never a tree per path.
+ */
 type Residual =
-  | { readonly k: "state"; readonly id: number }
-  | { readonly k: "end" }
-  | { readonly k: "in"; readonly peer: string; readonly branches: ReadonlyMap<string, Residual> }
-  | { readonly k: "out"; readonly act: "Send" | "Choose" | "Round"; readonly peer: string; readonly branches: ReadonlyMap<string, Residual> }
+  | { readonly k: "state"; readonly rid: number; readonly id: number }
+  | { readonly k: "end"; readonly rid: number }
+  | { readonly k: "in"; readonly rid: number; readonly peer: string; readonly branches: ReadonlyMap<string, Residual> }
+  | {
+    readonly k: "out"
+    readonly rid: number
+    readonly act: "Send" | "Choose" | "Round"
+    readonly peer: string
+    readonly branches: ReadonlyMap<string, Residual>
+  }
+type Expanded = Exclude<Residual, { k: "state" }>
 
 class Refused {
   constructor(
@@ -125,6 +144,9 @@ class Refused {
   ) {}
 }
 class TooDeep {}
+const tooDeep = new TooDeep()
+/** More than `maxPairs` pairs and steps. */
+class TooMuch {}
 class NotModelled {
   constructor(readonly construct: string) {}
 }
@@ -175,27 +197,12 @@ const outAction = (act: "Send" | "Choose" | "Round", peer: string, label: string
     : { _tag: "Round", param: peer, branch: label }
 
 /** The first action of a residual (for messages). */
-const firstAction = (r: Exclude<Residual, { k: "state" }>): Action =>
+const firstAction = (r: Expanded): Action =>
   r.k === "end"
     ? { _tag: "End" }
     : r.k === "in"
     ? { _tag: "Recv", peer: r.peer, labels: [...r.branches.keys()] }
     : outAction(r.act, r.peer, [...r.branches.keys()].join(" | "))
-
-const keyOf = (() => {
-  const memo = new WeakMap<Residual, string>()
-  const key = (r: Residual): string => {
-    if (r.k === "state") return `${r.id}`
-    if (r.k === "end") return "E"
-    const known = memo.get(r)
-    if (known !== undefined) return known
-    const inner = [...r.branches].map(([l, b]) => `${JSON.stringify(l)}:${key(b)}`).sort().join(",")
-    const k = r.k === "in" ? `?${JSON.stringify(r.peer)}{${inner}}` : `!${r.act}${JSON.stringify(r.peer)}{${inner}}`
-    memo.set(r, k)
-    return k
-  }
-  return key
-})()
 
 /**
  * Whether a role may follow `optimised` where the protocol projects `projected` onto it,
@@ -231,108 +238,216 @@ export const asyncSubtype = (optimised: LocalType, projected: LocalType, options
     throw e
   }
 
-  const expand = (r: Residual): Exclude<Residual, { k: "state" }> => {
+  /** The pairs (state of the optimised type, residual) met so far. */
+  const seen = new Set<string>()
+  // Residuals, one per structure.
+  const made = new Map<string, Residual>()
+  /** Steps taken inside the projection (residuals made, actions moved past others): counted with the pairs against `maxPairs`. */
+  let work = 0
+  const tick = () => {
+    if (++work + seen.size > maxPairs) throw new TooMuch()
+  }
+  const branchKey = (branches: ReadonlyMap<string, Residual>) =>
+    [...branches].map(([l, b]) => `${JSON.stringify(l)}:${b.rid}`).sort().join(",")
+  const intern = <R extends Residual>(key: string, build: (rid: number) => R): R => {
+    const known = made.get(key)
+    if (known !== undefined) return known as R
+    tick()
+    const r = build(made.size)
+    made.set(key, r)
+    return r
+  }
+  const stateR = (id: number): Residual => intern(`s${id}`, (rid) => ({ k: "state", rid, id }))
+  const endR: Expanded = { k: "end", rid: 0 }
+  made.set("E", endR)
+  const inR = (peer: string, branches: ReadonlyMap<string, Residual>): Expanded =>
+    intern(`?${JSON.stringify(peer)}{${branchKey(branches)}}`, (rid) => ({ k: "in", rid, peer, branches }))
+  const outR = (act: "Send" | "Choose" | "Round", peer: string, branches: ReadonlyMap<string, Residual>): Expanded =>
+    intern(`!${act}${JSON.stringify(peer)}{${branchKey(branches)}}`, (rid) => ({ k: "out", rid, act, peer, branches }))
+
+  const expanded = new Map<number, Expanded>()
+  const expand = (r: Residual): Expanded => {
     if (r.k !== "state") return r
+    const known = expanded.get(r.id)
+    if (known !== undefined) return known
     const s: FsmState = u.states[r.id]
-    const st = (id: number): Residual => ({ k: "state", id })
+    let e: Expanded
     switch (s.kind) {
       case "end":
-        return { k: "end" }
+        e = endR
+        break
       case "send":
-        return { k: "out", act: "Send", peer: s.peer, branches: new Map([[s.label, st(s.next)]]) }
+        e = outR("Send", s.peer, new Map([[s.label, stateR(s.next)]]))
+        break
       case "select":
-        return { k: "out", act: "Choose", peer: s.choice, branches: new Map([...s.branches].map(([b, n]) => [b, st(n)])) }
+        e = outR("Choose", s.choice, new Map([...s.branches].map(([b, n]) => [b, stateR(n)])))
+        break
       case "rounds":
-        return { k: "out", act: "Round", peer: s.param, branches: new Map([["again", st(s.again)], ["done", st(s.done)]]) }
+        e = outR("Round", s.param, new Map([["again", stateR(s.again)], ["done", stateR(s.done)]]))
+        break
       case "recv":
-        return { k: "in", peer: s.peer, branches: new Map([...s.options].map(([l, n]) => [l, st(n)])) }
+        e = inR(s.peer, new Map([...s.options].map(([l, n]) => [l, stateR(n)])))
+        break
       case "par":
         throw new NotModelled("Par")
       case "unsupported":
         throw new NotModelled(s.construct)
     }
+    expanded.set(r.id, e)
+    return e
   }
 
-  const projectionDoes = (e: Exclude<Residual, { k: "state" }>) =>
-    e.k === "end" ? "has ended" : `still ${describeAction(firstAction(e))}`
+  const projectionDoes = (e: Expanded) => e.k === "end" ? "has ended" : `still ${describeAction(firstAction(e))}`
 
-  /** What is left of `r` once the optimised type has done the output `act peer!label`. */
-  const takeOut = (r: Residual, act: "Send" | "Choose" | "Round", peer: string, label: string, depth: number): Residual => {
-    const e = expand(r)
-    const mine = outAction(act, peer, label)
-    if (e.k === "end") {
-      throw new Refused("OutputNotAllowed", mine, { _tag: "End" }, `${role} ${describeAction(mine)} where the projection has ended`)
+  /**
+   * One walk into the projection, without recursion (a bound of thousands would overflow the
+   * stack): `leaf` answers a residual at once or gives the action it moves past, whose branches
+   * are walked one level deeper; `finish` puts their outcomes together. Outcomes are kept by
+   * (residual, depth), so a residual reached along many paths is walked once.
+   */
+  const walk = <A>(
+    memo: Map<string, A | Refused | TooDeep>,
+    tag: string,
+    r0: Residual,
+    d0: number,
+    leaf: (e: Expanded, depth: number) => A | Refused | TooDeep | undefined,
+    finish: (e: Extract<Expanded, { k: "in" | "out" }>, done: ReadonlyMap<string, A>, refused: Refused | undefined, deep: boolean) => A | Refused | TooDeep
+  ): A => {
+    interface Frame {
+      readonly key: string
+      readonly depth: number
+      readonly e: Extract<Expanded, { k: "in" | "out" }>
+      readonly kids: ReadonlyArray<readonly [string, Residual]>
+      i: number
+      readonly done: Map<string, A>
+      refused: Refused | undefined
+      deep: boolean
     }
-    if (e.k === "out" && e.act === act && e.peer === peer) {
-      const next = e.branches.get(label)
-      if (next !== undefined) return next
-      const what = act === "Send"
-        ? `where the projection sends ${labelList([...e.branches.keys()])} to ${peer}`
-        : `where the projection allows only ${[...e.branches.keys()].join(" | ")}`
-      throw new Refused("OutputNotAllowed", mine, firstAction(e), `${role} ${describeAction(mine)} ${what}`)
-    }
-    if (depth + 1 > bound) throw new TooDeep()
-    if (e.k === "in") {
-      const branches = new Map<string, Residual>()
-      for (const [l, b] of e.branches) branches.set(l, takeOut(b, act, peer, label, depth + 1))
-      return { k: "in", peer: e.peer, branches }
-    }
-    // An output of the projection to another peer (or another decision): the optimised type
-    // commits to `mine` now, so only the branches of it that allow `mine` remain.
-    const branches = new Map<string, Residual>()
-    let first: Refused | TooDeep | undefined
-    for (const [l, b] of e.branches) {
-      try {
-        branches.set(l, takeOut(b, act, peer, label, depth + 1))
-      } catch (x) {
-        if (!(x instanceof Refused || x instanceof TooDeep)) throw x
-        if (first === undefined || (x instanceof TooDeep && first instanceof Refused)) first = x
+    const start = (r: Residual, depth: number): A | Refused | TooDeep | Frame => {
+      const key = `${r.rid}|${tag}|${depth}`
+      const known = memo.get(key)
+      if (known !== undefined) return known
+      const e = expand(r)
+      const now = leaf(e, depth)
+      if (now !== undefined) {
+        memo.set(key, now)
+        return now
       }
+      if (e.k !== "in" && e.k !== "out") throw new Error("unreachable: an end is always a leaf")
+      tick()
+      return { key, depth, e, kids: [...e.branches], i: 0, done: new Map(), refused: undefined, deep: false }
     }
-    if (branches.size === 0) throw first!
-    return { k: "out", act: e.act, peer: e.peer, branches }
+    const isFrame = (x: A | Refused | TooDeep | Frame): x is Frame =>
+      typeof x === "object" && x !== null && "kids" in x && "done" in x && !(x instanceof Refused) && !(x instanceof TooDeep)
+    const unwrap = (x: A | Refused | TooDeep): A => {
+      if (x instanceof Refused || x instanceof TooDeep) throw x
+      return x
+    }
+    const root = start(r0, d0)
+    if (!isFrame(root)) return unwrap(root)
+    const stack: Array<Frame> = [root]
+    for (;;) {
+      const f = stack[stack.length - 1]
+      // An input of the projection needs every branch: one refusal refuses it. An output to
+      // another peer keeps the branches that allow the action: one beyond the bound is undecided.
+      const settled = f.e.k === "in" ? f.refused !== undefined : f.deep
+      if (!settled && f.i < f.kids.length) {
+        const x = start(f.kids[f.i][1], f.depth + 1)
+        if (isFrame(x)) {
+          stack.push(x)
+          continue
+        }
+        deliver(f, x)
+        continue
+      }
+      const out = finish(f.e, f.done, f.refused, f.deep)
+      memo.set(f.key, out)
+      stack.pop()
+      if (stack.length === 0) return unwrap(out)
+      deliver(stack[stack.length - 1], out)
+    }
+    function deliver(f: Frame, x: A | Refused | TooDeep) {
+      const label = f.kids[f.i++][0]
+      if (x instanceof Refused) f.refused ??= x
+      else if (x instanceof TooDeep) f.deep = true
+      else f.done.set(label, x)
+    }
   }
 
-  /** The projection's continuations, by label, once the optimised type receives from `peer`. */
-  const takeIn = (r: Residual, peer: string, accepts: ReadonlySet<string>, depth: number): Map<string, Residual> => {
-    const e = expand(r)
+  const outMemo = new Map<string, Residual | Refused | TooDeep>()
+  /** What is left of `r` once the optimised type has done the output `act peer!label`. */
+  const takeOut = (r: Residual, act: "Send" | "Choose" | "Round", peer: string, label: string): Residual => {
+    const mine = outAction(act, peer, label)
+    return walk<Residual>(outMemo, `${act}${JSON.stringify(peer)}${JSON.stringify(label)}`, r, 0, (e, depth) => {
+      if (e.k === "end") {
+        return new Refused("OutputNotAllowed", mine, { _tag: "End" }, `${role} ${describeAction(mine)} where the projection has ended`)
+      }
+      if (e.k === "out" && e.act === act && e.peer === peer) {
+        const next = e.branches.get(label)
+        if (next !== undefined) return next
+        const what = act === "Send"
+          ? `where the projection sends ${labelList([...e.branches.keys()])} to ${peer}`
+          : `where the projection allows only ${[...e.branches.keys()].join(" | ")}`
+        return new Refused("OutputNotAllowed", mine, firstAction(e), `${role} ${describeAction(mine)} ${what}`)
+      }
+      return depth + 1 > bound ? tooDeep : undefined
+    }, (e, done, refused, deep) => {
+      if (e.k === "in") return refused ?? (deep ? tooDeep : inR(e.peer, done))
+      // An output of the projection to another peer (or another decision): the optimised type
+      // commits to `mine` now, so only the branches of it that allow `mine` remain. Only a
+      // branch that refuses `mine` is dropped: one that goes beyond the bound might allow it,
+      // so then the answer is undecided (dropping it would narrow what is left and could refuse
+      // wrongly later).
+      if (deep) return tooDeep
+      return done.size === 0 ? refused! : outR(e.act, e.peer, done)
+    })
+  }
+
+  const inMemo = new Map<string, ReadonlyMap<string, Residual> | Refused | TooDeep>()
+  /** The projection's continuations, by label, once the optimised type receives from `peer` (in its state `at`). */
+  const takeIn = (r: Residual, at: number, peer: string, accepts: ReadonlySet<string>): ReadonlyMap<string, Residual> => {
     const mine: Action = { _tag: "Recv", peer, labels: [...accepts] }
-    if (e.k === "end") {
-      throw new Refused("EndMismatch", mine, { _tag: "End" }, `${role} ${describeAction(mine)} where the projection has ended`)
-    }
-    if (e.k === "out") {
-      const blocking = firstAction(e)
-      throw new Refused(
-        "InputBeforeOutput",
-        mine,
-        blocking,
-        `${role} ${describeAction(mine)} before ${gerund(blocking)}: an input may not move ahead of an output`
-      )
-    }
-    if (e.peer === peer) {
-      for (const l of e.branches.keys()) {
-        if (!accepts.has(l)) {
-          throw new Refused(
-            "UnhandledLabel",
-            mine,
-            { _tag: "Recv", peer, labels: [l] },
-            `${role} does not accept ${l} from ${peer}, which the projection may receive there`
-          )
+    return walk<ReadonlyMap<string, Residual>>(inMemo, `${at}`, r, 0, (e, depth) => {
+      if (e.k === "end") {
+        return new Refused("EndMismatch", mine, { _tag: "End" }, `${role} ${describeAction(mine)} where the projection has ended`)
+      }
+      if (e.k === "out") {
+        const blocking = firstAction(e)
+        return new Refused(
+          "InputBeforeOutput",
+          mine,
+          blocking,
+          `${role} ${describeAction(mine)} before ${gerund(blocking)}: an input may not move ahead of an output`
+        )
+      }
+      if (e.peer === peer) {
+        for (const l of e.branches.keys()) {
+          if (!accepts.has(l)) {
+            return new Refused(
+              "UnhandledLabel",
+              mine,
+              { _tag: "Recv", peer, labels: [l] },
+              `${role} does not accept ${l} from ${peer}, which the projection may receive there`
+            )
+          }
+        }
+        return e.branches
+      }
+      // A receive from another peer: the optimised type takes this one first (another channel).
+      return depth + 1 > bound ? tooDeep : undefined
+    }, (e, done, refused, deep) => {
+      if (refused !== undefined) return refused
+      if (deep) return tooDeep
+      const per = new Map<string, Map<string, Residual>>()
+      for (const [l, next] of done) {
+        for (const [m, rest] of next) {
+          let byL = per.get(m)
+          if (byL === undefined) per.set(m, byL = new Map())
+          byL.set(l, rest)
         }
       }
-      return new Map(e.branches)
-    }
-    // A receive from another peer: the optimised type takes this one first (another channel).
-    if (depth + 1 > bound) throw new TooDeep()
-    const per = new Map<string, Map<string, Residual>>()
-    for (const [l, b] of e.branches) {
-      for (const [m, rest] of takeIn(b, peer, accepts, depth + 1)) {
-        let byL = per.get(m)
-        if (byL === undefined) per.set(m, byL = new Map())
-        byL.set(l, rest)
-      }
-    }
-    return new Map([...per].map(([m, byL]) => [m, { k: "in", peer: e.peer, branches: byL } as Residual]))
+      return new Map([...per].map(([m, byL]) => [m, inR(e.peer, byL)]))
+    })
   }
 
   interface Pair {
@@ -346,28 +461,19 @@ export const asyncSubtype = (optimised: LocalType, projected: LocalType, options
     for (let q = p; q !== undefined && q.via !== undefined; q = q.parent) out.push(q.via)
     return out.reverse()
   }
-  const seen = new Set<string>()
-  const todo: Array<Pair> = [{ t: t.initial, r: { k: "state", id: u.initial }, parent: undefined, via: undefined }]
+  const todo: Array<Pair> = []
   let head = 0
   const push = (p: Pair) => {
-    const key = `${p.t}|${keyOf(p.r)}`
+    const key = `${p.t}|${p.r.rid}`
     if (seen.has(key)) return
     seen.add(key)
     todo.push(p)
   }
-  seen.add(`${t.initial}|${u.initial}`)
   let current: Pair | undefined
   try {
+    push({ t: t.initial, r: stateR(u.initial), parent: undefined, via: undefined })
     while (head < todo.length) {
-      if (seen.size > maxPairs) {
-        return {
-          _tag: "Undecided",
-          bound,
-          pairs: seen.size,
-          path: pathOf(todo[todo.length - 1]),
-          message: `undecided within bound ${bound}: more than ${maxPairs} pairs of states`
-        }
-      }
+      if (seen.size + work > maxPairs) throw new TooMuch()
       // Breadth first, so that a failure comes with a shortest path.
       const p = todo[head++]
       current = p
@@ -382,21 +488,21 @@ export const asyncSubtype = (optimised: LocalType, projected: LocalType, options
         }
         case "send": {
           const a: Action = { _tag: "Send", peer: s.peer, label: s.label }
-          push({ t: s.next, r: takeOut(p.r, "Send", s.peer, s.label, 0), parent: p, via: a })
+          push({ t: s.next, r: takeOut(p.r, "Send", s.peer, s.label), parent: p, via: a })
           break
         }
         case "select":
           for (const [b, n] of s.branches) {
-            push({ t: n, r: takeOut(p.r, "Choose", s.choice, b, 0), parent: p, via: { _tag: "Choose", choice: s.choice, branch: b } })
+            push({ t: n, r: takeOut(p.r, "Choose", s.choice, b), parent: p, via: { _tag: "Choose", choice: s.choice, branch: b } })
           }
           break
         case "rounds":
           for (const [b, n] of [["again", s.again], ["done", s.done]] as const) {
-            push({ t: n, r: takeOut(p.r, "Round", s.param, b, 0), parent: p, via: { _tag: "Round", param: s.param, branch: b } })
+            push({ t: n, r: takeOut(p.r, "Round", s.param, b), parent: p, via: { _tag: "Round", param: s.param, branch: b } })
           }
           break
         case "recv": {
-          const next = takeIn(p.r, s.peer, new Set(s.options.keys()), 0)
+          const next = takeIn(p.r, p.t, s.peer, new Set(s.options.keys()))
           for (const [l, rest] of next) {
             push({ t: s.options.get(l)!, r: rest, parent: p, via: { _tag: "Recv", peer: s.peer, labels: [l] } })
           }
@@ -420,6 +526,15 @@ export const asyncSubtype = (optimised: LocalType, projected: LocalType, options
         bound,
         pairs: seen.size,
         message: x.what
+      }
+    }
+    if (x instanceof TooMuch) {
+      return {
+        _tag: "Undecided",
+        bound,
+        pairs: seen.size,
+        path,
+        message: `undecided within bound ${bound}: more than ${maxPairs} pairs of states and steps in the projection`
       }
     }
     if (x instanceof TooDeep) {

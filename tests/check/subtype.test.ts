@@ -142,9 +142,83 @@ describe("Check.asyncSubtype: the rules", () => {
     expect(Check.asyncSubtype(recv("A", "M"), end)).toMatchObject({ _tag: "NotSubtype", reason: "EndMismatch" })
   })
 
+  it("a branch of the projection's choice beyond the bound is not dropped: undecided, not refused", () => {
+    // U: Select{ a: Send(B, x).Send(C, l1), b: Send(C, l2).Send(B, x) }; T sends x to B first.
+    const U = choose("c", { a: send("B", "x", send("C", "l1")), b: send("C", "l2", send("B", "x")) })
+    const T = send("B", "x", choose("c", { a: send("C", "l1"), b: send("C", "l2") }))
+    expect(Check.asyncSubtype(T, U, { bound: 1 })).toMatchObject({ _tag: "Undecided", bound: 1 })
+    expect(Check.asyncSubtype(T, U, { bound: 2 })._tag).toBe("Subtype")
+    // A branch that refuses the send is still dropped (here: b ends without sending x, which
+    // the check sees at depth 2, so bound 1 is undecided there too).
+    const W = choose("c", { a: send("B", "x", send("C", "l1")), b: send("C", "l2") })
+    const Ta = send("B", "x", choose("c", { a: send("C", "l1") }))
+    expect(Check.asyncSubtype(Ta, W, { bound: 2 })._tag).toBe("Subtype")
+    expect(Check.asyncSubtype(Ta, W, { bound: 1 })._tag).toBe("Undecided")
+    expect(Check.asyncSubtype(T, W, { bound: 4 })).toMatchObject({ _tag: "NotSubtype", reason: "OutputNotAllowed" })
+  })
+
   it("an output anticipated forever is undecided, never accepted", () => {
     const U = rec("X", recv("A", "Q", send("A", "R", v("X"))))
     expect(Check.asyncSubtype(rec("X", send("A", "R", v("X"))), U, { bound: 6 })._tag).toBe("Undecided")
+  })
+
+  /** `levels` offers of 10 labels from A, every label to the same continuation, then `k`. */
+  const layers = (levels: number, k: Check.LocalType) => {
+    let t = k
+    for (let i = 0; i < levels; i++) {
+      const next = t
+      t = offer("A", Object.fromEntries(Array.from({ length: 10 }, (_, j) => [`l${j}`, next])))
+    }
+    return t
+  }
+
+  it("a send moved past offers whose branches meet again is checked once per residual, not once per path", () => {
+    // 10^10 label paths, 12 states on each side.
+    const r = Check.asyncSubtype(send("B", "x", layers(10, end)), layers(10, send("B", "x")), { bound: 10 })
+    expect(r).toMatchObject({ _tag: "Subtype" })
+    if (r._tag === "Subtype") expect(r.pairs).toBeLessThanOrEqual(12)
+  })
+
+  it("a branch of the projection's offer that refuses the send refuses it, whatever its other branches need", () => {
+    const U = offer("A", { p: send("C", "m", send("B", "x")), q: send("B", "y") })
+    const T = send("B", "x", offer("A", { p: send("C", "m"), q: end }))
+    for (const bound of [1, 4]) {
+      expect(Check.asyncSubtype(T, U, { bound })).toMatchObject({
+        _tag: "NotSubtype",
+        reason: "OutputNotAllowed",
+        message: "the role sends x to B where the projection sends y to B"
+      })
+    }
+  })
+
+  it("maxPairs counts the steps inside the projection too", () => {
+    const T = send("B", "x", layers(4, end))
+    const U = layers(4, send("B", "x"))
+    expect(Check.asyncSubtype(T, U, { bound: 10 })).toMatchObject({ _tag: "Subtype", pairs: 6 })
+    expect(Check.asyncSubtype(T, U, { bound: 10, maxPairs: 0 })._tag).toBe("Undecided")
+    // 6 pairs, but moving the send past 4 offers takes more steps than that.
+    expect(Check.asyncSubtype(T, U, { bound: 10, maxPairs: 10 })).toMatchObject({
+      _tag: "Undecided",
+      message: "undecided within bound 10: more than 10 pairs of states and steps in the projection"
+    })
+  })
+
+  it("a large bound does not overflow the stack", () => {
+    const n = 5000
+    let U = send("B", "x")
+    let T = end
+    for (let i = 0; i < n; i++) {
+      U = recv("A", "p", U)
+      T = recv("A", "p", T)
+    }
+    T = send("B", "x", T)
+    // The send moves past n receives: bound n exactly.
+    expect(Check.asyncSubtype(T, U, { bound: n, maxPairs: 1_000_000 })._tag).toBe("Subtype")
+    expect(Check.asyncSubtype(T, U, { bound: n - 1, maxPairs: 1_000_000 })).toMatchObject({
+      _tag: "Undecided",
+      message: expect.stringMatching(/^undecided within bound 4999: the role would owe the projection more than 4999 overtaken actions/)
+    })
+    expect(Check.asyncSubtype(T, U, { bound: n, maxPairs: 10_000 })).toMatchObject({ _tag: "Undecided", message: expect.stringMatching(/more than 10000 pairs/) })
   })
 
   it("unsupported constructs and malformed types are reported as such", () => {
@@ -152,6 +226,21 @@ describe("Check.asyncSubtype: the rules", () => {
     expect(Check.asyncSubtype(par, par)).toMatchObject({ _tag: "Unsupported", construct: "Par" })
     expect(Check.asyncSubtype(rec("X", v("X")), end)).toMatchObject({ _tag: "Unsupported", construct: "malformed" })
     expect(Check.asyncSubtype(v("Y"), end)).toMatchObject({ _tag: "Unsupported", construct: "malformed" })
+  })
+
+  it("an empty choice or offer is malformed, not a subtype of anything", () => {
+    const U = choose("c", { a: send("B", "A1"), b: send("B", "B1") })
+    expect(Check.asyncSubtype(choose("c", {}), U)).toMatchObject({
+      _tag: "Unsupported",
+      construct: "malformed",
+      message: "choice c has no branches (it could never be taken)"
+    })
+    expect(Check.asyncSubtype(offer("A", {}), recv("A", "M"))).toMatchObject({
+      _tag: "Unsupported",
+      construct: "malformed",
+      message: "an offer from A has no branches (it could never receive anything)"
+    })
+    expect(Check.asyncSubtype(send("B", "A1"), choose("c", {}))).toMatchObject({ _tag: "Unsupported", construct: "malformed" })
   })
 })
 
@@ -259,5 +348,73 @@ describe("Check.asyncSubtype: properties over generated protocols", () => {
       }),
       { numRuns: 150 }
     )
+  })
+})
+
+/** Small finite local types over the peers `peers` (labels m, n; a choice d; offers of m | n). */
+const finite = (peers: ReadonlyArray<string>) =>
+  fc.letrec<{ t: Check.LocalType }>((tie) => ({
+    t: fc.oneof(
+      { depthSize: "small", maxDepth: 4 },
+      fc.constant(end),
+      fc.tuple(fc.constantFrom(...peers), fc.constantFrom("m", "n"), tie("t")).map(([p, l, k]) => send(p, l, k)),
+      fc.tuple(fc.constantFrom(...peers), fc.constantFrom("m", "n"), tie("t")).map(([p, l, k]) => recv(p, l, k)),
+      fc.tuple(tie("t"), tie("t")).map(([a, b]) => choose("d", { a, b })),
+      fc.tuple(fc.constantFrom(...peers), tie("t"), tie("t")).map(([p, a, b]) => offer(p, { m: a, n: b }))
+    )
+  })).t
+
+describe("Check.asyncSubtype: a send moved across a choice or an offer", () => {
+  const any = finite(["A", "B", "C"])
+  /** Never sends x to B: whatever it does, it cannot supply a send moved ahead of it. */
+  const withoutX = finite(["A", "C"])
+
+  it("ahead of an offer whose every branch starts with it: accepted at bound 1, undecided at 0", () => {
+    fc.assert(
+      fc.property(any, any, (k1, k2) => {
+        const U = offer("A", { p: send("B", "x", k1), q: send("B", "x", k2) })
+        const T = send("B", "x", offer("A", { p: k1, q: k2 }))
+        expect(Check.asyncSubtype(T, U, { bound: 1 })._tag).toBe("Subtype")
+        expect(Check.asyncSubtype(T, U, { bound: 0 })._tag).toBe("Undecided")
+      }),
+      { numRuns: 200 }
+    )
+  })
+
+  it("ahead of a choice whose every branch starts with it: accepted at bound 1 (and with fewer branches)", () => {
+    fc.assert(
+      fc.property(any, any, (k1, k2) => {
+        const U = choose("c", { a: send("B", "x", k1), b: send("B", "x", k2) })
+        expect(Check.asyncSubtype(send("B", "x", choose("c", { a: k1, b: k2 })), U, { bound: 1 })._tag).toBe("Subtype")
+        expect(Check.asyncSubtype(send("B", "x", choose("c", { b: k2 })), U, { bound: 1 })._tag).toBe("Subtype")
+        expect(Check.asyncSubtype(send("B", "x", choose("c", { a: k1, b: k2 })), U, { bound: 0 })._tag).toBe("Undecided")
+      }),
+      { numRuns: 200 }
+    )
+  })
+
+  it("ahead of an offer or a choice with a branch that never sends it: refused within a large bound, never accepted", () => {
+    fc.assert(
+      fc.property(any, withoutX, (k1, k2) => {
+        const cases = [
+          [send("B", "x", offer("A", { p: k1, q: k2 })), offer("A", { p: send("B", "x", k1), q: k2 })],
+          [send("B", "x", choose("c", { a: k1, b: k2 })), choose("c", { a: send("B", "x", k1), b: k2 })]
+        ] as const
+        for (const [T, U] of cases) {
+          expect(Check.asyncSubtype(T, U, { bound: 20 })).toMatchObject({ _tag: "NotSubtype", reason: "OutputNotAllowed" })
+          for (const bound of [0, 1, 2, 3]) expect(Check.asyncSubtype(T, U, { bound })._tag).not.toBe("Subtype")
+        }
+        // Without the branch that lacks it, the choice is fine.
+        expect(Check.asyncSubtype(send("B", "x", choose("c", { a: k1 })), cases[1][1], { bound: 20 })._tag).toBe("Subtype")
+      }),
+      { numRuns: 200 }
+    )
+  })
+
+  it("at the exact bound with choices: the send moves past a choice and a send to another peer", () => {
+    const U = choose("c", { a: send("C", "l1", send("B", "x")), b: send("C", "l2", send("B", "x")) })
+    const T = send("B", "x", choose("c", { a: send("C", "l1"), b: send("C", "l2") }))
+    expect(Check.asyncSubtype(T, U, { bound: 2 })._tag).toBe("Subtype")
+    expect(Check.asyncSubtype(T, U, { bound: 1 })).toMatchObject({ _tag: "Undecided", bound: 1 })
   })
 })
