@@ -1,7 +1,8 @@
 /**
- * Ping-pong benchmark: Quadrille (`Protocol.make` + `Role.implement` + `Session.run` on the
- * default in-memory transport) against the same exchange written by hand over two Effect
- * `Queue`s, in the same process and on the same Effect runtime.
+ * Ping-pong benchmark: Quadrille (`Protocol.make` + `Role.implement` or `Role.program` +
+ * `Session.run` on the default in-memory transport) against the same exchange written by hand
+ * in Effect (the fastest such program is the headline baseline), in the same process and on
+ * the same Effect runtime.
  *
  *   loop rounds {
  *     A -> B : Ping (number)
@@ -14,11 +15,15 @@
  * pass for a fast one.
  *
  * Cases, run alternately after a warm-up:
- *   raw                 the baseline: hand-written, two unbounded `Queue`s
+ *   fastest             THE HEADLINE BASELINE: hand-written, two one-slot `Effect.async` channels,
+ *                       the fastest hand-written Effect program for this exchange we know of
+ *   promise             the floor: no Effect, two async functions over one-slot Promise channels
+ *   raw                 reference: hand-written, two unbounded `Queue`s (the old baseline)
  *   raw-mailbox         reference: the same hand-written program over two Effect `Mailbox`es
  *   raw-wake            reference: the same program over two minimal hand-rolled mailboxes built
  *                       like Quadrille's in-memory transport, to isolate Quadrille's own overhead
- *   quadrille           Session.run, payloads passed as they are
+ *   quadrille           Session.run of two `Role.implement`s, payloads passed as they are
+ *   program             Session.run of two hand-written `Role.program`s (bench/ping-pong-protocol.ts)
  *   quadrille+validate  Session.run with `validate: true` (Schema encode + decode of every payload)
  *   quadrille+reliable  Session.run over the reliable-delivery layer on the in-memory transport
  *                       (acks, retransmission timers, dedup; wall clock), ROUNDS/10 round trips
@@ -33,7 +38,7 @@
  */
 import { Effect, Layer, Mailbox, Queue } from "effect"
 import { Memory, Reliable, Session } from "../src/index.js"
-import { PingPong, playerA, playerB } from "./ping-pong-protocol.js"
+import { PingPong, playerA, playerB, programA, programB } from "./ping-pong-protocol.js"
 import { simulate } from "../src/testing/index.js"
 
 const ROUNDS = Number(process.env.ROUNDS ?? 100_000)
@@ -53,13 +58,134 @@ const quadrille = (rounds: number, validate: boolean) =>
     (r) => (r.A === rounds && r.B === rounds ? Effect.void : wrong("quadrille", r, rounds))
   )
 
+/** The same session with both roles written by hand with `Role.program` (same protocol and transport). */
+const quadrilleProgram = (rounds: number) =>
+  Effect.flatMap(
+    Session.run(PingPong, { A: programA(rounds), B: programB }),
+    (r) => (r.A === rounds && r.B === rounds ? Effect.void : wrong("program", r, rounds))
+  )
+
 // ---------------------------------------------------------------------------------------
 // Hand-written: the same exchange and the same stop message, no Quadrille.
 
 type ToB = { readonly _tag: "Ping"; readonly n: number } | { readonly _tag: "Stop"; readonly n: number }
 type ToA = { readonly _tag: "Pong"; readonly n: number }
 
-/** Two unbounded `Queue`s: the baseline. */
+/**
+ * A one-slot channel on `Effect.async`: the fastest hand-written Effect channel for this
+ * exchange we know of (the headline baseline, `fastest`). `offer` hands the message straight
+ * to a waiting taker (resuming its fiber), or leaves it in the slot; `take` takes it from the
+ * slot without suspending when it is there, and otherwise suspends until `offer` resumes it.
+ * Only one message is ever in flight in each direction, so one slot is enough (checked).
+ */
+class Slot<A> {
+  private value: A | undefined = undefined
+  private full = false
+  private waiter: ((a: Effect.Effect<A>) => void) | undefined = undefined
+  offer(a: A): void {
+    const w = this.waiter
+    if (w !== undefined) {
+      this.waiter = undefined
+      w(Effect.succeed(a))
+    } else {
+      if (this.full) throw new Error("Slot: a second message before the first was taken")
+      this.value = a
+      this.full = true
+    }
+  }
+  private readonly wait: Effect.Effect<A> = Effect.async<A>((resume) => {
+    this.waiter = resume
+  })
+  readonly take: Effect.Effect<A> = Effect.suspend(() => {
+    if (!this.full) return this.wait
+    const v = this.value!
+    this.full = false
+    this.value = undefined
+    return Effect.succeed(v)
+  })
+}
+
+const fastest = (rounds: number) =>
+  Effect.gen(function*() {
+    const toB = new Slot<ToB>()
+    const toA = new Slot<ToA>()
+    const a = Effect.gen(function*() {
+      let n = 0
+      while (n < rounds) {
+        toB.offer({ _tag: "Ping", n })
+        const pong = yield* toA.take
+        n = pong.n + 1
+      }
+      toB.offer({ _tag: "Stop", n })
+      return n
+    })
+    const b = Effect.gen(function*() {
+      for (;;) {
+        const m = yield* toB.take
+        if (m._tag === "Stop") return m.n
+        toA.offer({ _tag: "Pong", n: m.n })
+      }
+    })
+    const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
+    if (ra !== rounds || rb !== rounds) return yield* wrong("fastest", [ra, rb], rounds)
+  })
+
+/**
+ * The floor: no Effect at all, two async functions handing messages over through one-slot
+ * Promise channels (a waiting taker's Promise is resolved by the offer).
+ */
+class PromiseSlot<A> {
+  private value: A | undefined = undefined
+  private full = false
+  private waiter: ((a: A) => void) | undefined = undefined
+  offer(a: A): void {
+    const w = this.waiter
+    if (w !== undefined) {
+      this.waiter = undefined
+      w(a)
+    } else {
+      if (this.full) throw new Error("PromiseSlot: a second message before the first was taken")
+      this.value = a
+      this.full = true
+    }
+  }
+  take(): Promise<A> {
+    if (!this.full) return new Promise<A>((resolve) => void (this.waiter = resolve))
+    const v = this.value!
+    this.full = false
+    this.value = undefined
+    return Promise.resolve(v)
+  }
+}
+
+const promiseFloor = (rounds: number) =>
+  Effect.flatMap(
+    Effect.promise(async () => {
+      const toB = new PromiseSlot<ToB>()
+      const toA = new PromiseSlot<ToA>()
+      const a = async () => {
+        let n = 0
+        while (n < rounds) {
+          toB.offer({ _tag: "Ping", n })
+          const pong = await toA.take()
+          n = pong.n + 1
+        }
+        toB.offer({ _tag: "Stop", n })
+        return n
+      }
+      const b = async () => {
+        for (;;) {
+          const m = await toB.take()
+          if (m._tag === "Stop") return m.n
+          toA.offer({ _tag: "Pong", n: m.n })
+        }
+      }
+      return Promise.all([a(), b()])
+    }),
+    ([ra, rb]) => (ra === rounds && rb === rounds ? Effect.void : wrong("promise", [ra, rb], rounds))
+  )
+
+/** Two unbounded `Queue`s: a reference (idiomatic, and slow on Node 20: see BENCHMARKS.md). */
 const raw = (rounds: number) =>
   Effect.gen(function*() {
     const toB = yield* Queue.unbounded<ToB>()
@@ -192,10 +318,13 @@ const overReliable = (rounds: number) =>
   )
 
 const allCases: ReadonlyArray<Case> = [
+  { name: "fastest", program: fastest },
+  { name: "promise", program: promiseFloor },
   { name: "raw", program: raw },
   { name: "raw-mailbox", program: rawMailbox },
   { name: "raw-wake", program: rawWake },
   { name: "quadrille", program: (n) => quadrille(n, false) },
+  { name: "program", program: quadrilleProgram },
   ...(VALIDATE ? [{ name: "quadrille+validate", program: (n: number) => quadrille(n, true) }] : []),
   { name: "quadrille+reliable", program: overReliable, rounds: SIM_ROUNDS },
   { name: "simulated", program: (n) => simulated(n, false), rounds: SIM_ROUNDS },
@@ -244,14 +373,19 @@ const main = async () => {
   const ratio = (a: string, b: string) => {
     if (rates.has(a) && rates.has(b)) console.log(`ratio ${a}/${b} = ${(med(a) / med(b)).toFixed(3)}`)
   }
+  // The headline: against the fastest hand-written Effect channel.
+  ratio("quadrille", "fastest")
+  ratio("program", "quadrille")
+  ratio("program", "fastest")
+  ratio("quadrille+reliable", "quadrille")
+  ratio("quadrille+validate", "quadrille")
+  ratio("fastest", "promise")
   ratio("quadrille", "raw")
-  ratio("quadrille+validate", "raw")
   ratio("quadrille", "raw-mailbox")
   ratio("quadrille", "raw-wake")
   ratio("simulated", "raw")
   ratio("simulated", "quadrille")
   ratio("simulated+reliable", "simulated")
-  ratio("quadrille+reliable", "quadrille")
 }
 
 main().catch((e) => {
