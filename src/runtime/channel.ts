@@ -12,7 +12,7 @@
  */
 import { Cause, Effect, Either, Option, type ParseResult, Schema } from "effect"
 import { DecodeError, ImplementationError, isRetryable, PeerFailed, PeerUnavailable, ProtocolViolation, Timeout, TransportError } from "../effects/errors.js"
-import { type Envelope, type SynchronousSend, synchronousSendOf, type TransportService } from "../effects/Transport.js"
+import { type Envelope, type Inbox, inboxOf, type SynchronousSend, synchronousSendOf, type TransportService } from "../effects/Transport.js"
 import type { TraceSinkService } from "../effects/TraceSink.js"
 import { clip, quote } from "../internal/bounded.js"
 import type { Durability, Snapshot } from "./durable.js"
@@ -185,6 +185,10 @@ export class Channel {
   /** The receive state of the current wait. */
   private waitingAt: RecvState | undefined = undefined
   private readonly deliver: SynchronousSend | undefined
+  /** The transport's mailbox of this role and lane, when the channel may take from it directly. */
+  private readonly inbox: Inbox | undefined
+  /** A wait on `inbox`, then the frame, its failure named for `waitingAt` (see `waitFrame`). */
+  private readonly inboxWait: Effect.Effect<Envelope, TransportError> | undefined
   private readonly encoders = new Map<string, Parse>()
   private readonly decoders = new Map<string, Parse>()
 
@@ -207,13 +211,30 @@ export class Channel {
     readonly durable: Durability | undefined = undefined
   ) {
     this.roles = new Set(protocol.roles)
-    const live = lane === "" ? transport.receive(session, role) : transport.receive(session, role, lane)
+    // A transport whose mailboxes a channel may take from directly (in memory): a role that is
+    // not durable takes its frames there, and names the failure of a wait itself.
+    const inboxes = durable === undefined ? inboxOf(transport) : undefined
+    this.inbox = inboxes === undefined ? undefined : lane === "" ? inboxes(session, role) : inboxes(session, role, lane)
+    const live = this.inbox !== undefined ? this.inbox.take : lane === "" ? transport.receive(session, role) : transport.receive(session, role, lane)
     // A durable role takes frames from its journal first, and commits before it waits for one.
     this.receiveAny = durable === undefined ? live : durable.receive(lane, live)
     // Made once: a transport failure names the state the role was waiting at (`waitingAt`).
     // (A durable role's commit before the wait fails with its own errors: those go as they are.)
     this.receiveAt = Effect.mapError(this.receiveAny, (e) => (e._tag === "TransportError" ? this.whileWaiting(this.waitingAt!, e) : e))
     this.deliver = durable === undefined ? synchronousSendOf(transport) : undefined
+    const inbox = this.inbox
+    if (inbox !== undefined) {
+      const taken = (): Effect.Effect<Envelope, TransportError> => {
+        const e = inbox.poll()
+        if (e !== undefined) return Effect.succeed(e)
+        const failed = inbox.failed
+        return failed !== undefined ? Effect.fail(this.whileWaiting(this.waitingAt!, failed)) : wait
+      }
+      const wait: Effect.Effect<Envelope, TransportError> = Effect.flatMap(inbox.wait, taken)
+      this.inboxWait = Effect.suspend(taken)
+    } else {
+      this.inboxWait = undefined
+    }
   }
 
   /** Sends a frame: through the transport, or, for a durable role, into its next commit (or not again, on replay). */
@@ -883,8 +904,9 @@ export class Channel {
   waitFrame(state: RecvState): Effect.Effect<Envelope, TransportError | Timeout> {
     this.waitingAt = state
     const ms = this.receiveTimeout
-    if (ms === undefined) return this.receiveAt
-    return within(this.receiveAt, ms, () => {
+    const receive = this.inboxWait ?? this.receiveAt
+    if (ms === undefined) return receive
+    return within(receive, ms, () => {
       const { labels, sites } = this.expecting(state)
       return new Timeout({
         role: this.role,
