@@ -164,6 +164,25 @@ interface Counter {
   n: number | undefined
 }
 
+/** What every channel of a protocol may share: its roles, and its Schema parsers (made on first use). */
+interface PerProtocol {
+  readonly roles: ReadonlySet<string>
+  readonly encoders: Map<string, Parse>
+  readonly decoders: Map<string, Parse>
+}
+
+const protocols = new WeakMap<Any, PerProtocol>()
+
+/** Made once per protocol, not once per channel: a short session makes two channels or more. */
+const perProtocol = (protocol: Any): PerProtocol => {
+  let p = protocols.get(protocol)
+  if (p === undefined) {
+    p = { roles: new Set(protocol.roles), encoders: new Map(), decoders: new Map() }
+    protocols.set(protocol, p)
+  }
+  return p
+}
+
 export class Channel {
   private readonly peers = new Map<string, Peer>()
   /** The `early` lists, by peer, in the order their first frame arrived. */
@@ -189,8 +208,9 @@ export class Channel {
   private readonly inbox: Inbox | undefined
   /** A wait on `inbox`, then the frame, its failure named for `waitingAt` (see `waitFrame`). */
   private readonly inboxWait: Effect.Effect<Envelope, TransportError> | undefined
-  private readonly encoders = new Map<string, Parse>()
-  private readonly decoders = new Map<string, Parse>()
+  /** The protocol's Schema encoders and decoders by label, shared by its channels (see `perProtocol`). */
+  private readonly encoders: Map<string, Parse>
+  private readonly decoders: Map<string, Parse>
 
   constructor(
     readonly protocol: Any,
@@ -210,7 +230,10 @@ export class Channel {
     /** A durable role's journal and commits (`Role.resume`); `undefined` for a role that is not durable. */
     readonly durable: Durability | undefined = undefined
   ) {
-    this.roles = new Set(protocol.roles)
+    const shared = perProtocol(protocol)
+    this.roles = shared.roles
+    this.encoders = shared.encoders
+    this.decoders = shared.decoders
     // A transport whose mailboxes a channel may take from directly (in memory): a role that is
     // not durable takes its frames there, and names the failure of a wait itself.
     const inboxes = durable === undefined ? inboxOf(transport) : undefined
