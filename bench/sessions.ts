@@ -95,10 +95,13 @@ const median = (xs: ReadonlyArray<number>): number => {
   const m = s.length >> 1
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
 }
-const timed = async (e: Effect.Effect<void, unknown>): Promise<number> => {
+/** Seconds of one run, by the wall clock and by the process's CPU time (user + system: a loaded machine deschedules it). */
+const timed = async (e: Effect.Effect<void, unknown>): Promise<{ readonly wall: number; readonly cpu: number }> => {
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   await Effect.runPromise(e)
-  return (performance.now() - t0) / 1000
+  const used = process.cpuUsage(c0)
+  return { wall: (performance.now() - t0) / 1000, cpu: (used.user + used.system) / 1e6 }
 }
 
 const main = async () => {
@@ -106,17 +109,19 @@ const main = async () => {
   const want = (c: string) => ONLY === undefined || ONLY === c
   const seq: Array<number> = []
   const conc: Array<number> = []
+  const seqCpu: Array<number> = []
+  const concCpu: Array<number> = []
   const heap: Array<number> = []
   for (let i = 0; i < WARMUP + RUNS; i++) {
     const order = i % 2 === 0 ? ["sequential", "concurrent", "heap"] : ["heap", "concurrent", "sequential"]
     for (const c of order) {
       if (!want(c)) continue
       if (c === "sequential") {
-        const s = SESSIONS / (await timed(sequential(SESSIONS)))
-        if (i >= WARMUP) seq.push(s)
+        const t = await timed(sequential(SESSIONS))
+        if (i >= WARMUP) seq.push(SESSIONS / t.wall), seqCpu.push(SESSIONS / t.cpu)
       } else if (c === "concurrent") {
-        const s = CONCURRENT / (await timed(concurrent(CONCURRENT)))
-        if (i >= WARMUP) conc.push(s)
+        const t = await timed(concurrent(CONCURRENT))
+        if (i >= WARMUP) conc.push(CONCURRENT / t.wall), concCpu.push(CONCURRENT / t.cpu)
       } else {
         const b = await Effect.runPromise(heapPerSession(CONCURRENT))
         if (i >= WARMUP) heap.push(b)
@@ -124,10 +129,12 @@ const main = async () => {
     }
   }
   const k = (x: number) => `${(x / 1000).toFixed(2)}k`
-  if (seq.length > 0) console.log(`sequential   median ${k(median(seq))} sessions/s   runs ${seq.map(k).join(" ")}`)
-  if (conc.length > 0) console.log(`concurrent   median ${k(median(conc))} sessions/s   runs ${conc.map(k).join(" ")}   (${CONCURRENT} in ${(CONCURRENT / median(conc)).toFixed(2)} s)`)
+  if (seq.length > 0) console.log(`sequential   median ${k(median(seq))} sessions/s (wall), ${k(median(seqCpu))} (CPU)   runs, wall ${seq.map(k).join(" ")}`)
+  if (conc.length > 0) console.log(`concurrent   median ${k(median(conc))} sessions/s (wall), ${k(median(concCpu))} (CPU)   runs, wall ${conc.map(k).join(" ")}   (${CONCURRENT} in ${(CONCURRENT / median(conc)).toFixed(2)} s)`)
   if (heap.length > 0) console.log(`heap         median ${(median(heap) / 1024).toFixed(1)} KB live per session   runs ${heap.map((b) => (b / 1024).toFixed(1)).join(" ")}`)
-  if (seq.length > 0 && conc.length > 0) console.log(`ratio concurrent/sequential (per-session rate) = ${(median(conc) / median(seq)).toFixed(3)}`)
+  if (seq.length > 0 && conc.length > 0) {
+    console.log(`ratio concurrent/sequential (per-session rate) = ${(median(conc) / median(seq)).toFixed(3)} (wall), ${(median(concCpu) / median(seqCpu)).toFixed(3)} (CPU)`)
+  }
 }
 
 main().catch((e) => {
