@@ -12,12 +12,16 @@
  *   after a full GC before they started, divided by CONCURRENT. Then the latch opens and every
  *   session ends.
  *
+ * The same three, as a floor, for the same exchange written by hand in Effect (one forked fiber
+ * and the session's own, over two one-slot `Effect.async` channels, no Quadrille): what Effect
+ * itself costs per session.
+ *
  * Every session's result is checked (both roles' final states, commit and abort alternating).
  *
  * Usage: `npm run bench:sessions` (= node --expose-gc --import tsx bench/sessions.ts)
  * Env: SESSIONS (20000), CONCURRENT (10000), RUNS (5), WARMUP (1), ONLY=sequential|concurrent|heap.
  */
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
 import { Role, Session } from "../src/index.js"
 import { coordinator, participant, TwoPhaseCommit } from "../examples/two-phase-commit.js"
 
@@ -46,12 +50,74 @@ const checked = (i: number, r: { readonly Coordinator: { readonly transactionId:
 const session = (i: number) =>
   Effect.flatMap(Session.run(TwoPhaseCommit, { Coordinator: coordinator(i), Participant: participant(voteOf(i)) }), (r) => checked(i, r))
 
-const sequential = (n: number) =>
+// ---------------------------------------------------------------------------------------
+// The floor: the same exchange written by hand in Effect, no Quadrille: the Participant on a
+// fiber it forks, the Coordinator on the session's own, over two one-slot `Effect.async`
+// channels (the `fastest` channel of bench/ping-pong.ts), the same four messages and final states.
+
+class Slot<A> {
+  private value: A | undefined = undefined
+  private full = false
+  private waiter: ((a: Effect.Effect<A>) => void) | undefined = undefined
+  offer(a: A): void {
+    const w = this.waiter
+    if (w !== undefined) {
+      this.waiter = undefined
+      w(Effect.succeed(a))
+    } else {
+      if (this.full) throw new Error("Slot: a second message before the first was taken")
+      this.value = a
+      this.full = true
+    }
+  }
+  private readonly wait: Effect.Effect<A> = Effect.async<A>((resume) => {
+    this.waiter = resume
+  })
+  readonly take: Effect.Effect<A> = Effect.suspend(() => {
+    if (!this.full) return this.wait
+    const v = this.value!
+    this.full = false
+    this.value = undefined
+    return Effect.succeed(v)
+  })
+}
+
+type ToP = { readonly _tag: "PrepareRequest" | "CommitRequest" | "AbortRequest"; readonly transactionId: number }
+type ToC = { readonly _tag: "PrepareResponse"; readonly vote: Vote } | { readonly _tag: "CommitAck" | "AbortAck" }
+
+const handWritten = (i: number, gate: Effect.Effect<void> = Effect.void) =>
   Effect.gen(function*() {
-    for (let i = 0; i < n; i++) yield* session(i)
+    const toP = new Slot<ToP>()
+    const toC = new Slot<ToC>()
+    const c = Effect.gen(function*() {
+      toP.offer({ _tag: "PrepareRequest", transactionId: i })
+      const r = yield* toC.take
+      const vote: Vote = r._tag === "PrepareResponse" ? r.vote : "abort"
+      toP.offer({ _tag: vote === "commit" ? "CommitRequest" : "AbortRequest", transactionId: i })
+      const ack = yield* toC.take
+      return { transactionId: i, vote, outcome: ack._tag === "CommitAck" ? "committed" : "aborted" }
+    })
+    const p = Effect.gen(function*() {
+      const req = yield* toP.take
+      yield* gate
+      toC.offer({ _tag: "PrepareResponse", vote: voteOf(i) })
+      const outcome = yield* toP.take
+      toC.offer({ _tag: outcome._tag === "CommitRequest" ? "CommitAck" : "AbortAck" })
+      return { transactionId: req.transactionId, applied: outcome._tag === "CommitRequest" ? "committed" : "aborted" }
+    })
+    // The Participant on a fiber of its own, the Coordinator on the session's: the cheapest way we know.
+    const participantFiber = yield* Effect.fork(p)
+    const Coordinator = yield* c
+    const Participant = yield* Fiber.join(participantFiber)
+    return yield* checked(i, { Coordinator, Participant })
   })
 
-const concurrent = (n: number) => Effect.forEach(Array.from({ length: n }, (_, i) => i), session, { concurrency: "unbounded", discard: true })
+const sequentialOf = (one: (i: number) => Effect.Effect<void, unknown>) => (n: number) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < n; i++) yield* one(i)
+  })
+const concurrentOf = (one: (i: number) => Effect.Effect<void, unknown>) => (n: number) =>
+  Effect.forEach(Array.from({ length: n }, (_, i) => i), one, { concurrency: "unbounded", discard: true })
 
 /** The example's Participant, but its PrepareRequest handler waits for `gate` first. */
 const gatedParticipant = (vote: Vote, gate: Effect.Effect<void>) =>
@@ -65,7 +131,7 @@ const gatedParticipant = (vote: Vote, gate: Effect.Effect<void>) =>
   }, { transactionId: 0, applied: "pending" as "pending" | "committed" | "aborted" })
 
 /** Bytes of live heap per session with `n` sessions blocked at once; also checks every session's result. */
-const heapPerSession = (n: number) =>
+const heapPerSession = (n: number, floor: boolean) =>
   Effect.gen(function*() {
     const latch = yield* Effect.makeLatch(false)
     let arrived = 0
@@ -76,7 +142,10 @@ const heapPerSession = (n: number) =>
     const fiber = yield* Effect.fork(
       Effect.forEach(
         Array.from({ length: n }, (_, i) => i),
-        (i) => Effect.flatMap(Session.run(TwoPhaseCommit, { Coordinator: coordinator(i), Participant: gatedParticipant(voteOf(i), gate) }), (r) => checked(i, r)),
+        (i) =>
+          floor
+            ? handWritten(i, gate)
+            : Effect.flatMap(Session.run(TwoPhaseCommit, { Coordinator: coordinator(i), Participant: gatedParticipant(voteOf(i), gate) }), (r) => checked(i, r)),
         { concurrency: "unbounded", discard: true }
       )
     )
@@ -106,35 +175,42 @@ const timed = async (e: Effect.Effect<void, unknown>): Promise<{ readonly wall: 
 
 const main = async () => {
   console.log(`TwoPhaseCommit sessions: ${SESSIONS} one at a time, ${CONCURRENT} at once; ${WARMUP} warm-up + ${RUNS} measured runs, alternating; node ${process.version}`)
-  const want = (c: string) => ONLY === undefined || ONLY === c
-  const seq: Array<number> = []
-  const conc: Array<number> = []
-  const seqCpu: Array<number> = []
-  const concCpu: Array<number> = []
-  const heap: Array<number> = []
+  const cases = [
+    { name: "sequential", run: (floor: boolean) => (floor ? sequentialOf((i) => handWritten(i)) : sequentialOf(session))(SESSIONS), n: SESSIONS },
+    { name: "concurrent", run: (floor: boolean) => (floor ? concurrentOf((i) => handWritten(i)) : concurrentOf(session))(CONCURRENT), n: CONCURRENT }
+  ] as const
+  const rates = new Map<string, Array<{ readonly wall: number; readonly cpu: number }>>()
+  const heap = new Map<string, Array<number>>()
+  const push = <A>(m: Map<string, Array<A>>, k: string, a: A) => void (m.get(k) ?? m.set(k, []).get(k)!).push(a)
   for (let i = 0; i < WARMUP + RUNS; i++) {
-    const order = i % 2 === 0 ? ["sequential", "concurrent", "heap"] : ["heap", "concurrent", "sequential"]
-    for (const c of order) {
-      if (!want(c)) continue
-      if (c === "sequential") {
-        const t = await timed(sequential(SESSIONS))
-        if (i >= WARMUP) seq.push(SESSIONS / t.wall), seqCpu.push(SESSIONS / t.cpu)
-      } else if (c === "concurrent") {
-        const t = await timed(concurrent(CONCURRENT))
-        if (i >= WARMUP) conc.push(CONCURRENT / t.wall), concCpu.push(CONCURRENT / t.cpu)
-      } else {
-        const b = await Effect.runPromise(heapPerSession(CONCURRENT))
-        if (i >= WARMUP) heap.push(b)
+    const order = i % 2 === 0 ? [false, true] : [true, false]
+    for (const floor of order) {
+      const who = floor ? "floor" : "quadrille"
+      for (const c of i % 2 === 0 ? cases : [...cases].reverse()) {
+        if (ONLY !== undefined && ONLY !== c.name) continue
+        const t = await timed(c.run(floor))
+        if (i >= WARMUP) push(rates, `${who} ${c.name}`, { wall: c.n / t.wall, cpu: c.n / t.cpu })
+      }
+      if (ONLY === undefined || ONLY === "heap") {
+        const b = await Effect.runPromise(heapPerSession(CONCURRENT, floor))
+        if (i >= WARMUP) push(heap, who, b)
       }
     }
   }
   const k = (x: number) => `${(x / 1000).toFixed(2)}k`
-  if (seq.length > 0) console.log(`sequential   median ${k(median(seq))} sessions/s (wall), ${k(median(seqCpu))} (CPU)   runs, wall ${seq.map(k).join(" ")}`)
-  if (conc.length > 0) console.log(`concurrent   median ${k(median(conc))} sessions/s (wall), ${k(median(concCpu))} (CPU)   runs, wall ${conc.map(k).join(" ")}   (${CONCURRENT} in ${(CONCURRENT / median(conc)).toFixed(2)} s)`)
-  if (heap.length > 0) console.log(`heap         median ${(median(heap) / 1024).toFixed(1)} KB live per session   runs ${heap.map((b) => (b / 1024).toFixed(1)).join(" ")}`)
-  if (seq.length > 0 && conc.length > 0) {
-    console.log(`ratio concurrent/sequential (per-session rate) = ${(median(conc) / median(seq)).toFixed(3)} (wall), ${(median(concCpu) / median(seqCpu)).toFixed(3)} (CPU)`)
+  const wall = (name: string) => median(rates.get(name)!.map((r) => r.wall))
+  const cpu = (name: string) => median(rates.get(name)!.map((r) => r.cpu))
+  for (const name of rates.keys()) {
+    console.log(`${name.padEnd(22)} median ${k(wall(name))} sessions/s (wall), ${k(cpu(name))} (CPU)   runs, wall ${rates.get(name)!.map((r) => k(r.wall)).join(" ")}`)
   }
+  for (const [who, bs] of heap) console.log(`${`${who} heap`.padEnd(22)} median ${(median(bs) / 1024).toFixed(1)} KB live per blocked session   runs ${bs.map((b) => (b / 1024).toFixed(1)).join(" ")}`)
+  const ratio = (a: string, b: string) => {
+    if (rates.has(a) && rates.has(b)) console.log(`ratio ${a} / ${b} = ${(wall(a) / wall(b)).toFixed(3)} (wall), ${(cpu(a) / cpu(b)).toFixed(3)} (CPU)`)
+  }
+  ratio("quadrille concurrent", "quadrille sequential")
+  ratio("floor concurrent", "floor sequential")
+  ratio("quadrille sequential", "floor sequential")
+  ratio("quadrille concurrent", "floor concurrent")
 }
 
 main().catch((e) => {
