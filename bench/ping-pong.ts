@@ -27,6 +27,8 @@
  *   quadrille+validate  Session.run with `validate: true` (Schema encode + decode of every payload)
  *   quadrille+reliable  Session.run over the reliable-delivery layer on the in-memory transport
  *                       (acks, retransmission timers, dedup; wall clock), ROUNDS/10 round trips
+ *   fastest+relays      a bound for the reliable layer's design: `fastest` with its hops (each message
+ *                       through the receiver's intake fiber, and acknowledged to the sender's)
  *   simulated           the same session under `simulate` (deterministic network, seed 1, the
  *                       simulator's scheduler and virtual clock), ROUNDS/10 round trips per run
  *   simulated+reliable  the same over the reliable-delivery layer (acks, retransmission timers,
@@ -36,7 +38,7 @@
  * Env: ROUNDS (100000), RUNS (7), WARMUP (2), VALIDATE (1; 0 drops that case),
  *      ONLY=<case> to run one case alone (for profiling).
  */
-import { Effect, Layer, Mailbox, Queue } from "effect"
+import { Effect, Fiber, Layer, Mailbox, Queue } from "effect"
 import { Memory, Reliable, Session } from "../src/index.js"
 import { PingPong, playerA, playerB, programA, programB } from "./ping-pong-protocol.js"
 import { simulate } from "../src/testing/index.js"
@@ -128,6 +130,56 @@ const fastest = (rounds: number) =>
     })
     const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
     if (ra !== rounds || rb !== rounds) return yield* wrong("fastest", [ra, rb], rounds)
+  })
+
+/**
+ * The `fastest` program with the hops of the reliable layer, as a bound for it: every message
+ * goes to the receiver's intake fiber (a minimal FIFO, `WakeBox`), which acknowledges it to the
+ * sender's intake fiber and hands it on to the receiver's one-slot channel. So a message wakes
+ * three fibers (the receiver's intake, the receiver, the sender's intake), where `fastest`
+ * wakes one; nothing else is done (no timers, numbering or de-duplication).
+ */
+type Relayed<M> = { readonly ack: true } | { readonly ack: false; readonly m: M }
+const relayed = (rounds: number) =>
+  Effect.gen(function*() {
+    const intakeA = new WakeBox<Relayed<ToA>>()
+    const intakeB = new WakeBox<Relayed<ToB>>()
+    const toA = new Slot<ToA>()
+    const toB = new Slot<ToB>()
+    let acks = 0
+    const intake = <M>(box: WakeBox<Relayed<M>>, lane: Slot<M>, peer: WakeBox<Relayed<never>>) =>
+      Effect.forever(Effect.map(box.take, (r) => {
+        if (r.ack) acks++
+        else {
+          peer.offer({ ack: true })
+          lane.offer(r.m)
+        }
+      }))
+    const ia = yield* Effect.fork(intake(intakeA, toA, intakeB as WakeBox<Relayed<never>>))
+    const ib = yield* Effect.fork(intake(intakeB, toB, intakeA as WakeBox<Relayed<never>>))
+    const a = Effect.gen(function*() {
+      let n = 0
+      while (n < rounds) {
+        intakeB.offer({ ack: false, m: { _tag: "Ping", n } })
+        const pong = yield* toA.take
+        n = pong.n + 1
+      }
+      intakeB.offer({ ack: false, m: { _tag: "Stop", n } })
+      return n
+    })
+    const b = Effect.gen(function*() {
+      for (;;) {
+        const m = yield* toB.take
+        if (m._tag === "Stop") return m.n
+        intakeA.offer({ ack: false, m: { _tag: "Pong", n: m.n } })
+      }
+    })
+    const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
+    // The last ack may still be on its way: let the intakes run once more.
+    yield* Effect.yieldNow()
+    yield* Fiber.interrupt(ia)
+    yield* Fiber.interrupt(ib)
+    if (ra !== rounds || rb !== rounds || acks < 2 * rounds) return yield* wrong("relayed", [ra, rb, acks], rounds)
   })
 
 /**
@@ -327,6 +379,7 @@ const allCases: ReadonlyArray<Case> = [
   { name: "program", program: quadrilleProgram },
   ...(VALIDATE ? [{ name: "quadrille+validate", program: (n: number) => quadrille(n, true) }] : []),
   { name: "quadrille+reliable", program: overReliable, rounds: SIM_ROUNDS },
+  { name: "fastest+relays", program: relayed },
   { name: "simulated", program: (n) => simulated(n, false), rounds: SIM_ROUNDS },
   { name: "simulated+reliable", program: (n) => simulated(n, true), rounds: SIM_ROUNDS }
 ]
@@ -393,6 +446,8 @@ const main = async () => {
   ratio("program", "quadrille")
   ratio("program", "fastest")
   ratio("quadrille+reliable", "quadrille")
+  ratio("fastest+relays", "fastest")
+  ratio("quadrille+reliable", "fastest+relays")
   ratio("quadrille+validate", "quadrille")
   ratio("fastest", "promise")
   ratio("quadrille", "raw")
