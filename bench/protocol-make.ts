@@ -50,24 +50,31 @@ const median = (xs: ReadonlyArray<number>): number => {
 
 console.log(`Protocol.make of a chain of N messages over 4 roles; ${WARMUP} warm-up + ${RUNS} measured runs per size, alternating; node ${process.version}`)
 for (let i = 0; i < WARMUP; i++) for (const n of SIZES) check(n, build(n))
+// Wall clock and CPU time (user + system) of each build: a loaded machine deschedules the process.
 const times = new Map<number, Array<number>>(SIZES.map((n) => [n, []]))
+const cpuTimes = new Map<number, Array<number>>(SIZES.map((n) => [n, []]))
 for (let i = 0; i < RUNS; i++) {
   const order = i % 2 === 0 ? SIZES : [...SIZES].reverse()
   for (const n of order) {
+    const c0 = process.cpuUsage()
     const t0 = performance.now()
     const p = build(n)
     const ms = performance.now() - t0
+    const used = process.cpuUsage(c0)
     check(n, p)
     times.get(n)!.push(ms)
+    cpuTimes.get(n)!.push((used.user + used.system) / 1000)
   }
 }
-console.log("N        median ms   µs per step   runs (ms)")
+console.log("N        median ms (wall)   median ms (CPU)   µs per step (wall)   runs, wall (ms)")
 for (const n of SIZES) {
   const m = median(times.get(n)!)
-  console.log(`${String(n).padEnd(8)} ${m.toFixed(1).padStart(9)}   ${((m * 1000) / n).toFixed(2).padStart(11)}   ${times.get(n)!.map((t) => t.toFixed(1)).join(" ")}`)
+  const c = median(cpuTimes.get(n)!)
+  console.log(`${String(n).padEnd(8)} ${m.toFixed(1).padStart(16)}   ${c.toFixed(1).padStart(15)}   ${((m * 1000) / n).toFixed(2).padStart(18)}   ${times.get(n)!.map((t) => t.toFixed(1)).join(" ")}`)
 }
 const [small, ...rest] = SIZES
 for (const n of rest) {
   const r = median(times.get(n)!) / median(times.get(small)!)
-  console.log(`time(${n}) / time(${small}) = ${r.toFixed(2)} (linear: ${(n / small).toFixed(2)})`)
+  const rc = median(cpuTimes.get(n)!) / median(cpuTimes.get(small)!)
+  console.log(`time(${n}) / time(${small}) = ${r.toFixed(2)} (wall), ${rc.toFixed(2)} (CPU); linear: ${(n / small).toFixed(2)}`)
 }
