@@ -133,15 +133,17 @@ class EndpointImpl {
 
   /** The next frame for the receive state the endpoint is at, taken and checked; then `k` of it. */
   private received<A>(s: RecvState, k: (r: Received) => Effect.Effect<A, RoleError>): Effect.Effect<A, RoleError> {
-    const channel = this.channel
-    const r = channel.receiveBuffered(s)
+    const r = this.channel.receiveBuffered(s)
     if (r !== undefined) return Effect.isEffect(r) ? r : k(r)
-    const onFrame = (envelope: Envelope): Effect.Effect<A, RoleError> => {
-      const r = channel.receiveFrame(s, envelope)
-      if (r === undefined) return Effect.flatMap(channel.waitFrame(s), onFrame)
-      return Effect.isEffect(r) ? r : k(r)
-    }
-    return Effect.flatMap(channel.waitFrame(s), onFrame)
+    // (No named closure per call: run through tsx, each would cost an `Object.defineProperty`.)
+    return Effect.flatMap(this.channel.waitFrame(s), (envelope) => this.onFrame(s, k, envelope))
+  }
+
+  /** A frame taken while at `s`: `k` of it when it is the one, else a wait for the next. */
+  private onFrame<A>(s: RecvState, k: (r: Received) => Effect.Effect<A, RoleError>, envelope: Envelope): Effect.Effect<A, RoleError> {
+    const r = this.channel.receiveFrame(s, envelope)
+    if (r === undefined) return Effect.flatMap(this.channel.waitFrame(s), (e) => this.onFrame(s, k, e))
+    return Effect.isEffect(r) ? r : k(r)
   }
 
   recv(from: string, label: string): Effect.Effect<readonly [unknown, EndpointImpl], RoleError> {
