@@ -199,15 +199,13 @@ export class Channel {
   private readonly roles: ReadonlySet<string>
   /** The next envelope addressed to this role, from any peer. */
   readonly receiveAny: Effect.Effect<Envelope, TransportError>
-  /** `receiveAny`, its failures naming what the role waits for at `waitingAt`. */
+  /** `receiveAny` (or a take from `inbox`), its failures naming what the role waits for at `waitingAt`. */
   private readonly receiveAt: Effect.Effect<Envelope, TransportError>
   /** The receive state of the current wait. */
   private waitingAt: RecvState | undefined = undefined
   private readonly deliver: SynchronousSend | undefined
   /** The transport's mailbox of this role and lane, when the channel may take from it directly. */
   private readonly inbox: Inbox | undefined
-  /** A wait on `inbox`, then the frame, its failure named for `waitingAt` (see `waitFrame`). */
-  private readonly inboxWait: Effect.Effect<Envelope, TransportError> | undefined
   /** The protocol's Schema encoders and decoders by label, shared by its channels (see `perProtocol`). */
   private readonly encoders: Map<string, Parse>
   private readonly decoders: Map<string, Parse>
@@ -241,10 +239,11 @@ export class Channel {
     const live = this.inbox !== undefined ? this.inbox.take : lane === "" ? transport.receive(session, role) : transport.receive(session, role, lane)
     // A durable role takes frames from its journal first, and commits before it waits for one.
     this.receiveAny = durable === undefined ? live : durable.receive(lane, live)
-    // Made once: a transport failure names the state the role was waiting at (`waitingAt`).
-    // (A durable role's commit before the wait fails with its own errors: those go as they are.)
-    this.receiveAt = Effect.mapError(this.receiveAny, (e) => (e._tag === "TransportError" ? this.whileWaiting(this.waitingAt!, e) : e))
     this.deliver = durable === undefined ? synchronousSendOf(transport) : undefined
+    // Made once: a transport failure names the state the role was waiting at (`waitingAt`).
+    // Taking from the inbox, the channel names the mailbox's failure where it sees it; else
+    // an `Effect.mapError` does. (A durable role's commit before the wait fails with its own
+    // errors: those go as they are.)
     const inbox = this.inbox
     if (inbox !== undefined) {
       const taken = (): Effect.Effect<Envelope, TransportError> => {
@@ -254,9 +253,9 @@ export class Channel {
         return failed !== undefined ? Effect.fail(this.whileWaiting(this.waitingAt!, failed)) : wait
       }
       const wait: Effect.Effect<Envelope, TransportError> = Effect.flatMap(inbox.wait, taken)
-      this.inboxWait = Effect.suspend(taken)
+      this.receiveAt = Effect.suspend(taken)
     } else {
-      this.inboxWait = undefined
+      this.receiveAt = Effect.mapError(this.receiveAny, (e) => (e._tag === "TransportError" ? this.whileWaiting(this.waitingAt!, e) : e))
     }
   }
 
@@ -927,9 +926,8 @@ export class Channel {
   waitFrame(state: RecvState): Effect.Effect<Envelope, TransportError | Timeout> {
     this.waitingAt = state
     const ms = this.receiveTimeout
-    const receive = this.inboxWait ?? this.receiveAt
-    if (ms === undefined) return receive
-    return within(receive, ms, () => {
+    if (ms === undefined) return this.receiveAt
+    return within(this.receiveAt, ms, () => {
       const { labels, sites } = this.expecting(state)
       return new Timeout({
         role: this.role,
