@@ -6,7 +6,7 @@
  *
  * Both roles have state Schemas, so that they also run durably (`Role.resume`).
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { Protocol, Role } from "../src/index.js"
 
 export const PingPong = Protocol.make("PingPong", {
@@ -35,3 +35,38 @@ export const playerB = Role.implement(PingPong, "B", {
   send: { Pong: (n) => n },
   recv: { Ping: (_, n) => n, Stop: (_, n) => n }
 }, -1, { state: Schema.Number })
+
+/** A as a hand-written program (`Role.program`): the same exchange as `playerA`; its result is the round trips done. */
+export const programA = (rounds: number) =>
+  Role.program(PingPong, "A", (ch) =>
+    Effect.gen(function*() {
+      let at = ch
+      let n = 0
+      for (;;) {
+        const c1 = yield* at.send("B", "Ping", n)
+        const [reply, c2] = yield* c1.recv("B", "Pong")
+        n = reply + 1
+        if (n < rounds) {
+          at = yield* c2.select("more")
+        } else {
+          const c3 = yield* c2.select("stop")
+          const c4 = yield* c3.send("B", "Stop", n)
+          return yield* c4.close(n)
+        }
+      }
+    }))
+
+/** B as a hand-written program: its result is the number in the Stop message. */
+export const programB = Role.program(PingPong, "B", (ch) =>
+  Effect.gen(function*() {
+    const [first, c0] = yield* ch.recv("A", "Ping")
+    let n = first
+    let at = c0
+    for (;;) {
+      const c1 = yield* at.send("A", "Pong", n)
+      const m = yield* c1.offer()
+      if (m.label === "Stop") return yield* m.next.close(m.payload)
+      n = m.payload
+      at = m.next
+    }
+  }))

@@ -1,7 +1,8 @@
 /**
- * Ping-pong benchmark: Quadrille (`Protocol.make` + `Role.implement` + `Session.run` on the
- * default in-memory transport) against the same exchange written by hand over two Effect
- * `Queue`s, in the same process and on the same Effect runtime.
+ * Ping-pong benchmark: Quadrille (`Protocol.make` + `Role.implement` or `Role.program` +
+ * `Session.run` on the default in-memory transport) against the same exchange written by hand
+ * in Effect (the fastest such program is the headline baseline), in the same process and on
+ * the same Effect runtime.
  *
  *   loop rounds {
  *     A -> B : Ping (number)
@@ -14,14 +15,20 @@
  * pass for a fast one.
  *
  * Cases, run alternately after a warm-up:
- *   raw                 the baseline: hand-written, two unbounded `Queue`s
+ *   fastest             THE HEADLINE BASELINE: hand-written, two one-slot `Effect.async` channels,
+ *                       the fastest hand-written Effect program for this exchange we know of
+ *   promise             the floor: no Effect, two async functions over one-slot Promise channels
+ *   raw                 reference: hand-written, two unbounded `Queue`s (the old baseline)
  *   raw-mailbox         reference: the same hand-written program over two Effect `Mailbox`es
  *   raw-wake            reference: the same program over two minimal hand-rolled mailboxes built
  *                       like Quadrille's in-memory transport, to isolate Quadrille's own overhead
- *   quadrille           Session.run, payloads passed as they are
+ *   quadrille           Session.run of two `Role.implement`s, payloads passed as they are
+ *   program             Session.run of two hand-written `Role.program`s (bench/ping-pong-protocol.ts)
  *   quadrille+validate  Session.run with `validate: true` (Schema encode + decode of every payload)
  *   quadrille+reliable  Session.run over the reliable-delivery layer on the in-memory transport
  *                       (acks, retransmission timers, dedup; wall clock), ROUNDS/10 round trips
+ *   fastest+relays      a bound for the reliable layer's design: `fastest` with its hops (each message
+ *                       through the receiver's intake fiber, and acknowledged to the sender's)
  *   simulated           the same session under `simulate` (deterministic network, seed 1, the
  *                       simulator's scheduler and virtual clock), ROUNDS/10 round trips per run
  *   simulated+reliable  the same over the reliable-delivery layer (acks, retransmission timers,
@@ -31,9 +38,9 @@
  * Env: ROUNDS (100000), RUNS (7), WARMUP (2), VALIDATE (1; 0 drops that case),
  *      ONLY=<case> to run one case alone (for profiling).
  */
-import { Effect, Layer, Mailbox, Queue } from "effect"
+import { Effect, Fiber, Layer, Mailbox, Queue } from "effect"
 import { Memory, Reliable, Session } from "../src/index.js"
-import { PingPong, playerA, playerB } from "./ping-pong-protocol.js"
+import { PingPong, playerA, playerB, programA, programB } from "./ping-pong-protocol.js"
 import { simulate } from "../src/testing/index.js"
 
 const ROUNDS = Number(process.env.ROUNDS ?? 100_000)
@@ -53,13 +60,184 @@ const quadrille = (rounds: number, validate: boolean) =>
     (r) => (r.A === rounds && r.B === rounds ? Effect.void : wrong("quadrille", r, rounds))
   )
 
+/** The same session with both roles written by hand with `Role.program` (same protocol and transport). */
+const quadrilleProgram = (rounds: number) =>
+  Effect.flatMap(
+    Session.run(PingPong, { A: programA(rounds), B: programB }),
+    (r) => (r.A === rounds && r.B === rounds ? Effect.void : wrong("program", r, rounds))
+  )
+
 // ---------------------------------------------------------------------------------------
 // Hand-written: the same exchange and the same stop message, no Quadrille.
 
 type ToB = { readonly _tag: "Ping"; readonly n: number } | { readonly _tag: "Stop"; readonly n: number }
 type ToA = { readonly _tag: "Pong"; readonly n: number }
 
-/** Two unbounded `Queue`s: the baseline. */
+/**
+ * A one-slot channel on `Effect.async`: the fastest hand-written Effect channel for this
+ * exchange we know of (the headline baseline, `fastest`). `offer` hands the message straight
+ * to a waiting taker (resuming its fiber), or leaves it in the slot; `take` takes it from the
+ * slot without suspending when it is there, and otherwise suspends until `offer` resumes it.
+ * Only one message is ever in flight in each direction, so one slot is enough (checked).
+ */
+class Slot<A> {
+  private value: A | undefined = undefined
+  private full = false
+  private waiter: ((a: Effect.Effect<A>) => void) | undefined = undefined
+  offer(a: A): void {
+    const w = this.waiter
+    if (w !== undefined) {
+      this.waiter = undefined
+      w(Effect.succeed(a))
+    } else {
+      if (this.full) throw new Error("Slot: a second message before the first was taken")
+      this.value = a
+      this.full = true
+    }
+  }
+  private readonly wait: Effect.Effect<A> = Effect.async<A>((resume) => {
+    this.waiter = resume
+  })
+  readonly take: Effect.Effect<A> = Effect.suspend(() => {
+    if (!this.full) return this.wait
+    const v = this.value!
+    this.full = false
+    this.value = undefined
+    return Effect.succeed(v)
+  })
+}
+
+const fastest = (rounds: number) =>
+  Effect.gen(function*() {
+    const toB = new Slot<ToB>()
+    const toA = new Slot<ToA>()
+    const a = Effect.gen(function*() {
+      let n = 0
+      while (n < rounds) {
+        toB.offer({ _tag: "Ping", n })
+        const pong = yield* toA.take
+        n = pong.n + 1
+      }
+      toB.offer({ _tag: "Stop", n })
+      return n
+    })
+    const b = Effect.gen(function*() {
+      for (;;) {
+        const m = yield* toB.take
+        if (m._tag === "Stop") return m.n
+        toA.offer({ _tag: "Pong", n: m.n })
+      }
+    })
+    const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
+    if (ra !== rounds || rb !== rounds) return yield* wrong("fastest", [ra, rb], rounds)
+  })
+
+/**
+ * The `fastest` program with the hops of the reliable layer, as a bound for it: every message
+ * goes to the receiver's intake fiber (a minimal FIFO, `WakeBox`), which acknowledges it to the
+ * sender's intake fiber and hands it on to the receiver's one-slot channel. So a message wakes
+ * three fibers (the receiver's intake, the receiver, the sender's intake), where `fastest`
+ * wakes one; nothing else is done (no timers, numbering or de-duplication).
+ */
+type Relayed<M> = { readonly ack: true } | { readonly ack: false; readonly m: M }
+const relayed = (rounds: number) =>
+  Effect.gen(function*() {
+    const intakeA = new WakeBox<Relayed<ToA>>()
+    const intakeB = new WakeBox<Relayed<ToB>>()
+    const toA = new Slot<ToA>()
+    const toB = new Slot<ToB>()
+    let acks = 0
+    const intake = <M>(box: WakeBox<Relayed<M>>, lane: Slot<M>, peer: WakeBox<Relayed<never>>) =>
+      Effect.forever(Effect.map(box.take, (r) => {
+        if (r.ack) acks++
+        else {
+          peer.offer({ ack: true })
+          lane.offer(r.m)
+        }
+      }))
+    const ia = yield* Effect.fork(intake(intakeA, toA, intakeB as WakeBox<Relayed<never>>))
+    const ib = yield* Effect.fork(intake(intakeB, toB, intakeA as WakeBox<Relayed<never>>))
+    const a = Effect.gen(function*() {
+      let n = 0
+      while (n < rounds) {
+        intakeB.offer({ ack: false, m: { _tag: "Ping", n } })
+        const pong = yield* toA.take
+        n = pong.n + 1
+      }
+      intakeB.offer({ ack: false, m: { _tag: "Stop", n } })
+      return n
+    })
+    const b = Effect.gen(function*() {
+      for (;;) {
+        const m = yield* toB.take
+        if (m._tag === "Stop") return m.n
+        intakeA.offer({ ack: false, m: { _tag: "Pong", n: m.n } })
+      }
+    })
+    const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
+    // The last ack may still be on its way: let the intakes run once more.
+    yield* Effect.yieldNow()
+    yield* Fiber.interrupt(ia)
+    yield* Fiber.interrupt(ib)
+    if (ra !== rounds || rb !== rounds || acks < 2 * rounds) return yield* wrong("relayed", [ra, rb, acks], rounds)
+  })
+
+/**
+ * The floor: no Effect at all, two async functions handing messages over through one-slot
+ * Promise channels (a waiting taker's Promise is resolved by the offer).
+ */
+class PromiseSlot<A> {
+  private value: A | undefined = undefined
+  private full = false
+  private waiter: ((a: A) => void) | undefined = undefined
+  offer(a: A): void {
+    const w = this.waiter
+    if (w !== undefined) {
+      this.waiter = undefined
+      w(a)
+    } else {
+      if (this.full) throw new Error("PromiseSlot: a second message before the first was taken")
+      this.value = a
+      this.full = true
+    }
+  }
+  take(): Promise<A> {
+    if (!this.full) return new Promise<A>((resolve) => void (this.waiter = resolve))
+    const v = this.value!
+    this.full = false
+    this.value = undefined
+    return Promise.resolve(v)
+  }
+}
+
+const promiseFloor = (rounds: number) =>
+  Effect.flatMap(
+    Effect.promise(async () => {
+      const toB = new PromiseSlot<ToB>()
+      const toA = new PromiseSlot<ToA>()
+      const a = async () => {
+        let n = 0
+        while (n < rounds) {
+          toB.offer({ _tag: "Ping", n })
+          const pong = await toA.take()
+          n = pong.n + 1
+        }
+        toB.offer({ _tag: "Stop", n })
+        return n
+      }
+      const b = async () => {
+        for (;;) {
+          const m = await toB.take()
+          if (m._tag === "Stop") return m.n
+          toA.offer({ _tag: "Pong", n: m.n })
+        }
+      }
+      return Promise.all([a(), b()])
+    }),
+    ([ra, rb]) => (ra === rounds && rb === rounds ? Effect.void : wrong("promise", [ra, rb], rounds))
+  )
+
+/** Two unbounded `Queue`s: a reference (idiomatic, and slow on Node 20: see BENCHMARKS.md). */
 const raw = (rounds: number) =>
   Effect.gen(function*() {
     const toB = yield* Queue.unbounded<ToB>()
@@ -192,24 +370,35 @@ const overReliable = (rounds: number) =>
   )
 
 const allCases: ReadonlyArray<Case> = [
+  { name: "fastest", program: fastest },
+  { name: "promise", program: promiseFloor },
   { name: "raw", program: raw },
   { name: "raw-mailbox", program: rawMailbox },
   { name: "raw-wake", program: rawWake },
   { name: "quadrille", program: (n) => quadrille(n, false) },
+  { name: "program", program: quadrilleProgram },
   ...(VALIDATE ? [{ name: "quadrille+validate", program: (n: number) => quadrille(n, true) }] : []),
   { name: "quadrille+reliable", program: overReliable, rounds: SIM_ROUNDS },
+  { name: "fastest+relays", program: relayed },
   { name: "simulated", program: (n) => simulated(n, false), rounds: SIM_ROUNDS },
   { name: "simulated+reliable", program: (n) => simulated(n, true), rounds: SIM_ROUNDS }
 ]
 const cases = process.env.ONLY === undefined ? allCases : allCases.filter((c) => c.name === process.env.ONLY)
 if (cases.length === 0) throw new Error(`ONLY=${process.env.ONLY}: no such case (${allCases.map((c) => c.name).join(", ")})`)
 
-/** Round trips per second (wall clock) of one run. */
-const measure = async (c: Case, all: number): Promise<number> => {
+/**
+ * Round trips per second of one run, by the wall clock and by the process's CPU time (user +
+ * system): on a loaded machine the process is often descheduled, which the wall clock counts
+ * and CPU time does not.
+ */
+const measure = async (c: Case, all: number): Promise<{ readonly wall: number; readonly cpu: number }> => {
   const rounds = c.rounds ?? all
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   await Effect.runPromise(c.program(rounds))
-  return rounds / ((performance.now() - t0) / 1000)
+  const wall = (performance.now() - t0) / 1000
+  const used = process.cpuUsage(c0)
+  return { wall: rounds / wall, cpu: rounds / ((used.user + used.system) / 1e6) }
 }
 
 const median = (xs: ReadonlyArray<number>): number => {
@@ -229,29 +418,44 @@ const main = async () => {
     for (const c of cases) await measure(c, ROUNDS)
   }
   const rates = new Map<string, Array<number>>(cases.map((c) => [c.name, []]))
+  const cpuRates = new Map<string, Array<number>>(cases.map((c) => [c.name, []]))
   for (let i = 0; i < RUNS; i++) {
     // Alternate the order, so that no case always runs right after the same other one.
     const order = i % 2 === 0 ? cases : [...cases].reverse()
-    for (const c of order) rates.get(c.name)!.push(await measure(c, ROUNDS))
+    for (const c of order) {
+      const r = await measure(c, ROUNDS)
+      rates.get(c.name)!.push(r.wall)
+      cpuRates.get(c.name)!.push(r.cpu)
+    }
   }
   const med = (name: string) => median(rates.get(name)!)
+  const medCpu = (name: string) => median(cpuRates.get(name)!)
   const width = Math.max(...cases.map((c) => c.name.length))
-  console.log(`${"case".padEnd(width)}  median round trips/s   runs (in order)`)
+  console.log(`${"case".padEnd(width)}  median rt/s (wall)  median rt/s (CPU)   runs, wall (in order)`)
   for (const c of cases) {
     const rs = rates.get(c.name)!
-    console.log(`${c.name.padEnd(width)}  ${k(med(c.name)).padStart(20)}   ${rs.map((r) => k(r).padStart(6)).join(" ")}`)
+    console.log(`${c.name.padEnd(width)}  ${k(med(c.name)).padStart(18)}  ${k(medCpu(c.name)).padStart(17)}   ${rs.map((r) => k(r).padStart(6)).join(" ")}`)
   }
   const ratio = (a: string, b: string) => {
-    if (rates.has(a) && rates.has(b)) console.log(`ratio ${a}/${b} = ${(med(a) / med(b)).toFixed(3)}`)
+    if (rates.has(a) && rates.has(b)) {
+      console.log(`ratio ${a}/${b} = ${(med(a) / med(b)).toFixed(3)} (wall), ${(medCpu(a) / medCpu(b)).toFixed(3)} (CPU)`)
+    }
   }
+  // The headline: against the fastest hand-written Effect channel.
+  ratio("quadrille", "fastest")
+  ratio("program", "quadrille")
+  ratio("program", "fastest")
+  ratio("quadrille+reliable", "quadrille")
+  ratio("fastest+relays", "fastest")
+  ratio("quadrille+reliable", "fastest+relays")
+  ratio("quadrille+validate", "quadrille")
+  ratio("fastest", "promise")
   ratio("quadrille", "raw")
-  ratio("quadrille+validate", "raw")
   ratio("quadrille", "raw-mailbox")
   ratio("quadrille", "raw-wake")
   ratio("simulated", "raw")
   ratio("simulated", "quadrille")
   ratio("simulated+reliable", "simulated")
-  ratio("quadrille+reliable", "quadrille")
 }
 
 main().catch((e) => {

@@ -17,7 +17,7 @@ import {
   Transport,
   type TransportService
 } from "../src/index.js"
-import { maxEarlyFrames } from "../src/runtime/channel.js"
+import { Channel, maxEarlyFrames } from "../src/runtime/channel.js"
 import * as TwoPhaseCommit from "../examples/two-phase-commit.js"
 import * as UntrustedInput from "../examples/untrusted-input.js"
 
@@ -582,4 +582,24 @@ describe("bounds while a role runs (found by review)", () => {
       expect(memory.stats()).toMatchObject({ sessions: 0, mailboxes: 0, frames: 0 })
       expect(memory.stats().dropped).toBeGreaterThan(20_000)
     }))
+})
+
+describe("a transport failure names what the role waited for", () => {
+  // The in-memory transport lets channels take from its mailboxes directly (no Effect.mapError
+  // around each wait); a spread copy of it goes through its `receive`. Both name the wait alike.
+  const P = Protocol.make("Named", { roles: ["A", "B"], messages: { Ping: Schema.Number } }, (g) => g.msg("A", "B", "Ping"))
+  const b = Role.implement(P, "B", { recv: { Ping: (_, n) => n } }, 0)
+  for (const copy of [false, true]) {
+    it.effect(copy ? "through the transport's receive" : "on the in-memory transport's direct path", () =>
+      Effect.gen(function*() {
+        const memory = Memory.unsafeMake()
+        yield* memory.open!("s", "A", ["A", "B"])
+        yield* memory.open!("s", "B", ["A", "B"])
+        yield* memory.close!("s", "B")
+        // A channel made by hand: `Role.run` would be refused at `open` (B has ended in the session).
+        const channel = new Channel(P, "B", "s", copy ? { ...memory } : memory, false)
+        const e = yield* Effect.flip(b.run(channel))
+        expect(e).toMatchObject({ _tag: "TransportError", message: "B was waiting for Ping from A (site 0): B has ended in session s: its mailboxes are closed" })
+      }))
+  }
 })

@@ -274,3 +274,38 @@ export const registerSynchronousSend = (transport: TransportService, deliver: Sy
 /** @internal the `deliver` of a transport registered with `registerSynchronousSend`. */
 export const synchronousSendOf = (transport: TransportService): SynchronousSend | undefined =>
   synchronousSend.get(transport)
+
+/**
+ * A mailbox a channel may take frames from directly: what `receive(session, role, lane)` of a
+ * transport registered with `registerInbox` takes from (its `take`), without the Effect of a
+ * take when a frame is there, and with a failure the channel names itself.
+ *
+ * @internal
+ */
+export interface Inbox {
+  /** What `receive` is for this mailbox. */
+  readonly take: Effect.Effect<Envelope, TransportError>
+  /** The next frame now, if there is one. */
+  poll(): Envelope | undefined
+  /** Once set, a receive that finds no frame fails with this (frames there are taken first). */
+  readonly failed: TransportError | undefined
+  /** Waits until the next frame comes (or the mailbox fails); takes nothing. */
+  readonly wait: Effect.Effect<void>
+}
+
+const inboxes = new WeakMap<TransportService, (session: string, role: string, mailbox?: string) => Inbox>()
+
+/**
+ * Declares that `transport.receive(session, role, mailbox)` is exactly `inbox(session, role, mailbox).take`
+ * (looked up once per receiver, with the same effects): channels may take from the inbox
+ * directly. Keyed by the service object, as `registerSynchronousSend`.
+ *
+ * @internal
+ */
+export const registerInbox = (transport: TransportService, inbox: (session: string, role: string, mailbox?: string) => Inbox): void => {
+  inboxes.set(transport, inbox)
+}
+
+/** @internal the inboxes of a transport registered with `registerInbox`. */
+export const inboxOf = (transport: TransportService): ((session: string, role: string, mailbox?: string) => Inbox) | undefined =>
+  inboxes.get(transport)

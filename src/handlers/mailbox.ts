@@ -6,7 +6,7 @@
  */
 import { Effect } from "effect"
 import { TransportError } from "../effects/errors.js"
-import type { Envelope } from "../effects/Transport.js"
+import type { Envelope, Inbox } from "../effects/Transport.js"
 
 type Wake = (wake: Effect.Effect<void>) => void
 
@@ -20,7 +20,7 @@ type Wake = (wake: Effect.Effect<void>) => void
  * saves, on every wait, the `Deferred` of `Queue.take` (slow to allocate on Node 20) and the
  * `onInterrupt` wrapping a canceller costs, which together were most of a round trip.
  */
-export class Mailbox {
+export class Mailbox implements Inbox {
   private frames: Array<Envelope> = []
   private head = 0
   /** The receiver waiting longest, then any others (one at most, in a session). */
@@ -28,6 +28,8 @@ export class Mailbox {
   private readonly others: Array<Wake> = []
   /** Once set, a receive that finds no frame fails with this instead of waiting. */
   private failure: Effect.Effect<never, TransportError> | undefined = undefined
+  /** The error of `failure`. */
+  failed: TransportError | undefined = undefined
 
   /** Whether a receiver is waiting on this mailbox now. */
   get waiting(): boolean {
@@ -45,6 +47,7 @@ export class Mailbox {
    */
   fail(error: TransportError): void {
     this.failure = Effect.fail(error)
+    this.failed = error
     this.wakeAll()
   }
 
@@ -71,14 +74,14 @@ export class Mailbox {
     this.head < this.frames.length ? Effect.succeed(this.poll()!) : this.failure ?? this.waitAndTake
   )
 
+  /** Waits for the next `offer` (or `fail`); takes nothing. */
+  readonly wait: Effect.Effect<void> = Effect.async<void>((wake) => {
+    if (this.waiter === undefined) this.waiter = wake
+    else this.others.push(wake)
+  })
+
   /** Waits for the next `offer`, then tries again: whichever receiver runs first takes the frame. */
-  private readonly waitAndTake: Effect.Effect<Envelope, TransportError> = Effect.flatMap(
-    Effect.async<void>((wake) => {
-      if (this.waiter === undefined) this.waiter = wake
-      else this.others.push(wake)
-    }),
-    () => this.take
-  )
+  private readonly waitAndTake: Effect.Effect<Envelope, TransportError> = Effect.flatMap(this.wait, () => this.take)
 
   /** Puts frames taken from here back at the head, in their order: the next receives take them first. */
   unread(envelopes: ReadonlyArray<Envelope>): void {

@@ -8,7 +8,7 @@
  */
 import { Either, Effect, Layer, Option } from "effect"
 import { TraceSink, type TraceSinkService } from "../effects/TraceSink.js"
-import { decodeEnvelope, type Envelope, registerSynchronousSend, Transport, type TransportService } from "../effects/Transport.js"
+import { decodeEnvelope, type Envelope, registerInbox, registerSynchronousSend, Transport, type TransportService } from "../effects/Transport.js"
 import { quote } from "../internal/bounded.js"
 import { type MailboxStats, Mailboxes, openRole } from "./mailbox.js"
 
@@ -93,6 +93,8 @@ export const unsafeMake = (sink?: TraceSinkService): MemoryTransport => {
   }
   // `send` is exactly `Effect.sync(() => deliver(envelope))`: channels may call `deliver` directly.
   registerSynchronousSend(transport, deliver)
+  // `receive` is exactly the `take` of `boxes.get(…)`: channels may take from that mailbox directly.
+  registerInbox(transport, (session, role, mailbox) => boxes.get(session, role, mailbox))
   return transport
 }
 

@@ -35,7 +35,7 @@ import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
 import { TransportError } from "../effects/errors.js"
 import type { TraceSinkService } from "../effects/TraceSink.js"
-import type { Envelope, Transport, TransportService } from "../effects/Transport.js"
+import { type Envelope, synchronousSendOf, type Transport, type TransportService } from "../effects/Transport.js"
 import { wrapper, wrapperLayer } from "./wrapper.js"
 import { Mailbox, maxFramesPerMailbox, maxMailboxesPerRole } from "./mailbox.js"
 
@@ -120,7 +120,8 @@ interface Side {
   readonly drained: Array<() => void>
 }
 
-const key = (...parts: ReadonlyArray<string | number>) => parts.join("\u0000")
+/** The key of a role's side: its session and role. */
+const key = (session: string, role: string) => `${session}\u0000${role}`
 
 /**
  * Wraps `transport` in reliable delivery; its fibers run in the scope.
@@ -143,7 +144,10 @@ const unsafeWrap = (
   const linger = options.linger ?? Duration.seconds(30)
   const sides = new Map<string, Side>()
 
-  const outKey = (to: string, lane: string | undefined, seq: number) => key(to, lane ?? "", seq)
+  const outKey = (to: string, lane: string | undefined, seq: number) => `${to}\u0000${lane ?? ""}\u0000${seq}`
+  // Over a transport that sends at once (in memory), acks and frames go out without an Effect each.
+  const deliver = synchronousSendOf(transport)
+  const sendNow = (e: Envelope): Effect.Effect<void, TransportError> | undefined => (deliver === undefined ? transport.send(e) : (deliver(e) ?? undefined))
 
   const laneOf = (side: Side, name: string): Lane => {
     let lane = side.lanes.get(name)
@@ -166,11 +170,10 @@ const unsafeWrap = (
   }
 
   /** Takes in an ack: the frame it names needs no more retransmission. */
-  const settle = (side: Side, ack: Envelope) =>
-    Effect.sync(() => {
-      // (A copy of an ack finds nothing to settle.)
-      if (side.outgoing.delete(outKey(ack.from, ack.lane, ack.seq)) && side.outgoing.size === 0) wakeDrained(side)
-    })
+  const settle = (side: Side, ack: Envelope): void => {
+    // (A copy of an ack finds nothing to settle.)
+    if (side.outgoing.delete(outKey(ack.from, ack.lane, ack.seq)) && side.outgoing.size === 0) wakeDrained(side)
+  }
 
   /**
    * Forgets the lanes of a role that hold nothing and that nobody waits on (the branches and
@@ -192,51 +195,57 @@ const unsafeWrap = (
    * (the sender sends it again later), so that nobody can make the intake keep frames
    * without limit.
    */
-  const takeIn = (side: Side, e: Envelope) => {
+  const takeIn = (side: Side, e: Envelope): Effect.Effect<void> | undefined => {
     // A peer may not make the intake hold lanes or frames without bound: beyond, a frame is
     // dropped unacknowledged (a real sender sends it again once the role has read its backlog).
     const known = side.lanes.get(e.lane ?? "")
     if (known === undefined && side.lanes.size >= maxMailboxesPerRole) forgetIdleLanes(side)
     if (known === undefined ? side.lanes.size >= maxMailboxesPerRole : known.box.size >= maxFramesPerMailbox) {
-      return Effect.sync(() => dropAhead(e, "full"))
+      dropAhead(e, "full")
+      return undefined
     }
     const lane = laneOf(side, e.lane ?? "")
-    if (e.seq >= (lane.expected.get(e.from) ?? 0) + window) return Effect.sync(() => dropAhead(e, "window"))
-    return Effect.zipRight(
-      Effect.ignore(
-        transport.send({
-          session: side.session,
-          from: side.role,
-          to: e.from,
-          label: `${ackPrefix}${e.label}`,
-          site: e.site,
-          loops: {},
-          seq: e.seq,
-          payload: undefined,
-          lane: e.lane,
-          mailbox: intakeMailbox
-        })
-      ),
-      Effect.sync(() => {
-        let next = lane.expected.get(e.from) ?? 0
-        if (e.seq < next) return // a copy of a frame handed on already
-        if (e.seq > next) {
-          let early = lane.early.get(e.from)
-          if (early === undefined) lane.early.set(e.from, early = new Map())
-          early.set(e.seq, e)
-          return
-        }
-        lane.box.offer(e)
+    if (e.seq >= (lane.expected.get(e.from) ?? 0) + window) {
+      dropAhead(e, "window")
+      return undefined
+    }
+    const handOn = () => {
+      let next = lane.expected.get(e.from) ?? 0
+      if (e.seq < next) return // a copy of a frame handed on already
+      if (e.seq > next) {
+        let early = lane.early.get(e.from)
+        if (early === undefined) lane.early.set(e.from, early = new Map())
+        early.set(e.seq, e)
+        return
+      }
+      lane.box.offer(e)
+      next++
+      const early = lane.early.get(e.from)
+      while (early !== undefined && early.has(next)) {
+        lane.box.offer(early.get(next)!)
+        early.delete(next)
         next++
-        const early = lane.early.get(e.from)
-        while (early !== undefined && early.has(next)) {
-          lane.box.offer(early.get(next)!)
-          early.delete(next)
-          next++
-        }
-        lane.expected.set(e.from, next)
-      })
-    )
+      }
+      lane.expected.set(e.from, next)
+    }
+    // The ack first, then the frame is handed on (once the ack is sent, when that takes an Effect).
+    const acked = sendNow({
+      session: side.session,
+      from: side.role,
+      to: e.from,
+      label: `${ackPrefix}${e.label}`,
+      site: e.site,
+      loops: {},
+      seq: e.seq,
+      payload: undefined,
+      lane: e.lane,
+      mailbox: intakeMailbox
+    })
+    if (acked === undefined) {
+      handOn()
+      return undefined
+    }
+    return Effect.zipRight(Effect.ignore(acked), Effect.sync(handOn))
   }
 
   /** The role's side, its intake started. */
@@ -258,10 +267,13 @@ const unsafeWrap = (
       }
       sides.set(k, side)
       const intake = Effect.forever(
-        Effect.flatMap(
-          transport.receive(session, role, intakeMailbox),
-          (e) => (e.label.startsWith(ackPrefix) ? settle(side, e) : takeIn(side, e))
-        )
+        Effect.flatMap(transport.receive(session, role, intakeMailbox), (e) => {
+          if (e.label.startsWith(ackPrefix)) {
+            settle(side, e)
+            return Effect.void
+          }
+          return takeIn(side, e) ?? Effect.void
+        })
       ).pipe(
         // The network failed for good (the simulator's deadlock, a closed connection): so do the role's receives.
         Effect.catchAll((error) => Effect.sync(() => failSide(side, error)))
@@ -348,20 +360,27 @@ const unsafeWrap = (
     return Effect.asVoid(Effect.forkIn(Effect.interruptible(retransmitter(side, me)), scope))
   }
 
+  const sendFrom = (side: Side, e: Envelope): Effect.Effect<void, TransportError> =>
+    Effect.clockWith((clock) => {
+      const now = clock.unsafeCurrentTimeMillis()
+      const frame: Envelope = { ...e, mailbox: intakeMailbox }
+      return Effect.flatMap(schedule.step(now, undefined, schedule.initial), ([state, , decision]) => {
+        // A schedule that ends at once allows no retransmission: the frame gets a second.
+        const done = ScheduleDecision.isDone(decision)
+        const due = done ? now + 1000 : Intervals.start(decision.intervals)
+        // Known as unacknowledged before it leaves, so that no ack can come before.
+        side.outgoing.set(outKey(e.to, e.lane, e.seq), { frame, state, due, gap: due - now, done, attempts: 0 })
+        const sent = sendNow(frame)
+        return sent === undefined ? retransmitBy(side, due) : Effect.zipRight(sent, retransmitBy(side, due))
+      })
+    })
+
   const send = (e: Envelope): Effect.Effect<void, TransportError> =>
-    Effect.flatMap(sideOf(e.session, e.from), (side) =>
-      Effect.clockWith((clock) => {
-        const now = clock.unsafeCurrentTimeMillis()
-        const frame: Envelope = { ...e, mailbox: intakeMailbox }
-        return Effect.flatMap(schedule.step(now, undefined, schedule.initial), ([state, , decision]) => {
-          // A schedule that ends at once allows no retransmission: the frame gets a second.
-          const done = ScheduleDecision.isDone(decision)
-          const due = done ? now + 1000 : Intervals.start(decision.intervals)
-          // Known as unacknowledged before it leaves, so that no ack can come before.
-          side.outgoing.set(outKey(e.to, e.lane, e.seq), { frame, state, due, gap: due - now, done, attempts: 0 })
-          return Effect.zipRight(transport.send(frame), retransmitBy(side, due))
-        })
-      }))
+    Effect.suspend(() => {
+      // The side is known after the role's first step: no Effect to look it up.
+      const known = sides.get(key(e.session, e.from))
+      return known !== undefined ? sendFrom(known, e) : Effect.flatMap(sideOf(e.session, e.from), (side) => sendFrom(side, e))
+    })
 
   const receive = (session: string, role: string, lane?: string): Effect.Effect<Envelope, TransportError> =>
     Effect.flatMap(sideOf(session, role), (side) => laneOf(side, lane ?? "").box.take)

@@ -111,16 +111,25 @@ interface HandlerMaps {
   readonly onCompensate: ReadonlyMap<string, Handler>
 }
 
-const handlerMap = (record: unknown): ReadonlyMap<string, Handler> =>
-  new Map(
-    typeof record === "object" && record !== null
-      ? Object.entries(record).filter((e): e is [string, Handler] => typeof e[1] === "function")
-      : []
-  )
+/** The map of a record with no handlers (shared: a map of handlers is never written to). */
+const noHandlers: ReadonlyMap<string, Handler> = new Map()
 
-/** The handlers a role's local automaton calls for, that a record lacks. */
-const missingHandlers = (channel: Channel, handlers: HandlerMaps): Array<string> => {
-  const missing = new Set<string>()
+const handlerMap = (record: unknown): ReadonlyMap<string, Handler> => {
+  if (typeof record !== "object" || record === null) return noHandlers
+  const entries = Object.entries(record).filter((e): e is [string, Handler] => typeof e[1] === "function")
+  return entries.length === 0 ? noHandlers : new Map(entries)
+}
+
+/** A handler a role's automaton calls for: where it is looked up, by what name, and how an error names it. */
+type Needed = readonly [map: "send" | "choose" | "onTimeout", name: string, named: string]
+
+/** The handlers each local automaton calls for, in order, once each: found once per automaton. */
+const neededHandlers = new WeakMap<Automaton, ReadonlyArray<Needed>>()
+
+const needed = (automaton: Automaton): ReadonlyArray<Needed> => {
+  const known = neededHandlers.get(automaton)
+  if (known !== undefined) return known
+  const out = new Map<string, Needed>()
   // The states of the role's own automata of parallel branches count too.
   const states = (a: Automaton): Array<LState> =>
     a.states.flatMap((s) =>
@@ -130,12 +139,27 @@ const missingHandlers = (channel: Channel, handlers: HandlerMaps): Array<string>
         ? [s, ...[s.body, s.fallback].flatMap((p) => (p === undefined ? [] : states(p)))]
         : [s]
     )
-  for (const s of states(channel.protocol["~graph"].locals.get(channel.role)!)) {
-    if (s.kind === "send" && !handlers.send.has(s.label)) missing.add(`send.${s.label}`)
-    if (s.kind === "select" && !handlers.choose.has(s.choice)) missing.add(`choose.${s.choice}`)
-    if (s.kind === "timeout" && s.trigger === "clock" && s.decides && !handlers.onTimeout.has(s.name)) missing.add(`onTimeout.${s.name}`)
+  const need = (map: Needed[0], name: string) => {
+    const named = `${map}.${name}`
+    if (!out.has(named)) out.set(named, [map, name, named])
   }
-  return [...missing]
+  for (const s of states(automaton)) {
+    if (s.kind === "send") need("send", s.label)
+    if (s.kind === "select") need("choose", s.choice)
+    if (s.kind === "timeout" && s.trigger === "clock" && s.decides) need("onTimeout", s.name)
+  }
+  const list = [...out.values()]
+  neededHandlers.set(automaton, list)
+  return list
+}
+
+/** The handlers a role's local automaton calls for, that a record lacks. */
+const missingHandlers = (channel: Channel, handlers: HandlerMaps): Array<string> => {
+  const missing: Array<string> = []
+  for (const [map, name, named] of needed(channel.protocol["~graph"].locals.get(channel.role)!)) {
+    if (!handlers[map].has(name)) missing.push(named)
+  }
+  return missing
 }
 
 /** How many steps `Role.implement` takes without waiting before it yields to other fibers. */

@@ -12,7 +12,7 @@
  */
 import { Cause, Effect, Either, Option, type ParseResult, Schema } from "effect"
 import { DecodeError, ImplementationError, isRetryable, PeerFailed, PeerUnavailable, ProtocolViolation, Timeout, TransportError } from "../effects/errors.js"
-import { type Envelope, type SynchronousSend, synchronousSendOf, type TransportService } from "../effects/Transport.js"
+import { type Envelope, type Inbox, inboxOf, type SynchronousSend, synchronousSendOf, type TransportService } from "../effects/Transport.js"
 import type { TraceSinkService } from "../effects/TraceSink.js"
 import { clip, quote } from "../internal/bounded.js"
 import type { Durability, Snapshot } from "./durable.js"
@@ -164,6 +164,25 @@ interface Counter {
   n: number | undefined
 }
 
+/** What every channel of a protocol may share: its roles, and its Schema parsers (made on first use). */
+interface PerProtocol {
+  readonly roles: ReadonlySet<string>
+  readonly encoders: Map<string, Parse>
+  readonly decoders: Map<string, Parse>
+}
+
+const protocols = new WeakMap<Any, PerProtocol>()
+
+/** Made once per protocol, not once per channel: a short session makes two channels or more. */
+const perProtocol = (protocol: Any): PerProtocol => {
+  let p = protocols.get(protocol)
+  if (p === undefined) {
+    p = { roles: new Set(protocol.roles), encoders: new Map(), decoders: new Map() }
+    protocols.set(protocol, p)
+  }
+  return p
+}
+
 export class Channel {
   private readonly peers = new Map<string, Peer>()
   /** The `early` lists, by peer, in the order their first frame arrived. */
@@ -180,13 +199,16 @@ export class Channel {
   private readonly roles: ReadonlySet<string>
   /** The next envelope addressed to this role, from any peer. */
   readonly receiveAny: Effect.Effect<Envelope, TransportError>
-  /** `receiveAny`, its failures naming what the role waits for at `waitingAt`. */
+  /** `receiveAny` (or a take from `inbox`), its failures naming what the role waits for at `waitingAt`. */
   private readonly receiveAt: Effect.Effect<Envelope, TransportError>
   /** The receive state of the current wait. */
   private waitingAt: RecvState | undefined = undefined
   private readonly deliver: SynchronousSend | undefined
-  private readonly encoders = new Map<string, Parse>()
-  private readonly decoders = new Map<string, Parse>()
+  /** The transport's mailbox of this role and lane, when the channel may take from it directly. */
+  private readonly inbox: Inbox | undefined
+  /** The protocol's Schema encoders and decoders by label, shared by its channels (see `perProtocol`). */
+  private readonly encoders: Map<string, Parse>
+  private readonly decoders: Map<string, Parse>
 
   constructor(
     readonly protocol: Any,
@@ -206,14 +228,35 @@ export class Channel {
     /** A durable role's journal and commits (`Role.resume`); `undefined` for a role that is not durable. */
     readonly durable: Durability | undefined = undefined
   ) {
-    this.roles = new Set(protocol.roles)
-    const live = lane === "" ? transport.receive(session, role) : transport.receive(session, role, lane)
+    const shared = perProtocol(protocol)
+    this.roles = shared.roles
+    this.encoders = shared.encoders
+    this.decoders = shared.decoders
+    // A transport whose mailboxes a channel may take from directly (in memory): a role that is
+    // not durable takes its frames there, and names the failure of a wait itself.
+    const inboxes = durable === undefined ? inboxOf(transport) : undefined
+    this.inbox = inboxes === undefined ? undefined : lane === "" ? inboxes(session, role) : inboxes(session, role, lane)
+    const live = this.inbox !== undefined ? this.inbox.take : lane === "" ? transport.receive(session, role) : transport.receive(session, role, lane)
     // A durable role takes frames from its journal first, and commits before it waits for one.
     this.receiveAny = durable === undefined ? live : durable.receive(lane, live)
-    // Made once: a transport failure names the state the role was waiting at (`waitingAt`).
-    // (A durable role's commit before the wait fails with its own errors: those go as they are.)
-    this.receiveAt = Effect.mapError(this.receiveAny, (e) => (e._tag === "TransportError" ? this.whileWaiting(this.waitingAt!, e) : e))
     this.deliver = durable === undefined ? synchronousSendOf(transport) : undefined
+    // Made once: a transport failure names the state the role was waiting at (`waitingAt`).
+    // Taking from the inbox, the channel names the mailbox's failure where it sees it; else
+    // an `Effect.mapError` does. (A durable role's commit before the wait fails with its own
+    // errors: those go as they are.)
+    const inbox = this.inbox
+    if (inbox !== undefined) {
+      const taken = (): Effect.Effect<Envelope, TransportError> => {
+        const e = inbox.poll()
+        if (e !== undefined) return Effect.succeed(e)
+        const failed = inbox.failed
+        return failed !== undefined ? Effect.fail(this.whileWaiting(this.waitingAt!, failed)) : wait
+      }
+      const wait: Effect.Effect<Envelope, TransportError> = Effect.flatMap(inbox.wait, taken)
+      this.receiveAt = Effect.suspend(taken)
+    } else {
+      this.receiveAt = Effect.mapError(this.receiveAny, (e) => (e._tag === "TransportError" ? this.whileWaiting(this.waitingAt!, e) : e))
+    }
   }
 
   /** Sends a frame: through the transport, or, for a durable role, into its next commit (or not again, on replay). */

@@ -11,8 +11,9 @@ import { ImplementationError, LinearityViolation, ProtocolViolation, type RoleEr
 import type { Any, Roles } from "../protocol/Protocol.js"
 import type { Done, Endpoint, ProgramEnd } from "../session/Endpoint.js"
 import type { Local } from "../session/Local.js"
-import type { LState } from "./automaton.js"
-import type { Channel, Part } from "./channel.js"
+import type { Envelope } from "../effects/Transport.js"
+import type { LState, RecvState, SelectState } from "./automaton.js"
+import type { Channel, Part, Received } from "./channel.js"
 import { runTimeout } from "./timeout.js"
 import type { Implementation, Resumable } from "./Role.js"
 
@@ -40,6 +41,9 @@ const doneValue = (channel: Channel, done: unknown): Effect.Effect<unknown, Impl
   )
 }
 
+/** An operation's name in errors: `op()`, `op(a)` or `op(a, b)`. */
+const named = (op: string, a?: string, b?: string): string => (a === undefined ? `${op}()` : b === undefined ? `${op}(${a})` : `${op}(${a}, ${b})`)
+
 const describe = (s: LState): string => {
   switch (s.kind) {
     case "send":
@@ -65,10 +69,14 @@ class EndpointImpl {
   private spent = false
   constructor(private readonly channel: Channel, private readonly state: LState) {}
 
-  /** Marks the endpoint used; fails when it was used before or the operation does not fit. */
-  private use(operation: string, kind: LState["kind"]): Effect.Effect<void, LinearityViolation | ImplementationError> {
+  /**
+   * Marks the endpoint used: `undefined`, or the failure when it was used before or the
+   * operation does not fit. The operation's name (`op(a, b)`) is put together only for an error.
+   */
+  private misuse(kind: LState["kind"], op: string, a?: string, b?: string): Effect.Effect<never, LinearityViolation | ImplementationError> | undefined {
     const { channel, state } = this
     if (this.spent) {
+      const operation = named(op, a, b)
       return Effect.fail(
         new LinearityViolation({
           protocol: channel.protocol.name,
@@ -85,11 +93,16 @@ class EndpointImpl {
           protocol: channel.protocol.name,
           role: channel.role,
           site: state.kind === "select" ? state.site : state.kind === "send" ? state.site : "",
-          message: `${channel.role} called ${operation} where the protocol expects ${describe(state)}`
+          message: `${channel.role} called ${named(op, a, b)} where the protocol expects ${describe(state)}`
         })
       )
     }
-    return Effect.void
+    return undefined
+  }
+
+  /** Marks the endpoint used; fails when it was used before or the operation (`op()`) does not fit. */
+  private use(op: string, kind: LState["kind"]): Effect.Effect<void, LinearityViolation | ImplementationError> {
+    return this.misuse(kind, op) ?? Effect.void
   }
 
   private mismatch(operation: string) {
@@ -103,21 +116,43 @@ class EndpointImpl {
     )
   }
 
+  // `send`, `recv` and `offer` run on the channel's synchronous core (as `Role.implement`
+  // does): a send the transport delivers at once, or a frame that is there already, takes no
+  // Effect but the one that runs the step; only a wait does.
+
   send(to: string, label: string, payload: unknown): Effect.Effect<EndpointImpl, RoleError> {
-    const op = `send(${to}, ${label})`
-    return Effect.flatMap(this.use(op, "send"), (): Effect.Effect<EndpointImpl, RoleError> => {
+    const wrong = this.misuse("send", "send", to, label)
+    if (wrong !== undefined) return wrong
+    return Effect.suspend((): Effect.Effect<EndpointImpl, RoleError> => {
       const s = this.state
-      if (s.kind !== "send" || s.peer !== to || s.label !== label) return this.mismatch(op)
-      return Effect.map(this.channel.send(s, payload), (next) => new EndpointImpl(this.channel, next))
+      if (s.kind !== "send" || s.peer !== to || s.label !== label) return this.mismatch(named("send", to, label))
+      const next = this.channel.sendNow(s, payload)
+      return Effect.isEffect(next) ? Effect.map(next, (n) => new EndpointImpl(this.channel, n)) : Effect.succeed(new EndpointImpl(this.channel, next))
     })
   }
 
+  /** The next frame for the receive state the endpoint is at, taken and checked; then `k` of it. */
+  private received<A>(s: RecvState, k: (r: Received) => Effect.Effect<A, RoleError>): Effect.Effect<A, RoleError> {
+    const r = this.channel.receiveBuffered(s)
+    if (r !== undefined) return Effect.isEffect(r) ? r : k(r)
+    // (No named closure per call: run through tsx, each would cost an `Object.defineProperty`.)
+    return Effect.flatMap(this.channel.waitFrame(s), (envelope) => this.onFrame(s, k, envelope))
+  }
+
+  /** A frame taken while at `s`: `k` of it when it is the one, else a wait for the next. */
+  private onFrame<A>(s: RecvState, k: (r: Received) => Effect.Effect<A, RoleError>, envelope: Envelope): Effect.Effect<A, RoleError> {
+    const r = this.channel.receiveFrame(s, envelope)
+    if (r === undefined) return Effect.flatMap(this.channel.waitFrame(s), (e) => this.onFrame(s, k, e))
+    return Effect.isEffect(r) ? r : k(r)
+  }
+
   recv(from: string, label: string): Effect.Effect<readonly [unknown, EndpointImpl], RoleError> {
-    const op = `recv(${from}, ${label})`
-    return Effect.flatMap(this.use(op, "recv"), (): Effect.Effect<readonly [unknown, EndpointImpl], RoleError> => {
+    const wrong = this.misuse("recv", "recv", from, label)
+    if (wrong !== undefined) return wrong
+    return Effect.suspend((): Effect.Effect<readonly [unknown, EndpointImpl], RoleError> => {
       const s = this.state
-      if (s.kind !== "recv" || s.peer !== from || !s.options.has(label)) return this.mismatch(op)
-      return Effect.flatMap(this.channel.receive(s), (r) =>
+      if (s.kind !== "recv" || s.peer !== from || !s.options.has(label)) return this.mismatch(named("recv", from, label))
+      return this.received(s, (r) =>
         r.label === label
           ? Effect.succeed([r.payload, new EndpointImpl(this.channel, r.next)] as const)
           : Effect.fail(
@@ -135,22 +170,24 @@ class EndpointImpl {
   }
 
   offer() {
-    return Effect.flatMap(this.use("offer()", "recv"), () =>
-      Effect.map(
-        this.channel.receive(this.state as Extract<LState, { kind: "recv" }>),
-        (r) => ({ label: r.label, payload: r.payload, next: new EndpointImpl(this.channel, r.next) })
-      ))
+    const wrong = this.misuse("recv", "offer")
+    if (wrong !== undefined) return wrong
+    return Effect.suspend(() =>
+      this.received(this.state as RecvState, (r) => Effect.succeed({ label: r.label, payload: r.payload, next: new EndpointImpl(this.channel, r.next) }))
+    )
   }
 
   select(branch: string) {
-    return Effect.flatMap(this.use(`select(${branch})`, "select"), () => {
-      const next = this.channel.select(this.state as Extract<LState, { kind: "select" }>, branch)
-      return Either.isLeft(next) ? Effect.fail(next.left) : Effect.succeed(new EndpointImpl(this.channel, next.right))
+    const wrong = this.misuse("select", "select", branch)
+    if (wrong !== undefined) return wrong
+    return Effect.suspend(() => {
+      const next = this.channel.selectNow(this.state as SelectState, branch)
+      return Effect.isEffect(next) ? next : Effect.succeed(new EndpointImpl(this.channel, next))
     })
   }
 
   round() {
-    return Effect.flatMap(this.use("round()", "rounds"), () => {
+    return Effect.flatMap(this.use("round", "rounds"), () => {
       const r = this.channel.rounds(this.state as Extract<LState, { kind: "rounds" }>)
       if (Either.isLeft(r)) return Effect.fail(r.left)
       const next = new EndpointImpl(this.channel, r.right.next)
@@ -159,7 +196,7 @@ class EndpointImpl {
   }
 
   parallel(...branches: ReadonlyArray<(endpoint: EndpointImpl) => Effect.Effect<unknown, unknown, unknown>>) {
-    return Effect.flatMap(this.use("parallel()", "par"), () => {
+    return Effect.flatMap(this.use("parallel", "par"), () => {
       const s = this.state as Extract<LState, { kind: "par" }>
       const lanes = this.channel.branches(s)
       if (lanes.length !== branches.length) {
@@ -187,7 +224,7 @@ class EndpointImpl {
     body: (endpoint: EndpointImpl) => Effect.Effect<unknown, unknown, unknown>,
     fallback: (endpoint: EndpointImpl) => Effect.Effect<unknown, unknown, unknown>
   ) {
-    return Effect.flatMap(this.use(this.state.kind === "timeout" && this.state.trigger === "failure" ? "saga()" : "timeout()", "timeout"), () => {
+    return Effect.flatMap(this.use(this.state.kind === "timeout" && this.state.trigger === "failure" ? "saga" : "timeout", "timeout"), () => {
       const s = this.state as Extract<LState, { kind: "timeout" }>
       const part = (f: typeof body) => (p: Part) => Effect.flatMap(f(new EndpointImpl(p.channel, p.start)), (d) => doneValue(p.channel, d))
       return Effect.map(
@@ -205,7 +242,7 @@ class EndpointImpl {
   }
 
   close(result?: unknown) {
-    return Effect.flatMap(this.use("close()", "end"), () =>
+    return Effect.flatMap(this.use("close", "end"), () =>
       Effect.map(this.channel.close(this.state as Extract<LState, { kind: "end" }>), () => {
         const done = {}
         issued.set(done, { channel: this.channel, value: result })
