@@ -64,6 +64,8 @@ export type {
 } from "./session/Endpoint.js"
 // `Offered` is both the type of one outcome of `offer()` and its exhaustive handling
 // (`Offered.match`, `Offered.exhaustive`).
+/** What a handler of `Role.implement` is told (its last argument), and the answer that also changes the state (`Role.withState`). */
+export type { Answer, StepContext, WithState } from "./session/Handlers.js"
 export { Offered } from "./session/Endpoint.js"
 export { Local } from "./session/LocalValue.js"
 /** Checking optimised roles against projections, and bounded model checking (`Check.asyncSubtype`, `Check.model`, `Check.local`). */

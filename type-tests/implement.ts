@@ -3,9 +3,9 @@
  * choose handler, a wrong payload, a branch that does not exist, or a handler for a label
  * the role never uses are compile errors.
  */
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { expectTypeOf } from "vitest"
-import { Role } from "../src/index.js"
+import { Protocol, Role } from "../src/index.js"
 import { DataStreaming } from "../examples/streaming.js"
 import { TwoPhaseCommit } from "../examples/two-phase-commit.js"
 
@@ -95,3 +95,48 @@ Role.implement(DataStreaming, "Consumer", {
   // expect-error: Type 'string' is not assignable to type 'Answer<number>'
   recv: { DataChunk: (_, chunk) => chunk.data }
 }, 0)
+
+// ---------------------------------------------------------------------------------------------
+// Handlers with context: the last argument names the peer and the label, typed from the protocol;
+// Role.withState(value, state) is checked against the payload and the state.
+{
+  const Ctx = Protocol.make("Ctx", {
+    roles: ["A", "B"],
+    messages: { Q: Schema.Number, R: Schema.String, Stop: Schema.Number }
+  }, (g) => g.msg("A", "B", "Q").msg("B", "A", "R").choice("A", "again", { yes: (b) => b.msg("A", "B", "Q"), no: (b) => b.msg("A", "B", "Stop") }))
+  Role.implement(Ctx, "A", {
+    send: {
+      Q: (n, ctx) => {
+        expectTypeOf(ctx.peer).toEqualTypeOf<"B">()
+        expectTypeOf(ctx.label).toEqualTypeOf<"Q">()
+        expectTypeOf(ctx.rounds).toEqualTypeOf<Readonly<Record<string, number>>>()
+        return Role.withState(n, n + 1)
+      },
+      Stop: (n) => n
+    },
+    recv: {
+      R: (n, r, ctx) => {
+        expectTypeOf(r).toEqualTypeOf<string>()
+        expectTypeOf(ctx.peer).toEqualTypeOf<"B">()
+        return n
+      }
+    },
+    choose: {
+      again: (n, ctx) => {
+        expectTypeOf(ctx.peer).toEqualTypeOf<undefined>()
+        expectTypeOf(ctx.label).toEqualTypeOf<"again">()
+        return Role.withState(n > 1 ? "no" as const : "yes" as const, n)
+      }
+    }
+  }, 0)
+  Role.implement(Ctx, "A", {
+    // expect-error: Type 'string' is not assignable to type 'number'
+    send: { Q: (n) => Role.withState("one", n), Stop: (n) => n },
+    choose: { again: () => "no" as const }
+  }, 0)
+  Role.implement(Ctx, "A", {
+    send: { Q: (n) => n, Stop: (n) => n },
+    // expect-error: is not assignable to type
+    choose: { again: (n) => Role.withState("maybe" as const, n) }
+  }, 0)
+}

@@ -18,8 +18,8 @@ import { checkpointKey, Storage, type StorageError } from "../effects/Storage.js
 import { TraceSink } from "../effects/TraceSink.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
 import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
-import type { Handlers, HandlersFor, NoExtraHandlers } from "../session/Handlers.js"
-import type { Automaton, LState, RecvState, SelectState, SendState } from "./automaton.js"
+import type { Handlers, HandlersFor, NoExtraHandlers, WithState } from "../session/Handlers.js"
+import type { Automaton, LState, RecvState, SelectState, SendState, TimeoutState } from "./automaton.js"
 import { Channel, type Part, type Received } from "./channel.js"
 import { runTimeout } from "./timeout.js"
 import { Durability, readRecord, storageEngine } from "./durable.js"
@@ -98,6 +98,27 @@ export type HandlerContext<H> = Outputs<H> extends infer O ? O extends Effect.Ef
   : never
 
 type Handler = (...args: ReadonlyArray<unknown>) => unknown
+
+/** What `withState` makes. */
+class WithStateImpl<A, S> {
+  constructor(readonly value: A, readonly state: S) {}
+}
+
+/**
+ * The answer of a `send` or `choose` handler of `Role.implement` that also changes the state:
+ * `value` is the payload sent (or the branch chosen), `state` the state from then on. (A
+ * handler that answers with the plain value keeps the state.)
+ *
+ * @example
+ * ```ts
+ * // A server that numbers its replies.
+ * Role.implement(P, "Server", { send: { Reply: (n: number) => Role.withState({ id: n }, n + 1) } }, 0)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const withState = <A, S>(value: A, state: S): WithState<A, S> => new WithStateImpl(value, state) as unknown as WithState<A, S>
 
 /**
  * A record of handlers as maps of its own entries only: a label or choice named `toString`
@@ -260,9 +281,11 @@ export const implement = <
             // A parallel branch ends at the barrier; either way nothing may be left unread.
             return inBranch ? channel.close(s) : Effect.as(channel.close(s), box.state)
           case "send": {
-            const out = h.send.get(s.label)!(box.state)
+            const f = h.send.get(s.label)!
+            if (box.lock !== undefined) return sendLocked(f, s)
+            const out = f.length < 2 ? f(box.state) : f(box.state, contextOf(s.peer, s.label, s.site, channel.loopsAt(s.siteLoops)))
             if (Effect.isEffect(out)) return Effect.flatMap(out, sendPayload)
-            const next = channel.sendNow(s, out)
+            const next = channel.sendNow(s, valueOf(out))
             if (Effect.isEffect(next)) return Effect.flatMap(next, goTo)
             cur = next
             break
@@ -276,9 +299,10 @@ export const implement = <
             break
           }
           case "select": {
-            const out = h.choose.get(s.choice)!(box.state) as string | Effect.Effect<string, unknown, unknown>
+            const f = h.choose.get(s.choice)!
+            const out = (f.length < 2 ? f(box.state) : f(box.state, contextOf(undefined, s.choice, s.site, channel.roundsDone()))) as unknown
             if (Effect.isEffect(out)) return Effect.flatMap(out, selectBranch)
-            const next = channel.selectNow(s, out)
+            const next = channel.selectNow(s, valueOf(out) as string)
             if (Effect.isEffect(next)) return next
             cur = next
             break
@@ -294,7 +318,7 @@ export const implement = <
             )
           case "timeout": {
             const handler = (s.trigger === "clock" ? h.onTimeout : h.onCompensate).get(s.name)
-            const onTimeout = handler === undefined ? Effect.void : box.lock === undefined ? update(handler) : box.lock.withPermits(1)(update(handler))
+            const onTimeout = handler === undefined ? Effect.void : box.lock === undefined ? update(handler, s) : box.lock.withPermits(1)(update(handler, s))
             const part = (p: Part) => drive(p.channel, p.start, box, true)
             return Effect.flatMap(runTimeout(channel, s, part, part, onTimeout), () => goTo(channel.enter(s.next)))
           }
@@ -309,17 +333,19 @@ export const implement = <
       // A long run of steps that never waited: let other fibers run (and interruption in).
       return Effect.flatMap(Effect.yieldNow(), loop)
     }
-    /** Runs a handler of the state alone (`onTimeout`): its answer is the new state. */
-    const update = (f: Handler): Effect.Effect<void, unknown, unknown> =>
+    /** Runs a handler of the state alone (`onTimeout`, `onCompensate`): its answer is the new state. */
+    const update = (f: Handler, s: TimeoutState): Effect.Effect<void, unknown, unknown> =>
       Effect.suspend(() => {
-        const out = f(box.state)
+        const out = f.length < 2 ? f(box.state) : f(box.state, contextOf(undefined, s.name, s.site, channel.roundsDone()))
         return Effect.isEffect(out) ? Effect.map(out, (next) => void (box.state = next)) : Effect.sync(() => void (box.state = out))
       })
     /** Folds a received payload into the state; an Effect when the handler answers with one. */
     const received = (r: Received): Effect.Effect<unknown, unknown, unknown> | undefined => {
+      const from = (cur as RecvState).peer
       cur = r.next
       const f = h.recv.get(r.label)
       if (f === undefined) return undefined
+      const call = () => f.length < 3 ? f(box.state, r.payload) : f(box.state, r.payload, contextOf(from, r.label, r.site, r.loops))
       const lock = box.lock
       if (lock !== undefined) {
         // Branches run concurrently: a handler's read and write of the state must not
@@ -327,14 +353,14 @@ export const implement = <
         return Effect.flatMap(
           lock.withPermits(1)(
             Effect.suspend(() => {
-              const out = f(box.state, r.payload)
+              const out = call()
               return Effect.isEffect(out) ? Effect.map(out, (next) => void (box.state = next)) : Effect.sync(() => void (box.state = out))
             })
           ),
           loop
         )
       }
-      const out = f(box.state, r.payload)
+      const out = call()
       if (Effect.isEffect(out)) return Effect.flatMap(out, setState)
       box.state = out
       return undefined
@@ -345,14 +371,46 @@ export const implement = <
       if (Effect.isEffect(r)) return r
       return received(r) ?? loop()
     }
-    const sendPayload = (payload: unknown): Effect.Effect<unknown, unknown, unknown> => {
+    /** A handler's context: made only for a handler that declares the parameter. */
+    const contextOf = (peer: string | undefined, label: string, site: string, rounds: Readonly<Record<string, number>>) => ({
+      session: channel.session,
+      role: channel.role,
+      peer,
+      label,
+      site,
+      rounds
+    })
+    /**
+     * A send handler in a parallel: its read of the state and its write (when it answers
+     * `Role.withState`, perhaps after an Effect) hold the lock, as a receive handler's do.
+     */
+    const sendLocked = (f: Handler, s: SendState): Effect.Effect<unknown, unknown, unknown> =>
+      Effect.flatMap(
+        box.lock!.withPermits(1)(
+          Effect.suspend(() => {
+            const out = f.length < 2 ? f(box.state) : f(box.state, contextOf(s.peer, s.label, s.site, channel.loopsAt(s.siteLoops)))
+            return Effect.isEffect(out) ? Effect.map(out, valueOf) : Effect.succeed(valueOf(out))
+          })
+        ),
+        sendValue
+      )
+    /** The value of a send or choose handler's answer; a `WithState` also sets the state. */
+    const valueOf = (out: unknown): unknown => {
+      if (out instanceof WithStateImpl) {
+        box.state = out.state
+        return out.value
+      }
+      return out
+    }
+    const sendPayload = (payload: unknown): Effect.Effect<unknown, unknown, unknown> => sendValue(valueOf(payload))
+    const sendValue = (payload: unknown): Effect.Effect<unknown, unknown, unknown> => {
       const next = channel.sendNow(cur as SendState, payload)
       if (Effect.isEffect(next)) return Effect.flatMap(next, goTo)
       cur = next
       return loop()
     }
-    const selectBranch = (branch: string): Effect.Effect<unknown, unknown, unknown> => {
-      const next = channel.selectNow(cur as SelectState, branch)
+    const selectBranch = (answer: unknown): Effect.Effect<unknown, unknown, unknown> => {
+      const next = channel.selectNow(cur as SelectState, valueOf(answer) as string)
       if (Effect.isEffect(next)) return next
       cur = next
       return loop()

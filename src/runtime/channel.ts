@@ -143,6 +143,9 @@ export interface Received {
   readonly label: string
   readonly payload: unknown
   readonly next: LState
+  /** The frame's site, and the rounds of its loops (for a handler's context). */
+  readonly site: string
+  readonly loops: Readonly<Record<string, number>>
 }
 
 type Parse = (u: unknown) => Either.Either<unknown, ParseResult.ParseError>
@@ -621,7 +624,15 @@ export class Channel {
     return this.counters.get(loop)?.n
   }
 
-  private loopsAt(loops: ReadonlyArray<string>): Readonly<Record<string, number>> {
+  /** How many times every loop the channel counts has gone round (for a handler's context). */
+  roundsDone(): Readonly<Record<string, number>> {
+    const out: Record<string, number> = {}
+    for (const [loop, c] of this.counters) if (c.n !== undefined) setOwn(out, loop, c.n)
+    return out
+  }
+
+  /** How many times each of `loops` has gone round, as far as the channel knows (for sends, and a handler's context). */
+  loopsAt(loops: ReadonlyArray<string>): Readonly<Record<string, number>> {
     if (loops.length === 0) return noLoops
     const out: Record<string, number> = {}
     for (let i = 0; i < loops.length; i++) {
@@ -1212,6 +1223,6 @@ export class Channel {
     if (this.trace !== undefined) {
       this.trace.record({ _tag: "Receive", session: this.session, role: this.role, peer: e.from, label: e.label, site: e.site, lane: e.lane, seq: e.seq })
     }
-    return { label: e.label, payload, next: this.follow(option.next) }
+    return { label: e.label, payload, next: this.follow(option.next), site: e.site, loops: e.loops }
   }
 }

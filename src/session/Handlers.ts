@@ -14,11 +14,45 @@ import type { Catalogue } from "../protocol/Protocol.js"
 /** A handler answers with a value or with an Effect of it. @category handlers */
 export type Answer<A> = A | Effect.Effect<A, unknown, unknown>
 
-interface SendsLabel<out L> {
-  readonly sends: L
+/**
+ * What a handler is told about the step it answers for: the session, the role, the peer (for a
+ * send, the receiver; for a receive, the sender; none for a choice or a timeout), the label (or
+ * the choice's, the timeout's or the saga's name), the step's site, and how many times each
+ * enclosing loop and repeat has gone round (`rounds`, by name; 0 in the first pass).
+ *
+ * @category handlers
+ */
+export interface StepContext<out Peer extends string = string, out Label extends string = string> {
+  readonly session: string
+  readonly role: string
+  readonly peer: [Peer] extends [never] ? undefined : Peer
+  readonly label: Label
+  readonly site: string
+  readonly rounds: Readonly<Record<string, number>>
 }
-interface ReceivesLabel<out L> {
+
+/** The brand of `WithState`. @internal */
+export declare const WithStateTypeId: unique symbol
+
+/**
+ * A `send` or `choose` handler's answer that also changes the user state: `value` is sent (or
+ * names the branch), and `state` is the state from then on. Made by `Role.withState`.
+ *
+ * @category handlers
+ */
+export interface WithState<out A, out S> {
+  readonly [WithStateTypeId]: typeof WithStateTypeId
+  readonly value: A
+  readonly state: S
+}
+
+interface SendsLabel<out L, out To = string> {
+  readonly sends: L
+  readonly to: To
+}
+interface ReceivesLabel<out L, out From = string> {
   readonly receives: L
+  readonly from: From
 }
 interface MakesChoice<out N, out Branches> {
   readonly choice: N
@@ -40,7 +74,7 @@ type Actions<G, R extends string, Acc = never> = G extends Then<infer Init, infe
   : Acc
 
 type ActionsOf<S, R extends string> = S extends GMsg<infer F, infer T, infer L>
-  ? (F extends R ? SendsLabel<L> : never) | (T extends R ? ReceivesLabel<L> : never)
+  ? (F extends R ? SendsLabel<L, T> : never) | (T extends R ? ReceivesLabel<L, F> : never)
   : S extends GChoice<infer At, infer N, infer B>
     ? (At extends R ? MakesChoice<N, B extends GBranch<infer L, unknown> ? L : never> : never) | ActionsOfBranches<B, R>
   : S extends GLoop<string, infer Body> ? Actions<Body, R>
@@ -60,8 +94,11 @@ type ActionsOf<S, R extends string> = S extends GMsg<infer F, infer T, infer L>
 
 type ActionsOfBranches<B, R extends string> = B extends GBranch<string, infer Seq> ? Actions<Seq, R> : never
 
-type SendLabels<A> = A extends SendsLabel<infer L extends string> ? L : never
-type RecvLabels<A> = A extends ReceivesLabel<infer L extends string> ? L : never
+type SendLabels<A> = A extends SendsLabel<infer L extends string, unknown> ? L : never
+type RecvLabels<A> = A extends ReceivesLabel<infer L extends string, unknown> ? L : never
+/** The roles `L` is sent to (several when the role sends it to several peers). */
+type SentTo<A, L> = A extends SendsLabel<L, infer T extends string> ? T : never
+type ReceivedFrom<A, L> = A extends ReceivesLabel<L, infer F extends string> ? F : never
 type Choices<A> = A extends MakesChoice<infer N extends string, unknown> ? N : never
 type BranchesOf<A, N> = A extends MakesChoice<N, infer B> ? B : never
 type TimeoutsDecided<A> = A extends DecidesTimeout<infer N extends string> ? N : never
@@ -69,10 +106,21 @@ type Timeouts<A> = A extends InTimeout<infer N extends string> ? N : never
 type Sagas<A> = A extends InSaga<infer N extends string> ? N : never
 
 type SendHandlers<A, M, S> = [SendLabels<A>] extends [never] ? { readonly send?: {} }
-  : { readonly send: { readonly [L in SendLabels<A>]: (state: S) => Answer<PayloadOf<M, L>> } }
+  : {
+    readonly send: {
+      readonly [L in SendLabels<A>]: (
+        state: S,
+        context: StepContext<SentTo<A, L>, L>
+      ) => Answer<PayloadOf<M, L> | WithState<PayloadOf<M, L>, S>>
+    }
+  }
 
 type ChooseHandlers<A, S> = [Choices<A>] extends [never] ? { readonly choose?: {} }
-  : { readonly choose: { readonly [N in Choices<A>]: (state: S) => Answer<BranchesOf<A, N>> } }
+  : {
+    readonly choose: {
+      readonly [N in Choices<A>]: (state: S, context: StepContext<never, N>) => Answer<BranchesOf<A, N> | WithState<BranchesOf<A, N>, S>>
+    }
+  }
 
 /**
  * `onTimeout[name](state)`: the state to go on with when timeout `name` runs out. Required
@@ -80,11 +128,11 @@ type ChooseHandlers<A, S> = [Choices<A>] extends [never] ? { readonly choose?: {
  * is switched to the fallback).
  */
 type TimeoutHandlers<A, S> = [TimeoutsDecided<A>] extends [never]
-  ? { readonly onTimeout?: { readonly [N in Timeouts<A>]?: (state: S) => Answer<S> } }
+  ? { readonly onTimeout?: { readonly [N in Timeouts<A>]?: (state: S, context: StepContext<never, N>) => Answer<S> } }
   : {
     readonly onTimeout:
-      & { readonly [N in TimeoutsDecided<A>]: (state: S) => Answer<S> }
-      & { readonly [N in Exclude<Timeouts<A>, TimeoutsDecided<A>>]?: (state: S) => Answer<S> }
+      & { readonly [N in TimeoutsDecided<A>]: (state: S, context: StepContext<never, N>) => Answer<S> }
+      & { readonly [N in Exclude<Timeouts<A>, TimeoutsDecided<A>>]?: (state: S, context: StepContext<never, N>) => Answer<S> }
   }
 
 /**
@@ -92,11 +140,13 @@ type TimeoutHandlers<A, S> = [TimeoutsDecided<A>] extends [never]
  * state as the forward part left it). Optional, for every saga the role is in.
  */
 type CompensateHandlers<A, S> = {
-  readonly onCompensate?: { readonly [N in Sagas<A>]?: (state: S) => Answer<S> }
+  readonly onCompensate?: { readonly [N in Sagas<A>]?: (state: S, context: StepContext<never, N>) => Answer<S> }
 }
 
 type RecvHandlers<A, M, S> = {
-  readonly recv?: { readonly [L in RecvLabels<A>]?: (state: S, payload: PayloadOf<M, L>) => Answer<S> }
+  readonly recv?: {
+    readonly [L in RecvLabels<A>]?: (state: S, payload: PayloadOf<M, L>, context: StepContext<ReceivedFrom<A, L>, L>) => Answer<S>
+  }
 }
 
 /**
@@ -123,11 +173,15 @@ export type PayloadOf<M, L> = M extends Catalogue ? L extends keyof M ? Schema.S
  * @category handlers
  */
 export type Handlers<M, S> = {
-  readonly send?: { readonly [L in keyof M & string]?: (state: S) => Answer<PayloadOf<M, L>> }
-  readonly recv?: { readonly [L in keyof M & string]?: (state: S, payload: PayloadOf<M, L>) => Answer<S> }
-  readonly choose?: { readonly [choice: string]: (state: S) => Answer<string> }
-  readonly onTimeout?: { readonly [name: string]: (state: S) => Answer<S> }
-  readonly onCompensate?: { readonly [name: string]: (state: S) => Answer<S> }
+  readonly send?: {
+    readonly [L in keyof M & string]?: (state: S, context: StepContext<string, L>) => Answer<PayloadOf<M, L> | WithState<PayloadOf<M, L>, S>>
+  }
+  readonly recv?: {
+    readonly [L in keyof M & string]?: (state: S, payload: PayloadOf<M, L>, context: StepContext<string, L>) => Answer<S>
+  }
+  readonly choose?: { readonly [choice: string]: (state: S, context: StepContext<never>) => Answer<string | WithState<string, S>> }
+  readonly onTimeout?: { readonly [name: string]: (state: S, context: StepContext<never>) => Answer<S> }
+  readonly onCompensate?: { readonly [name: string]: (state: S, context: StepContext<never>) => Answer<S> }
 }
 
 /** Handlers for a label the role never uses, or a choice it never makes. */
