@@ -41,6 +41,7 @@
 import { Effect, Fiber, Layer, Mailbox, Queue } from "effect"
 import { Memory, Reliable, Session } from "../src/index.js"
 import { PingPong, playerA, playerB, programA, programB } from "./ping-pong-protocol.js"
+import { Slot } from "./slot.js"
 import { simulate } from "../src/testing/index.js"
 
 const ROUNDS = Number(process.env.ROUNDS ?? 100_000)
@@ -73,39 +74,6 @@ const quadrilleProgram = (rounds: number) =>
 type ToB = { readonly _tag: "Ping"; readonly n: number } | { readonly _tag: "Stop"; readonly n: number }
 type ToA = { readonly _tag: "Pong"; readonly n: number }
 
-/**
- * A one-slot channel on `Effect.async`: the fastest hand-written Effect channel for this
- * exchange we know of (the headline baseline, `fastest`). `offer` hands the message straight
- * to a waiting taker (resuming its fiber), or leaves it in the slot; `take` takes it from the
- * slot without suspending when it is there, and otherwise suspends until `offer` resumes it.
- * Only one message is ever in flight in each direction, so one slot is enough (checked).
- */
-class Slot<A> {
-  private value: A | undefined = undefined
-  private full = false
-  private waiter: ((a: Effect.Effect<A>) => void) | undefined = undefined
-  offer(a: A): void {
-    const w = this.waiter
-    if (w !== undefined) {
-      this.waiter = undefined
-      w(Effect.succeed(a))
-    } else {
-      if (this.full) throw new Error("Slot: a second message before the first was taken")
-      this.value = a
-      this.full = true
-    }
-  }
-  private readonly wait: Effect.Effect<A> = Effect.async<A>((resume) => {
-    this.waiter = resume
-  })
-  readonly take: Effect.Effect<A> = Effect.suspend(() => {
-    if (!this.full) return this.wait
-    const v = this.value!
-    this.full = false
-    this.value = undefined
-    return Effect.succeed(v)
-  })
-}
 
 const fastest = (rounds: number) =>
   Effect.gen(function*() {

@@ -24,6 +24,7 @@
 import { Effect, Fiber } from "effect"
 import { Role, Session } from "../src/index.js"
 import { coordinator, participant, TwoPhaseCommit } from "../examples/two-phase-commit.js"
+import { Slot } from "./slot.js"
 
 const SESSIONS = Number(process.env.SESSIONS ?? 20_000)
 const CONCURRENT = Number(process.env.CONCURRENT ?? 10_000)
@@ -55,32 +56,6 @@ const session = (i: number) =>
 // fiber it forks, the Coordinator on the session's own, over two one-slot `Effect.async`
 // channels (the `fastest` channel of bench/ping-pong.ts), the same four messages and final states.
 
-class Slot<A> {
-  private value: A | undefined = undefined
-  private full = false
-  private waiter: ((a: Effect.Effect<A>) => void) | undefined = undefined
-  offer(a: A): void {
-    const w = this.waiter
-    if (w !== undefined) {
-      this.waiter = undefined
-      w(Effect.succeed(a))
-    } else {
-      if (this.full) throw new Error("Slot: a second message before the first was taken")
-      this.value = a
-      this.full = true
-    }
-  }
-  private readonly wait: Effect.Effect<A> = Effect.async<A>((resume) => {
-    this.waiter = resume
-  })
-  readonly take: Effect.Effect<A> = Effect.suspend(() => {
-    if (!this.full) return this.wait
-    const v = this.value!
-    this.full = false
-    this.value = undefined
-    return Effect.succeed(v)
-  })
-}
 
 type ToP = { readonly _tag: "PrepareRequest" | "CommitRequest" | "AbortRequest"; readonly transactionId: number }
 type ToC = { readonly _tag: "PrepareResponse"; readonly vote: Vote } | { readonly _tag: "CommitAck" | "AbortAck" }
