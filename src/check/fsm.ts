@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import type { Automaton, LState } from "../runtime/automaton.js"
+import type { Automaton, LState } from "../protocol/automaton.js"
 import type { LocalType } from "../runtime/local.js"
 
 /** A construct a checker does not model: `Par`, `Timeout` and `Saga`. */

@@ -19,37 +19,14 @@ import { TraceSink } from "../effects/TraceSink.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
 import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
 import type { Handlers, HandlersFor, NoExtraHandlers, WithState } from "../session/Handlers.js"
-import type { Automaton, LState, RecvState, SelectState, SendState, TimeoutState } from "./automaton.js"
+import type { Automaton, LState, RecvState, SelectState, SendState, TimeoutState } from "../protocol/automaton.js"
 import { Channel, type Part, type Received } from "./channel.js"
 import { runTimeout } from "./timeout.js"
 import { Durability, readRecord, storageEngine } from "./durable.js"
 import { attemptId, type RetryOptions, retrying } from "./retry.js"
 
-/**
- * A runnable role of protocol `P`: a generated implementation or a hand-written program.
- * `A` is its result, `E` its handlers' own errors, `Rq` the services they need.
- *
- * @category models
- */
-export interface Implementation<out P extends Any, out R extends string, out A, out E = never, out Rq = never> {
-  readonly _tag: "Implementation"
-  readonly protocol: P
-  readonly role: R
-  /** @internal runs the role on an open channel */
-  readonly run: (channel: Channel) => Effect.Effect<A, E | RoleError, Rq>
-  /** @internal how `Role.resume` keeps it: by snapshots (`Role.implement` with a `state` Schema) or by its journal (`Role.program`) */
-  readonly durable?: "implement" | "program" | undefined
-}
-
-/**
- * An implementation `Role.resume` can continue after a crash: a `Role.program` (replayed from
- * its journal), or a `Role.implement` given a `state` Schema (restored from its snapshot).
- *
- * @category models
- */
-export interface Resumable<out P extends Any, out R extends string, out A, out E = never, out Rq = never> extends Implementation<P, R, A, E, Rq> {
-  readonly durable: "implement" | "program"
-}
+export type { Implementation, Resumable } from "./implementation.js"
+import type { Implementation, Resumable } from "./implementation.js"
 
 /**
  * A JSON value: what a durable role's user state must encode to (with the `state` Schema of

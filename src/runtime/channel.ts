@@ -32,7 +32,7 @@ import {
   type TimeoutState,
   peersAhead,
   type Transition
-} from "./automaton.js"
+} from "../protocol/automaton.js"
 
 const noLoops: Readonly<Record<string, number>> = Object.freeze({})
 

@@ -38,7 +38,7 @@ import { type StorageError, type StorageService } from "../effects/Storage.js"
 import { type Envelope, EnvelopeSchema, type TransportService } from "../effects/Transport.js"
 import { clip } from "../internal/bounded.js"
 import type { Any } from "../protocol/Protocol.js"
-import type { LState } from "./automaton.js"
+import type { LState } from "../protocol/automaton.js"
 
 /** The version of the record's format. */
 export const recordVersion = 1

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { Automaton, LState, Transition } from "./automaton.js"
+import type { Automaton, LState, Transition } from "../protocol/automaton.js"
 
 /**
  * A local session type as data.

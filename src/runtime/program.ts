@@ -12,10 +12,10 @@ import type { Any, Roles } from "../protocol/Protocol.js"
 import type { Done, Endpoint, ProgramEnd } from "../session/Endpoint.js"
 import type { Local } from "../session/Local.js"
 import type { Envelope } from "../effects/Transport.js"
-import type { LState, RecvState, SelectState } from "./automaton.js"
+import type { LState, RecvState, SelectState } from "../protocol/automaton.js"
 import type { Channel, Part, Received } from "./channel.js"
 import { runTimeout } from "./timeout.js"
-import type { Implementation, Resumable } from "./Role.js"
+import type { Implementation, Resumable } from "./implementation.js"
 
 /**
  * The `Done`s that `close()` has made, each with the channel it closed and its value. Only a

@@ -17,7 +17,7 @@
  */
 import { Cause, Effect, Exit, Fiber } from "effect"
 import { ProtocolViolation } from "../effects/errors.js"
-import type { TimeoutState } from "./automaton.js"
+import type { TimeoutState } from "../protocol/automaton.js"
 import type { Channel, Part, Verdict } from "./channel.js"
 
 /** How a timeout ended for the role: the verdict, and the result of the part it finished with. */

@@ -8,8 +8,8 @@
  * @internal
  */
 import { ProjectionError, type Rule } from "../effects/errors.js"
-import type { ChoiceNode, EndNode, GNode, MsgNode, ParNode, RoundsNode, TimeoutNode } from "../protocol/graph.js"
-import * as Msg from "../protocol/messages.js"
+import type { ChoiceNode, EndNode, GNode, MsgNode, ParNode, RoundsNode, TimeoutNode } from "./nodes.js"
+import * as Msg from "./messages.js"
 
 /**
  * What a transition does to one loop counter of a role: `set` to `n` (the loop was entered
