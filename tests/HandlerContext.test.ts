@@ -97,3 +97,24 @@ describe("handlers with context", () => {
     expect(r.C).toBe(2)
   })
 })
+
+describe("handlers that answer with a Promise", () => {
+  it("async send, receive and choose handlers are awaited; a rejection fails the session with what was thrown", async () => {
+    const Ask = Protocol.make("AskAsync", {
+      roles: ["A", "B"],
+      messages: { Q: Schema.Number, Yes: Schema.Number, No: Schema.Number }
+    }, (g) => g.msg("A", "B", "Q").choice("B", "answer", { yes: (b) => b.msg("B", "A", "Yes"), no: (b) => b.msg("B", "A", "No") }))
+    const later = <A>(a: A) => new Promise<A>((resolve) => setTimeout(() => resolve(a), 1))
+    const b = (fail: boolean) =>
+      Role.implement(Ask, "B", {
+        recv: { Q: async (_: number, q) => later(q * 2) },
+        choose: { answer: async (s) => (fail ? Promise.reject(new Error("no answer")) : later(s > 10 ? "yes" as const : "no" as const)) },
+        send: { Yes: (s) => later(s), No: async () => 0 }
+      }, 0)
+    const a = Role.implement(Ask, "A", { send: { Q: async () => 7 }, recv: { Yes: (_: number, n) => later(n), No: () => -1 } }, 0)
+    expect(await Effect.runPromise(Session.run(Ask, { A: a, B: b(false) }, { sessionId: "async-1" }))).toEqual({ A: 14, B: 14 })
+    const failed = await Effect.runPromiseExit(Session.run(Ask, { A: a, B: b(true) }, { sessionId: "async-2" }))
+    expect(failed._tag).toBe("Failure")
+    expect(String(failed._tag === "Failure" ? failed.cause : "")).toContain("no answer")
+  })
+})

@@ -115,7 +115,24 @@ const noHandlers: ReadonlyMap<string, Handler> = new Map()
 const handlerMap = (record: unknown): ReadonlyMap<string, Handler> => {
   if (typeof record !== "object" || record === null) return noHandlers
   const entries = Object.entries(record).filter((e): e is [string, Handler] => typeof e[1] === "function")
-  return entries.length === 0 ? noHandlers : new Map(entries)
+  return entries.length === 0 ? noHandlers : new Map(entries.map(([name, f]) => [name, promising(f)]))
+}
+
+const isThenable = (u: unknown): u is PromiseLike<unknown> =>
+  typeof u === "object" && u !== null && !Effect.isEffect(u) && typeof (u as { readonly then?: unknown }).then === "function"
+
+/**
+ * A handler whose answer may also be a Promise: a Promise is awaited as an Effect (its
+ * rejection is a defect of the role, as a handler that throws is). The arity is kept: it
+ * says whether the handler takes its context.
+ */
+const promising = (f: Handler): Handler => {
+  const g: Handler = (...args) => {
+    const out = f(...args)
+    return isThenable(out) ? Effect.promise(() => out) : out
+  }
+  Object.defineProperty(g, "length", { value: f.length })
+  return g
 }
 
 /** A handler a role's automaton calls for: where it is looked up, by what name, and how an error names it. */

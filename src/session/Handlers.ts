@@ -11,8 +11,13 @@ import type { Effect, Schema } from "effect"
 import type { GBlock, GBranch, GChoice, GLoop, GMsg, GPar, GRounds, GSaga, GTimeout, RolesIn, Then } from "./Global.js"
 import type { Catalogue } from "../protocol/Protocol.js"
 
-/** A handler answers with a value or with an Effect of it. @category handlers */
-export type Answer<A> = A | Effect.Effect<A, unknown, unknown>
+/**
+ * A handler answers with a value, an Effect of it, or a Promise of it (awaited; a rejection
+ * is a defect of the role, as a handler that throws is).
+ *
+ * @category handlers
+ */
+export type Answer<A> = A | Effect.Effect<A, unknown, unknown> | PromiseLike<A>
 
 /**
  * What a handler is told about the step it answers for: the session, the role, the peer (for a
