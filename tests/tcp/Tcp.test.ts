@@ -224,7 +224,8 @@ describe("the TCP transport", () => {
     // Sockets close on the next turns of the event loop.
     const deadline = Date.now() + 2000
     while (kinds().length > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
-    expect(kinds().length).toBe(before)
+    // Not more than before (a timer of an earlier test may have ended meanwhile: seen in CI as 6, not 7).
+    expect(kinds().length).toBeLessThanOrEqual(before)
   })
 
   it("refuses keys shorter than 16 bytes and peers without a key, at start", async () => {
