@@ -35,6 +35,8 @@ export interface ChoiceNode extends NodeBase {
 export interface LoopNode extends NodeBase {
   readonly kind: "loop"
   readonly name: string
+  /** Declared infinite (`forever`): it needs no way out. */
+  readonly forever: boolean
   body: GNode
   /** Where the loop is left when its body ends without `recur`. */
   exit: GNode
@@ -132,7 +134,7 @@ export const compile = (protocol: string, roles: ReadonlyArray<string>, steps: R
         return n
       }
       case "Loop": {
-        const n: LoopNode = { kind: "loop", id: fresh(), site: s.site, loops: names(loops), name: s.name, body: end, exit: k }
+        const n: LoopNode = { kind: "loop", id: fresh(), site: s.site, loops: names(loops), name: s.name, forever: s.forever === true, body: end, exit: k }
         nodes.push(n)
         n.body = seq(s.body, k, [...loops, n])
         return n
@@ -170,7 +172,7 @@ export const compile = (protocol: string, roles: ReadonlyArray<string>, steps: R
       case "Repeat": {
         // A loop named after the parameter whose body is the round check, so that the loop
         // counters count the rounds.
-        const loop: LoopNode = { kind: "loop", id: fresh(), site: s.site, loops: names(loops), name: s.param, body: end, exit: k }
+        const loop: LoopNode = { kind: "loop", id: fresh(), site: s.site, loops: names(loops), name: s.param, forever: false, body: end, exit: k }
         nodes.push(loop)
         const inner = [...loops, loop]
         const rounds: RoundsNode = {
@@ -298,7 +300,7 @@ export const successors = (n: GNode): ReadonlyArray<GNode> => {
 
 /**
  * A loop must be guarded (some message before every `recur` of it) and must have a way out
- * (some path from its body that leaves it without recurring).
+ * (some path from its body that leaves it without recurring), unless it is declared `forever`.
  */
 const checkLoop = (protocol: string, loop: LoopNode) => {
   // Guardedness: from the body, following only silent nodes, never reach recur(loop).
@@ -329,7 +331,7 @@ const checkLoop = (protocol: string, loop: LoopNode) => {
     if (n.kind === "recur" && n.loop === loop) return false
     return successors(n).some(exits)
   }
-  if (!exits(loop.body)) {
+  if (!loop.forever && !exits(loop.body)) {
     throw new ProjectionError({
       protocol,
       rule: "LoopWithoutExit",
