@@ -1,0 +1,255 @@
+/**
+ * Servers: protocols with a `forever` loop (tests/fixtures/forever.ts, as the published
+ * sources write them) run until they are stopped, round after round; stopping ends every role
+ * with `Stopped` (or, for a peer run apart, `PeerFailed` with reason `Stopped`), and the trace
+ * of the stopped run is a valid prefix of a run.
+ */
+import { it } from "@effect/vitest"
+import { Deferred, Effect, Either, Exit, Fiber, Schema } from "effect"
+import { describe, expect } from "vitest"
+import type { TraceEvent } from "../src/effects/TraceSink.js"
+import { Memory, PeerFailed, Protocol, Role, Session, Stopped, TraceSink, Transport } from "../src/index.js"
+import { simulate, Trace } from "../src/testing/index.js"
+import { protocolToMermaid } from "../src/viz/Mermaid.js"
+import { DoubleBuffering, KeyValue, PingPongForever, RingChoice } from "./fixtures/forever.js"
+
+const sends = (trace: ReadonlyArray<TraceEvent>) => trace.filter((e) => e._tag === "Send")
+
+/** A stop signal that `tick()` fires on its `n`th call. */
+const after = (n: number) =>
+  Effect.map(Deferred.make<void>(), (stop) => {
+    let count = 0
+    return {
+      stop: Deferred.await(stop),
+      tick: () => {
+        if (++count === n) Deferred.unsafeDone(stop, Exit.void)
+        return count
+      },
+      count: () => count
+    }
+  })
+
+const pingPong = (tick: () => number) => ({
+  A: Role.implement(PingPongForever, "A", { send: { Ping: (s) => s }, recv: { Pong: (_, m) => (tick(), m + 1) } }, 0),
+  B: Role.implement(PingPongForever, "B", { send: { Pong: (s) => s }, recv: { Ping: (_, m) => m } }, 0)
+})
+
+describe("forever: a loop declared infinite", () => {
+  it("an unmarked loop without a way out is still an error, and it names the marker", () => {
+    const e = Protocol.makeEither("NoExit", { roles: ["A", "B"], messages: { M: Schema.Number } }, (g) =>
+      g.loop("L", (b) => b.msg("A", "B", "M").recur("L")))
+    expect(Either.isLeft(e) && e.left.rule).toBe("LoopWithoutExit")
+    expect(Either.isLeft(e) && e.left.message).toBe(
+      "protocol NoExit: loop 'L' at site 0 has no way out: every path recurs. Add a branch that does not recur('L'), or declare it with forever('L') if it never ends."
+    )
+  })
+
+  it("a step after a forever loop that no path leaves is unreachable: an error", () => {
+    const e = Protocol.makeEither("After", { roles: ["A", "B"], messages: { M: Schema.Number } }, (g) =>
+      g.forever("L", (b) => b.msg("A", "B", "M").recur("L")).msg("B", "A", "M"))
+    expect(Either.isLeft(e) && e.left.rule).toBe("StepAfterEnd")
+    expect(Either.isLeft(e) && e.left.message).toBe(
+      "protocol After: a step follows forever('L') at site 0, which no path leaves: the step is unreachable. Remove it, or add a branch that leaves the loop."
+    )
+  })
+
+  it.effect("a forever loop with a way out runs to its end like a loop", () =>
+    Effect.gen(function*() {
+      const P = Protocol.make("Leaves", { roles: ["A", "B", "C"], messages: { M: Schema.Number, K: Schema.Number } }, (g) =>
+        g.forever("L", (b) => b.msg("A", "B", "M").choice("A", "c", { again: (c) => c.recur("L"), out: (c) => c.msg("A", "B", "K") }))
+          .msg("B", "C", "K"))
+      let rounds = 0
+      const r = yield* Session.run(P, {
+        A: Role.implement(P, "A", { send: { M: (s) => s, K: (s) => s }, choose: { c: () => (++rounds < 3 ? "again" : "out") } }, 0),
+        B: Role.implement(P, "B", { send: { K: (s) => s }, recv: { M: (s) => s + 1, K: (s) => s } }, 0),
+        C: Role.implement(P, "C", { recv: { K: (_, k) => k } }, -1)
+      })
+      expect(r.B).toBe(3)
+      expect(r.C).toBe(3)
+    }))
+
+  it("the local type of a forever loop is a Rec with no End", () => {
+    expect(Protocol.describe(PingPongForever.steps[0])).toBe("forever 'X'")
+    const a = PingPongForever["~graph"].locals.get("A")!
+    expect(a.states.map((s) => s.kind)).toEqual(["send", "recv"])
+  })
+})
+
+describe("a server runs until it is stopped", () => {
+  it.effect("ping-pong without a stop: 1000 rounds, stopped; every role ends with Stopped; the trace is a valid prefix", () =>
+    Effect.gen(function*() {
+      const s = yield* after(1000)
+      const [exit, trace] = yield* TraceSink.recording(Effect.either(Session.run(PingPongForever, pingPong(s.tick), { stop: s.stop, sessionId: "pp" })))
+      expect(Either.isLeft(exit)).toBe(true)
+      const e = Either.isLeft(exit) ? exit.left : undefined
+      expect(e).toBeInstanceOf(Stopped)
+      expect(e).toMatchObject({ _tag: "Stopped", protocol: "PingPongForever", session: "pp", roles: ["A", "B"] })
+      expect(s.count()).toBeGreaterThanOrEqual(1000)
+      expect(sends(trace).length).toBeGreaterThanOrEqual(2000)
+      expect(Either.isRight(Trace.validate(PingPongForever, trace, { complete: false }))).toBe(true)
+      // Not a whole run: the roles are still in the loop.
+      expect(Either.isLeft(Trace.validate(PingPongForever, trace))).toBe(true)
+      // Tampered: a Pong where a Ping was sent.
+      const i = trace.findIndex((ev, j) => j > 100 && ev._tag === "Send" && ev.label === "Ping")
+      const tampered = trace.map((ev, j) => (j === i ? { ...ev, label: "Pong" } : ev))
+      const bad = Trace.validate(PingPongForever, tampered, { complete: false })
+      expect(Either.isLeft(bad) && bad.left.index).toBe(i)
+      // A receive of a message that was never sent.
+      const dropped = trace.filter((_, j) => j !== i)
+      expect(Either.isLeft(Trace.validate(PingPongForever, dropped, { complete: false }))).toBe(true)
+    }))
+
+  it.effect("a ring with a choice: A alternates add and sub for 300 rounds; every role takes every branch it is told", () =>
+    Effect.gen(function*() {
+      const s = yield* after(300)
+      const seenC: Array<string> = []
+      const roles = {
+        A: Role.implement(RingChoice, "A", {
+          send: { Add: (n) => n, Sub: (n) => n },
+          choose: { op: (n) => (n % 2 === 0 ? "add" : "sub") },
+          recv: { Add: (_, m) => (s.tick(), m + 1), Sub: (_, m) => (s.tick(), m - 1 + 2) }
+        }, 0),
+        B: Role.implement(RingChoice, "B", { send: { Add: (n) => n, Sub: (n) => n }, recv: { Add: (_, m) => m, Sub: (_, m) => m } }, 0),
+        C: Role.implement(RingChoice, "C", {
+          send: { Add: (n) => n, Sub: (n) => n },
+          recv: { Add: (_, m) => (seenC.push("add"), m), Sub: (_, m) => (seenC.push("sub"), m) }
+        }, 0)
+      }
+      const [exit, trace] = yield* TraceSink.recording(Effect.either(Session.run(RingChoice, roles, { stop: s.stop })))
+      expect(Either.isLeft(exit) && exit.left._tag).toBe("Stopped")
+      expect(seenC.length).toBeGreaterThanOrEqual(300)
+      expect(seenC.slice(0, 6)).toEqual(["add", "sub", "add", "sub", "add", "sub"])
+      expect(trace.filter((e) => e._tag === "Choice").length).toBeGreaterThanOrEqual(300)
+      expect(Either.isRight(Trace.validate(RingChoice, trace, { complete: false }))).toBe(true)
+      // Tampered: the choice of one round says the other branch.
+      const i = trace.findIndex((ev, j) => j > 50 && ev._tag === "Choice")
+      const tampered = trace.map((ev, j) => (j === i && ev._tag === "Choice" ? { ...ev, branch: ev.branch === "add" ? "sub" : "add" } : ev))
+      expect(Either.isLeft(Trace.validate(RingChoice, tampered, { complete: false }))).toBe(true)
+    }))
+
+  it.effect("a key-value store with a primary and a backup: 500 requests, every put replicated before it is acknowledged", () =>
+    Effect.gen(function*() {
+      const s = yield* after(500)
+      const primary = new Map<string, number>()
+      const backup = new Map<string, number>()
+      const got: Array<number | null> = []
+      const key = (i: number) => `k${i % 7}`
+      const roles = {
+        Client: Role.implement(KeyValue, "Client", {
+          choose: { request: (i) => (i % 3 === 2 ? "get" : "put") },
+          send: { Put: (i) => ({ key: key(i), value: i }), Get: (i) => key(i - 1) },
+          recv: { PutOk: (i) => (s.tick(), i + 1), Value: (i, v) => (got.push(v), s.tick(), i + 1) }
+        }, 0),
+        Primary: Role.implement(KeyValue, "Primary", {
+          // The state: the key of the request being served.
+          send: {
+            Replicate: (k) => ({ key: k, value: primary.get(k)! }),
+            PutOk: () => null,
+            Value: (k) => primary.get(k) ?? null
+          },
+          recv: {
+            Put: (_, kv) => (primary.set(kv.key, kv.value), kv.key),
+            Get: (_, k) => k
+          }
+        }, ""),
+        Backup: Role.implement(KeyValue, "Backup", {
+          send: { Ack: () => null },
+          recv: { Replicate: (_, kv) => (backup.set(kv.key, kv.value), 0) }
+        }, 0)
+      }
+      const [exit, trace] = yield* TraceSink.recording(Effect.either(Session.run(KeyValue, roles, { stop: s.stop })))
+      expect(Either.isLeft(exit) && exit.left._tag).toBe("Stopped")
+      expect(s.count()).toBeGreaterThanOrEqual(500)
+      // Every get (i = 2, 5, 8, ...) reads the value put just before it, at i - 1.
+      expect(got.slice(0, 5)).toEqual([1, 4, 7, 10, 13])
+      // The backup holds every put the primary acknowledged (the last one may be in flight).
+      for (const [k, v] of backup) expect(primary.get(k)).toBeGreaterThanOrEqual(v)
+      expect(backup.size).toBe(7)
+      expect(Either.isRight(Trace.validate(KeyValue, trace, { complete: false }))).toBe(true)
+    }))
+
+  it.effect("double buffering: 200 rounds of two buffers", () =>
+    Effect.gen(function*() {
+      const s = yield* after(400)
+      const drained: Array<number> = []
+      const roles = {
+        Source: Role.implement(DoubleBuffering, "Source", { send: { Copy: (n) => n }, recv: { Ready: (n) => n + 1 } }, 0),
+        Kernel: Role.implement(DoubleBuffering, "Kernel", { send: { Ready: () => null, Copy: (n) => n }, recv: { Copy: (_, n) => n, Ready: (n) => n } }, 0),
+        Sink: Role.implement(DoubleBuffering, "Sink", { send: { Ready: () => null }, recv: { Copy: (_, n) => (drained.push(n), s.tick(), 0) } }, 0)
+      }
+      const [exit, trace] = yield* TraceSink.recording(Effect.either(Session.run(DoubleBuffering, roles, { stop: s.stop })))
+      expect(Either.isLeft(exit) && exit.left._tag).toBe("Stopped")
+      expect(drained.slice(0, 5)).toEqual([1, 2, 3, 4, 5])
+      expect(Either.isRight(Trace.validate(DoubleBuffering, trace, { complete: false }))).toBe(true)
+    }))
+
+  it.effect("interrupting the session ends every role (an interruption, not a defect)", () =>
+    Effect.gen(function*() {
+      const s = yield* after(50)
+      const fiber = yield* Effect.fork(Session.run(PingPongForever, pingPong(s.tick)))
+      yield* s.stop
+      const exit = yield* Fiber.interrupt(fiber)
+      expect(Exit.isInterrupted(exit)).toBe(true)
+    }))
+
+  it.live("roles run apart (Role.run over one transport): the stopped role's peer learns it, with PeerFailed, reason Stopped", () =>
+    Effect.gen(function*() {
+      const memory = yield* Memory.make
+      const s = yield* after(200)
+      const roles = pingPong(s.tick)
+      const [ea, eb] = yield* Effect.all([
+        Effect.exit(Role.run(PingPongForever, "A", roles.A, { sessionId: "apart" })),
+        Effect.exit(Role.run(PingPongForever, "B", roles.B, { sessionId: "apart", stop: s.stop }))
+      ], { concurrency: "unbounded" }).pipe(
+        Effect.provideService(Transport, memory),
+        Effect.timeoutFail({ duration: "3 seconds", onTimeout: () => "hung" as const })
+      )
+      expect(Exit.isFailure(eb) && eb.cause._tag === "Fail" && eb.cause.error).toMatchObject({ _tag: "Stopped", roles: ["B"], session: "apart" })
+      const fa = Exit.isFailure(ea) && ea.cause._tag === "Fail" ? ea.cause.error : undefined
+      expect(fa).toBeInstanceOf(PeerFailed)
+      expect(fa).toMatchObject({ role: "A", peer: "B", reason: "Stopped" })
+    }))
+
+  it.effect("under simulate, with chaos over the reliable layer: the server goes round and is stopped; the trace is a valid prefix", () =>
+    Effect.gen(function*() {
+      for (const seed of [1, 2, 3]) {
+        const s = yield* after(100)
+        const sim = yield* simulate(KeyValueServer.protocol, KeyValueServer.roles(s.tick), {
+          seed,
+          chaos: { drop: 0.2, duplicate: 0.1, reorder: 0.2, delay: { min: 0, max: "5 millis" } },
+          reliable: true,
+          stop: s.stop
+        })
+        expect(Exit.isFailure(sim.exit) && sim.exit.cause._tag === "Fail" && sim.exit.cause.error._tag).toBe("Stopped")
+        expect(s.count()).toBeGreaterThanOrEqual(100)
+        expect(sim.trace.some((e) => e._tag === "Drop")).toBe(true)
+        expect(Either.isRight(Trace.validate(KeyValue, sim.trace, { complete: false }))).toBe(true)
+      }
+    }))
+})
+
+/** The key-value store with plain handlers, for the simulation. */
+const KeyValueServer = {
+  protocol: KeyValue,
+  roles: (tick: () => number) => {
+    const primary = new Map<string, number>()
+    return {
+      Client: Role.implement(KeyValue, "Client", {
+        choose: { request: (i) => (i % 2 === 1 ? "get" : "put") },
+        send: { Put: (i) => ({ key: `k${i % 3}`, value: i }), Get: (i) => `k${(i - 1) % 3}` },
+        recv: { PutOk: (i) => (tick(), i + 1), Value: (i) => (tick(), i + 1) }
+      }, 0),
+      Primary: Role.implement(KeyValue, "Primary", {
+        send: { Replicate: (kv) => kv, PutOk: () => null, Value: () => primary.size },
+        recv: { Put: (_, kv) => (primary.set(kv.key, kv.value), kv), Get: (s) => s }
+      }, { key: "", value: 0 }),
+      Backup: Role.implement(KeyValue, "Backup", { send: { Ack: () => null }, recv: { Replicate: (s) => s } }, 0)
+    }
+  }
+}
+
+describe("forever in diagrams", () => {
+  it("a forever loop is drawn as a loop marked forever", () => {
+    expect(protocolToMermaid(PingPongForever)).toContain("loop forever X")
+  })
+})
