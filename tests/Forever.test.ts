@@ -8,10 +8,10 @@ import { it } from "@effect/vitest"
 import { Deferred, Effect, Either, Exit, Fiber, Schema } from "effect"
 import { describe, expect } from "vitest"
 import type { TraceEvent } from "../src/effects/TraceSink.js"
-import { Memory, PeerFailed, Protocol, Role, Session, Stopped, TraceSink, Transport } from "../src/index.js"
+import { Check, Memory, PeerFailed, Protocol, Role, Session, Stopped, TraceSink, Transport } from "../src/index.js"
 import { simulate, Trace } from "../src/testing/index.js"
 import { protocolToMermaid } from "../src/viz/Mermaid.js"
-import { DoubleBuffering, KeyValue, PingPongForever, RingChoice } from "./fixtures/forever.js"
+import { BankCoordinator, DoubleBuffering, KeyValue, PingPongForever, RingChoice, StreamingKernel } from "./fixtures/forever.js"
 
 const sends = (trace: ReadonlyArray<TraceEvent>) => trace.filter((e) => e._tag === "Send")
 
@@ -182,6 +182,88 @@ describe("a server runs until it is stopped", () => {
       expect(drained.slice(0, 5)).toEqual([1, 2, 3, 4, 5])
       expect(Either.isRight(Trace.validate(DoubleBuffering, trace, { complete: false }))).toBe(true)
     }))
+
+  it.effect("a bank's 2PC coordinator serving clients for ever: 300 transfers, each committed or aborted at both banks", () =>
+    Effect.gen(function*() {
+      const s = yield* after(300)
+      const outcomes: Array<string> = []
+      const ledgers = { Bank1: [] as Array<string>, Bank2: [] as Array<string> }
+      const handlers = (name: "Bank1" | "Bank2", no: (id: number) => boolean) => ({
+        send: { Vote: (id: number) => !no(id) },
+        recv: {
+          Prepare: (_: number, id: number) => id,
+          Commit: (id: number) => (ledgers[name].push(`commit ${id}`), id),
+          Abort: (id: number) => (ledgers[name].push(`abort ${id}`), id)
+        }
+      })
+      const roles = {
+        Client: Role.implement(BankCoordinator, "Client", {
+          send: { Transfer: (id) => ({ id, amount: 10 * id }) },
+          recv: { Done: (_, id) => (outcomes.push(`done ${id}`), s.tick(), id + 1), Failed: (_, id) => (outcomes.push(`failed ${id}`), s.tick(), id + 1) }
+        }, 0),
+        Coordinator: Role.implement(BankCoordinator, "Coordinator", {
+          send: { Prepare: (st) => st.id, Commit: (st) => st.id, Abort: (st) => st.id, Done: (st) => st.id, Failed: (st) => st.id },
+          recv: { Transfer: (_, t) => ({ id: t.id, yes: 0 }), Vote: (st, v) => ({ ...st, yes: st.yes + (v ? 1 : 0) }) },
+          choose: { outcome: (st) => (st.yes === 2 ? "commit" : "abort") }
+        }, { id: -1, yes: 0 }),
+        Bank1: Role.implement(BankCoordinator, "Bank1", handlers("Bank1", (id) => id % 5 === 4), 0),
+        Bank2: Role.implement(BankCoordinator, "Bank2", handlers("Bank2", (id) => id % 7 === 6), 0)
+      }
+      const [exit, trace] = yield* TraceSink.recording(Effect.either(Session.run(BankCoordinator, roles, { stop: s.stop })))
+      expect(Either.isLeft(exit) && exit.left._tag).toBe("Stopped")
+      expect(outcomes.slice(0, 8)).toEqual(["done 0", "done 1", "done 2", "done 3", "failed 4", "done 5", "failed 6", "done 7"])
+      const n = outcomes.length
+      expect(n).toBeGreaterThanOrEqual(300)
+      // Both banks decided every transfer the client heard of, alike.
+      expect(ledgers.Bank1.slice(0, n)).toEqual(ledgers.Bank2.slice(0, n))
+      expect(ledgers.Bank1.slice(0, n).map((l) => l.startsWith("commit") ? "done" : "failed")).toEqual(outcomes.map((o) => o.split(" ")[0]))
+      expect(Either.isRight(Trace.validate(BankCoordinator, trace, { complete: false }))).toBe(true)
+    }))
+
+  it.effect("a streaming kernel with two emitters: 500 results, each of one datum and one key", () =>
+    Effect.gen(function*() {
+      const s = yield* after(500)
+      const results: Array<number> = []
+      const roles = {
+        Data: Role.implement(StreamingKernel, "Data", { send: { Datum: (n) => n }, recv: { Ready: (n) => n + 1 } }, 0),
+        Key: Role.implement(StreamingKernel, "Key", { send: { KeyValue: (n) => n * 1000 }, recv: { Ready: (n) => n + 1 } }, 0),
+        Kernel: Role.implement(StreamingKernel, "Kernel", {
+          send: { Ready: () => null, Result: (n) => n },
+          recv: { Datum: (_, d) => d, KeyValue: (d, k) => d + k }
+        }, 0),
+        Sink: Role.implement(StreamingKernel, "Sink", { recv: { Result: (_, r) => (results.push(r), s.tick(), r) } }, 0)
+      }
+      const [exit, trace] = yield* TraceSink.recording(Effect.either(Session.run(StreamingKernel, roles, { stop: s.stop })))
+      expect(Either.isLeft(exit) && exit.left._tag).toBe("Stopped")
+      expect(results.slice(0, 3)).toEqual([1001, 2002, 3003])
+      expect(Either.isRight(Trace.validate(StreamingKernel, trace, { complete: false }))).toBe(true)
+    }))
+
+  it.effect("a hand-written endpoint program goes round the forever loop (its endpoint after Var is the loop's)", () =>
+    Effect.gen(function*() {
+      const s = yield* after(100)
+      const pongs: Array<number> = []
+      const handA = Role.program(PingPongForever, "A", (ch) =>
+        Effect.gen(function*() {
+          let at = ch
+          for (let n = 0;; n++) {
+            const c1 = yield* at.send("B", "Ping", n)
+            const [m, c2] = yield* c1.recv("B", "Pong")
+            pongs.push(m)
+            s.tick()
+            at = c2
+          }
+        }))
+      const exit = yield* Effect.either(Session.run(PingPongForever, { A: handA, B: pingPong(s.tick).B }, { stop: s.stop }))
+      expect(Either.isLeft(exit) && exit.left._tag).toBe("Stopped")
+      expect(pongs.slice(0, 4)).toEqual([0, 1, 2, 3])
+    }))
+
+  it("the model checker finds no deadlock in the servers", () => {
+    for (const p of [PingPongForever, RingChoice, KeyValue, DoubleBuffering, BankCoordinator, StreamingKernel]) {
+      expect(Check.report(Check.model(p, { bound: 2 }))).toContain(": ok")
+    }
+  })
 
   it.effect("interrupting the session ends every role (an interruption, not a defect)", () =>
     Effect.gen(function*() {
