@@ -9,6 +9,7 @@ import { Deferred, Effect, Either, Exit, Fiber, Schema } from "effect"
 import { describe, expect } from "vitest"
 import type { TraceEvent } from "../src/effects/TraceSink.js"
 import { Check, Memory, PeerFailed, Protocol, Role, Session, Stopped, TraceSink, Transport } from "../src/index.js"
+import { Session as PromiseSession } from "../src/promise/index.js"
 import { simulate, Trace } from "../src/testing/index.js"
 import { protocolToMermaid } from "../src/viz/Mermaid.js"
 import { BankCoordinator, DoubleBuffering, KeyValue, PingPongForever, RingChoice, StreamingKernel } from "./fixtures/forever.js"
@@ -329,6 +330,19 @@ const KeyValueServer = {
     }
   }
 }
+
+describe("forever without Effect", () => {
+  it("quadrille/promise: aborting the signal stops the server; the promise rejects with its reason", async () => {
+    const controller = new AbortController()
+    let rounds = 0
+    const roles = pingPong(() => {
+      if (++rounds === 200) controller.abort(new Error("server stopped"))
+      return rounds
+    })
+    await expect(PromiseSession.runPromise(PingPongForever, roles, { signal: controller.signal })).rejects.toThrow("server stopped")
+    expect(rounds).toBeGreaterThanOrEqual(200)
+  })
+})
 
 describe("forever in diagrams", () => {
   it("a forever loop is drawn as a loop marked forever", () => {
