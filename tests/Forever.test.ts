@@ -69,6 +69,22 @@ describe("forever: a loop declared infinite", () => {
       expect(r.C).toBe(3)
     }))
 
+  it.effect("a role that takes no part in a forever loop is done once it is entered; Stopped names the others", () =>
+    Effect.gen(function*() {
+      const P = Protocol.make("Idle", { roles: ["A", "B", "C"], messages: { M: Schema.Number, K: Schema.Number } }, (g) =>
+        g.msg("A", "C", "K").forever("L", (b) => b.msg("A", "B", "M").recur("L")))
+      expect(Protocol.project(P, "C")).toEqual({ _tag: "Recv", from: "A", label: "K", next: { _tag: "End" } })
+      const s = yield* after(100)
+      const got: Array<number> = []
+      const exit = yield* Effect.either(Session.run(P, {
+        A: Role.implement(P, "A", { send: { M: (n) => n, K: () => 7 } }, 0),
+        B: Role.implement(P, "B", { recv: { M: (n) => (s.tick(), n + 1) } }, 0),
+        C: Role.implement(P, "C", { recv: { K: (_, k) => (got.push(k), k) } }, 0)
+      }, { stop: s.stop }))
+      expect(got).toEqual([7])
+      expect(Either.isLeft(exit) && exit.left).toMatchObject({ _tag: "Stopped", roles: ["A", "B"] })
+    }))
+
   it("the local type of a forever loop is a Rec with no End", () => {
     expect(Protocol.describe(PingPongForever.steps[0])).toBe("forever 'X'")
     const a = PingPongForever["~graph"].locals.get("A")!
