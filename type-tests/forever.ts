@@ -2,10 +2,11 @@
  * `forever`: a loop declared infinite (a server) needs no way out; its local types are `Rec`s
  * with no `End`; a step after one that no path leaves is unreachable, and an error.
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { expectTypeOf } from "vitest"
 import type { Branch, End, Local, Offer, Rec, Recv, Select, Send, Var } from "../src/index.js"
-import { Protocol } from "../src/index.js"
+import { Protocol, type RoleError, Session, type Stopped } from "../src/index.js"
+import type * as Role from "../src/runtime/Role.js"
 import type { KeyValue, PingPongForever, RingChoice } from "../tests/fixtures/forever.js"
 
 expectTypeOf<Local<typeof PingPongForever, "A">>().toEqualTypeOf<Rec<"X", Send<"B", "Ping", number, Recv<"B", "Pong", number, Var<"X">>>>>()
@@ -54,3 +55,12 @@ Protocol.make("AfterForever", spec, (g) => g.forever("L", (b) => b.msg("A", "B",
 const Nested = Protocol.make("Nested", spec, (g) =>
   g.forever("O", (b) => b.msg("A", "B", "M").forever("I", (c) => c.msg("B", "A", "K").choice("A", "c", { i: (d) => d.msg("A", "B", "M").recur("I"), o: (d) => d.msg("A", "B", "K").recur("O") }))))
 expectTypeOf<Local<typeof Nested, "C">>().toEqualTypeOf<End>()
+
+// `Stopped` is in the error of a run given `stop`, and only then.
+declare const ping: Role.Implementation<typeof PingPongForever, "A", number>
+declare const pong: Role.Implementation<typeof PingPongForever, "B", number>
+declare const PingPong: typeof PingPongForever
+const stopped = Session.run(PingPong, { A: ping, B: pong }, { stop: Effect.never })
+expectTypeOf<Effect.Effect.Error<typeof stopped>>().toEqualTypeOf<RoleError | Stopped>()
+const unstopped = Session.run(PingPong, { A: ping, B: pong }, { sessionId: "s" })
+expectTypeOf<Effect.Effect.Error<typeof unstopped>>().toEqualTypeOf<RoleError>()
