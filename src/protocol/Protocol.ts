@@ -692,9 +692,10 @@ const assignSites = (
 }
 
 /**
- * Whether some path through `seq` reaches its end (neither recurs nor ends on the way): the
- * run-time twin of `Falls` in src/session/Local.ts, a little more precise inside a composed
- * protocol.
+ * Whether some path through `seq` may reach its end (neither recurs nor ends on the way): the
+ * run-time twin of `Falls` in src/session/Local.ts, with the same over-approximation (a
+ * composed protocol, a parallel, a repeat, a timeout and a saga count as falling through),
+ * so that both reject the same steps after a `forever` loop.
  */
 const falls = (seq: RawSeq): boolean =>
   toArray(seq).every((step): boolean => {
@@ -705,7 +706,6 @@ const falls = (seq: RawSeq): boolean =>
       case "Choice":
         return step.branches.length === 0 || step.branches.some(([, b]) => falls(b))
       case "Loop":
-      case "Compose":
         return falls(step.body)
       default:
         return true
