@@ -309,6 +309,26 @@ describe("a server runs until it is stopped", () => {
       expect(fa).toMatchObject({ role: "A", peer: "B", reason: "Stopped" })
     }))
 
+  it.live("the key-value store run apart: stopping the primary tells the client and the backup, which fail with PeerFailed, reason Stopped", () =>
+    Effect.gen(function*() {
+      const memory = yield* Memory.make
+      const s = yield* after(150)
+      const roles = KeyValueServer.roles(s.tick)
+      const [client, primary, backup] = yield* Effect.all([
+        Effect.exit(Role.run(KeyValue, "Client", roles.Client, { sessionId: "kv" })),
+        Effect.exit(Role.run(KeyValue, "Primary", roles.Primary, { sessionId: "kv", stop: s.stop })),
+        Effect.exit(Role.run(KeyValue, "Backup", roles.Backup, { sessionId: "kv" }))
+      ], { concurrency: "unbounded" }).pipe(
+        Effect.provideService(Transport, memory),
+        Effect.timeoutFail({ duration: "3 seconds", onTimeout: () => "hung" as const })
+      )
+      const error = <A, E>(e: Exit.Exit<A, E>) => (Exit.isFailure(e) && e.cause._tag === "Fail" ? e.cause.error : undefined)
+      expect(error(primary)).toMatchObject({ _tag: "Stopped", roles: ["Primary"] })
+      expect(error(client)).toMatchObject({ _tag: "PeerFailed", role: "Client", peer: "Primary", reason: "Stopped" })
+      expect(error(backup)).toMatchObject({ _tag: "PeerFailed", role: "Backup", peer: "Primary", reason: "Stopped" })
+      expect(s.count()).toBeGreaterThanOrEqual(150)
+    }))
+
   it.effect("under simulate, with chaos over the reliable layer: the server goes round and is stopped; the trace is a valid prefix", () =>
     Effect.gen(function*() {
       for (const seed of [1, 2, 3]) {
