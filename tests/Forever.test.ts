@@ -347,6 +347,27 @@ describe("a server runs until it is stopped", () => {
     }))
 })
 
+describe("a server under simulate, stopped by the clock", () => {
+  it.effect("with delays, an Effect.sleep stops it after a virtual second, the same rounds for the same seed", () =>
+    Effect.gen(function*() {
+      const rounds: Array<number> = []
+      for (const seed of [7, 7]) {
+        let n = 0
+        const sim = yield* simulate(PingPongForever, pingPong(() => ++n), {
+          seed,
+          chaos: { delay: { min: "1 millis", max: "3 millis" } },
+          stop: Effect.sleep("1 second")
+        })
+        expect(Exit.isFailure(sim.exit) && sim.exit.cause._tag === "Fail" && sim.exit.cause.error._tag).toBe("Stopped")
+        expect(sim.time).toBe(1000)
+        expect(Either.isRight(Trace.validate(PingPongForever, sim.trace, { complete: false }))).toBe(true)
+        rounds.push(n)
+      }
+      expect(rounds[0]).toBeGreaterThan(100)
+      expect(rounds[1]).toBe(rounds[0])
+    }))
+})
+
 /** The key-value store with plain handlers, for the simulation. */
 const KeyValueServer = {
   protocol: KeyValue,

@@ -40,8 +40,10 @@ export interface SimulateOptions {
   readonly grace?: Duration.DurationInput | undefined
   /**
    * Stops the session when it completes (as `Session.run`'s `stop`): the run fails with
-   * `Stopped`. An `Effect.sleep` is virtual time; a `Deferred` completed by a handler stops it
-   * after so many rounds. The way to simulate a server (a protocol with a `forever` loop).
+   * `Stopped`. A `Deferred` completed by a handler stops it after so many rounds. An
+   * `Effect.sleep` is virtual time, which passes only with the chaos's delays (or the roles'
+   * own sleeps): without them a server's messages take no time, and it never fires. The way to
+   * simulate a server (a protocol with a `forever` loop).
    */
   readonly stop?: Effect.Effect<unknown> | undefined
 }
