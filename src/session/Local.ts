@@ -591,8 +591,9 @@ type StepEscapes<S, Here> = S extends GRecur<infer X> ? X extends Here ? false :
 
 /**
  * The defects of `Seq` (at any depth) that the global type shows, in the run-time words (no
- * sites): loops with no way out, and `end()` inside a parallel branch, a timeout's or a saga's
- * part (`In`, the innermost of them around `Seq`). Tail-recursive along a sequence.
+ * sites): loops with no way out (a `forever` loop needs none), a step after a `forever` loop
+ * that no path leaves, and `end()` inside a parallel branch, a timeout's or a saga's part
+ * (`In`, the innermost of them around `Seq`). Tail-recursive along a sequence.
  */
 type Defects<Seq, In, Acc = never> = Seq extends Then<infer Init, infer Last>
   ? Defects<Init, In, Acc | DefectsIn<Last, In> | AfterForever<Init>>
