@@ -6,10 +6,12 @@
  */
 import { it } from "@effect/vitest"
 import { Deferred, Effect, Either, Exit, Fiber, Schema } from "effect"
+import fc from "fast-check"
 import { describe, expect } from "vitest"
 import type { TraceEvent } from "../src/effects/TraceSink.js"
 import { Check, Memory, PeerFailed, Protocol, Role, Session, Stopped, TraceSink, Transport } from "../src/index.js"
 import { Session as PromiseSession } from "../src/promise/index.js"
+import { buildIllFormed, illFormedProtocol, type TreeStep } from "../src/testing/arbitrary/index.js"
 import { simulate, Trace } from "../src/testing/index.js"
 import { protocolToMermaid } from "../src/viz/Mermaid.js"
 import { BankCoordinator, DoubleBuffering, KeyValue, PingPongForever, RingChoice, StreamingKernel } from "./fixtures/forever.js"
@@ -366,6 +368,78 @@ describe("a server under simulate, stopped by the clock", () => {
       expect(rounds[0]).toBeGreaterThan(100)
       expect(rounds[1]).toBe(rounds[0])
     }))
+})
+
+/** Every loop of some steps (at any depth, composed protocols' too) declared `forever`. */
+const marked = (steps: ReadonlyArray<TreeStep>): ReadonlyArray<TreeStep> =>
+  steps.map((s): TreeStep => {
+    switch (s._tag) {
+      case "Loop":
+        return { ...s, body: marked(s.body), forever: true }
+      case "Repeat":
+        return { ...s, body: marked(s.body) }
+      case "Choice":
+        return { ...s, branches: s.branches.map((b) => ({ ...b, steps: marked(b.steps) })) }
+      case "Parallel":
+        return { ...s, branches: s.branches.map(marked) }
+      case "Timeout":
+        return { ...s, body: marked(s.body), fallback: marked(s.fallback) }
+      case "Saga":
+        return { ...s, forward: marked(s.forward), compensate: marked(s.compensate) }
+      case "Compose":
+        return { ...s, sub: { ...s.sub, steps: marked(s.sub.steps) } }
+      default:
+        return s
+    }
+  })
+
+/** The oracle: whether some path through `steps` may reach their end (the rule of `Falls`). */
+const falls = (steps: ReadonlyArray<TreeStep>): boolean =>
+  steps.every((s) =>
+    s._tag === "Recur" || s._tag === "End" ? false
+    : s._tag === "Choice" ? s.branches.length === 0 || s.branches.some((b) => falls(b.steps))
+    : s._tag === "Loop" ? falls(s.body)
+    : true
+  )
+
+/** The oracle: whether a step follows, anywhere, a forever loop that no path leaves. */
+const afterClosed = (steps: ReadonlyArray<TreeStep>): boolean =>
+  steps.some((s, i) =>
+    (s._tag === "Loop" && s.forever === true && !falls(s.body) && i < steps.length - 1) ||
+    (s._tag === "Loop" || s._tag === "Repeat" ? afterClosed(s.body)
+    : s._tag === "Choice" ? s.branches.some((b) => afterClosed(b.steps))
+    : s._tag === "Parallel" ? s.branches.some(afterClosed)
+    : s._tag === "Timeout" ? afterClosed(s.body) || afterClosed(s.fallback)
+    : s._tag === "Saga" ? afterClosed(s.forward) || afterClosed(s.compensate)
+    : s._tag === "Compose" ? afterClosed(s.sub.steps)
+    : false)
+  )
+
+describe("generated protocols: a loop without a way out, declared forever", () => {
+  it("is accepted, unless a step follows a forever loop that no path leaves (then StepAfterEnd); never LoopWithoutExit", () => {
+    const knowledge = ["UnmergeableChoice", "AmbiguousBranch", "ChooserUnaware", "DuplicateBranchMessage"]
+    let accepted = 0
+    let after = 0
+    fc.assert(
+      fc.property(illFormedProtocol({ rules: ["LoopWithoutExit"] }), (ill) => {
+        const tree = { ...ill.tree, steps: marked(ill.tree.steps) }
+        const built = buildIllFormed({ tree, retyped: ill.retyped })
+        if (afterClosed(tree.steps)) {
+          after++
+          expect(Either.isLeft(built) && built.left.rule, String(ill)).toBe("StepAfterEnd")
+        } else if (Either.isRight(built)) {
+          accepted++
+        } else {
+          // The loop no longer fails the protocol, so what it hid may: a role not told the
+          // branch of a choice one of whose branches is now the forever loop.
+          expect(knowledge, String(ill)).toContain(built.left.rule)
+        }
+      }),
+      { numRuns: 300, seed: 16 }
+    )
+    expect(accepted).toBeGreaterThan(50)
+    expect(after).toBeGreaterThan(10)
+  })
 })
 
 /** The key-value store with plain handlers, for the simulation. */
