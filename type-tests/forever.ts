@@ -64,3 +64,6 @@ const stopped = Session.run(PingPong, { A: ping, B: pong }, { stop: Effect.never
 expectTypeOf<Effect.Effect.Error<typeof stopped>>().toEqualTypeOf<RoleError | Stopped>()
 const unstopped = Session.run(PingPong, { A: ping, B: pong }, { sessionId: "s" })
 expectTypeOf<Effect.Effect.Error<typeof unstopped>>().toEqualTypeOf<RoleError>()
+
+// A forever loop as the body of a repeat: the round's own recur is no step after it.
+Protocol.make("InRepeat", spec, (g) => g.repeat("r", (b) => b.forever("L", (c) => c.msg("A", "B", "M").recur("L"))).msg("A", "B", "K"))

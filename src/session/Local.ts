@@ -611,7 +611,8 @@ type DefectsIn<S, In> = S extends GEnd ? [In] extends [never] ? never : EndIn<In
   : S extends GTimeout<string, string, infer B, infer F> ? Defects<B, "timeout"> | Defects<F, "timeout">
   : S extends GSaga<string, string, infer F, infer C> ? Defects<F, "saga"> | Defects<C, "saga">
   : S extends GBlock<string, infer Body> ? Defects<Body, In>
-  : S extends GRounds<string, infer Again> ? Defects<Again, In>
+  // (the round's own recur, which the builder adds after the body, is no step of the user's)
+  : S extends GRounds<string, infer Again> ? Again extends Then<infer Body, GRecur<string>> ? Defects<Body, In> : Defects<Again, In>
   : never
 
 type EndIn<In> = In extends "parallel" ? Msg.EndInParallel : In extends "timeout" ? Msg.EndInTimeout : Msg.EndInSaga
