@@ -11,10 +11,10 @@ import { describe, expect } from "vitest"
 import type { TraceEvent } from "../src/effects/TraceSink.js"
 import { Check, Memory, PeerFailed, Protocol, Role, Session, Stopped, TraceSink, Transport } from "../src/index.js"
 import { Session as PromiseSession } from "../src/promise/index.js"
-import { buildIllFormed, illFormedProtocol, type TreeStep } from "../src/testing/arbitrary/index.js"
+import { buildIllFormed, illFormedProtocol } from "../src/testing/arbitrary/index.js"
 import { simulate, Trace } from "../src/testing/index.js"
 import { protocolToMermaid } from "../src/viz/Mermaid.js"
-import { BankCoordinator, DoubleBuffering, KeyValue, PingPongForever, RingChoice, StreamingKernel } from "./fixtures/forever.js"
+import { afterClosed, BankCoordinator, DoubleBuffering, KeyValue, marked, PingPongForever, RingChoice, StreamingKernel } from "./fixtures/forever.js"
 
 const sends = (trace: ReadonlyArray<TraceEvent>) => trace.filter((e) => e._tag === "Send")
 
@@ -369,51 +369,6 @@ describe("a server under simulate, stopped by the clock", () => {
       expect(rounds[1]).toBe(rounds[0])
     }))
 })
-
-/** Every loop of some steps (at any depth, composed protocols' too) declared `forever`. */
-const marked = (steps: ReadonlyArray<TreeStep>): ReadonlyArray<TreeStep> =>
-  steps.map((s): TreeStep => {
-    switch (s._tag) {
-      case "Loop":
-        return { ...s, body: marked(s.body), forever: true }
-      case "Repeat":
-        return { ...s, body: marked(s.body) }
-      case "Choice":
-        return { ...s, branches: s.branches.map((b) => ({ ...b, steps: marked(b.steps) })) }
-      case "Parallel":
-        return { ...s, branches: s.branches.map(marked) }
-      case "Timeout":
-        return { ...s, body: marked(s.body), fallback: marked(s.fallback) }
-      case "Saga":
-        return { ...s, forward: marked(s.forward), compensate: marked(s.compensate) }
-      case "Compose":
-        return { ...s, sub: { ...s.sub, steps: marked(s.sub.steps) } }
-      default:
-        return s
-    }
-  })
-
-/** The oracle: whether some path through `steps` may reach their end (the rule of `Falls`). */
-const falls = (steps: ReadonlyArray<TreeStep>): boolean =>
-  steps.every((s) =>
-    s._tag === "Recur" || s._tag === "End" ? false
-    : s._tag === "Choice" ? s.branches.length === 0 || s.branches.some((b) => falls(b.steps))
-    : s._tag === "Loop" ? falls(s.body)
-    : true
-  )
-
-/** The oracle: whether a step follows, anywhere, a forever loop that no path leaves. */
-const afterClosed = (steps: ReadonlyArray<TreeStep>): boolean =>
-  steps.some((s, i) =>
-    (s._tag === "Loop" && s.forever === true && !falls(s.body) && i < steps.length - 1) ||
-    (s._tag === "Loop" || s._tag === "Repeat" ? afterClosed(s.body)
-    : s._tag === "Choice" ? s.branches.some((b) => afterClosed(b.steps))
-    : s._tag === "Parallel" ? s.branches.some(afterClosed)
-    : s._tag === "Timeout" ? afterClosed(s.body) || afterClosed(s.fallback)
-    : s._tag === "Saga" ? afterClosed(s.forward) || afterClosed(s.compensate)
-    : s._tag === "Compose" ? afterClosed(s.sub.steps)
-    : false)
-  )
 
 describe("generated protocols: a loop without a way out, declared forever", () => {
   it("is accepted, unless a step follows a forever loop that no path leaves (then StepAfterEnd); never LoopWithoutExit", () => {
