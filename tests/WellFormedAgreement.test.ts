@@ -29,6 +29,7 @@ import { promisify } from "node:util"
 import { afterAll, describe, expect, it } from "vitest"
 import { Protocol, type Rule } from "../src/index.js"
 import { buildIllFormed, illFormedProtocol, illFormedToCode, toCode, wellFormedTree } from "../src/testing/arbitrary/index.js"
+import { marked } from "./fixtures/forever.js"
 
 const run = promisify(execFile)
 const seed = Number(process.env.QUADRILLE_WF_SEED ?? 20261201)
@@ -154,5 +155,50 @@ describe("Protocol.make's compile-time check agrees with the run-time projection
     console.log(`${cases.length} ill-formed protocols: ${tally.sameWords} rejected at the name in the run-time words (${tally.otherLoop} more naming another loop without a way out), ${tally.bodyErrorOnly} with an error of the body's own (of which ${tally.secondFromBrokenBody} also had a second error at the name, not of the protocol's defect), ${tally.otherRule} of other rules`)
     expect(tally.sameWords).toBeGreaterThan(0)
     expect(tally.bodyErrorOnly).toBeGreaterThan(0)
+  })
+
+  it("loops without a way out, declared forever: accepted at both levels, or rejected in the same words", { timeout: 600_000 }, async () => {
+    const ills = fc.sample(illFormedProtocol({ rules: ["LoopWithoutExit"] }), { numRuns: Math.max(10, runs / 2), seed: seed + 2 })
+    const cases = ills.map((ill): Case => {
+      const forever = { ...ill, tree: { ...ill.tree, steps: marked(ill.tree.steps) } }
+      const built = buildIllFormed(forever)
+      const code = illFormedToCode(forever)
+        .replace(/^\/\/ .*$/gm, "")
+        .replace(/^Protocol\.make\("IllFormed"/m, "export const Top = Protocol.make(\"IllFormed\"")
+      return Either.isLeft(built) ? { code, runtime: built.left.message, rule: built.left.rule } : { code, runtime: undefined, rule: undefined }
+    })
+    const compiled = await compile(cases, "forever")
+    const tally = { accepted: 0, sameWords: 0, otherRole: 0, bodyError: 0 }
+    compiled.forEach(({ diagnostics, reasons }, i) => {
+      const c = cases[i]
+      const context = `${c.rule}: ${c.runtime}\n${c.code}\n${diagnostics.join("\n")}\nreasons: ${reasons.join(" | ")}`
+      expect(c.code, context).toContain(".forever(")
+      // A label the printed catalogue lacks (as in the ill-formed cases above): the body's own error.
+      if (diagnostics.some((d) => reasonsOf(d).length === 0)) {
+        tally.bodyError++
+        return
+      }
+      if (c.rule === undefined) {
+        expect([diagnostics, reasons], context).toEqual([[], []])
+        tally.accepted++
+        return
+      }
+      expect(c.rule, context).not.toBe("LoopWithoutExit")
+      const words = knowledgeOfChoice.has(c.rule) ? typeLevelWords(c.runtime!)
+        : c.rule === "StepAfterEnd" ? withoutSites(c.runtime!)
+        : undefined
+      expect(words, context).toBeDefined()
+      expect(diagnostics.length, context).toBe(1)
+      if (reasons.includes(words!)) tally.sameWords++
+      else {
+        // Several roles cannot tell the branches apart (or several forever loops have a step
+        // after them), and the two levels name different ones first: a reason of that rule still.
+        const sameRule = c.rule === "StepAfterEnd" ? (r: string) => r.startsWith("a step follows forever(") : (r: string) => r.includes(" cannot tell ")
+        expect(reasons.some(sameRule), context).toBe(true)
+        tally.otherRole++
+      }
+    })
+    console.log(`${cases.length} loops without a way out declared forever: ${tally.accepted} accepted at both levels, ${tally.sameWords} rejected in the same words, ${tally.otherRole} naming another role (or loop) of the same rule, ${tally.bodyError} with an error of the body's own`)
+    expect(tally.accepted).toBeGreaterThan(0)
   })
 })

@@ -34,9 +34,9 @@ Protocol.make("Ambiguous", spec, (g) =>
   }))
 
 // A loop with no way out, nested or not.
-// expect-error: IllFormedProtocol<"loop 'L' has no way out: every path recurs. Add a branch that does not recur('L').">
+// expect-error: IllFormedProtocol<"loop 'L' has no way out: every path recurs. Add a branch that does not recur('L'), or declare it with forever('L') if it never ends.">
 Protocol.make("NoExit", spec, (g) => g.loop("L", (b) => b.msg("A", "B", "M").recur("L")))
-// expect-error: IllFormedProtocol<"loop 'Inner' has no way out: every path recurs. Add a branch that does not recur('Inner').">
+// expect-error: IllFormedProtocol<"loop 'Inner' has no way out: every path recurs. Add a branch that does not recur('Inner'), or declare it with forever('Inner') if it never ends.">
 Protocol.make("NoExitInside", spec, (g) =>
   g.loop("Outer", (b) =>
     b.choice("A", "c", {
@@ -75,7 +75,7 @@ Protocol.make("EmptyChoice", { roles: ["A", "B"], messages: { M: Schema.Number }
     .choice("A", "c", {}))
 
 // A loop with no way out in which every role takes part (their projections alone cannot tell).
-// expect-error: IllFormedProtocol<"loop 'L' has no way out: every path recurs. Add a branch that does not recur('L').">
+// expect-error: IllFormedProtocol<"loop 'L' has no way out: every path recurs. Add a branch that does not recur('L'), or declare it with forever('L') if it never ends.">
 Protocol.make("NoExitTwo", { roles: ["A", "B"], messages: { M: N, K: N } }, (g) =>
   g.loop("L", (b) => b.choice("A", "c", { m: (x) => x.msg("A", "B", "M").recur("L"), k: (x) => x.msg("A", "B", "K").recur("L") })))
 // A way out by end(), or by a recur of an outer loop, or by leaving an inner loop: fine.
@@ -88,7 +88,7 @@ Protocol.make("ExitByOuter", { roles: ["A", "B"], messages: { M: N, K: N, Z: N }
       stop: (d) => d.msg("A", "B", "K")
     })))
 // The outer loop of these two has no way out: its only path leaves the inner loop by recurring to the outer one.
-// expect-error: IllFormedProtocol<"loop 'O' has no way out: every path recurs. Add a branch that does not recur('O').">
+// expect-error: IllFormedProtocol<"loop 'O' has no way out: every path recurs. Add a branch that does not recur('O'), or declare it with forever('O') if it never ends.">
 Protocol.make("OuterClosed", { roles: ["A", "B"], messages: { M: N, K: N } }, (g) =>
   g.loop("O", (o) => o.msg("A", "B", "K").loop("L", (b) => b.choice("A", "c", { a: (x) => x.msg("A", "B", "M").recur("L"), b: (x) => x.msg("A", "B", "K").recur("O") }))))
 

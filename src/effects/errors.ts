@@ -179,6 +179,22 @@ export class PeerFailed extends Data.TaggedError("PeerFailed")<{
 }> {}
 
 /**
+ * The session (or the role) was stopped by its `stop` option (`Session.run`, `Role.run`): the
+ * way a server, a protocol with a `forever` loop, ends. Not a defect, not retryable. `roles`
+ * are those still running when it was stopped; a peer elsewhere of a role stopped by
+ * `Role.run` learns of it by a failure notice (`PeerFailed` with reason `Stopped`).
+ *
+ * @category errors
+ */
+export class Stopped extends Data.TaggedError("Stopped")<{
+  readonly protocol: string
+  readonly session: string
+  /** The roles still running when it was stopped. */
+  readonly roles: ReadonlyArray<string>
+  readonly message: string
+}> {}
+
+/**
  * A retried session or role failed on every attempt its schedule allowed. `last` is the error
  * of the last attempt.
  *

@@ -16,6 +16,7 @@ import type {
   GBranch,
   GChoice,
   GEnd,
+  GForever,
   GLoop,
   GMsg,
   GPar,
@@ -55,7 +56,8 @@ export type Step =
     readonly name: string
     readonly branches: ReadonlyArray<{ readonly label: string; readonly steps: ReadonlyArray<Step> }>
   }
-  | { readonly _tag: "Loop"; readonly site: string; readonly name: string; readonly body: ReadonlyArray<Step> }
+  /** `forever`: declared infinite (`Builder.forever`), so it needs no way out. */
+  | { readonly _tag: "Loop"; readonly site: string; readonly name: string; readonly body: ReadonlyArray<Step>; readonly forever?: true }
   /** Branches that run concurrently; each role goes on after all of its branches have ended. */
   | { readonly _tag: "Parallel"; readonly site: string; readonly branches: ReadonlyArray<ReadonlyArray<Step>> }
   /** `body` done `param` times, a number every role is given when the session starts. */
@@ -194,6 +196,17 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
     body: (b: Builder<R, M, Loops | N, Nil>) => Body
   ): Builder<R, M & CataloguesOf<Body>, Loops, Then<G, GLoop<N, Body["~global"]>>>
   /**
+   * A loop declared infinite, for servers: like `loop`, but it needs no way out, so its body
+   * may recur on every path (an unmarked loop whose every path recurs is an error). A path
+   * that does not recur still leaves it; when none does, no step may follow it. The session
+   * runs until it is stopped: `Session.run(p, roles, { stop })`, `Role.run(..., { stop })`,
+   * or an interruption.
+   */
+  forever<const N extends string, const Body extends Built>(
+    name: N extends Taken<Loops> ? Msg.DuplicateLoopName<N> : N,
+    body: (b: Builder<R, M, Loops | N, Nil>) => Body
+  ): Builder<R, M & CataloguesOf<Body>, Loops, Then<G, GForever<N, Body["~global"]>>>
+  /**
    * Sequential composition: the steps of `sub` follow, with its roles renamed by `mapping`
    * (each role of `sub` to a distinct role of this protocol). Its message catalogue joins
    * this one; a label with two different schemas is an error. The same sub-protocol may be
@@ -318,7 +331,7 @@ type Raw =
     readonly name: string
     readonly branches: ReadonlyArray<readonly [string, RawSeq]>
   }
-  | { readonly _tag: "Loop"; readonly name: string; readonly body: RawSeq }
+  | { readonly _tag: "Loop"; readonly name: string; readonly body: RawSeq; readonly forever?: true }
   | { readonly _tag: "Repeat"; readonly param: string; readonly body: RawSeq }
   | { readonly _tag: "Parallel"; readonly branches: ReadonlyArray<RawSeq> }
   | { readonly _tag: "Recur"; readonly name: string }
@@ -356,6 +369,9 @@ class BuilderImpl {
   }
   loop(name: string, body: (b: BuilderImpl) => BuilderImpl) {
     return this.add({ _tag: "Loop", name, body: seqOf(body(empty), `loop '${name}'`) })
+  }
+  forever(name: string, body: (b: BuilderImpl) => BuilderImpl) {
+    return this.add({ _tag: "Loop", name, body: seqOf(body(empty), `forever '${name}'`), forever: true })
   }
   parallel(...branches: ReadonlyArray<(b: BuilderImpl) => BuilderImpl>) {
     return this.add({ _tag: "Parallel", branches: branches.map((f, j) => seqOf(f(empty), `parallel branch ${j}`)) })
@@ -432,7 +448,9 @@ const fromSteps = (steps: ReadonlyArray<Step>, rename: (role: string) => string)
         last = { _tag: "Choice", at: rename(s.at), name: s.name, branches: s.branches.map((b) => [b.label, fromSteps(b.steps, rename)] as const) }
         break
       case "Loop":
-        last = { _tag: "Loop", name: s.name, body: fromSteps(s.body, rename) }
+        last = s.forever === true
+          ? { _tag: "Loop", name: s.name, body: fromSteps(s.body, rename), forever: true }
+          : { _tag: "Loop", name: s.name, body: fromSteps(s.body, rename) }
         break
       case "Repeat":
         last = { _tag: "Repeat", param: s.param, body: fromSteps(s.body, rename) }
@@ -575,6 +593,9 @@ const assignSites = (
       if (prev._tag === "Recur" || prev._tag === "End") {
         fail("StepAfterEnd", Msg.stepAfterEnd(protocol, prev._tag === "End" ? "end()" : `recur('${prev.name}')`, site(i - 1)), s)
       }
+      if (prev._tag === "Loop" && prev.forever === true && !falls(prev.body)) {
+        fail("StepAfterEnd", Msg.stepAfterForever(protocol, prev.name, site(i - 1)), s)
+      }
     }
     switch (step._tag) {
       case "Msg":
@@ -602,7 +623,8 @@ const assignSites = (
           _tag: "Loop",
           site: s,
           name: step.name,
-          body: assignSites(protocol, roles, labels, step.body, s, [...loops, step.name], [...taken, step.name], cut)
+          body: assignSites(protocol, roles, labels, step.body, s, [...loops, step.name], [...taken, step.name], cut),
+          ...(step.forever === true ? { forever: true as const } : {})
         }
       case "Parallel": {
         if (step.branches.length === 0) fail("EmptyChoice", Msg.emptyParallel(protocol, s), s)
@@ -668,6 +690,27 @@ const assignSites = (
     }
   })
 }
+
+/**
+ * Whether some path through `seq` may reach its end (neither recurs nor ends on the way): the
+ * run-time twin of `Falls` in src/session/Local.ts, with the same over-approximation (a
+ * composed protocol, a parallel, a repeat, a timeout and a saga count as falling through),
+ * so that both reject the same steps after a `forever` loop.
+ */
+const falls = (seq: RawSeq): boolean =>
+  toArray(seq).every((step): boolean => {
+    switch (step._tag) {
+      case "Recur":
+      case "End":
+        return false
+      case "Choice":
+        return step.branches.length === 0 || step.branches.some(([, b]) => falls(b))
+      case "Loop":
+        return falls(step.body)
+      default:
+        return true
+    }
+  })
 
 /** The sites of the `end()`s in some steps (a parallel branch may not end the protocol). */
 const ends_ = (steps: ReadonlyArray<Step>): Array<string> =>
@@ -864,7 +907,7 @@ export const describe = (step: Step): string => {
     case "Choice":
       return `choice '${step.name}' at ${step.at}`
     case "Loop":
-      return `loop '${step.name}'`
+      return step.forever === true ? `forever '${step.name}'` : `loop '${step.name}'`
     case "Repeat":
       return `repeat '${step.param}'`
     case "Parallel":

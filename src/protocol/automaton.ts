@@ -354,6 +354,14 @@ export const automaton = (protocol: string, role: string, start: GNode): Automat
     const id = states.length
     const first = elems[0]
     let state: LState
+    // No action at all: every path goes round a `forever` loop the role takes no part in (again):
+    // it has nothing more to do.
+    if (first === undefined) {
+      state = { kind: "end", id }
+      states.push(state)
+      byKey.set(key, state)
+      return state
+    }
     const n = first.node
     if (n.kind === "end") {
       const other = elems.find((e) => e.node.kind !== "end")

@@ -49,7 +49,7 @@ export const compile = (protocol: string, roles: ReadonlyArray<string>, steps: R
         return n
       }
       case "Loop": {
-        const n: LoopNode = { kind: "loop", id: fresh(), site: s.site, loops: names(loops), name: s.name, body: end, exit: k }
+        const n: LoopNode = { kind: "loop", id: fresh(), site: s.site, loops: names(loops), name: s.name, forever: s.forever === true, body: end, exit: k }
         nodes.push(n)
         n.body = seq(s.body, k, [...loops, n])
         return n
@@ -87,7 +87,7 @@ export const compile = (protocol: string, roles: ReadonlyArray<string>, steps: R
       case "Repeat": {
         // A loop named after the parameter whose body is the round check, so that the loop
         // counters count the rounds.
-        const loop: LoopNode = { kind: "loop", id: fresh(), site: s.site, loops: names(loops), name: s.param, body: end, exit: k }
+        const loop: LoopNode = { kind: "loop", id: fresh(), site: s.site, loops: names(loops), name: s.param, forever: false, body: end, exit: k }
         nodes.push(loop)
         const inner = [...loops, loop]
         const rounds: RoundsNode = {
@@ -215,7 +215,7 @@ export const successors = (n: GNode): ReadonlyArray<GNode> => {
 
 /**
  * A loop must be guarded (some message before every `recur` of it) and must have a way out
- * (some path from its body that leaves it without recurring).
+ * (some path from its body that leaves it without recurring), unless it is declared `forever`.
  */
 const checkLoop = (protocol: string, loop: LoopNode) => {
   // Guardedness: from the body, following only silent nodes, never reach recur(loop).
@@ -246,7 +246,7 @@ const checkLoop = (protocol: string, loop: LoopNode) => {
     if (n.kind === "recur" && n.loop === loop) return false
     return successors(n).some(exits)
   }
-  if (!exits(loop.body)) {
+  if (!loop.forever && !exits(loop.body)) {
     throw new ProjectionError({
       protocol,
       rule: "LoopWithoutExit",

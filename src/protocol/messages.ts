@@ -45,9 +45,17 @@ export type UnguardedLoop<L extends string> =
   `loop '${L}' can go round again without any message being sent (unguarded). Add a message before recur('${L}').`
 
 export const loopWithoutExit = (protocol: string, loop: string, site: string) =>
-  `protocol ${protocol}: loop ${quote(loop)} at site ${site} has no way out: every path recurs. Add a branch that does not recur(${quote(loop)}).`
+  `protocol ${protocol}: loop ${quote(loop)} at site ${site} has no way out: every path recurs. Add a branch that does not recur(${quote(loop)}), or declare it with forever(${quote(loop)}) if it never ends.`
 /** The compile-time form of `loopWithoutExit` (no site). */
-export type LoopWithoutExit<L extends string> = `loop '${L}' has no way out: every path recurs. Add a branch that does not recur('${L}').`
+export type LoopWithoutExit<L extends string> =
+  `loop '${L}' has no way out: every path recurs. Add a branch that does not recur('${L}'), or declare it with forever('${L}') if it never ends.`
+
+/** After a `forever` loop that no path leaves (every path of its body recurs or ends), a step is unreachable. */
+export const stepAfterForever = (protocol: string, loop: string, site: string) =>
+  `protocol ${protocol}: a step follows forever(${quote(loop)}) at site ${site}, which no path leaves: the step is unreachable. Remove it, or add a branch that leaves the loop.`
+/** The compile-time form of `stepAfterForever` (no site). */
+export type StepAfterForever<L extends string> =
+  `a step follows forever('${L}'), which no path leaves: the step is unreachable. Remove it, or add a branch that leaves the loop.`
 
 export const emptyChoice = (protocol: string, choice: string, site: string) =>
   `protocol ${protocol}: choice ${quote(choice)} at site ${site} has no branches. Give it at least one branch.`

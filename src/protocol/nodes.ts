@@ -30,6 +30,8 @@ export interface ChoiceNode extends NodeBase {
 export interface LoopNode extends NodeBase {
   readonly kind: "loop"
   readonly name: string
+  /** Declared infinite (`forever`): it needs no way out. */
+  readonly forever: boolean
   body: GNode
   /** Where the loop is left when its body ends without `recur`. */
   exit: GNode

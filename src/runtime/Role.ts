@@ -21,6 +21,7 @@ import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Prot
 import type { Handlers, HandlersFor, NoExtraHandlers, WithState } from "../session/Handlers.js"
 import type { Automaton, LState, RecvState, SelectState, SendState, TimeoutState } from "../protocol/automaton.js"
 import { Channel, type Part, type Received } from "./channel.js"
+import { type StopError, untilStopped } from "./stop.js"
 import { runTimeout } from "./timeout.js"
 import { Durability, readRecord, storageEngine } from "./durable.js"
 import { attemptId, type RetryOptions, retrying } from "./retry.js"
@@ -441,6 +442,12 @@ export interface RunOptions {
    * (default: for ever). On the simulator and under `TestClock` this is virtual time.
    */
   readonly receiveTimeout?: Duration.DurationInput | undefined
+  /**
+   * Stops the role when it completes: it fails with `Stopped`, and every peer it still has
+   * steps with is sent a failure notice (they fail with `PeerFailed`, reason `Stopped`). The
+   * way a server's role, in a protocol with a `forever` loop, ends.
+   */
+  readonly stop?: Effect.Effect<unknown> | undefined
 }
 
 /**
@@ -449,12 +456,12 @@ export interface RunOptions {
  *
  * @category running
  */
-export const run = <P extends Any, R extends Roles<P>, A, E, Rq>(
+export const run = <P extends Any, R extends Roles<P>, A, E, Rq, const O extends RunOptions = RunOptions>(
   protocol: P,
   role: R,
   implementation: Implementation<P, R, A, E, Rq>,
-  options: RunOptions
-): Effect.Effect<A, E | RoleError, Rq | Transport> =>
+  options: O
+): Effect.Effect<A, E | RoleError | StopError<O>, Rq | Transport> =>
   Effect.flatMap(Effect.all([Transport, Effect.serviceOption(TraceSink)]), ([transport, trace]) =>
     attached(
       transport,
@@ -462,7 +469,11 @@ export const run = <P extends Any, R extends Roles<P>, A, E, Rq>(
       role,
       protocol.roles,
       runOn(
-        implementation,
+        options.stop === undefined ? implementation : {
+          ...implementation,
+          // The role fails with `Stopped` only when `options` give `stop` (what `StopError<O>` says).
+          run: (channel) => untilStopped(implementation.run(channel), options.stop, protocol.name, options.sessionId, () => [role]) as never
+        },
         new Channel(
           protocol,
           role,

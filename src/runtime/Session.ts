@@ -14,6 +14,7 @@ import { clip } from "../internal/bounded.js"
 import { own } from "../internal/own.js"
 import { attemptId, type RetryOptions, retrying } from "./retry.js"
 import { type Failure, type Implementation, type Requirements, type Success, timeoutMillis } from "./Role.js"
+import { type StopError, untilStopped } from "./stop.js"
 
 /**
  * One implementation per role of `P`.
@@ -41,6 +42,13 @@ export interface SessionOptions {
    * (default: for ever). On the simulator and under `TestClock` this is virtual time.
    */
   readonly receiveTimeout?: Duration.DurationInput | undefined
+  /**
+   * Stops the session when it completes (a `Deferred.await`, a `Effect.sleep`, ...): every
+   * role still running is interrupted and the run fails with `Stopped` (the roles it names
+   * were still running). The way a server, a protocol with a `forever` loop, ends. A role that
+   * fails first fails the session as usual. Interrupting the run also ends every role.
+   */
+  readonly stop?: Effect.Effect<unknown> | undefined
 }
 
 const hex32 = Effect.map(Random.nextIntBetween(0, 0x10000), (n) => n.toString(16).padStart(4, "0"))
@@ -120,13 +128,13 @@ const openAll = (transport: TransportService, session: string, roles: ReadonlyAr
  *
  * @category running
  */
-export const run = <P extends Any, const I extends Implementations<P>>(
+export const run = <P extends Any, const I extends Implementations<P>, const O extends SessionOptions = {}>(
   protocol: P,
   implementations: I,
-  options: SessionOptions = {}
+  options: O = {} as O
 ): Effect.Effect<
   { readonly [R in keyof I]: Success<I[R]> },
-  Failure<I[keyof I]> | RoleError,
+  Failure<I[keyof I]> | RoleError | StopError<O>,
   Requirements<I[keyof I]>
 > =>
   Effect.gen(function*() {
@@ -150,6 +158,8 @@ export const run = <P extends Any, const I extends Implementations<P>>(
       )
     }
     const runs: Array<Effect.Effect<unknown, unknown, unknown>> = []
+    // The roles that have ended: those a stop does not name.
+    const done = new Set<string>()
     // Each role is closed when it ends, and any left open (a run interrupted before it started) at the end.
     const closed = new Set<string>()
     const closeRole = (role: string) =>
@@ -175,13 +185,19 @@ export const run = <P extends Any, const I extends Implementations<P>>(
       const channel = new Channel(protocol, role, sessionId, transport, validate, options.params, "", trace, receiveTimeout)
       // No failure notices here: every role of the protocol runs in this session, and when one
       // fails the others are interrupted at once (a notice would only race the root cause).
-      runs.push(Effect.ensuring(impl.run(channel), closeRole(role)))
+      runs.push(Effect.ensuring(Effect.tap(impl.run(channel), () => void done.add(role)), closeRole(role)))
     }
     // Every role is opened before any runs: a role that ends at once must not find its peers
     // not there yet (a transport forgets a session once none of its roles runs).
     yield* openAll(transport, sessionId, protocol.roles)
     const results = yield* Effect.ensuring(
-      allConcurrently(runs),
+      untilStopped(
+        allConcurrently(runs),
+        options.stop,
+        protocol.name,
+        sessionId,
+        () => protocol.roles.filter((r) => !done.has(r))
+      ),
       Effect.forEach(protocol.roles, closeRole, { discard: true })
     )
     return Object.fromEntries(protocol.roles.map((role, i) => [role, results[i]]))
@@ -192,7 +208,7 @@ export const run = <P extends Any, const I extends Implementations<P>>(
  *
  * @category models
  */
-export interface SessionRetryOptions extends SessionOptions, RetryOptions {}
+export interface SessionRetryOptions extends Omit<SessionOptions, "stop">, RetryOptions {}
 
 /**
  * Runs a session like `run`, and again, as a fresh session, after a retryable failure, on

@@ -59,6 +59,17 @@ export interface GLoop<Name extends string, Body> {
 }
 
 /**
+ * A loop declared infinite with `forever(Name, body)`: like `GLoop` (which it extends, so every
+ * walk of loops applies to it), but it needs no way out. A path of its body that does not
+ * recur still leaves it; when none does, nothing after it is reachable.
+ *
+ * @category global types
+ */
+export interface GForever<Name extends string, Body> extends GLoop<Name, Body> {
+  readonly forever: true
+}
+
+/**
  * The round check of `repeat(Param, body)`: every role that takes part in `Again` goes round
  * while fewer than `Param` rounds are done (a session parameter), then leaves the loop.
  *
@@ -164,6 +175,7 @@ type RenamedStep<S, Map> = S extends GMsg<infer F, infer T, infer L>
   ? [Lookup<Map, F>, Lookup<Map, T>] extends [infer F2 extends string, infer T2 extends string] ? GMsg<F2, T2, L> : never
   : S extends GChoice<infer At, infer N, infer B>
     ? [Lookup<Map, At>, RenamedBranches<B, Map>] extends [infer A2 extends string, infer B2] ? GChoice<A2, N, B2> : never
+  : S extends GForever<infer N, infer Body> ? Renamed<Body, Map> extends infer Body2 ? GForever<N, Body2> : never
   : S extends GLoop<infer N, infer Body> ? Renamed<Body, Map> extends infer Body2 ? GLoop<N, Body2> : never
   : S extends GBlock<infer N, infer Body> ? Renamed<Body, Map> extends infer Body2 ? GBlock<N, Body2> : never
   : S extends GRounds<infer N, infer Again> ? Renamed<Again, Map> extends infer Again2 ? GRounds<N, Again2> : never

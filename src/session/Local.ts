@@ -14,7 +14,7 @@
 import type * as Msg from "../protocol/messages.js"
 import type { Schema } from "effect"
 import type { Catalogue, IllFormed, Protocol } from "../protocol/Protocol.js"
-import type { GBlock, GBranch, GChoice, GEnd, GLoop, GMsg, GPar, GRecur, GRounds, GSaga, GTimeout, RolesIn, Then } from "./Global.js"
+import type { GBlock, GBranch, GChoice, GEnd, GForever, GLoop, GMsg, GPar, GRecur, GRounds, GSaga, GTimeout, RolesIn, Then } from "./Global.js"
 
 // ---------------------------------------------------------------------------------------------
 // Local session types
@@ -177,12 +177,16 @@ interface Top {
   readonly _tag: "Top"
 }
 
-/** An enclosing loop: its body, where to go when the body ends, and the loops enclosing it. */
-interface LoopEntry<out Name extends string, out Body, out K, out Outer> {
+/**
+ * An enclosing loop: its body, where to go when the body ends, the loops enclosing it, and
+ * whether it is declared `forever` (`boolean`: either).
+ */
+interface LoopEntry<out Name extends string, out Body, out K, out Outer, out Forever extends boolean = boolean> {
   readonly name: Name
   readonly body: Body
   readonly k: K
   readonly outer: Outer
+  readonly forever: Forever
 }
 
 /** The branch of another role's choice a path went through: [choice, chooser, branch]. */
@@ -274,10 +278,14 @@ interface EBroken<out Message extends string> {
   readonly passed: never
 }
 
-/** A path cut where it goes round loop `Name` again, already gone round on this walk. */
-interface ERound<out Name extends string> {
+/**
+ * A path cut where it goes round loop `Name` again, already gone round on this walk;
+ * `Forever` when that loop is declared `forever`.
+ */
+interface ERound<out Name extends string, out Forever extends boolean = boolean> {
   readonly kind: "round"
   readonly loop: Name
+  readonly forever: Forever
   readonly here: "round"
   readonly via: "none"
   readonly passed: never
@@ -310,7 +318,8 @@ type StepAt<S, Next, Here, Loops, R extends string, Visited, V extends Via, Pass
     ? R extends ParRoles<B> ? EPar<B, Here, Next, Loops, V, Passed> : Closure<Next, R, Visited, V, Passed>
   : S extends GRounds<infer N, infer Again>
     ? R extends RolesIn<Again> ? ERounds<N, Again, Here, Next, Loops, V, Passed> : Closure<Next, R, Visited, V, Passed>
-  : S extends GLoop<infer N, infer Body> ? EnterLoop<LoopEntry<N, Body, Next, Loops>, R, Visited, V, Passed | N>
+  : S extends GForever<infer N, infer Body> ? EnterLoop<LoopEntry<N, Body, Next, Loops, true>, R, Visited, V, Passed | N>
+  : S extends GLoop<infer N, infer Body> ? EnterLoop<LoopEntry<N, Body, Next, Loops, false>, R, Visited, V, Passed | N>
   : S extends GRecur<infer N> ? Recur<Extract<Loops, LoopEntry<N, unknown, unknown, unknown>>, N, R, Visited, V, Passed>
   : S extends GEnd ? EEnd<V, Passed>
   : S extends GTimeout<infer At, infer N, infer B, infer F>
@@ -345,7 +354,7 @@ type PartOf<Seq, R extends string, M> = R extends RolesIn<Seq> ? Project<Start<P
   : End
 
 type Recur<E, N extends string, R extends string, Visited, V extends Via, Passed> = [E] extends [never] ? EBroken<`${R}: ${string}`>
-  : [E] extends [Visited] ? ERound<N>
+  : [E] extends [Visited] ? ERound<N, E extends LoopEntry<string, unknown, unknown, unknown, infer F> ? F : boolean>
   : EnterLoop<E, R, Visited, V, Passed | N>
 
 type EnterLoop<E, R extends string, Visited, V extends Via, Passed> = E extends
@@ -407,10 +416,15 @@ type Project<Starts, R extends string, M, Heads, Merged extends string = never> 
   Merged
 >
 
-/** The actions `All` less the paths cut where they go round a loop again; when every path is, the loop has no way out. */
+/**
+ * The actions `All` less the paths cut where they go round a loop again; when every path is,
+ * the loop has no way out, unless every one of them goes round a `forever` loop: then the
+ * role has nothing more to do (it takes no part in the rest of the loop), and is done.
+ */
 type Live<All, R extends string, M, Heads, Merged extends string> = [Exclude<All, ERound<string>>] extends [never]
   ? [All] extends [never] ? Node<never, R, M, Heads, Merged>
-  : ProjectionFailure<Msg.LoopWithoutExit<LastOf<All extends ERound<infer N> ? N : never> & string>>
+  : [Exclude<All, ERound<string, true>>] extends [never] ? End
+  : ProjectionFailure<Msg.LoopWithoutExit<LastOf<All extends ERound<infer N, false> ? N : never> & string>>
   : ProjectE<Exclude<All, ERound<string>>, R, M, Heads, Merged>
 
 type ProjectE<E, R extends string, M, Heads, Merged extends string> = [PassedOf<E>] extends [never]
@@ -577,18 +591,26 @@ type StepEscapes<S, Here> = S extends GRecur<infer X> ? X extends Here ? false :
 
 /**
  * The defects of `Seq` (at any depth) that the global type shows, in the run-time words (no
- * sites): loops with no way out, loops that can go round without a message (unguarded), and
- * `end()` inside a parallel branch, a timeout's or a saga's
- * part (`In`, the innermost of them around `Seq`). Tail-recursive along a sequence.
+ * sites): loops with no way out (a `forever` loop needs none), loops that can go round without
+ * a message (unguarded), a step after a `forever` loop that no path leaves, and `end()` inside
+ * a parallel branch, a timeout's or a saga's part (`In`, the innermost of them around `Seq`).
+ * `Outer` names the enclosing loops. Tail-recursive along a sequence.
  */
 type Defects<Seq, In, Outer, Acc = never> = Seq extends Then<infer Init, infer Last>
-  ? Defects<Init, In, Outer, Acc | DefectsIn<Last, In, Outer>>
+  ? Defects<Init, In, Outer, Acc | DefectsIn<Last, In, Outer> | AfterForever<Init>>
   : Acc
+/** A step (the one after `Init`) follows a `forever` loop that no path leaves. */
+type AfterForever<Init> = Init extends Then<unknown, GForever<infer N, infer Body>>
+  ? Falls<Body, N> extends true ? never : Msg.StepAfterForever<N>
+  : never
 type DefectsIn<S, In, Outer> = S extends GEnd ? [In] extends [never] ? never : EndIn<In>
   : S extends GLoop<infer N, infer Body>
     // A name of an enclosing loop again is the builder's error (not reported a second time: not a literal).
     ? N extends Outer ? `${string}`
-    : (Falls<Body, N> extends true ? never : Escapes<Body, N> extends true ? never : Msg.LoopWithoutExit<N>)
+    : (S extends GForever<string, unknown> ? never
+      : Falls<Body, N> extends true ? never
+      : Escapes<Body, N> extends true ? never
+      : Msg.LoopWithoutExit<N>)
       | (Silent<Fwd<Body>, N, []> extends true ? Msg.UnguardedLoop<N> : never)
       | Defects<Body, In, Outer | N>
   : S extends GChoice<string, string, infer B> ? B extends GBranch<string, infer Seq> ? Defects<Seq, In, Outer> : never
@@ -596,7 +618,9 @@ type DefectsIn<S, In, Outer> = S extends GEnd ? [In] extends [never] ? never : E
   : S extends GTimeout<string, string, infer B, infer F> ? Defects<B, "timeout", Outer> | Defects<F, "timeout", Outer>
   : S extends GSaga<string, string, infer F, infer C> ? Defects<F, "saga", Outer> | Defects<C, "saga", Outer>
   : S extends GBlock<string, infer Body> ? Defects<Body, In, never>
-  : S extends GRounds<string, infer Again> ? Defects<Again, In, Outer>
+  // (the round's own recur, which the builder adds after the body, is no step of the user's)
+  : S extends GRounds<string, infer Again>
+    ? Again extends Then<infer Body, GRecur<string>> ? Defects<Body, In, Outer> : Defects<Again, In, Outer>
   : never
 
 /** `true` when some member of `S` is not a string literal (`string`, or a template with a hole). */

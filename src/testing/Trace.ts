@@ -45,6 +45,13 @@ export class TraceMismatch extends Data.TaggedError("TraceMismatch")<{
 export interface ValidateOptions {
   /** The session parameters: when given, the number of rounds of every `repeat` is checked too. */
   readonly params?: Readonly<Record<string, number>> | undefined
+  /**
+   * Whether the trace must be a whole run (default `true`): every role at its end, every
+   * message sent received. `false` accepts a prefix of a run, such as the trace of a server (a
+   * protocol with a `forever` loop) that was stopped: every event must still fit, in order, but
+   * the roles may be anywhere and messages still in flight.
+   */
+  readonly complete?: boolean | undefined
 }
 
 /** A role on a lane: where it may be in the global graph. */
@@ -194,9 +201,10 @@ const pairKey = (from: string, to: string, lane: string) => `${from}\u0000${to}\
 
 /**
  * Replays `events` (a trace of one session, in the order recorded) against the global
- * protocol. Right when the trace is a complete run of the protocol; otherwise a
- * `TraceMismatch` naming the first event that does not fit (or the end of an incomplete
- * trace) and what was expected there.
+ * protocol. Right when the trace is a complete run of the protocol (or, with
+ * `{ complete: false }`, a prefix of one: a stopped server's); otherwise a `TraceMismatch`
+ * naming the first event that does not fit (or the end of an incomplete trace) and what was
+ * expected there.
  *
  * @example
  * ```ts
@@ -505,6 +513,7 @@ export const validate = (
     }
   }
 
+  if (options.complete === false) return Either.void
   // Roles whose last step was a timeout leave it now, if they may.
   for (const p of [...positions.values()]) if (p.timeout !== undefined) settle(p)
   for (const role of protocol.roles) {

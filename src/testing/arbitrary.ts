@@ -27,7 +27,8 @@ export type TreeStep =
   | { readonly _tag: "Msg"; readonly from: string; readonly to: string; readonly label: string }
   | { readonly _tag: "Broadcast"; readonly from: string; readonly to: ReadonlyArray<string>; readonly label: string }
   | { readonly _tag: "Choice"; readonly at: string; readonly name: string; readonly branches: ReadonlyArray<TreeBranch> }
-  | { readonly _tag: "Loop"; readonly name: string; readonly body: ReadonlyArray<TreeStep> }
+  /** `forever`: built with `forever(name, body)`, a loop that needs no way out (never generated; see tests/Forever.test.ts). */
+  | { readonly _tag: "Loop"; readonly name: string; readonly body: ReadonlyArray<TreeStep>; readonly forever?: true }
   | { readonly _tag: "Repeat"; readonly param: string; readonly body: ReadonlyArray<TreeStep> }
   | { readonly _tag: "Parallel"; readonly branches: ReadonlyArray<ReadonlyArray<TreeStep>> }
   | {
@@ -395,7 +396,7 @@ const seqCode = (steps: ReadonlyArray<TreeStep>, v: string, indent: string): str
       case "End":
         return `${indent}.end()`
       case "Loop":
-        return `${indent}.loop(${q(s.name)}, ${lambda(s.body, indent)})`
+        return `${indent}.${s.forever === true ? "forever" : "loop"}(${q(s.name)}, ${lambda(s.body, indent)})`
       case "Repeat":
         return `${indent}.repeat(${q(s.param)}, ${lambda(s.body, indent)})`
       case "Compose": {
@@ -462,6 +463,7 @@ interface LooseBuilder {
   broadcast(from: string, to: ReadonlyArray<string>, label: string): LooseBuilder
   choice(at: string, name: string, branches: Record<string, (b: LooseBuilder) => LooseBuilder>): LooseBuilder
   loop(name: string, body: (b: LooseBuilder) => LooseBuilder): LooseBuilder
+  forever(name: string, body: (b: LooseBuilder) => LooseBuilder): LooseBuilder
   repeat(param: string, body: (b: LooseBuilder) => LooseBuilder): LooseBuilder
   parallel(...branches: ReadonlyArray<(b: LooseBuilder) => LooseBuilder>): LooseBuilder
   compose(sub: Protocol.Any, mapping: Readonly<Record<string, string>>): LooseBuilder
@@ -491,7 +493,7 @@ const emit = (b: LooseBuilder, steps: ReadonlyArray<TreeStep>, subs: ReadonlyMap
           Object.fromEntries(s.branches.map((br) => [br.label, (x: LooseBuilder) => emit(x, br.steps, subs)]))
         )
       case "Loop":
-        return g.loop(s.name, (x) => emit(x, s.body, subs))
+        return s.forever === true ? g.forever(s.name, (x) => emit(x, s.body, subs)) : g.loop(s.name, (x) => emit(x, s.body, subs))
       case "Repeat":
         return g.repeat(s.param, (x) => emit(x, s.body, subs))
       case "Parallel":

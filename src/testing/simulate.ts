@@ -14,6 +14,7 @@ import * as Reliable from "../handlers/reliable.js"
 import type { Any } from "../protocol/Protocol.js"
 import type { Failure, Requirements, Success } from "../runtime/Role.js"
 import * as Session from "../runtime/Session.js"
+import type { StopError } from "../runtime/stop.js"
 
 /**
  * Options of a simulation.
@@ -37,6 +38,14 @@ export interface SimulateOptions {
   readonly sessionId?: string | undefined
   /** How long (real time) to wait for the world outside before calling the run deadlocked or stalled (default 20 ms). */
   readonly grace?: Duration.DurationInput | undefined
+  /**
+   * Stops the session when it completes (as `Session.run`'s `stop`): the run fails with
+   * `Stopped`. A `Deferred` completed by a handler stops it after so many rounds. An
+   * `Effect.sleep` is virtual time, which passes only with the chaos's delays (or the roles'
+   * own sleeps): without them a server's messages take no time, and it never fires. The way to
+   * simulate a server (a protocol with a `forever` loop).
+   */
+  readonly stop?: Effect.Effect<unknown> | undefined
 }
 
 /**
@@ -123,12 +132,12 @@ export const simulateEffect = <A, E, R>(
  *
  * @category running
  */
-export const simulate = <P extends Any, const I extends Session.Implementations<P>>(
+export const simulate = <P extends Any, const I extends Session.Implementations<P>, const O extends SimulateOptions = SimulateOptions>(
   protocol: P,
   implementations: I,
-  options: SimulateOptions
+  options: O
 ): Effect.Effect<
-  Simulation<{ readonly [R in keyof I]: Success<I[R]> }, Failure<I[keyof I]> | RoleError | Deterministic.SimulationStalled>,
+  Simulation<{ readonly [R in keyof I]: Success<I[R]> }, Failure<I[keyof I]> | RoleError | StopError<O> | Deterministic.SimulationStalled>,
   never,
   Exclude<Requirements<I[keyof I]>, Transport | TraceSink>
 > =>
@@ -137,7 +146,8 @@ export const simulate = <P extends Any, const I extends Session.Implementations<
       sessionId: options.sessionId,
       params: options.params,
       receiveTimeout: options.receiveTimeout,
-      validate: options.validate
+      validate: options.validate,
+      stop: options.stop
     }),
     options
   )

@@ -143,7 +143,7 @@ export const protocolToMermaid = (p: Any): string => {
         lines.push(`${indent}end`)
         return
       case "Loop":
-        lines.push(`${indent}loop ${mermaidText(s.name)}`)
+        lines.push(`${indent}loop ${s.forever === true ? "forever " : ""}${mermaidText(s.name)}`)
         steps(s.body, depth + 1)
         lines.push(`${indent}end`)
         return
