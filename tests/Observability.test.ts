@@ -6,7 +6,7 @@
 import { it } from "@effect/vitest"
 import { Effect, Fiber, HashMap, Layer, Logger, LogLevel, type Option, TestClock, Tracer } from "effect"
 import { describe, expect } from "vitest"
-import { Observe, Session, TraceSink, Transport } from "../src/index.js"
+import { Memory, Observe, Role, Session, TraceSink, Transport } from "../src/index.js"
 import * as TwoPhaseCommit from "../examples/two-phase-commit.js"
 import { backoff, flaky } from "../examples/robust-coordinator.js"
 import * as RobustRequest from "../examples/robust-request.js"
@@ -97,6 +97,21 @@ describe("Observe", () => {
       expect(coordinator.events[0].attributes).toMatchObject({ "quadrille.site": expect.any(String), "quadrille.seq": 0 })
     }))
 
+  it.effect("Role.run: a role span of its own, with its events", () =>
+    Effect.gen(function*() {
+      const { spans, tracer } = memoryTracer()
+      const transport = yield* Memory.make
+      const options = { sessionId: "apart" }
+      yield* Effect.all([
+        Role.run(P, "Coordinator", roles.Coordinator, options),
+        Role.run(P, "Participant", roles.Participant, options)
+      ], { concurrency: "unbounded" }).pipe(Observe.observed, Effect.provideService(Transport, transport), Effect.withTracer(tracer))
+      expect(spans.map((s) => [s.name, s.attributes.get("quadrille.role"), s.attributes.get("quadrille.session"), s.events.length])).toEqual([
+        ["quadrille.role", "Coordinator", "apart", 5],
+        ["quadrille.role", "Participant", "apart", 4]
+      ])
+    }))
+
   it.effect("a TraceSink in context still records everything, as a choice for a verdict", () =>
     Effect.gen(function*() {
       const { spans, tracer } = memoryTracer()
@@ -128,6 +143,10 @@ describe("Observe", () => {
       const caller = spans.find((s) => s.name === "caller")!
       const attempts = spans.filter((s) => s.name === "quadrille.attempt")
       expect(attempts.map((s) => [s.parent, s.attributes.get("quadrille.attempt")])).toEqual([[caller.spanId, 1], [caller.spanId, 2], [caller.spanId, 3]])
+      expect(caller.events.map((e) => [e.name, e.attributes])).toEqual([
+        ["quadrille.retry", { "quadrille.attempt": 1, "quadrille.reason": "TransportError" }],
+        ["quadrille.retry", { "quadrille.attempt": 2, "quadrille.reason": "TransportError" }]
+      ])
       const sessions = spans.filter((s) => s.name === "quadrille.session")
       expect(sessions.map((s) => [s.parent, s.attributes.get("quadrille.session")])).toEqual(attempts.map((a, i) => [a.spanId, `tx#${i + 1}`]))
     }))
@@ -173,6 +192,20 @@ describe("Observe", () => {
         "quadrille.label": "PrepareRequest",
         "quadrille.site": expect.any(String)
       })
+    }))
+
+  it.effect("with Debug logs on, a step is still one span event (Effect's tracerLogger does not add another)", () =>
+    Effect.gen(function*() {
+      const { spans, tracer } = memoryTracer()
+      yield* Observe.observed(Session.run(P, roles)).pipe(Logger.withMinimumLogLevel(LogLevel.Debug), Effect.withTracer(tracer))
+      const names = spans.filter((s) => s.name === "quadrille.role").flatMap((s) => s.events.map((e) => e.name))
+      expect(names).toHaveLength(9)
+      expect(names.every((n) => n.startsWith("quadrille."))).toBe(true)
+      // Spans off: the logs alone, which Effect's tracerLogger turns into events of the span around.
+      spans.length = 0
+      yield* Observe.observed(Effect.withSpan(Session.run(P, roles), "caller"), { spans: false }).pipe(Logger.withMinimumLogLevel(LogLevel.Debug), Effect.withTracer(tracer))
+      expect(spans.map((s) => s.name)).toEqual(["caller"])
+      expect(spans[0].events.map((e) => e.name)).toContain("quadrille send: Coordinator -> Participant PrepareRequest")
     }))
 
   it.effect("at the default log level (Info) nothing is logged", () =>

@@ -27,7 +27,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Context, Effect, Fiber, FiberRef, HashMap, Layer, LogLevel, type Tracer } from "effect"
+import { Cause, Clock, Context, Effect, Fiber, FiberRef, HashMap, Layer, Logger, LogLevel, type Tracer } from "effect"
 import * as DefaultServices from "effect/DefaultServices"
 import type { TraceEventInput, TraceSinkService } from "./TraceSink.js"
 
@@ -160,15 +160,17 @@ export class Observer implements TraceSinkService {
     const attributes = attributesOf(this.protocol, event)
     const clock = Context.get(fiber.getFiberRef(DefaultServices.currentServices), Clock.Clock)
     if (this.settings.spans && this.span !== undefined) this.span.event(name, clock.unsafeCurrentTimeNanos(), attributes)
-    if (this.settings.logs) log(fiber, clock, describe(name, event), attributes)
+    if (this.settings.logs) log(fiber, clock, describe(name, event), attributes, this.settings.spans)
   }
 }
 
 /**
  * Logs `message` at Debug on `fiber`'s loggers, synchronously (a channel records in the middle
- * of a step, outside any effect), as `Effect.logDebug` would, with `annotations` added.
+ * of a step, outside any effect), as `Effect.logDebug` would, with `annotations` added. With
+ * `spans`, not to Effect's `tracerLogger` (which makes a span event of every log): the step is
+ * a span event already.
  */
-const log = (fiber: Fiber.RuntimeFiber<unknown, unknown>, clock: Clock.Clock, message: string, annotations: Record<string, unknown>): void => {
+const log = (fiber: Fiber.RuntimeFiber<unknown, unknown>, clock: Clock.Clock, message: string, annotations: Record<string, unknown>, spans: boolean): void => {
   if (LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)) return
   const loggers = fiber.getFiberRef(FiberRef.currentLoggers)
   let all = fiber.getFiberRef(FiberRef.currentLogAnnotations)
@@ -183,8 +185,27 @@ const log = (fiber: Fiber.RuntimeFiber<unknown, unknown>, clock: Clock.Clock, me
     annotations: all,
     date: new Date(clock.unsafeCurrentTimeMillis())
   }
-  for (const logger of loggers) logger.log(entry)
+  for (const logger of loggers) {
+    if (spans && logger === Logger.tracerLogger) continue
+    logger.log(entry)
+  }
 }
+
+/**
+ * A failed attempt that is to be retried: a span event `quadrille.retry` on the current span
+ * (the caller's: the attempt's span has ended) and a Debug log.
+ *
+ * @internal
+ */
+export const observeRetry = (observe: ObserveService, what: string, attempt: number, error: string): Effect.Effect<void> =>
+  Effect.withFiberRuntime((fiber) => {
+    const clock = Context.get(fiber.getFiberRef(DefaultServices.currentServices), Clock.Clock)
+    const attributes = { "quadrille.attempt": attempt, "quadrille.reason": error }
+    const span = fiber.currentSpan
+    if (observe.spans && span !== undefined && span._tag === "Span") span.event("quadrille.retry", clock.unsafeCurrentTimeNanos(), attributes)
+    if (observe.logs) log(fiber as Fiber.RuntimeFiber<unknown, unknown>, clock, `quadrille retry: ${what}, attempt ${attempt} failed (${error})`, attributes, observe.spans)
+    return Effect.void
+  })
 
 /**
  * Runs a role's `body` in its span `quadrille.role` (when spans are observed), binding

@@ -6,7 +6,7 @@
  */
 import { Cause, Effect, Either, Exit, Option, Schedule } from "effect"
 import { isRetryable, MaxRetriesExceeded } from "../effects/errors.js"
-import { Observe, observeSpan, spanNames } from "../effects/Observe.js"
+import { Observe, observeRetry, observeSpan, spanNames } from "../effects/Observe.js"
 import { quote } from "../internal/bounded.js"
 
 /**
@@ -53,8 +53,8 @@ export const retrying = <A, E, R>(
       if (Exit.isSuccess(exit)) return exit.value
       const failure = Cause.failureOption(exit.cause)
       if (Option.isNone(failure) || !retryable(failure.value)) return yield* exit
-      if (observe?.logs) yield* Effect.logDebug(`quadrille retry: ${what}, attempt ${k} failed (${tagOf(failure.value)})`).pipe(Effect.annotateLogs({ "quadrille.attempt": k }))
       const next = yield* Effect.either(driver.next(failure.value))
+      if (observe !== undefined && Either.isRight(next)) yield* observeRetry(observe, what, k, tagOf(failure.value))
       if (Either.isLeft(next)) {
         const last = failure.value
         const tag = tagOf(last)
