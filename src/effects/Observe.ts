@@ -227,7 +227,7 @@ export const observeRole = <A, E, R>(
     return body
   })
   const annotated = Effect.annotateLogs(bound, attributes)
-  return observer.settings.spans ? Effect.withSpan(annotated, spanNames.role, { attributes }) : annotated
+  return observer.settings.spans ? Effect.withSpan(annotated, spanNames.role, { attributes, captureStackTrace: false }) : annotated
 }
 
 /**
@@ -240,4 +240,4 @@ export const observeSpan = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   name: string,
   attributes: Record<string, unknown>
-): Effect.Effect<A, E, R> => observe === undefined ? effect : Effect.annotateLogs(observe.spans ? Effect.withSpan(effect, name, { attributes }) : effect, attributes)
+): Effect.Effect<A, E, R> => observe === undefined ? effect : Effect.annotateLogs(observe.spans ? Effect.withSpan(effect, name, { attributes, captureStackTrace: false }) : effect, attributes)
