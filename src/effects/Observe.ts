@@ -209,7 +209,7 @@ export const observeRetry = (observe: ObserveService, what: string, attempt: num
 
 /**
  * Runs a role's `body` in its span `quadrille.role` (when spans are observed), binding
- * `observer` to that span, with its log annotations.
+ * `observer` to that span, with its log annotations (when logs are observed).
  *
  * @internal
  */
@@ -226,12 +226,14 @@ export const observeRole = <A, E, R>(
     observer.span = span !== undefined && span._tag === "Span" ? span : undefined
     return body
   })
-  const annotated = Effect.annotateLogs(bound, attributes)
+  // The annotations are for the logs of the role's own handlers (the steps' logs carry theirs).
+  const annotated = observer.settings.logs ? Effect.annotateLogs(bound, attributes) : bound
   return observer.settings.spans ? Effect.withSpan(annotated, spanNames.role, { attributes, captureStackTrace: false }) : annotated
 }
 
 /**
- * Runs `effect` in a span `name` with `attributes` when spans are observed.
+ * Runs `effect` in a span `name` with `attributes` when spans are observed, annotating its logs
+ * with them when logs are.
  *
  * @internal
  */
@@ -240,4 +242,8 @@ export const observeSpan = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   name: string,
   attributes: Record<string, unknown>
-): Effect.Effect<A, E, R> => observe === undefined ? effect : Effect.annotateLogs(observe.spans ? Effect.withSpan(effect, name, { attributes, captureStackTrace: false }) : effect, attributes)
+): Effect.Effect<A, E, R> => {
+  if (observe === undefined) return effect
+  const spanned = observe.spans ? Effect.withSpan(effect, name, { attributes, captureStackTrace: false }) : effect
+  return observe.logs ? Effect.annotateLogs(spanned, attributes) : spanned
+}
