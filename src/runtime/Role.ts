@@ -15,6 +15,7 @@ import {
   type TransportError
 } from "../effects/errors.js"
 import { checkpointKey, Storage, type StorageError } from "../effects/Storage.js"
+import { Observe, observeRole, Observer } from "../effects/Observe.js"
 import { TraceSink } from "../effects/TraceSink.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
 import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
@@ -462,8 +463,9 @@ export const run = <P extends Any, R extends Roles<P>, A, E, Rq, const O extends
   implementation: Implementation<P, R, A, E, Rq>,
   options: O
 ): Effect.Effect<A, E | RoleError | StopError<O>, Rq | Transport> =>
-  Effect.flatMap(Effect.all([Transport, Effect.serviceOption(TraceSink)]), ([transport, trace]) =>
-    attached(
+  Effect.flatMap(Effect.all([Transport, Effect.serviceOption(TraceSink), Effect.serviceOption(Observe)]), ([transport, trace, observe]) => {
+    const observer = Option.isNone(observe) ? undefined : new Observer(observe.value, protocol.name, Option.getOrUndefined(trace))
+    const body = attached(
       transport,
       options.sessionId,
       role,
@@ -482,11 +484,13 @@ export const run = <P extends Any, R extends Roles<P>, A, E, Rq, const O extends
           options.validate ?? transport.serialises,
           options.params,
           "",
-          Option.getOrUndefined(trace),
+          observer ?? Option.getOrUndefined(trace),
           timeoutMillis(options.receiveTimeout)
         )
       )
-    ))
+    )
+    return observer === undefined ? body : observeRole(observer, body, role, options.sessionId)
+  })
 
 /**
  * Runs an implementation on its channel; when the role fails or is interrupted, every peer it
@@ -557,7 +561,10 @@ export const resume = <P extends Any, R extends Roles<P>, A, E, Rq>(
 ): Effect.Effect<A, E | RoleError | ReplayDivergence | CheckpointError | StorageError, Rq | Transport | Storage> =>
   Effect.gen(function*() {
     const transport = yield* Transport
-    const trace = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
+    const inner = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
+    const observe = Option.getOrUndefined(yield* Effect.serviceOption(Observe))
+    const observer = observe === undefined ? undefined : new Observer(observe, protocol.name, inner)
+    const trace = observer ?? inner
     const engine = transport.durable ?? storageEngine(yield* Storage, transport)
     const session = options.sessionId
     const key = checkpointKey(protocol.name, session, role)
@@ -576,7 +583,8 @@ export const resume = <P extends Any, R extends Roles<P>, A, E, Rq>(
     if (open !== undefined) yield* open(session, role, protocol.roles)
     // Frames of the last commit that may not have gone out (an engine that is not transactional): again; receivers drop what they had.
     if (record !== undefined && !engine.transactional) yield* Effect.forEach(record.outbox, (e) => transport.send(e), { discard: true })
-    const run = implementation.run(channel) as Effect.Effect<A, E | RoleError | ReplayDivergence | CheckpointError | StorageError, Rq>
+    const body = implementation.run(channel) as Effect.Effect<A, E | RoleError | ReplayDivergence | CheckpointError | StorageError, Rq>
+    const run = observer === undefined ? body : observeRole(observer, body, role, session)
     return yield* Effect.onExit(run, (exit) => {
       // Interrupted (a crash, as far as the session can tell): no notice, and the mailboxes stay
       // for when it is back, with the frames it took and did not commit put back.

@@ -5,6 +5,7 @@
  */
 import { type Duration, Effect, Exit, Fiber, Option, Random } from "effect"
 import { ImplementationError, type MaxRetriesExceeded, type RoleError, type TransportError } from "../effects/errors.js"
+import { Observe, observeRole, Observer, observeSpan, spanNames } from "../effects/Observe.js"
 import { TraceSink } from "../effects/TraceSink.js"
 import { Transport, type TransportService } from "../effects/Transport.js"
 import * as Memory from "../handlers/memory.js"
@@ -137,10 +138,22 @@ export const run = <P extends Any, const I extends Implementations<P>, const O e
   Failure<I[keyof I]> | RoleError | StopError<O>,
   Requirements<I[keyof I]>
 > =>
+  Effect.flatMap(Effect.serviceOption(Observe), (observe) =>
+    Option.isNone(observe)
+      ? runSession(protocol, implementations, options, undefined)
+      : observeSpan(observe.value, runSession(protocol, implementations, options, observe.value), spanNames.session, { "quadrille.protocol": protocol.name })) as never
+
+const runSession = (
+  protocol: Any,
+  implementations: Implementations<Any>,
+  options: SessionOptions,
+  observe: Observe["Type"] | undefined
+): Effect.Effect<Record<string, unknown>, unknown, unknown> =>
   Effect.gen(function*() {
     const provided = yield* Effect.serviceOption(Transport)
     const transport = Option.isSome(provided) ? provided.value : yield* Memory.make
     const sessionId = options.sessionId ?? (yield* randomId)
+    if (observe?.spans) yield* Effect.annotateCurrentSpan("quadrille.session", sessionId)
     const receiveTimeout = timeoutMillis(options.receiveTimeout)
     const validate = options.validate ?? transport.serialises
     const trace = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
@@ -182,10 +195,12 @@ export const run = <P extends Any, const I extends Implementations<P>, const O e
           })
         )
       }
-      const channel = new Channel(protocol, role, sessionId, transport, validate, options.params, "", trace, receiveTimeout)
+      const observer = observe === undefined ? undefined : new Observer(observe, protocol.name, trace)
+      const channel = new Channel(protocol, role, sessionId, transport, validate, options.params, "", observer ?? trace, receiveTimeout)
       // No failure notices here: every role of the protocol runs in this session, and when one
       // fails the others are interrupted at once (a notice would only race the root cause).
-      runs.push(Effect.ensuring(Effect.tap(impl.run(channel), () => void done.add(role)), closeRole(role)))
+      const body = Effect.ensuring(Effect.tap(impl.run(channel), () => void done.add(role)), closeRole(role))
+      runs.push(observer === undefined ? body : observeRole(observer, body, role, sessionId))
     }
     // Every role is opened before any runs: a role that ends at once must not find its peers
     // not there yet (a transport forgets a session once none of its roles runs).
@@ -201,7 +216,7 @@ export const run = <P extends Any, const I extends Implementations<P>, const O e
       Effect.forEach(protocol.roles, closeRole, { discard: true })
     )
     return Object.fromEntries(protocol.roles.map((role, i) => [role, results[i]]))
-  }) as never
+  })
 
 /**
  * Options of `Session.retry`: those of `Session.run` and a retry `schedule`.

@@ -13,7 +13,8 @@
 import { Cause, Effect, Either, Option, type ParseResult, Schema } from "effect"
 import { DecodeError, ImplementationError, isRetryable, PeerFailed, PeerUnavailable, ProtocolViolation, Timeout, TransportError } from "../effects/errors.js"
 import { type Envelope, type Inbox, inboxOf, type SynchronousSend, synchronousSendOf, type TransportService } from "../effects/Transport.js"
-import type { TraceSinkService } from "../effects/TraceSink.js"
+import { Observer } from "../effects/Observe.js"
+import type { TraceEventInput, TraceSinkService } from "../effects/TraceSink.js"
 import { clip, quote } from "../internal/bounded.js"
 import type { Durability, Snapshot } from "./durable.js"
 import { formatIssue } from "../internal/issue.js"
@@ -356,7 +357,12 @@ export class Channel {
    * "aborted").
    */
   traceVerdict(state: TimeoutState, branch: string): void {
-    this.trace?.record({ _tag: "Choice", session: this.session, role: this.role, label: state.name, branch, site: state.site, lane: this.lane === "" ? undefined : this.lane })
+    const trace = this.trace
+    if (trace === undefined) return
+    const event: TraceEventInput = { _tag: "Choice", session: this.session, role: this.role, label: state.name, branch, site: state.site, lane: this.lane === "" ? undefined : this.lane }
+    // Observed, a verdict is a timeout's or a saga's own span event; for a `TraceSink` it is a `Choice`.
+    if (trace instanceof Observer) trace.verdict(event, state.trigger === "failure" ? "saga" : "timeout")
+    else trace.record(event)
   }
 
   /** A saga role reports to the owner how its forward part went, on this lane, numbered with its other frames. */

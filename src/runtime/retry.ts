@@ -6,6 +6,7 @@
  */
 import { Cause, Effect, Either, Exit, Option, Schedule } from "effect"
 import { isRetryable, MaxRetriesExceeded } from "../effects/errors.js"
+import { Observe, observeRetry, observeSpan, spanNames } from "../effects/Observe.js"
 import { quote } from "../internal/bounded.js"
 
 /**
@@ -28,6 +29,8 @@ export interface RetryOptions {
   readonly while?: ((error: unknown) => boolean) | undefined
 }
 
+const tagOf = (e: unknown): string => typeof e === "object" && e !== null && "_tag" in e ? String(e._tag) : "failure"
+
 /** The session id of attempt `k` (from 1) of the run with id `base`. */
 export const attemptId = (base: string, k: number): string => `${base}#${k}`
 
@@ -44,15 +47,17 @@ export const retrying = <A, E, R>(
   Effect.gen(function*() {
     const retryable = options.while ?? isRetryable
     const driver = yield* Schedule.driver(options.schedule)
+    const observe = Option.getOrUndefined(yield* Effect.serviceOption(Observe))
     for (let k = 1;; k++) {
-      const exit = yield* Effect.exit(attempt(k))
+      const exit = yield* Effect.exit(observe === undefined ? attempt(k) : observeSpan(observe, attempt(k), spanNames.attempt, { "quadrille.attempt": k }))
       if (Exit.isSuccess(exit)) return exit.value
       const failure = Cause.failureOption(exit.cause)
       if (Option.isNone(failure) || !retryable(failure.value)) return yield* exit
       const next = yield* Effect.either(driver.next(failure.value))
+      if (observe !== undefined && Either.isRight(next)) yield* observeRetry(observe, what, k, tagOf(failure.value))
       if (Either.isLeft(next)) {
         const last = failure.value
-        const tag = typeof last === "object" && last !== null && "_tag" in last ? String(last._tag) : "failure"
+        const tag = tagOf(last)
         const text = typeof last === "object" && last !== null && "message" in last && typeof last.message === "string" ? last.message : quote(last)
         return yield* Effect.fail(
           new MaxRetriesExceeded({
