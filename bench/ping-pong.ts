@@ -74,7 +74,8 @@ const quadrilleProgram = (rounds: number) =>
 type ToB = { readonly _tag: "Ping"; readonly n: number } | { readonly _tag: "Stop"; readonly n: number }
 type ToA = { readonly _tag: "Pong"; readonly n: number }
 
-
+// `fastest` and `rawWake` are the same program over two channel classes, written out twice on
+// purpose: one function over both would make the headline baseline's calls polymorphic.
 const fastest = (rounds: number) =>
   Effect.gen(function*() {
     const toB = new Slot<ToB>()
