@@ -173,7 +173,7 @@ export const describeAction = (a: Action): string => {
   }
 }
 
-/** The same action as an infinitive: "sending Ready to C". */
+/** The same action as a gerund: "sending Ready to C". */
 const gerund = (a: Action): string => {
   switch (a._tag) {
     case "Send":
