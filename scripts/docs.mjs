@@ -36,7 +36,9 @@ const commentOf = (node, source) =>
     .filter((range) => source.text.startsWith("/**", range.pos))
     .map((range) => source.text.slice(range.pos, range.end))
     .at(-1) ?? ""
-const ignored = (comment) => /@(internal|ignore)\b/.test(comment)
+// A tag counts where docgen (doctrine) reads one: at the start of a line of the comment.
+const tag = (comment, name) => new RegExp(`^\\s*(?:/\\*\\*|\\*)?\\s*@${name}\\b`, "m").test(comment)
+const ignored = (comment) => tag(comment, "internal") || tag(comment, "ignore")
 const exported = (node) => (ts.getCombinedModifierFlags(node) & ts.ModifierFlags.Export) !== 0
 
 const missing = []
@@ -47,7 +49,7 @@ for (const file of covered) {
   const need = (name, node) => {
     const comment = commentOf(node, source)
     if (ignored(comment)) return
-    examples.set(name, (examples.get(name) ?? false) || comment.includes("@example"))
+    examples.set(name, (examples.get(name) ?? false) || tag(comment, "example"))
   }
   for (const statement of source.statements) {
     if (ts.isExportDeclaration(statement)) {
@@ -64,7 +66,7 @@ for (const file of covered) {
         const comment = commentOf(specifier, source)
         if (ignored(comment)) continue
         exports++
-        if (!documentedThere && !comment.includes("@example")) missing.push(`${file}#${specifier.name.text}`)
+        if (!documentedThere && !tag(comment, "example")) missing.push(`${file}#${specifier.name.text}`)
       }
       continue
     }
