@@ -97,7 +97,6 @@ export type TcpAuth =
  *
  * @example
  * ```ts
- * import * as fs from "node:fs"
  * import { Tcp } from "quadrille/node"
  *
  * const options: Tcp.TcpOptions = {
@@ -107,9 +106,10 @@ export type TcpAuth =
  *   auth: { keys: { Client: process.env.KEY_CLIENT_SERVER! } },
  *   heartbeat: "1 second",
  *   unavailableAfter: "10 seconds",
+ *   // PEM text: this role's key and certificate, and the authority that signed its peers'.
  *   tls: {
- *     server: { key: fs.readFileSync("server.key"), cert: fs.readFileSync("server.crt") },
- *     client: { ca: fs.readFileSync("ca.crt") }
+ *     server: { key: process.env.TLS_KEY, cert: process.env.TLS_CERT },
+ *     client: { ca: process.env.TLS_CA }
  *   }
  * }
  * const transport = Tcp.layer(options)
