@@ -52,8 +52,8 @@ export class ProjectionError extends Data.TaggedError("ProjectionError")<{
  * ```ts
  * import type { Rule } from "quadrille"
  *
- * // The rules only the run-time check of Protocol.make sees (the compiler checks the others).
- * const runTimeOnly: ReadonlyArray<Rule> = ["UnguardedLoop", "DuplicateRole", "BadRoleMapping", "CatalogueConflict", "EndInRepeat"]
+ * // The rules that only Protocol.make's run-time check reports: no compile error comes first.
+ * const runTimeOnly: ReadonlyArray<Rule> = ["DuplicateRole", "BadRoleMapping", "CatalogueConflict", "EndInRepeat", "BadDuration"]
  * ```
  *
  * @category errors
