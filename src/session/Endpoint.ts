@@ -14,7 +14,6 @@ import { own } from "../internal/own.js"
 import type { Branch, End, Offer, Par, ProjectionFailure, Rec, Recv, Rounds, Saga, Select, Send, Timeout, Var } from "./Local.js"
 
 /**
- *
  * @category symbols
  *
  * @example
@@ -119,7 +118,6 @@ type ExpectsOf<X, Op extends string> = X extends
   : never
 
 /**
- *
  * @category messages
  *
  * @example
@@ -145,7 +143,6 @@ type ExpectsOf<X, Op extends string> = X extends
 export type ReturnsValue =
   "the program must end with close() on its last endpoint: return yield* end.close(result), not the result itself"
 /**
- *
  * @category messages
  *
  * @example
@@ -170,7 +167,6 @@ export type ReturnsValue =
 export type ReturnsNothing =
   "the program must end with close() on its last endpoint on every path, and one returns nothing: is a branch of offer() not handled? (in a switch over its label, default: return Offered.exhaustive(branch) names the labels left)"
 /**
- *
  * @category messages
  *
  * @example
@@ -195,7 +191,6 @@ export type ReturnsNothing =
 export type ReturnsEndpoint<What extends string> =
   `the program must end with close() on its last endpoint, and it returns an endpoint where the protocol still expects ${Alternatives<What>}`
 /**
- *
  * @category messages
  *
  * @example
@@ -420,7 +415,6 @@ export interface Disallowed<What extends string> {
 }
 
 /**
- *
  * @category endpoints
  *
  * @example
@@ -448,7 +442,6 @@ export interface SendEndpoint<To extends string, Label extends string, P, K, Env
 }
 
 /**
- *
  * @category endpoints
  *
  * @example
@@ -476,7 +469,6 @@ export interface RecvEndpoint<From extends string, Label extends string, P, K, E
 }
 
 /**
- *
  * @category endpoints
  *
  * @example
@@ -779,7 +771,6 @@ export const Offered = {
 }
 
 /**
- *
  * @category endpoints
  *
  * @example
@@ -1120,7 +1111,6 @@ export interface SagaEndpoint<Name extends string, Owner extends string, Forward
 }
 
 /**
- *
  * @category endpoints
  *
  * @example
