@@ -2,9 +2,6 @@
  * Services and the error taxonomy.
  *
  * @since 0.1.0
- */
-/**
- * The error taxonomy: every failure a role or a protocol can meet, as a tagged error.
  *
  * @example
  * ```ts
@@ -13,8 +10,6 @@
  * // What to tell an operator about a role that failed.
  * const report = (error: RoleError): string => `${error._tag}${isRetryable(error) ? " (retryable)" : ""}: ${error.message}`
  * ```
- *
- * @since 0.1.0
  */
 export * from "./errors.js"
 export {

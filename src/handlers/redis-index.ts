@@ -2,9 +2,6 @@
  * `Redis` in `quadrille/node`: the client, `Storage` on it, and the Streams transport.
  *
  * @since 0.1.0
- */
-/**
- * The client wrapped in Effect, and `Storage` on it.
  *
  * @example
  * ```ts
@@ -28,8 +25,6 @@
  *   ))
  * )
  * ```
- *
- * @since 0.1.0
  */
 export * from "./redis.js"
 /**

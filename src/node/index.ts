@@ -9,9 +9,6 @@
  *   an HMAC challenge–response on a key per pair of roles.
  *
  * @since 0.1.0
- */
-/**
- * The TCP transport: one role per process or host, each connection authenticated.
  *
  * @example
  * ```ts
@@ -35,8 +32,6 @@
  *   }))
  * )
  * ```
- *
- * @since 0.1.0
  */
 export * as Tcp from "../handlers/tcp.js"
 /**

@@ -6,9 +6,6 @@
  * (fast-check 4) and `quadrille/testing/arbitrary/effect` (`effect/FastCheck`).
  *
  * @since 0.1.0
- */
-/**
- * Checks a recorded trace against the global protocol, and draws it.
  *
  * @example
  * ```ts
@@ -30,8 +27,6 @@
  *   return Either.isRight(Trace.validate(PingPong, events)) // true: the run fits the protocol
  * })
  * ```
- *
- * @since 0.1.0
  */
 export * as Trace from "./Trace.js"
 export {
