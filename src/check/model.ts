@@ -42,6 +42,23 @@ import { type Fsm, fromAutomaton, MalformedLocalType, toFsm, unsupportedIn } fro
  * Options of `model`.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Check, Protocol } from "quadrille"
+ *
+ * // A pings B, then B tells C it is ready.
+ * const Relay = Protocol.make("Relay", {
+ *   roles: ["A", "B", "C"],
+ *   messages: { Ping: Schema.Number, Ready: Schema.Struct({}) }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "C", "Ready"))
+ *
+ * const options: Check.ModelOptions = { bound: 1, roles: { B: Check.local.send("C", "Ready", Check.local.recv("A", "Ping")) } }
+ * assert.strictEqual(Check.model(Relay, options)._tag, "Ok")
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface ModelOptions {
   /** Declared local types, by role, in place of the projections (the other roles are projected). */
@@ -69,6 +86,25 @@ interface Stats {
  * A message left in a channel, or the one at the head of a channel.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Check, Protocol } from "quadrille"
+ *
+ * // A pings B, then B tells C it is ready.
+ * const Relay = Protocol.make("Relay", {
+ *   roles: ["A", "B", "C"],
+ *   messages: { Ping: Schema.Number, Ready: Schema.Struct({}) }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "C", "Ready"))
+ *
+ * // C declared as doing nothing: B's Ready is left in its channel.
+ * const result = Check.model(Relay, { bound: 1, roles: { C: Check.local.end } })
+ * const orphans: ReadonlyArray<Check.Message> = result._tag === "OrphanMessages" ? result.orphans : []
+ * assert.deepStrictEqual(orphans.map((m) => `${m.from} -> ${m.to}: ${m.label}`), ["B -> C: Ready"])
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Message {
   readonly from: string
@@ -82,6 +118,25 @@ export interface Message {
  * A role that cannot move, and what it waits for.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Check, Protocol } from "quadrille"
+ *
+ * // A pings B, then B tells C it is ready.
+ * const Relay = Protocol.make("Relay", {
+ *   roles: ["A", "B", "C"],
+ *   messages: { Ping: Schema.Number, Ready: Schema.Struct({}) }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "C", "Ready"))
+ *
+ * // B declared as waiting for a message C never sends.
+ * const result = Check.model(Relay, { bound: 1, roles: { B: Check.local.recv("C", "Ready") } })
+ * const waiting: ReadonlyArray<Check.Waiting> = result._tag === "Deadlock" ? result.waiting : []
+ * assert.deepStrictEqual(waiting.map((w) => `${w.role} waits for ${w.labels.join("|")} from ${w.from}`).sort(), ["B waits for Ready from C", "C waits for Ready from B"])
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Waiting {
   readonly role: string
@@ -95,6 +150,23 @@ export interface Waiting {
  * failure, and `message`, a sentence.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Check, Protocol } from "quadrille"
+ *
+ * // A pings B, then B tells C it is ready.
+ * const Relay = Protocol.make("Relay", {
+ *   roles: ["A", "B", "C"],
+ *   messages: { Ping: Schema.Number, Ready: Schema.Struct({}) }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "C", "Ready"))
+ *
+ * const result: Check.ModelResult = Check.model(Relay, { bound: 1 })
+ * assert.strictEqual(result._tag === "Ok" && result.states > 0, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export type ModelResult =
   | ({ readonly _tag: "Ok" } & Stats)
@@ -215,17 +287,26 @@ const settle = (fsm: Fsm, l: Lane): Lane => {
  * shortest run that leads to it; `Ok` with the number of states explored otherwise. See the
  * module's documentation for what is and is not modelled.
  *
+ * @category checks
+ *
  * @example
  * ```ts
- * import { Check } from "quadrille"
- * const r = Check.model(TwoPhaseCommit, { bound: 2 })
- * // { _tag: "Ok", states: 12, ... }
- * const bad = Check.model(TwoPhaseCommit, { bound: 2, roles: { Participant: Check.local.end } })
- * console.log(Check.report(bad))     // what went wrong, and the run that leads there
- * console.log(Check.toMermaid(bad))  // the same run as a sequence diagram
+ * import { Schema } from "effect"
+ * import { Check, Protocol } from "quadrille"
+ *
+ * // A pings B, then B tells C it is ready.
+ * const Relay = Protocol.make("Relay", {
+ *   roles: ["A", "B", "C"],
+ *   messages: { Ping: Schema.Number, Ready: Schema.Struct({}) }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "C", "Ready"))
+ *
+ * assert.strictEqual(Check.model(Relay, { bound: 1 })._tag, "Ok")
+ * // A declared role that never sends Ready: C waits for ever.
+ * const bad = Check.model(Relay, { bound: 1, roles: { B: Check.local.recv("A", "Ping") } })
+ * assert.notStrictEqual(bad._tag, "Ok")
  * ```
  *
- * @category checks
+ * @since 0.1.0
  */
 export const model = (protocol: Any, options: ModelOptions): ModelResult => {
   const started = performance.now()
@@ -502,6 +583,24 @@ const describeEvent = (e: TraceEvent): string => {
  * and the time), then the counterexample run, one event per line.
  *
  * @category utils
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Check, Protocol } from "quadrille"
+ *
+ * // A pings B, then B tells C it is ready.
+ * const Relay = Protocol.make("Relay", {
+ *   roles: ["A", "B", "C"],
+ *   messages: { Ping: Schema.Number, Ready: Schema.Struct({}) }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "C", "Ready"))
+ *
+ * const bad = Check.model(Relay, { bound: 1, roles: { B: Check.local.recv("A", "Ping") } })
+ * // What went wrong, then the run that leads there, one event per line.
+ * assert.strictEqual(Check.report(bad).split("\n").length > 1, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export const report = (r: ModelResult): string => {
   if (r._tag === "Unsupported") return `${r.protocol}: unsupported: ${r.message}`
@@ -516,6 +615,24 @@ export const report = (r: ModelResult): string => {
  * and rounds), with a note on what went wrong. `undefined` for `Ok` and `Unsupported`.
  *
  * @category diagrams
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Check, Protocol } from "quadrille"
+ *
+ * // A pings B, then B tells C it is ready.
+ * const Relay = Protocol.make("Relay", {
+ *   roles: ["A", "B", "C"],
+ *   messages: { Ping: Schema.Number, Ready: Schema.Struct({}) }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "C", "Ready"))
+ *
+ * const bad = Check.model(Relay, { bound: 1, roles: { B: Check.local.recv("A", "Ping") } })
+ * assert.strictEqual(Check.toMermaid(bad)?.includes("sequenceDiagram"), true)
+ * assert.strictEqual(Check.toMermaid(Check.model(Relay, { bound: 1 })), undefined)
+ * ```
+ *
+ * @since 0.1.0
  */
 export const toMermaid = (r: ModelResult): string | undefined => {
   if (r._tag === "Ok" || r._tag === "Unsupported") return undefined

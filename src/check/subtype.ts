@@ -39,6 +39,19 @@ import { type Fsm, type FsmState, MalformedLocalType, toFsm } from "./fsm.js"
  * One action of a local type, as a result names it.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Check } from "quadrille"
+ *
+ * const actions: ReadonlyArray<Check.Action> = [
+ *   { _tag: "Send", peer: "C", label: "Ready" },
+ *   { _tag: "Recv", peer: "A", labels: ["Ping"] }
+ * ]
+ * assert.deepStrictEqual(actions.map((a) => Check.describeAction(a)), ["sends Ready to C", "receives Ping from A"])
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Action =
   | { readonly _tag: "Send"; readonly peer: string; readonly label: string }
@@ -55,6 +68,18 @@ export type Action =
  * - `EndMismatch`: one of the two ends where the other still acts.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Check } from "quadrille"
+ *
+ * const { recv, send } = Check.local
+ * const result = Check.asyncSubtype(recv("A", "Ping", send("C", "Ready")), send("C", "Ready", recv("A", "Ping")), { role: "B" })
+ * const reason: Check.RefusalReason | undefined = result._tag === "NotSubtype" ? result.reason : undefined
+ * assert.strictEqual(reason, "InputBeforeOutput")
+ * ```
+ *
+ * @since 0.1.0
  */
 export type RefusalReason = "InputBeforeOutput" | "OutputNotAllowed" | "UnhandledLabel" | "EndMismatch"
 
@@ -71,6 +96,25 @@ export type RefusalReason = "InputBeforeOutput" | "OutputNotAllowed" | "Unhandle
  *   malformed local type (an unbound or unguarded recursion variable).
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Check, Protocol } from "quadrille"
+ *
+ * // A pings B, then B tells C it is ready.
+ * const Relay = Protocol.make("Relay", {
+ *   roles: ["A", "B", "C"],
+ *   messages: { Ping: Schema.Number, Ready: Schema.Struct({}) }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "C", "Ready"))
+ *
+ * const { recv, send } = Check.local
+ * // B tells C it is ready before it has the Ping: an output moved ahead of an input.
+ * const result: Check.SubtypeResult = Check.asyncSubtype(send("C", "Ready", recv("A", "Ping")), Protocol.project(Relay, "B"), { role: "B" })
+ * assert.strictEqual(result._tag, "Subtype")
+ * ```
+ *
+ * @since 0.1.0
  */
 export type SubtypeResult =
   | { readonly _tag: "Subtype"; readonly bound: number; readonly pairs: number }
@@ -100,6 +144,24 @@ export type SubtypeResult =
  * Options of `asyncSubtype`.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Check, Protocol } from "quadrille"
+ *
+ * // A pings B, then B tells C it is ready.
+ * const Relay = Protocol.make("Relay", {
+ *   roles: ["A", "B", "C"],
+ *   messages: { Ping: Schema.Number, Ready: Schema.Struct({}) }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "C", "Ready"))
+ *
+ * const { recv, send } = Check.local
+ * const options: Check.SubtypeOptions = { bound: 4, role: "B" }
+ * assert.strictEqual(Check.asyncSubtype(send("C", "Ready", recv("A", "Ping")), Protocol.project(Relay, "B"), options)._tag, "Subtype")
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface SubtypeOptions {
   /**
@@ -157,6 +219,15 @@ const labelList = (labels: ReadonlyArray<string>) => (labels.length === 1 ? labe
  * An action in words, for a role: "receives Ping from A", "sends Ready to C".
  *
  * @category utils
+ *
+ * @example
+ * ```ts
+ * import { Check } from "quadrille"
+ *
+ * assert.strictEqual(Check.describeAction({ _tag: "Send", peer: "C", label: "Ready" }), "sends Ready to C")
+ * ```
+ *
+ * @since 0.1.0
  */
 export const describeAction = (a: Action): string => {
   switch (a._tag) {
@@ -210,19 +281,28 @@ const firstAction = (r: Expanded): Action =>
  * of inputs, never inputs ahead of outputs; see the module's documentation for the rules and
  * the bound.
  *
+ * @category checks
+ *
  * @example
  * ```ts
+ * import { Schema } from "effect"
  * import { Check, Protocol } from "quadrille"
- * const { send, recv } = Check.local
- * // the projection: Recv(A, Ping).Send(C, Ready).End
- * Check.asyncSubtype(send("C", "Ready", recv("A", "Ping")), Protocol.project(P, "B"), { bound: 4, role: "B" })
- * // { _tag: "Subtype", ... }
- * Check.asyncSubtype(recv("A", "Ping", send("C", "Ready")), send("C", "Ready", recv("A", "Ping")), { role: "B" })
- * // { _tag: "NotSubtype", reason: "InputBeforeOutput",
- * //   message: "B receives Ping from A before sending Ready to C: an input may not move ahead of an output" }
+ *
+ * // A pings B, then B tells C it is ready.
+ * const Relay = Protocol.make("Relay", {
+ *   roles: ["A", "B", "C"],
+ *   messages: { Ping: Schema.Number, Ready: Schema.Struct({}) }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "C", "Ready"))
+ *
+ * const { recv, send } = Check.local
+ * // B may send Ready before it receives Ping (outputs move ahead of inputs) ...
+ * assert.strictEqual(Check.asyncSubtype(send("C", "Ready", recv("A", "Ping")), Protocol.project(Relay, "B"), { bound: 4, role: "B" })._tag, "Subtype")
+ * // ... but not the other way round.
+ * const refused = Check.asyncSubtype(recv("A", "Ping", send("C", "Ready")), send("C", "Ready", recv("A", "Ping")), { role: "B" })
+ * assert.strictEqual(refused._tag === "NotSubtype" && refused.message, "B receives Ping from A before sending Ready to C: an input may not move ahead of an output")
  * ```
  *
- * @category checks
+ * @since 0.1.0
  */
 export const asyncSubtype = (optimised: LocalType, projected: LocalType, options: SubtypeOptions = {}): SubtypeResult => {
   const bound = options.bound ?? 10

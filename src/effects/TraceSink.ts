@@ -36,7 +36,17 @@ import { Context, Effect, Layer } from "effect"
  * of Effect's `Clock` in milliseconds, when the sink was given one (the simulator's virtual
  * clock in `simulate`).
  *
+ * @example
+ * ```ts
+ * import { TraceSink } from "quadrille"
+ *
+ * // The messages of a trace, one a line.
+ * const messages = (events: ReadonlyArray<TraceSink.TraceEvent>): Array<string> =>
+ *   events.filter((e) => e._tag === "Send").map((e) => `${e.time}: ${e.role} -> ${e.peer}: ${e.label}`)
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface TraceEvent {
   readonly _tag: "Send" | "Receive" | "Choice" | "Round" | "Drop" | "Duplicate" | "Retransmit" | "Reject" | "Refused" | "Failed" | "PeerFailed"
@@ -60,14 +70,47 @@ export interface TraceEvent {
 /**
  * The tags of the events a role records itself (the others are the network's).
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session, TraceSink } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Effect.gen(function*() {
+ *   const [, events] = yield* TraceSink.recording(Session.run(PingPong, roles))
+ *   // What the roles did, without what the network did to their frames.
+ *   return events.filter((e) => TraceSink.roleEventTags.has(e._tag))
+ * })
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export const roleEventTags: ReadonlySet<TraceEvent["_tag"]> = new Set(["Send", "Receive", "Choice", "Round"])
 
 /**
  * What a channel hands to the sink: an event without its time (the sink stamps it).
  *
+ * @example
+ * ```ts
+ * import { TraceSink } from "quadrille"
+ *
+ * // A sink that writes each event as a line of JSON, stamped with the wall clock.
+ * const jsonLines: TraceSink.TraceSinkService = {
+ *   record: (event: TraceSink.TraceEventInput) => console.log(JSON.stringify({ ...event, at: Date.now() }))
+ * }
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export type TraceEventInput = Omit<TraceEvent, "time" | "at">
 
@@ -75,14 +118,53 @@ export type TraceEventInput = Omit<TraceEvent, "time" | "at">
  * A sink of trace events. `record` is called synchronously from the channel, in the fiber of
  * the role, at the moment the step happens: it must not block or throw.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session, TraceSink } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * // A sink of your own: must not block or throw, as it is called in the role's fiber.
+ * const printer: TraceSink.TraceSinkService = { record: (e) => console.log(e._tag, e.role, e.peer ?? "", e.label ?? "") }
+ * const program = Session.run(PingPong, roles).pipe(Effect.provide(TraceSink.layer(printer)))
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface TraceSinkService {
   readonly record: (event: TraceEventInput) => void
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session, TraceSink } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const recorder = TraceSink.unsafeMakeRecorder()
+ * const program = Session.run(PingPong, roles).pipe(Effect.provideService(TraceSink.TraceSink, recorder))
+ * ```
+ *
  * @category services
+ * @since 0.1.0
  */
 export class TraceSink extends Context.Tag("quadrille/TraceSink")<TraceSink, TraceSinkService>() {}
 
@@ -90,7 +172,32 @@ export class TraceSink extends Context.Tag("quadrille/TraceSink")<TraceSink, Tra
  * An in-memory recorder: keeps every event in the order recorded, stamped with a logical
  * time (a counter from 0).
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session, TraceSink } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const recorder: TraceSink.Recorder = TraceSink.unsafeMakeRecorder()
+ * const twice = Effect.gen(function*() {
+ *   yield* Session.run(PingPong, roles).pipe(Effect.provide(TraceSink.layer(recorder)))
+ *   const first = recorder.events()
+ *   recorder.clear()
+ *   yield* Session.run(PingPong, roles).pipe(Effect.provide(TraceSink.layer(recorder)))
+ *   return [first, recorder.events()]
+ * })
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface Recorder extends TraceSinkService {
   /** The events recorded so far, oldest first (a snapshot). */
@@ -103,7 +210,28 @@ export interface Recorder extends TraceSinkService {
  * A new in-memory recorder (synchronous). With `now`, every event is also stamped with
  * `at: now()` (milliseconds).
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session, TraceSink } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * // Every event stamped with the wall clock as well (`at`).
+ * const recorder = TraceSink.unsafeMakeRecorder(Date.now)
+ * Effect.runPromise(Session.run(PingPong, roles).pipe(Effect.provide(TraceSink.layer(recorder))))
+ *   .then(() => console.log(recorder.events().map((e) => `${e.at} ${e._tag} ${e.role} ${e.label}`)))
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const unsafeMakeRecorder = (now?: () => number): Recorder => {
   let log: Array<TraceEvent> = []
@@ -125,14 +253,55 @@ export const unsafeMakeRecorder = (now?: () => number): Recorder => {
 /**
  * A new in-memory recorder.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session, TraceSink } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Effect.gen(function*() {
+ *   const recorder = yield* TraceSink.makeRecorder
+ *   yield* Session.run(PingPong, roles).pipe(Effect.provide(TraceSink.layer(recorder)))
+ *   return recorder.events()
+ * })
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const makeRecorder: Effect.Effect<Recorder> = Effect.sync(unsafeMakeRecorder)
 
 /**
- * Provides `recorder` as the `TraceSink`.
+ * Provides `sink` as the `TraceSink`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session, TraceSink } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const recorder = TraceSink.unsafeMakeRecorder()
+ * const program = Session.run(PingPong, roles).pipe(Effect.provide(TraceSink.layer(recorder)))
+ * ```
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layer = (sink: TraceSinkService): Layer.Layer<TraceSink> => Layer.succeed(TraceSink, sink)
 
@@ -142,10 +311,28 @@ export const layer = (sink: TraceSinkService): Layer.Layer<TraceSink> => Layer.s
  *
  * @example
  * ```ts
- * const [results, events] = yield* TraceSink.recording(Session.run(TwoPhaseCommit, roles))
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session, TraceSink } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Effect.gen(function*() {
+ *   const [results, events] = yield* TraceSink.recording(Session.run(PingPong, roles))
+ *   console.log(results.Client, events.map((e) => `${e._tag} ${e.role} ${e.label}`))
+ *   // 2 [ 'Send Client Ping', 'Receive Server Ping', 'Send Server Pong', 'Receive Client Pong' ]
+ * })
+ * Effect.runPromise(program)
  * ```
  *
  * @category running
+ * @since 0.1.0
  */
 export const recording = <A, E, R>(
   effect: Effect.Effect<A, E, R>

@@ -14,7 +14,19 @@ import type { DurableEngine } from "../runtime/durable.js"
  * One message on the wire. Receivers match every field exactly against what their local
  * type expects at that point.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { type Envelope, Memory } from "quadrille"
+ *
+ * // A frame forged by a test, as a peer would send it.
+ * const frame: Envelope = { session: "s1", from: "Client", to: "Server", label: "Ping", site: "0", loops: {}, seq: 0, payload: 1 }
+ * const memory = Memory.unsafeMake()
+ * const program = Effect.zipRight(memory.open!("s1", "Server", ["Client", "Server"]), Effect.sync(() => memory.inject(frame)))
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface Envelope {
   readonly session: string
@@ -45,7 +57,20 @@ export interface Envelope {
   readonly mailbox?: string | undefined
 }
 
-/** The longest session id, role, label, site, lane or mailbox name a frame may carry. */
+/**
+ * The longest session id, role, label, site, lane or mailbox name a frame may carry.
+ *
+ * @example
+ * ```ts
+ * import { decodeEnvelope, type Envelope, maxNameLength } from "quadrille"
+ *
+ * const frame: Envelope = { session: "s1", from: "Client", to: "Server", label: "Ping", site: "0", loops: {}, seq: 0, payload: 1 }
+ *
+ * decodeEnvelope({ ...frame, label: "L".repeat(maxNameLength + 1) }) // Left: the label is too long
+ * ```
+ *
+ * @since 0.1.0
+ */
 export const maxNameLength = 1024
 
 const Name = Schema.String.pipe(Schema.maxLength(maxNameLength)).annotations({ title: `a string of at most ${maxNameLength} characters` })
@@ -88,7 +113,18 @@ const Loops: Schema.Schema<Readonly<Record<string, number>>, unknown> = Schema.t
  * Names are bounded strings, `seq` a whole number from 0, `loops` an object of counters; the
  * payload is left to the catalogue's Schema of its label.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { EnvelopeSchema } from "quadrille"
+ *
+ * // Frames of a transport of your own, decoded at its edge before any role sees them.
+ * const decodeFrame = Schema.decodeUnknownEither(Schema.parseJson(EnvelopeSchema))
+ * decodeFrame('{"session":"s1","from":"Client","to":"Server","label":"Ping","site":"0","loops":{},"seq":0,"payload":1}')
+ * ```
+ *
  * @category schemas
+ * @since 0.1.0
  */
 export const EnvelopeSchema: Schema.Schema<Envelope, {
   readonly session: string
@@ -164,7 +200,17 @@ const decodeValid = (u: unknown): Envelope | undefined => {
  * Decodes a frame from outside: the `Envelope`, or why it is none, in a sentence of bounded
  * length. Never throws, whatever the value (getters that throw, proxies, cycles).
  *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import { decodeEnvelope } from "quadrille"
+ *
+ * const decoded = decodeEnvelope({ session: "s1", from: "Client", to: "Server", label: "Ping", site: "0", loops: {}, seq: -1 })
+ * if (Either.isLeft(decoded)) console.log(decoded.left) // not an envelope: ... seq ...
+ * ```
+ *
  * @category schemas
+ * @since 0.1.0
  */
 export const decodeEnvelope = (frame: unknown): Either.Either<Envelope, string> => {
   try {
@@ -198,7 +244,30 @@ export const decodeEnvelopeWithSchema = (frame: unknown): Either.Either<Envelope
  * `decodeEnvelope` at its edge, and drops and records one that does not decode (a `Reject`
  * event in the `TraceSink`) instead of failing or handing it on.
  *
+ * @example
+ * ```ts
+ * import { Effect, Layer, Schema } from "effect"
+ * import { Memory, Protocol, Role, Session, Transport, type TransportService } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * // A transport around the one in context that logs every frame sent.
+ * const logging = Layer.effect(Transport, Effect.map(Transport, (inner): TransportService => ({
+ *   ...inner,
+ *   send: (e) => Effect.zipRight(Effect.logDebug(`${e.from} -> ${e.to}: ${e.label}`), inner.send(e))
+ * })))
+ * const program = Session.run(PingPong, roles).pipe(Effect.provide(Layer.provide(logging, Memory.layer)))
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface TransportService {
   /** Whether frames leave the process; when true, payloads are encoded and decoded with their Schemas. */
@@ -245,7 +314,27 @@ export interface TransportService {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Memory, Protocol, Role, Transport } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const client = Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * const server = Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ *
+ * // Roles run apart share the Transport in context.
+ * const program = Effect.all([
+ *   Role.run(PingPong, "Client", client, { sessionId: "s1" }),
+ *   Role.run(PingPong, "Server", server, { sessionId: "s1" })
+ * ], { concurrency: "unbounded" }).pipe(Effect.provideService(Transport, Memory.unsafeMake()))
+ * ```
+ *
  * @category services
+ * @since 0.1.0
  */
 export class Transport extends Context.Tag("quadrille/Transport")<Transport, TransportService>() {}
 
@@ -255,6 +344,8 @@ export class Transport extends Context.Tag("quadrille/Transport")<Transport, Tra
  * failure, or a wait). A channel over one of them calls `deliver` instead of building and
  * running that Effect. Keyed by the service object itself, so a wrapper around such a
  * transport (a spread copy with another `send`) is not mistaken for it.
+ *
+ * @internal
  */
 export type SynchronousSend = (envelope: Envelope) => Effect.Effect<void, TransportError> | void
 

@@ -18,7 +18,17 @@ import { wrapper, wrapperLayer } from "./wrapper.js"
  * A partition: while it lasts, no frame passes between a role of one side and a role of the
  * other (in either direction); frames within a side pass.
  *
+ * @example
+ * ```ts
+ * import { Chaos } from "quadrille/testing"
+ *
+ * // The Client cut off from the Server from 100 ms to 2 s after the first frame.
+ * const split: Chaos.Partition = { between: [["Client"], ["Server"]], from: "100 millis", until: "2 seconds" }
+ * const chaos = Chaos.layer({ seed: 7, partitions: [split] })
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface Partition {
   readonly between: readonly [ReadonlyArray<string>, ReadonlyArray<string>]
@@ -34,7 +44,33 @@ export interface Partition {
 /**
  * What the chaos layer does to frames. Rates are probabilities from 0 to 1, drawn per frame.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ * import { type Chaos, simulate } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const faults: Chaos.ChaosOptions = {
+ *   seed: 7,
+ *   drop: 0.1,
+ *   duplicate: 0.05,
+ *   delay: { min: "1 millis", max: "20 millis" },
+ *   reorder: 0.1
+ * }
+ * const program = simulate(PingPong, roles, { seed: 1, chaos: faults, reliable: true })
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface ChaosOptions {
   /** The seed of every random decision (a 32-bit integer). */
@@ -74,7 +110,30 @@ const checkRate = (name: string, rate: number | undefined): number => {
  * Wraps `transport` in chaos. Delayed frames are sent by fibers forked in the scope; closing
  * it drops the frames still delayed.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Memory, Protocol, Role, Session, Transport } from "quadrille"
+ * import { Chaos } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   // Delayed frames are sent by fibers of this scope.
+ *   const transport = yield* Chaos.wrap(Memory.unsafeMake(), { seed: 3, delay: { min: 0, max: "10 millis" } })
+ *   return yield* Session.run(PingPong, roles).pipe(Effect.provideService(Transport, transport))
+ * }))
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const wrap: (transport: TransportService, options: ChaosOptions) => Effect.Effect<TransportService, never, Scope.Scope> =
   wrapper((transport, options, scope, sink) => unsafeWrap(transport, options, scope, sink))
@@ -204,12 +263,26 @@ const unsafeWrap = (
  *
  * @example
  * ```ts
+ * import { Effect, Layer, Schema } from "effect"
+ * import { Memory, Protocol, Reliable, Role, Session } from "quadrille"
+ * import { Chaos } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
  * // Chaos between the roles, and the reliable layer above it to make up for it.
  * const chaos = Chaos.layer({ seed: 1, drop: 0.1, duplicate: 0.05, delay: { min: 0, max: "20 millis" } })
  * const network = Layer.provide(Reliable.layer(), Layer.provide(chaos, Memory.layer))
- * const results = yield* Session.run(P, roles).pipe(Effect.provide(network))
+ * const program = Session.run(PingPong, roles).pipe(Effect.provide(network))
  * ```
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layer = (options: ChaosOptions): Layer.Layer<Transport, never, Transport> => wrapperLayer(wrap, options)

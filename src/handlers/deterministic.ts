@@ -42,7 +42,31 @@ import { type Mailbox, Mailboxes, openRole } from "./mailbox.js"
  * run, no frame is in flight, no timer is set and no role waits for a frame (something waits on
  * a `Deferred` nobody completes, or on the world outside the simulation).
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ * import { simulate } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Effect.gen(function*() {
+ *   const sim = yield* simulate(PingPong, roles, { seed: 1 })
+ *   return yield* sim.exit.pipe(
+ *     Effect.catchTag("SimulationStalled", (e) => Effect.dieMessage(`stalled at ${e.time} ms of virtual time; rerun with seed ${e.seed}`))
+ *   )
+ * })
+ * ```
+ *
  * @category errors
+ * @since 0.1.0
  */
 export class SimulationStalled extends Data.TaggedError("SimulationStalled")<{
   readonly seed: number
@@ -54,7 +78,17 @@ export class SimulationStalled extends Data.TaggedError("SimulationStalled")<{
 /**
  * Options of the simulator.
  *
+ * @example
+ * ```ts
+ * import { Deterministic } from "quadrille/testing"
+ *
+ * // Handlers that wait on a worker thread: give the world outside more time before a deadlock is called.
+ * const options: Deterministic.SimulatorOptions = { seed: 42, grace: "200 millis" }
+ * const simulator = Deterministic.unsafeMake(options)
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface SimulatorOptions {
   /** The seed of every choice the network makes (a 32-bit integer; other numbers are truncated). */
@@ -73,7 +107,30 @@ export interface SimulatorOptions {
  * A simulator: the scheduler, virtual clock and deterministic network a simulated session
  * runs on. Run an effect on it with `Simulator.run`, or provide `layer`.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import { Deterministic } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Effect.gen(function*() {
+ *   const simulator: Deterministic.Simulator = yield* Deterministic.make({ seed: 42 })
+ *   const results = yield* simulator.run(Session.run(PingPong, roles))
+ *   return { results, virtualMillis: simulator.now(), delivered: simulator.delivered() } // delivered: 2
+ * })
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface Simulator {
   readonly seed: number
@@ -237,7 +294,28 @@ class SimulationScheduler implements Scheduler.Scheduler {
 /**
  * A new simulator (synchronous).
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import { Deterministic } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const simulator = Deterministic.unsafeMake({ seed: 42 })
+ * Effect.runPromise(simulator.run(Session.run(PingPong, roles))).then((results) => console.log(results, simulator.delivered()))
+ * // { Client: 2, Server: 1 } 2
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const unsafeMake = (options: SimulatorOptions): Simulator => {
   const seed = options.seed | 0
@@ -375,7 +453,31 @@ export const unsafeMake = (options: SimulatorOptions): Simulator => {
 /**
  * A new simulator.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import { Deterministic } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * // The same seed, the same run: here twice over.
+ * const program = Effect.gen(function*() {
+ *   const a = yield* Deterministic.make({ seed: 7 })
+ *   const b = yield* Deterministic.make({ seed: 7 })
+ *   return [yield* a.run(Session.run(PingPong, roles)), yield* b.run(Session.run(PingPong, roles))]
+ * })
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const make = (options: SimulatorOptions): Effect.Effect<Simulator> => Effect.sync(() => unsafeMake(options))
 
@@ -387,10 +489,24 @@ export const make = (options: SimulatorOptions): Effect.Effect<Simulator> => Eff
  *
  * @example
  * ```ts
- * const results = yield* Session.run(TwoPhaseCommit, roles).pipe(Effect.provide(Deterministic.layer({ seed: 7 })))
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import { Deterministic } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Session.run(PingPong, roles).pipe(Effect.provide(Deterministic.layer({ seed: 7 })))
  * ```
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layer = (options: SimulatorOptions): Layer.Layer<Transport> =>
   Layer.unwrapEffect(

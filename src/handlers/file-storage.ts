@@ -21,7 +21,16 @@ import { clip } from "../internal/bounded.js"
 /**
  * Options of the file storage.
  *
+ * @example
+ * ```ts
+ * import { FileStorage } from "quadrille/node"
+ *
+ * const options: FileStorage.FileStorageOptions = { directory: "/var/lib/pingpong/checkpoints" }
+ * const storage = FileStorage.layer(options)
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface FileStorageOptions {
   /** The directory of the files (made if missing). */
@@ -48,7 +57,21 @@ const isMissing = (e: unknown) => typeof e === "object" && e !== null && (e as {
 /**
  * A file storage in `options.directory`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Storage } from "quadrille"
+ * import { FileStorage } from "quadrille/node"
+ *
+ * // The Server's checkpoint of session s1, as its process left it.
+ * const program = Effect.gen(function*() {
+ *   const storage = yield* FileStorage.make({ directory: "/var/lib/pingpong/checkpoints" })
+ *   return yield* storage.get(Storage.checkpointKey("PingPong", "s1", "Server"))
+ * })
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const make = (options: FileStorageOptions): Effect.Effect<StorageService, StorageError> =>
   Effect.gen(function*() {
@@ -123,6 +146,30 @@ export const make = (options: FileStorageOptions): Effect.Effect<StorageService,
 /**
  * The file storage as a layer.
  *
+ * @example
+ * ```ts
+ * import { Effect, Layer, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ * import { FileStorage, Tcp } from "quadrille/node"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const server = Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0, {
+ *   state: Schema.Number
+ * })
+ *
+ * // The Server in its own process, over TCP, its checkpoints in files: run again after a crash, it goes on.
+ * const program = Role.resume(PingPong, "Server", server, { sessionId: "s1" }).pipe(
+ *   Effect.provide(Layer.merge(
+ *     Tcp.layer({ self: "Server", listen: { port: 4101 }, peers: { Client: "127.0.0.1:4100" }, auth: { secret: process.env.PINGPONG_SECRET! } }),
+ *     FileStorage.layer({ directory: "/var/lib/pingpong/checkpoints" })
+ *   ))
+ * )
+ * ```
+ *
  * @category layers
+ * @since 0.1.0
  */
 export const layer = (options: FileStorageOptions): Layer.Layer<Storage, StorageError> => Layer.effect(Storage, make(options))

@@ -15,7 +15,30 @@ import { type MailboxStats, Mailboxes, openRole } from "./mailbox.js"
 /**
  * What the in-memory transport holds, and what it refused.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Memory, Protocol, Role, Session, Transport } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Effect.gen(function*() {
+ *   const memory = yield* Memory.make
+ *   yield* Session.run(PingPong, roles).pipe(Effect.provideService(Transport, memory))
+ *   const stats: Memory.MemoryStats = memory.stats()
+ *   return stats // once the session is over the transport holds nothing of it: stats.frames === 0
+ * })
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface MemoryStats extends MailboxStats {
   /** Frames given to `inject` that did not decode as an `Envelope`. */
@@ -25,7 +48,22 @@ export interface MemoryStats extends MailboxStats {
 /**
  * The in-memory transport, with the hooks tests use.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Memory } from "quadrille"
+ *
+ * // A test that forges a frame, as a hostile peer would.
+ * const memory: Memory.MemoryTransport = Memory.unsafeMake()
+ * const program = Effect.gen(function*() {
+ *   yield* memory.open!("s1", "Server", ["Client", "Server"])
+ *   const delivered = memory.inject({ session: "s1", from: "Client", to: "Server", label: "Ping", site: "0", loops: {}, seq: -1 })
+ *   return [delivered, memory.stats().rejected] // [false, 1]: it does not decode as an envelope
+ * })
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface MemoryTransport extends TransportService {
   /**
@@ -42,7 +80,24 @@ export interface MemoryTransport extends TransportService {
   readonly stats: () => MemoryStats
 }
 
-/** A `Reject` event for a frame that is no envelope: its names quoted as far as they are strings. */
+/**
+ * A `Reject` event for a frame that is no envelope: its names quoted as far as they are strings.
+ *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import { decodeEnvelope, Memory, TraceSink } from "quadrille"
+ *
+ * // A transport of your own records a frame from outside that is no envelope as the memory transport does.
+ * const sink = TraceSink.unsafeMakeRecorder()
+ * const frame: unknown = JSON.parse('{"session":"s1","from":"Client","to":"Server","seq":"zero"}')
+ * const decoded = decodeEnvelope(frame)
+ * if (Either.isLeft(decoded)) sink.record(Memory.rejectEvent(frame, decoded.left))
+ * // sink.events()[0]: { _tag: "Reject", session: "s1", role: "Client", peer: "Server", label: "?", ... }
+ * ```
+ *
+ * @since 0.1.0
+ */
 export const rejectEvent = (frame: unknown, reason: string) => {
   const field = (k: string): string => {
     try {
@@ -58,7 +113,28 @@ export const rejectEvent = (frame: unknown, reason: string) => {
 /**
  * A fresh in-memory transport that records drops and rejections in `sink` (when given).
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Memory, Protocol, Role, Session, TraceSink, Transport } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * // Drops and rejected frames recorded in a sink of the test's own.
+ * const recorder = TraceSink.unsafeMakeRecorder()
+ * const memory = Memory.unsafeMake(recorder)
+ * const program = Session.run(PingPong, roles).pipe(Effect.provideService(Transport, memory))
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const unsafeMake = (sink?: TraceSinkService): MemoryTransport => {
   const boxes = new Mailboxes(sink === undefined ? undefined : (e, reason) =>
@@ -101,7 +177,30 @@ export const unsafeMake = (sink?: TraceSinkService): MemoryTransport => {
 /**
  * A fresh in-memory transport; it records drops and rejections in the `TraceSink` in context, if any.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Memory, Protocol, Role, Session, Transport } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const client = Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * const server = Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ *
+ * const program = Effect.gen(function*() {
+ *   const memory = yield* Memory.make
+ *   // Roles run apart, over one transport.
+ *   return yield* Effect.all([
+ *     Role.run(PingPong, "Client", client, { sessionId: "s1" }),
+ *     Role.run(PingPong, "Server", server, { sessionId: "s1" })
+ *   ], { concurrency: "unbounded" }).pipe(Effect.provideService(Transport, memory))
+ * })
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const make: Effect.Effect<MemoryTransport> = Effect.map(
   Effect.serviceOption(TraceSink),
@@ -112,7 +211,29 @@ export const make: Effect.Effect<MemoryTransport> = Effect.map(
  * A fresh in-memory transport that also keeps every frame sent through it, in the order sent
  * (for demos and tests; a `TraceSink` records richer events).
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Memory, Protocol, Role, Session, Transport } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Effect.gen(function*() {
+ *   const { frames, transport } = yield* Memory.recording
+ *   yield* Session.run(PingPong, roles).pipe(Effect.provideService(Transport, transport))
+ *   return frames.map((e) => `${e.from} -> ${e.to}: ${e.label} ${JSON.stringify(e.payload)}`) // ["Client -> Server: Ping 1", "Server -> Client: Pong 2"]
+ * })
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const recording: Effect.Effect<{ readonly transport: TransportService; readonly frames: ReadonlyArray<Envelope> }> =
   Effect.map(make, (memory) => {
@@ -128,7 +249,29 @@ export const recording: Effect.Effect<{ readonly transport: TransportService; re
  * Runs `effect` (a session, say) over a fresh recording transport; returns its result and
  * the frames sent.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Memory, Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Effect.gen(function*() {
+ *   const { frames, result } = yield* Memory.recorded(Session.run(PingPong, roles))
+ *   return { client: result.Client, labels: frames.map((e) => e.label) } // { client: 2, labels: ["Ping", "Pong"] }
+ * })
+ * Effect.runPromise(program).then(console.log)
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const recorded = <A, E, R>(
   effect: Effect.Effect<A, E, R>
@@ -139,6 +282,25 @@ export const recorded = <A, E, R>(
 /**
  * The in-memory transport as a layer.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Memory, Protocol, Role } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const client = Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * const server = Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ *
+ * const program = Effect.all([
+ *   Role.run(PingPong, "Client", client, { sessionId: "s1" }),
+ *   Role.run(PingPong, "Server", server, { sessionId: "s1" })
+ * ], { concurrency: "unbounded" }).pipe(Effect.provide(Memory.layer))
+ * ```
+ *
  * @category layers
+ * @since 0.1.0
  */
 export const layer: Layer.Layer<Transport> = Layer.effect(Transport, make)

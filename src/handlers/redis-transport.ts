@@ -48,7 +48,21 @@ import { Mailbox } from "./mailbox.js"
 import { rejectEvent } from "./memory.js"
 import { clientLayer, isConnectionProblem, makeStorage, RedisClient, type RedisClientOptions } from "./redis.js"
 
-/** The consumer group every role's stream is read through. */
+/**
+ * The consumer group every role's stream is read through.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Redis } from "quadrille/node"
+ *
+ * // The frames the Server of session s1 has taken and not committed.
+ * const pending = Effect.flatMap(Redis.RedisClient, (redis) =>
+ *   redis.run("XPENDING", (c) => c.xpending(Redis.streamKey("s1", "Server"), Redis.group)))
+ * ```
+ *
+ * @since 0.1.0
+ */
 export const group = "quadrille"
 
 const plain = (s: string) => !/[:{}]/.test(s)
@@ -57,7 +71,15 @@ const plain = (s: string) => !/[:{}]/.test(s)
  * The stream of `role` in `session`: `quadrille:{<session>}:<role>:in` (length-prefixed
  * parts when a name holds `:`, `{` or `}`, as in `Storage.checkpointKey`).
  *
+ * @example
+ * ```ts
+ * import { Redis } from "quadrille/node"
+ *
+ * Redis.streamKey("order-17", "Server") // "quadrille:{order-17}:Server:in"
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const streamKey = (session: string, role: string): string =>
   plain(session) && plain(role) ? `quadrille:{${session}}:${role}:in` : `quadrille:{${session.length}.${session}}:${role.length}.${role}:in`
@@ -65,7 +87,20 @@ export const streamKey = (session: string, role: string): string =>
 /**
  * Options of the Redis transport.
  *
+ * @example
+ * ```ts
+ * import { Redis } from "quadrille/node"
+ *
+ * const options: Redis.RedisTransportOptions = {
+ *   url: "redis://127.0.0.1:6379",
+ *   retain: "1 hour", // finished sessions' checkpoints and streams expire an hour after
+ *   maxFrameBytes: 64 * 1024
+ * }
+ * const redis = Redis.layer(options)
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface RedisTransportOptions extends RedisClientOptions {
   /** How long the checkpoint and stream of a role that has ended are kept (default 24 hours). */
@@ -93,7 +128,29 @@ type ReadReply = Array<[string, Entries]> | null
 /**
  * The transport on the Redis client in context; its readers live in the scope.
  *
+ * @example
+ * ```ts
+ * import { Effect, Layer, Schema } from "effect"
+ * import { Protocol, Role, Storage, Transport } from "quadrille"
+ * import { Redis } from "quadrille/node"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const server = Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0, {
+ *   state: Schema.Number
+ * })
+ *
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const transport = yield* Redis.makeTransport({ retain: "1 hour" })
+ *   const result = yield* Role.resume(PingPong, "Server", server, { sessionId: "s1" }).pipe(Effect.provideService(Transport, transport))
+ *   return { result, commits: transport.stats().commits }
+ * })).pipe(Effect.provide(Layer.provideMerge(Layer.effect(Storage.Storage, Redis.makeStorage), Redis.clientLayer())))
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const makeTransport = (
   options: RedisTransportOptions = {}
@@ -351,12 +408,26 @@ export const makeTransport = (
  *
  * @example
  * ```ts
- * const result = yield* Role.resume(TwoPhaseCommit, "Participant", participant, { sessionId: "tx-17" }).pipe(
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ * import { Redis } from "quadrille/node"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const server = Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0, {
+ *   state: Schema.Number
+ * })
+ *
+ * // In the Server's process; the same again after a crash goes on from the last commit.
+ * const program = Role.resume(PingPong, "Server", server, { sessionId: "s1" }).pipe(
  *   Effect.provide(Redis.layer({ url: "redis://127.0.0.1:6379" }))
  * )
  * ```
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layer = (options: RedisTransportOptions = {}): Layer.Layer<Transport | Storage | RedisClient> =>
   Layer.provideMerge(

@@ -42,7 +42,22 @@ import { Mailbox, maxFramesPerMailbox, maxMailboxesPerRole } from "./mailbox.js"
 /**
  * Options of the reliable layer.
  *
+ * @example
+ * ```ts
+ * import { Schedule } from "effect"
+ * import { Reliable } from "quadrille"
+ *
+ * // Every 50 ms, ten times at most; copies acknowledged for 5 s after a role has ended.
+ * const options: Reliable.ReliableOptions = {
+ *   retransmit: Schedule.spaced("50 millis").pipe(Schedule.intersect(Schedule.recurs(10))),
+ *   linger: "5 seconds",
+ *   window: 256
+ * }
+ * const reliable = Reliable.layer(options)
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface ReliableOptions {
   /**
@@ -67,7 +82,19 @@ export interface ReliableOptions {
  * The default retransmission schedule: after 10 ms, then twice as long each time up to 1 s
  * apart, at most 30 times (about 24 s in all) before giving up.
  *
+ * @example
+ * ```ts
+ * import { Schedule } from "effect"
+ * import { Reliable } from "quadrille"
+ *
+ * // The default delays, with jitter, giving up after 10 retransmissions rather than 30.
+ * const reliable = Reliable.layer({
+ *   retransmit: Reliable.defaultRetransmission.pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(10)))
+ * })
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const defaultRetransmission: Schedule.Schedule<unknown, unknown> = Sched.exponential(Duration.millis(10)).pipe(
   Sched.union(Sched.spaced(Duration.seconds(1))),
@@ -126,7 +153,29 @@ const key = (session: string, role: string) => `${session}\u0000${role}`
 /**
  * Wraps `transport` in reliable delivery; its fibers run in the scope.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Memory, Protocol, Reliable, Role, Session, Transport } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   // Its fibers (intakes, retransmissions) end with the scope.
+ *   const transport = yield* Reliable.wrap(Memory.unsafeMake(), { linger: "1 second" })
+ *   return yield* Session.run(PingPong, roles).pipe(Effect.provideService(Transport, transport))
+ * }))
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const wrap = (transport: TransportService, options: ReliableOptions = {}): Effect.Effect<TransportService, never, Scope.Scope> =>
   wrapReliable(transport, options)
@@ -456,9 +505,25 @@ const unsafeWrap = (
  *
  * @example
  * ```ts
+ * import { Effect, Layer, Schema } from "effect"
+ * import { Memory, Protocol, Reliable, Role, Session } from "quadrille"
+ * import { Chaos } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * // A tenth of the frames lost on the way, and the reliable layer above to make up for it.
  * const network = Layer.provide(Reliable.layer(), Layer.provide(Chaos.layer({ seed: 1, drop: 0.1 }), Memory.layer))
+ * const program = Session.run(PingPong, roles).pipe(Effect.provide(network))
  * ```
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layer = (options: ReliableOptions = {}): Layer.Layer<Transport, never, Transport> => wrapperLayer(wrap, options)

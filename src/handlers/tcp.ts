@@ -75,7 +75,18 @@ import { rejectEvent } from "./memory.js"
  *
  * Keys must be at least 16 bytes (a string counts its UTF-8 bytes).
  *
+ * @example
+ * ```ts
+ * import { Tcp } from "quadrille/node"
+ *
+ * // Per pair of roles: the Client's process holds only the key it shares with the Server.
+ * const auth: Tcp.TcpAuth = { keys: { Server: process.env.KEY_CLIENT_SERVER! } }
+ * // One secret for the whole deployment (tests, one trust domain).
+ * const shared: Tcp.TcpAuth = { secret: process.env.PINGPONG_SECRET! }
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export type TcpAuth =
   | { readonly keys: Readonly<Record<string, string | Uint8Array>> }
@@ -84,7 +95,28 @@ export type TcpAuth =
 /**
  * Options of the TCP transport.
  *
+ * @example
+ * ```ts
+ * import { Tcp } from "quadrille/node"
+ *
+ * const options: Tcp.TcpOptions = {
+ *   self: "Server",
+ *   listen: { host: "0.0.0.0", port: 4101 },
+ *   peers: { Client: "client.internal:4100" },
+ *   auth: { keys: { Client: process.env.KEY_CLIENT_SERVER! } },
+ *   heartbeat: "1 second",
+ *   unavailableAfter: "10 seconds",
+ *   // PEM text: this role's key and certificate, and the authority that signed its peers'.
+ *   tls: {
+ *     server: { key: process.env.TLS_KEY, cert: process.env.TLS_CERT },
+ *     client: { ca: process.env.TLS_CA }
+ *   }
+ * }
+ * const transport = Tcp.layer(options)
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface TcpOptions {
   /** The role this process runs. */
@@ -131,7 +163,27 @@ export interface TcpOptions {
 /**
  * The TCP layer could not start: a bad option, or a port it could not listen on.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ * import { Tcp } from "quadrille/node"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const server = Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ *
+ * // The layer cannot start: a port taken, an address that is not "host:port", a key too short.
+ * const program = Role.run(PingPong, "Server", server, { sessionId: "s1" }).pipe(
+ *   Effect.provide(Tcp.layer({ self: "Server", listen: { port: 4101 }, peers: { Client: "127.0.0.1:4100" }, auth: { secret: process.env.PINGPONG_SECRET! } })),
+ *   Effect.catchTag("TcpError", (e) => Effect.logError(`${e.role} could not start: ${e.message}`))
+ * )
+ * ```
+ *
  * @category errors
+ * @since 0.1.0
  */
 export class TcpError extends Data.TaggedError("TcpError")<{
   readonly role: string
@@ -152,7 +204,19 @@ export class TcpError extends Data.TaggedError("TcpError")<{
  * - `peer-unproven`: (dialling) the listener could not prove it is the peer dialled;
  * - `peer-refused`: (dialling) the listener refused this role.
  *
+ * @example
+ * ```ts
+ * import { Tcp } from "quadrille/node"
+ *
+ * // How often a wrong or replayed proof was seen: someone is trying keys.
+ * const badProofs = (tcp: Tcp.TcpTransport): number => {
+ *   const reason: Tcp.RefusalReason = "bad-proof"
+ *   return tcp.stats().refused[reason] ?? 0
+ * }
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export type RefusalReason =
   | "malformed"
@@ -170,7 +234,19 @@ export type RefusalReason =
  * A refused connection, as recorded (a `Refused` trace event, a warning in the log, and
  * `TcpTransport.refusals`).
  *
+ * @example
+ * ```ts
+ * import { Tcp } from "quadrille/node"
+ *
+ * // Who tried to pass for a role, and from where.
+ * const impostors = (tcp: Tcp.TcpTransport): Array<string> =>
+ *   tcp.refusals()
+ *     .filter((r: Tcp.TcpRefusal) => r.direction === "inbound" && r.reason === "bad-proof")
+ *     .map((r) => `${r.remote} claimed to be ${r.peer}`)
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export class TcpRefusal extends Data.TaggedClass("TcpRefusal")<{
   /** This role. */
@@ -188,7 +264,17 @@ export class TcpRefusal extends Data.TaggedClass("TcpRefusal")<{
 /**
  * What the TCP transport has done so far, and what it holds now.
  *
+ * @example
+ * ```ts
+ * import { Tcp } from "quadrille/node"
+ *
+ * // A line for the operator's log.
+ * const summary = (stats: Tcp.TcpStats): string =>
+ *   `accepted ${stats.accepted}, rejected ${stats.rejected}, queued ${stats.queued}, resent ${stats.resent}`
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface TcpStats {
   /** Connections from peers that proved who they are. */
@@ -216,7 +302,19 @@ export interface TcpStats {
 /**
  * The TCP transport, with what tests and operators look at.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Tcp } from "quadrille/node"
+ *
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const tcp: Tcp.TcpTransport = yield* Tcp.make({ self: "Server", listen: { host: "127.0.0.1", port: 0 }, auth: { secret: "a secret of at least 16 bytes" } })
+ *   return { port: tcp.address?.port, clientUp: tcp.connectedTo("Client"), stats: tcp.stats() }
+ * }))
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface TcpTransport extends TransportService {
   /** Where the layer listens (the port chosen, for `port: 0`), if it listens. */
@@ -353,7 +451,26 @@ const parseAddress = (role: string, peer: string, address: string | { readonly h
   return Either.right({ host: address.slice(0, i).replace(/^\[(.*)\]$/, "$1"), port })
 }
 
-/** The default reconnection schedule: after 20 ms, then twice as long each time, at most 1 s apart, for ever. */
+/**
+ * The default reconnection schedule: after 20 ms, then twice as long each time, at most 1 s apart, for ever.
+ *
+ * @example
+ * ```ts
+ * import { Schedule } from "effect"
+ * import { Tcp } from "quadrille/node"
+ *
+ * // The default delays with jitter, so that many processes restarted at once do not dial in step.
+ * const transport = Tcp.layer({
+ *   self: "Client",
+ *   listen: { port: 4100 },
+ *   peers: { Server: "server.internal:4101" },
+ *   auth: { secret: process.env.PINGPONG_SECRET! },
+ *   reconnect: Tcp.defaultReconnect.pipe(Schedule.jittered)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
 export const defaultReconnect: Schedule.Schedule<unknown, unknown> = Schedule.exponential(Duration.millis(20)).pipe(
   Schedule.union(Schedule.spaced(Duration.seconds(1)))
 )
@@ -362,7 +479,28 @@ export const defaultReconnect: Schedule.Schedule<unknown, unknown> = Schedule.ex
  * The TCP transport for the role `options.self`, in a scope: closing the scope closes every
  * connection and the server.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Transport } from "quadrille"
+ * import { Tcp } from "quadrille/node"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const server = Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ *
+ * // The Server's process: run the role, then tell what the transport saw.
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const tcp = yield* Tcp.make({ self: "Server", listen: { port: 4101 }, peers: { Client: "127.0.0.1:4100" }, auth: { secret: process.env.PINGPONG_SECRET! } })
+ *   const result = yield* Role.run(PingPong, "Server", server, { sessionId: "s1" }).pipe(Effect.provideService(Transport, tcp))
+ *   return { result, refused: tcp.stats().refused }
+ * }))
+ * ```
+ *
  * @category constructors
+ * @since 0.1.0
  */
 export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -1099,6 +1237,30 @@ export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError,
 /**
  * The TCP transport as a layer (see `make`).
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ * import { Tcp } from "quadrille/node"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const client = Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ *
+ * // The Client's process; the Server's runs the same with self: "Server" and its own address.
+ * const program = Role.run(PingPong, "Client", client, { sessionId: "s1" }).pipe(
+ *   Effect.provide(Tcp.layer({
+ *     self: "Client",
+ *     listen: { port: 4100 },
+ *     peers: { Server: "127.0.0.1:4101" },
+ *     auth: { keys: { Server: process.env.KEY_CLIENT_SERVER! } }
+ *   }))
+ * )
+ * ```
+ *
  * @category layers
+ * @since 0.1.0
  */
 export const layer = (options: TcpOptions): Layer.Layer<Transport, TcpError> => Layer.scoped(Transport, make(options))

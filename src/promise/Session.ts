@@ -10,19 +10,64 @@ import type { Failure, Implementation, Success } from "../runtime/Role.js"
 import * as Session from "../runtime/Session.js"
 import { runPromise as run, type RunPromiseOptions, withTransport } from "./run.js"
 
-export type { SessionOptions, SessionRetryOptions } from "../runtime/Session.js"
+export type {
+  /** @since 0.1.0 */
+  SessionOptions,
+  /** @since 0.1.0 */
+  SessionRetryOptions
+} from "../runtime/Session.js"
 
 /**
  * An implementation of every role that needs no service but the transport (handlers that
  * return plain values, or Effects that require nothing).
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille/promise"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ * const ping = Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * const pong = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ *
+ * const roles = { A: ping, B: pong } satisfies Session.Implementations<typeof PingPong>
+ * assert.deepStrictEqual(await Session.runPromise(PingPong, roles), { A: 2, B: 1 })
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Implementations<P extends Any> = {
   readonly [R in Roles<P>]: Implementation<P, R, unknown, unknown, never>
 }
 
-/** The results of a session, by role. @category models */
+/**
+ * The results of a session, by role.
+ *
+ * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille/promise"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ * const ping = Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * const pong = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ *
+ * const results: Session.Results<{ A: typeof ping; B: typeof pong }> = await Session.runPromise(PingPong, { A: ping, B: pong })
+ * assert.deepStrictEqual(results, { A: 2, B: 1 })
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type Results<I> = { readonly [R in keyof I]: Success<I[R]> }
 
 /**
@@ -31,13 +76,82 @@ export type Results<I> = { readonly [R in keyof I]: Success<I[R]> }
  * to tell apart by `_tag`.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille/promise"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ * const ping = Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * const pong = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ *
+ * // B never answers in time: the promise rejects with the tagged error itself.
+ * const slow = Role.implement(PingPong, "B", {
+ *   recv: { Ping: (_, n) => n },
+ *   send: { Pong: () => new Promise<number>((resolve) => setTimeout(() => resolve(0), 200)) }
+ * }, 0)
+ * type Roles = { A: typeof ping; B: typeof slow }
+ * const error = await Session.runPromise(PingPong, { A: ping, B: slow }, { receiveTimeout: "20 millis" })
+ *   .then(() => undefined, (e: Session.Rejection<Roles>) => e)
+ * assert.strictEqual(error?._tag, "Timeout")
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Rejection<I> = Failure<I[keyof I]> | RoleError
 
-/** Options of `runPromise`: those of `Session.run`, a transport and an `AbortSignal`. @category models */
+/**
+ * Options of `runPromise`: those of `Session.run`, a transport and an `AbortSignal`.
+ *
+ * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille/promise"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ * const ping = Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * const pong = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ *
+ * const options: Session.RunOptions = { sessionId: "s-1", receiveTimeout: "5 seconds", signal: AbortSignal.timeout(10_000) }
+ * assert.deepStrictEqual(await Session.runPromise(PingPong, { A: ping, B: pong }, options), { A: 2, B: 1 })
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface RunOptions extends Session.SessionOptions, RunPromiseOptions {}
 
-/** Options of `retryPromise`: those of `Session.retry`, a transport and an `AbortSignal`. @category models */
+/**
+ * Options of `retryPromise`: those of `Session.retry`, a transport and an `AbortSignal`.
+ *
+ * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schedule, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille/promise"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ * const ping = Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * const pong = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ *
+ * const options: Session.RetryOptions = { schedule: Schedule.recurs(2), receiveTimeout: "1 second" }
+ * assert.deepStrictEqual(await Session.retryPromise(PingPong, { A: ping, B: pong }, options), { A: 2, B: 1 })
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface RetryOptions extends Session.SessionRetryOptions, RunPromiseOptions {}
 
 /**
@@ -47,14 +161,25 @@ export interface RetryOptions extends Session.SessionRetryOptions, RunPromiseOpt
  * that failed, or the defect (a thrown exception) of one; an aborted `signal` rejects with
  * its reason.
  *
+ * @category running
+ *
  * @example
  * ```ts
+ * import { Schema } from "effect"
  * import { Protocol, Role, Session } from "quadrille/promise"
  *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ * const ping = Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * const pong = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ *
  * const results = await Session.runPromise(PingPong, { A: ping, B: pong })
+ * assert.deepStrictEqual(results, { A: 2, B: 1 })
  * ```
  *
- * @category running
+ * @since 0.1.0
  */
 export const runPromise = <P extends Any, const I extends Implementations<P>>(
   protocol: P,
@@ -71,6 +196,28 @@ export const runPromise = <P extends Any, const I extends Implementations<P>>(
  * schedule allows no more attempts.
  *
  * @category running
+ *
+ * @example
+ * ```ts
+ * import { Schedule, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille/promise"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ * const ping = Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * const pong = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ *
+ * // 3 attempts, 100 ms then 200 ms apart; here the first one succeeds.
+ * const results = await Session.retryPromise(PingPong, { A: ping, B: pong }, {
+ *   schedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(2))),
+ *   receiveTimeout: "1 second"
+ * })
+ * assert.deepStrictEqual(results, { A: 2, B: 1 })
+ * ```
+ *
+ * @since 0.1.0
  */
 export const retryPromise = <P extends Any, const I extends Implementations<P>>(
   protocol: P,

@@ -37,6 +37,23 @@ import * as Msg from "./messages.js"
  * The message catalogue: every label with the Schema of its payload.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const messages = {
+ *   Ping: Schema.Number,
+ *   Pong: Schema.Struct({ n: Schema.Number })
+ * } satisfies Protocol.Catalogue
+ *
+ * const PingPong = Protocol.make("PingPong", { roles: ["A", "B"], messages }, (g) =>
+ *   g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ * assert.deepStrictEqual(Object.keys(PingPong.messages), ["Ping", "Pong"])
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Catalogue = { readonly [label: string]: Schema.Schema.AnyNoContext }
 
@@ -46,6 +63,26 @@ export type Catalogue = { readonly [label: string]: Schema.Schema.AnyNoContext }
  * the choice at `"2"`, `"3.1"` the second step of the body of the loop at `"3"`.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Ask: Schema.Number, Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) =>
+ *   g.msg("A", "B", "Ask").choice("B", "answer", {
+ *     yes: (b) => b.msg("B", "A", "Yes"),
+ *     no: (b) => b.msg("B", "A", "No")
+ *   }))
+ *
+ * const steps: ReadonlyArray<Protocol.Step> = Vote.steps
+ * assert.deepStrictEqual(steps.map((s) => `${s._tag} at ${s.site}`), ["Msg at 0", "Choice at 1"])
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Step =
   | { readonly _tag: "Msg"; readonly site: string; readonly from: string; readonly to: string; readonly label: string }
@@ -104,6 +141,23 @@ export type Step =
  * field `"~global"`.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * // The name and the roles are in the type; the global session type too (phantom "~global").
+ * const protocol: Protocol.Protocol<"PingPong", "A" | "B"> = PingPong
+ * assert.deepStrictEqual(protocol.roles, ["A", "B"])
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Protocol<
   out Name extends string = string,
@@ -124,14 +178,94 @@ export interface Protocol<
  * Any protocol.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const summary = (protocol: Protocol.Any): string => `${protocol.name}: ${protocol.roles.join(", ")}`
+ * assert.strictEqual(summary(PingPong), "PingPong: A, B")
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Any = Protocol<string, string, Catalogue, unknown>
 
-/** The roles of a protocol. @category type-level */
+/**
+ * The roles of a protocol.
+ *
+ * @category type-level
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * type Role = Protocol.Roles<typeof PingPong> // "A" | "B"
+ * const roles: ReadonlyArray<Role> = ["A", "B"]
+ * assert.deepStrictEqual(roles, PingPong.roles)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type Roles<P> = P extends Protocol<string, infer R, Catalogue, unknown> ? R : never
-/** The message catalogue of a protocol. @category type-level */
+/**
+ * The message catalogue of a protocol.
+ *
+ * @category type-level
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * type Label = keyof Protocol.Messages<typeof PingPong> // "Ping" | "Pong"
+ * const labels: ReadonlyArray<Label> = ["Ping", "Pong"]
+ * assert.deepStrictEqual(labels, Object.keys(PingPong.messages))
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type Messages<P> = P extends Protocol<string, string, infer M, unknown> ? M : never
-/** The global session type of a protocol. @category type-level */
+/**
+ * The global session type of a protocol.
+ *
+ * @category type-level
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import type { GMsg, Nil, Then } from "quadrille"
+ * import { Protocol } from "quadrille"
+ *
+ * const Ping = Protocol.make("Ping", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping"))
+ *
+ * // One message from A to B, after nothing.
+ * const global: Protocol.GlobalOf<typeof Ping> extends Then<Nil, GMsg<"A", "B", "Ping">> ? true : false = true
+ * assert.strictEqual(global, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type GlobalOf<P> = P extends { readonly "~global": infer G } ? G : never
 
 /**
@@ -139,6 +273,24 @@ export type GlobalOf<P> = P extends { readonly "~global": infer G } ? G : never
  * at its end, with the catalogues of the protocols composed in it.
  *
  * @category builder
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import type { GMsg, Nil, Then } from "quadrille"
+ * import { Protocol } from "quadrille"
+ *
+ * const messages = { Ping: Schema.Number, Pong: Schema.Number }
+ *
+ * // A body written apart from its `Protocol.make`: it takes the builder, returns what it built.
+ * const body = (g: Protocol.Builder<"A" | "B", typeof messages, never, Nil>): Protocol.Built<Then<Nil, GMsg<"A", "B", "Ping">>> =>
+ *   g.msg("A", "B", "Ping")
+ *
+ * const Ping = Protocol.make("Ping", { roles: ["A", "B"], messages }, body)
+ * assert.strictEqual(Ping.steps.length, 1)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Built<G = unknown, Ms = unknown> {
   readonly "~global": G
@@ -149,6 +301,27 @@ export interface Built<G = unknown, Ms = unknown> {
  * A sequence that has ended (`recur` or `end`): nothing may follow it.
  *
  * @category builder
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * // `recur` and `end` give an `Ended` sequence: nothing can be added after them.
+ * const Stream = Protocol.make("Stream", {
+ *   roles: ["Producer", "Consumer"],
+ *   messages: { Item: Schema.Number, Done: Schema.Struct({}) }
+ * }, (g) =>
+ *   g.loop("items", (l) =>
+ *     l.choice("Producer", "more", {
+ *       item: (b) => b.msg("Producer", "Consumer", "Item").recur("items"),
+ *       done: (b) => b.msg("Producer", "Consumer", "Done").end()
+ *     })))
+ *
+ * assert.strictEqual(Protocol.formatLocal(Protocol.project(Stream, "Consumer")), "Rec items.Offer(Producer){ Item: items, Done: End }")
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Ended<G, Ms = unknown> extends Built<G, Ms> {
   readonly "~ended": true
@@ -169,6 +342,28 @@ type Taken<L extends string> = L | (L extends `~${infer Name}` ? Name : never)
  * repeats outside an enclosing repeat), `G` the global type built so far.
  *
  * @category builder
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const Shop = Protocol.make("Shop", {
+ *   roles: ["Buyer", "Seller"],
+ *   messages: { Quote: Schema.Number, Price: Schema.Number, Accept: Schema.Struct({}), Reject: Schema.Struct({}) }
+ * }, (g) =>
+ *   g
+ *     .msg("Buyer", "Seller", "Quote")
+ *     .msg("Seller", "Buyer", "Price")
+ *     .choice("Buyer", "decision", {
+ *       accept: (b) => b.msg("Buyer", "Seller", "Accept"),
+ *       reject: (b) => b.msg("Buyer", "Seller", "Reject")
+ *     }))
+ *
+ * assert.deepStrictEqual(Shop.steps.map((s) => s._tag), ["Msg", "Msg", "Choice"])
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Builder<R extends string, M extends Catalogue, Loops extends string, G> extends Built<G, M> {
   /** `from -> to: label`. The payload's Schema is `messages[label]`. */
@@ -768,13 +963,19 @@ const checkDeclaration = (protocol: string, spec: { readonly roles: unknown; rea
  *
  * @example
  * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],
  *   messages: { Ping: Schema.Number, Pong: Schema.Number }
  * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * assert.strictEqual(Protocol.formatLocal(Protocol.project(PingPong, "A")), "Send(B, Ping).Recv(B, Pong).End")
  * ```
  *
  * @category constructors
+ * @since 0.1.0
  */
 export const make = <
   const Name extends string,
@@ -790,7 +991,9 @@ export const make = <
 
 /**
  * The global type of a `Protocol.make` call that did not compile (TypeScript then infers
- * nothing from its body). @internal
+ * nothing from its body).
+ *
+ * @internal
  */
 export interface NotInferred {
   readonly "~not-inferred": true
@@ -801,6 +1004,26 @@ export interface NotInferred {
  * so that the call does not compile, and the error says why in the run-time words.
  *
  * @category type-level
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * // Not called: `Protocol.make` would throw the ProjectionError that the compiler reports.
+ * const blind = () =>
+ *   // @ts-expect-error the name's type says why: B does not know whether A chose `right`
+ *   Protocol.make("Blind", {
+ *     roles: ["A", "B", "C"],
+ *     messages: { X: Schema.Number, Y: Schema.Number }
+ *   }, (g) =>
+ *     g.choice("A", "pick", {
+ *       left: (b) => b.msg("A", "C", "X"),
+ *       right: (b) => b.msg("A", "C", "X").msg("B", "C", "Y")
+ *     }))
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface IllFormedProtocol<out Reason extends string> {
   readonly "~ill-formed": Reason
@@ -812,6 +1035,23 @@ export interface IllFormedProtocol<out Reason extends string> {
  * error of its own, which left `string` in the global type, and that error is the one to read.
  *
  * @category type-level
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * // `unknown`: nothing to complain about.
+ * const ok: unknown extends Protocol.WellFormed<typeof PingPong> ? true : false = true
+ * assert.strictEqual(ok, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export type WellFormed<P> = IllFormedReason<P> extends infer Reason extends string
   ? [Reason] extends [never] ? unknown : NotLiteral<Reason> extends true ? unknown : IllFormedProtocol<Reason>
@@ -822,6 +1062,23 @@ export type WellFormed<P> = IllFormedReason<P> extends infer Reason extends stri
  * which no `Role.implement`, `Role.program` or `Session.run` takes.
  *
  * @category type-level
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * // A well-formed protocol checks to itself.
+ * const same: typeof PingPong extends Protocol.Protocol<"PingPong", "A" | "B"> ? true : false = true
+ * assert.strictEqual(same, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Checked<P> = P extends Protocol<string, string, Catalogue, infer G>
   // A call of `make` that does not compile gives its protocol no global type: no use of it may compile either.
@@ -837,6 +1094,30 @@ export type Checked<P> = P extends Protocol<string, string, Catalogue, infer G>
  * `ProjectionError`'s words); `Local` still projects the protocol `P` it would have been.
  *
  * @category type-level
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * // Not called: `Protocol.make` would throw the ProjectionError that the compiler reports.
+ * const blind = () =>
+ *   // @ts-expect-error the name's type says why: B does not know whether A chose `right`
+ *   Protocol.make("Blind", {
+ *     roles: ["A", "B", "C"],
+ *     messages: { X: Schema.Number, Y: Schema.Number }
+ *   }, (g) =>
+ *     g.choice("A", "pick", {
+ *       left: (b) => b.msg("A", "C", "X"),
+ *       right: (b) => b.msg("A", "C", "X").msg("B", "C", "Y")
+ *     }))
+ *
+ * // What it returns is typed `IllFormed<reason, P>`, which no `Role.implement` or `Session.run` takes.
+ * const illFormed: ReturnType<typeof blind> extends Protocol.IllFormed<string, unknown> ? true : false = true
+ * assert.strictEqual(illFormed, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface IllFormed<out Reason extends string, out P> {
   readonly "~ill-formed": Reason
@@ -847,6 +1128,22 @@ export interface IllFormed<out Reason extends string, out P> {
  * Like `make`, but returns the `ProjectionError` instead of throwing it.
  *
  * @category constructors
+ *
+ * @example
+ * ```ts
+ * import { Either, Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const result = Protocol.makeEither("Dup", {
+ *   roles: ["A", "B", "A"],
+ *   messages: { Ping: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping"))
+ *
+ * assert.strictEqual(Either.isLeft(result), true)
+ * if (Either.isLeft(result)) assert.strictEqual(result.left.rule, "DuplicateRole")
+ * ```
+ *
+ * @since 0.1.0
  */
 export const makeEither = <
   const Name extends string,
@@ -899,6 +1196,21 @@ export const makeEither = <
  * Describes a step in words, for error messages and diagrams.
  *
  * @category utils
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * assert.deepStrictEqual(PingPong.steps.map(Protocol.describe), ["A -> B: Ping", "B -> A: Pong"])
+ * ```
+ *
+ * @since 0.1.0
  */
 export const describe = (step: Step): string => {
   switch (step._tag) {

@@ -27,7 +27,54 @@ import { runTimeout } from "./timeout.js"
 import { Durability, readRecord, storageEngine } from "./durable.js"
 import { attemptId, type RetryOptions, retrying } from "./retry.js"
 
-export type { Implementation, Resumable } from "./implementation.js"
+export type {
+  /**
+   * A role's implementation, as `Role.implement` and `Role.program` make it: what `Role.run`, `Role.resume` and `Session.run` run.
+   *
+   * @example
+   * ```ts
+   * import { Effect, Schema } from "effect"
+   * import { Protocol, Role, Session } from "quadrille"
+   *
+   * const PingPong = Protocol.make("PingPong", {
+   *   roles: ["A", "B"],
+   *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+   * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+   *
+   * const a: Role.Implementation<typeof PingPong, "A", number> = Role.implement(PingPong, "A", {
+   *   send: { Ping: () => 1 },
+   *   recv: { Pong: (_, reply) => reply }
+   * }, 0)
+   * assert.strictEqual(a.role, "A")
+   * ```
+   *
+   * @since 0.1.0
+   */
+  Implementation,
+  /**
+   * An implementation that `Role.resume` can run durably: a `Role.program`, or a `Role.implement` given a `state` Schema.
+   *
+   * @example
+   * ```ts
+   * import { Effect, Schema } from "effect"
+   * import { Protocol, Role, Session } from "quadrille"
+   *
+   * const PingPong = Protocol.make("PingPong", {
+   *   roles: ["A", "B"],
+   *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+   * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+   *
+   * const b: Role.Resumable<typeof PingPong, "B", number> = Role.implement(PingPong, "B", {
+   *   recv: { Ping: (_, n) => n },
+   *   send: { Pong: (n) => n + 1 }
+   * }, 0, { state: Schema.Number })
+   * assert.strictEqual(b.durable, "implement")
+   * ```
+   *
+   * @since 0.1.0
+   */
+  Resumable
+} from "./implementation.js"
 import type { Implementation, Resumable } from "./implementation.js"
 
 /**
@@ -35,6 +82,16 @@ import type { Implementation, Resumable } from "./implementation.js"
  * `Role.implement`), so that its checkpoint keeps it whole.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import type { Role } from "quadrille"
+ *
+ * const state: Role.Json = { seen: 3, last: "Pong", peers: ["A", "B"], done: null }
+ * assert.strictEqual(JSON.stringify(JSON.parse(JSON.stringify(state))), JSON.stringify(state))
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Json = string | number | boolean | null | ReadonlyArray<Json> | { readonly [key: string]: Json }
 
@@ -42,6 +99,28 @@ export type Json = string | number | boolean | null | ReadonlyArray<Json> | { re
  * Options of `Role.implement`.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const options: Role.ImplementOptions<{ readonly pongs: number }> = {
+ *   state: Schema.Struct({ pongs: Schema.Number })
+ * }
+ * const a = Role.implement(PingPong, "A", {
+ *   send: { Ping: () => 1 },
+ *   recv: { Pong: (s) => ({ pongs: s.pongs + 1 }) }
+ * }, { pongs: 0 }, options)
+ * assert.strictEqual(a.durable, "implement")
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface ImplementOptions<S> {
   /**
@@ -51,28 +130,146 @@ export interface ImplementOptions<S> {
   readonly state: Schema.Schema.AnyNoContext & { readonly Type: S; readonly Encoded: Json }
 }
 
-/** The result of an implementation. @category type-level */
+/**
+ * The result of an implementation.
+ *
+ * @category type-level
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const a = Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => `got ${n}` } }, "")
+ * const result: Role.Success<typeof a> = "got 2" // the final state: a string
+ * assert.strictEqual(typeof result, "string")
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type Success<I> = I extends Resumable<Any, string, infer A, unknown, unknown> ? A
   : I extends Implementation<Any, string, infer A, unknown, unknown> ? A
   : never
-/** The errors of an implementation's own handlers. @category type-level */
+/**
+ * The errors of an implementation's own handlers.
+ *
+ * @category type-level
+ *
+ * @example
+ * ```ts
+ * import { Data, Effect, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * class OutOfPings extends Data.TaggedError("OutOfPings")<{}> {}
+ *
+ * const a = Role.implement(PingPong, "A", {
+ *   send: { Ping: (left: number) => left > 0 ? Effect.succeed(left) : Effect.fail(new OutOfPings()) },
+ *   recv: { Pong: (left) => left - 1 }
+ * }, 3)
+ * const error: Role.Failure<typeof a> = new OutOfPings()
+ * assert.strictEqual(error._tag, "OutOfPings")
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type Failure<I> = I extends Resumable<Any, string, unknown, infer E, unknown> ? E
   : I extends Implementation<Any, string, unknown, infer E, unknown> ? E
   : never
-/** The services an implementation needs. @category type-level */
+/**
+ * The services an implementation needs.
+ *
+ * @category type-level
+ *
+ * @example
+ * ```ts
+ * import { Context, Effect, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * class Counter extends Context.Tag("Counter")<Counter, { readonly next: Effect.Effect<number> }>() {}
+ *
+ * const a = Role.implement(PingPong, "A", {
+ *   send: { Ping: () => Effect.flatMap(Counter, (c) => c.next) },
+ *   recv: { Pong: (_, n) => n }
+ * }, 0)
+ * const needs: [Role.Requirements<typeof a>] extends [Counter] ? true : false = true
+ * assert.strictEqual(needs, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type Requirements<I> = I extends Resumable<Any, string, unknown, unknown, infer Rq> ? Rq
   : I extends Implementation<Any, string, unknown, unknown, infer Rq> ? Rq
   : never
 
-export type { Answer, Handlers, PayloadOf } from "../session/Handlers.js"
+export type {
+  /** @since 0.1.0 */
+  Answer,
+  /** @since 0.1.0 */
+  Handlers,
+  /** @since 0.1.0 */
+  PayloadOf
+} from "../session/Handlers.js"
 
 type Outputs<H> = {
   [K in keyof H]: { [L in keyof H[K]]: H[K][L] extends (...args: never) => infer O ? O : never }[keyof H[K]]
 }[keyof H]
 
-/** The errors of the Effects a record of handlers may return. @category type-level */
+/**
+ * The errors of the Effects a record of handlers may return.
+ *
+ * @category type-level
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Role } from "quadrille"
+ *
+ * const handlers = {
+ *   send: { Ping: (n: number) => n > 0 ? Effect.succeed(n) : Effect.fail("no pings left" as const) }
+ * }
+ * const error: Role.HandlerError<typeof handlers> = "no pings left"
+ * assert.strictEqual(error, "no pings left")
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type HandlerError<H> = Outputs<H> extends infer O ? O extends Effect.Effect<unknown, infer E, unknown> ? E : never : never
-/** The services the Effects of a record of handlers need. @category type-level */
+/**
+ * The services the Effects of a record of handlers need.
+ *
+ * @category type-level
+ *
+ * @example
+ * ```ts
+ * import { Context, Effect } from "effect"
+ * import type { Role } from "quadrille"
+ *
+ * class Clock extends Context.Tag("Clock")<Clock, { readonly now: Effect.Effect<number> }>() {}
+ *
+ * const handlers = {
+ *   send: { Ping: () => Effect.flatMap(Clock, (clock) => clock.now) }
+ * }
+ * const needs: [Role.HandlerContext<typeof handlers>] extends [Clock] ? true : false = true
+ * assert.strictEqual(needs, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type HandlerContext<H> = Outputs<H> extends infer O ? O extends Effect.Effect<unknown, unknown, infer R> ? R : never
   : never
 
@@ -88,14 +285,29 @@ class WithStateImpl<A, S> {
  * `value` is the payload sent (or the branch chosen), `state` the state from then on. (A
  * handler that answers with the plain value keeps the state.)
  *
- * @example
- * ```ts
- * // A server that numbers its replies.
- * Role.implement(P, "Server", { send: { Reply: (n: number) => Role.withState({ id: n }, n + 1) } }, 0)
- * ```
- *
  * @since 0.1.0
  * @category constructors
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * // A's state counts the pings it sent; the payload is the count so far.
+ * const a = Role.implement(PingPong, "A", {
+ *   send: { Ping: (sent: number) => Role.withState(sent, sent + 1) },
+ *   recv: { Pong: (sent) => sent }
+ * }, 0)
+ * const b = Role.implement(PingPong, "B", { send: { Pong: (n: number) => n }, recv: { Ping: (_, n) => n } }, -1)
+ *
+ * const results = await Effect.runPromise(Session.run(PingPong, { A: a, B: b }))
+ * assert.deepStrictEqual(results, { A: 1, B: 0 })
+ * ```
  */
 export const withState = <A, S>(value: A, state: S): WithState<A, S> => new WithStateImpl(value, state) as unknown as WithState<A, S>
 
@@ -187,15 +399,32 @@ const syncStepBudget = 128
  * protocol, the handlers supply payloads, fold received payloads into the state, and make
  * choices. The role's result is its final state.
  *
+ * @category constructors
+ *
  * @example
  * ```ts
- * const ping = Role.implement(PingPong, "A", {
- *   send: { Ping: (n) => n },
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const a = Role.implement(PingPong, "A", {
+ *   send: { Ping: (s) => s },
  *   recv: { Pong: (_, reply) => reply }
  * }, 1)
+ * const b = Role.implement(PingPong, "B", {
+ *   recv: { Ping: (_, n) => n },
+ *   send: { Pong: (n) => n * 10 }
+ * }, 0)
+ *
+ * const results = await Effect.runPromise(Session.run(PingPong, { A: a, B: b }))
+ * assert.deepStrictEqual(results, { A: 10, B: 1 })
  * ```
  *
- * @category constructors
+ * @since 0.1.0
  */
 export const implement = <
   const P extends Any,
@@ -430,6 +659,30 @@ export const implement = <
  * Options of a run.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Memory, Protocol, Role } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const options: Role.RunOptions = { sessionId: "ping-1", validate: true, receiveTimeout: "5 seconds" }
+ * const a = Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * const b = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ *
+ * const [resultA] = await Effect.runPromise(
+ *   Effect.all([Role.run(PingPong, "A", a, options), Role.run(PingPong, "B", b, options)], { concurrency: 2 }).pipe(
+ *     Effect.provide(Memory.layer)
+ *   )
+ * )
+ * assert.strictEqual(resultA, 2)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface RunOptions {
   /** The session id shared by every role of one session. */
@@ -456,6 +709,31 @@ export interface RunOptions {
  * elsewhere (another fiber, process or host) with the same session id.
  *
  * @category running
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Memory, Protocol, Role } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const a = Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * const b = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ *
+ * // Each role on its own; here two fibers over one in-memory transport (TCP or Redis: `quadrille/node`).
+ * const results = await Effect.runPromise(
+ *   Effect.all([
+ *     Role.run(PingPong, "A", a, { sessionId: "s-1" }),
+ *     Role.run(PingPong, "B", b, { sessionId: "s-1" })
+ *   ], { concurrency: "unbounded" }).pipe(Effect.provide(Memory.layer))
+ * )
+ * assert.deepStrictEqual(results, [2, 1])
+ * ```
+ *
+ * @since 0.1.0
  */
 export const run = <P extends Any, R extends Roles<P>, A, E, Rq, const O extends RunOptions = RunOptions>(
   protocol: P,
@@ -495,14 +773,18 @@ export const run = <P extends Any, R extends Roles<P>, A, E, Rq, const O extends
 /**
  * Runs an implementation on its channel; when the role fails or is interrupted, every peer it
  * still has steps with is sent a failure notice (so that a peer waiting on it fails with
- * `PeerFailed` instead of waiting for ever). @internal
+ * `PeerFailed` instead of waiting for ever).
+ *
+ * @internal
  */
 export const runOn = <A, E, R>(implementation: Implementation<Any, string, A, E, R>, channel: Channel): Effect.Effect<A, E | RoleError, R> =>
   Effect.onExit(implementation.run(channel), (exit) => (Exit.isFailure(exit) ? channel.notifyFailure(exit.cause) : Effect.void))
 
 /**
  * Runs a role between the transport's `open` and `close` for it (when it has them): `close`
- * runs however the role ends. @internal
+ * runs however the role ends.
+ *
+ * @internal
  */
 export const attached = <A, E, R>(
   transport: TransportService,
@@ -516,7 +798,11 @@ export const attached = <A, E, R>(
   return close === undefined ? opened : Effect.ensuring(opened, close(session, role))
 }
 
-/** A receive timeout in milliseconds, or `undefined` for none. @internal */
+/**
+ * A receive timeout in milliseconds, or `undefined` for none.
+ *
+ * @internal
+ */
 export const timeoutMillis = (timeout: Duration.DurationInput | undefined): number | undefined => {
   if (timeout === undefined) return undefined
   const ms = Duration.toMillis(Duration.decode(timeout))
@@ -545,13 +831,32 @@ export const timeoutMillis = (timeout: Duration.DurationInput | undefined): numb
  * peers like `Role.run`. A checkpoint of another protocol, role, session or version of the
  * protocol is refused with `CheckpointError`.
  *
+ * @category running
+ *
  * @example
  * ```ts
- * const pong = Role.implement(PingPong, "B", { send: { Pong: (n) => n }, recv: { Ping: (_, n) => n } }, 0, { state: Schema.Number })
- * const result = yield* Role.resume(PingPong, "B", pong, { sessionId: "order-17" })
+ * import { Effect, Layer, Schema } from "effect"
+ * import { Memory, Protocol, Role, Storage } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const a = Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0, { state: Schema.Number })
+ * const b = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0, { state: Schema.Number })
+ *
+ * // Checkpoints go to `Storage` (here in memory; `quadrille/node` has files and Redis).
+ * const results = await Effect.runPromise(
+ *   Effect.all([
+ *     Role.resume(PingPong, "A", a, { sessionId: "order-17" }),
+ *     Role.resume(PingPong, "B", b, { sessionId: "order-17" })
+ *   ], { concurrency: "unbounded" }).pipe(Effect.provide(Layer.merge(Memory.layer, Storage.memory)))
+ * )
+ * assert.deepStrictEqual(results, [2, 1])
  * ```
  *
- * @category running
+ * @since 0.1.0
  */
 export const resume = <P extends Any, R extends Roles<P>, A, E, Rq>(
   protocol: P,
@@ -603,6 +908,21 @@ export const resume = <P extends Any, R extends Roles<P>, A, E, Rq>(
  * Options of `Role.retry`: those of `Role.run` and a retry `schedule`.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schedule } from "effect"
+ * import type { Role } from "quadrille"
+ *
+ * const options: Role.RoleRetryOptions = {
+ *   sessionId: "order-17",
+ *   receiveTimeout: "1 second",
+ *   schedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(2)))
+ * }
+ * assert.strictEqual(options.sessionId, "order-17")
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface RoleRetryOptions extends RunOptions, RetryOptions {}
 
@@ -614,6 +934,31 @@ export interface RoleRetryOptions extends RunOptions, RetryOptions {}
  * they start the next attempt too). Exhaustion is `MaxRetriesExceeded`.
  *
  * @category running
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schedule, Schema } from "effect"
+ * import { Memory, Protocol, Role } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const a = Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * const b = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ * const options = { sessionId: "s-1", receiveTimeout: "1 second", schedule: Schedule.recurs(2) } as const
+ *
+ * // Attempt k of each role runs as session "s-1#k"; here the first attempt succeeds.
+ * const results = await Effect.runPromise(
+ *   Effect.all([Role.retry(PingPong, "A", a, options), Role.retry(PingPong, "B", b, options)], { concurrency: 2 }).pipe(
+ *     Effect.provide(Memory.layer)
+ *   )
+ * )
+ * assert.deepStrictEqual(results, [2, 1])
+ * ```
+ *
+ * @since 0.1.0
  */
 export const retry = <P extends Any, R extends Roles<P>, A, E, Rq>(
   protocol: P,
@@ -627,5 +972,79 @@ export const retry = <P extends Any, R extends Roles<P>, A, E, Rq>(
     options
   )
 
-export { type RetryOptions } from "./retry.js"
-export { program, type ResultOf } from "./program.js"
+export {
+  /**
+   * The `schedule` of a retried run (`Role.retry`, `Session.retry`) and which errors it retries (`while`; default `isRetryable`).
+   *
+   * @example
+   * ```ts
+   * import { Schedule } from "effect"
+   * import { isRetryable, type Role } from "quadrille"
+   *
+   * const options: Role.RetryOptions = {
+   *   schedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(2))),
+   *   while: (error) => isRetryable(error)
+   * }
+   * assert.strictEqual(typeof options.while, "function")
+   * ```
+   *
+   * @since 0.1.0
+   */
+  type RetryOptions
+} from "./retry.js"
+export {
+  /**
+   * A hand-written role: `body` gets the role's endpoint, typed by its local type, and returns the `Done` that `close(value)` gives at the end; the role's result is that value.
+   *
+   * @example
+   * ```ts
+   * import { Effect, Schema } from "effect"
+   * import { Protocol, Role, Session } from "quadrille"
+   *
+   * const PingPong = Protocol.make("PingPong", {
+   *   roles: ["A", "B"],
+   *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+   * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+   *
+   * const a = Role.program(PingPong, "A", (ch) =>
+   *   Effect.gen(function*() {
+   *     const c1 = yield* ch.send("B", "Ping", 1)
+   *     const [pong, c2] = yield* c1.recv("B", "Pong")
+   *     return yield* c2.close(pong)
+   *   }))
+   * const b = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+   *
+   * const results = await Effect.runPromise(Session.run(PingPong, { A: a, B: b }))
+   * assert.deepStrictEqual(results, { A: 2, B: 1 })
+   * ```
+   *
+   * @since 0.1.0
+   */
+  program,
+  /**
+   * The result of a role program: the value its `close(value)` gave.
+   *
+   * @example
+   * ```ts
+   * import { Effect, Schema } from "effect"
+   * import { Protocol, Role, Session } from "quadrille"
+   *
+   * const PingPong = Protocol.make("PingPong", {
+   *   roles: ["A", "B"],
+   *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+   * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+   *
+   * const a = Role.program(PingPong, "A", (ch) =>
+   *   Effect.gen(function*() {
+   *     const [pong, end] = yield* (yield* ch.send("B", "Ping", 1)).recv("B", "Pong")
+   *     return yield* end.close(`pong ${pong}`)
+   *   }))
+   * const result: Role.Success<typeof a> = "pong 2"
+   * const same: Role.Success<typeof a> extends string ? true : false = true
+   * assert.strictEqual(same && result.startsWith("pong"), true)
+   * ```
+   *
+   * @since 0.1.0
+   */
+  type ResultOf
+} from "./program.js"

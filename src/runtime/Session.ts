@@ -21,6 +21,27 @@ import { type StopError, untilStopped } from "./stop.js"
  * One implementation per role of `P`.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * // `satisfies`, not a type annotation: the result types stay those of each implementation.
+ * const roles = {
+ *   A: Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   B: Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ * } satisfies Session.Implementations<typeof PingPong>
+ * const results = await Effect.runPromise(Session.run(PingPong, roles))
+ * assert.deepStrictEqual(results, { A: 2, B: 1 })
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Implementations<P extends Any> = {
   readonly [R in Roles<P>]: Implementation<P, R, unknown, unknown, unknown>
@@ -30,6 +51,26 @@ export type Implementations<P extends Any> = {
  * Options of `Session.run`.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const options: Session.SessionOptions = { sessionId: "ping-1", validate: true, receiveTimeout: "5 seconds" }
+ * const results = await Effect.runPromise(Session.run(PingPong, {
+ *   A: Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   B: Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ * }, options))
+ * assert.deepStrictEqual(results, { A: 2, B: 1 })
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface SessionOptions {
   /** The session id (default: a random id from Effect's `Random`, so seeded in simulations). */
@@ -122,12 +163,26 @@ const openAll = (transport: TransportService, session: string, roles: ReadonlyAr
  * over the `Transport` in context, or over a fresh in-memory transport when there is none.
  * If one role fails, the others are interrupted and the session fails with that error.
  *
+ * @category running
+ *
  * @example
  * ```ts
- * const results = yield* Session.run(PingPong, { A: ping, B: pong })
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const ping = Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * const pong = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ *
+ * const results = await Effect.runPromise(Session.run(PingPong, { A: ping, B: pong }))
+ * assert.deepStrictEqual(results, { A: 2, B: 1 })
  * ```
  *
- * @category running
+ * @since 0.1.0
  */
 export const run = <P extends Any, const I extends Implementations<P>, const O extends SessionOptions = {}>(
   protocol: P,
@@ -222,6 +277,21 @@ const runSession = (
  * Options of `Session.retry`: those of `Session.run` and a retry `schedule`.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schedule } from "effect"
+ * import type { Session } from "quadrille"
+ *
+ * // 3 attempts, 100 ms then 200 ms apart, each role waiting at most a second for a message.
+ * const options: Session.SessionRetryOptions = {
+ *   schedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(2))),
+ *   receiveTimeout: "1 second"
+ * }
+ * assert.strictEqual(options.receiveTimeout, "1 second")
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface SessionRetryOptions extends Omit<SessionOptions, "stop">, RetryOptions {}
 
@@ -232,16 +302,32 @@ export interface SessionRetryOptions extends Omit<SessionOptions, "stop">, Retry
  * at once. When the schedule allows no more attempts the run fails with `MaxRetriesExceeded`,
  * which carries the number of attempts and the last error.
  *
+ * @category running
+ *
  * @example
  * ```ts
- * // 3 attempts, 100 ms then 200 ms apart.
- * const results = yield* Session.retry(TwoPhaseCommit, roles, {
+ * import { Effect, Schedule, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const roles = {
+ *   A: Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   B: Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ * }
+ * // 3 attempts, 100 ms then 200 ms apart; attempt k runs as session "<sessionId>#k".
+ * const results = await Effect.runPromise(Session.retry(PingPong, roles, {
+ *   sessionId: "order-17",
  *   schedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(2))),
  *   receiveTimeout: "1 second"
- * })
+ * }))
+ * assert.deepStrictEqual(results, { A: 2, B: 1 })
  * ```
  *
- * @category running
+ * @since 0.1.0
  */
 export const retry = <P extends Any, const I extends Implementations<P>>(
   protocol: P,

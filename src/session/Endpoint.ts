@@ -13,7 +13,28 @@ import type { RoleError } from "../effects/errors.js"
 import { own } from "../internal/own.js"
 import type { Branch, End, Offer, Par, ProjectionFailure, Rec, Recv, Rounds, Saga, Select, Send, Timeout, Var } from "./Local.js"
 
-/** @category symbols */
+/**
+ * @category symbols
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Done, DoneTypeId } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * // The brand of a `Done`: only `close()` makes one, so a program must walk its local type to the end.
+ * type Result<D> = D extends { readonly [DoneTypeId]: infer A } ? A : never
+ * const result: Result<Done<number>> = 2
+ * assert.strictEqual(result, 2)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export declare const DoneTypeId: unique symbol
 
 /**
@@ -21,6 +42,31 @@ export declare const DoneTypeId: unique symbol
  * program cannot produce it without walking its local type to the end.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Done, EndEndpoint } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * // A helper that finishes a role: it takes the last endpoint and gives the `Done` to return.
+ * const finish = (end: EndEndpoint, pongs: number): Effect.Effect<Done<string>, unknown> => end.close(`${pongs} pong`)
+ * const a = Role.program(PingPong, "A", (ch) =>
+ *   Effect.gen(function*() {
+ *     const [pong, end] = yield* (yield* ch.send("B", "Ping", 1)).recv("B", "Pong")
+ *     return yield* finish(end, pong)
+ *   }))
+ * const b = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n } }, 0)
+ *
+ * assert.deepStrictEqual(await Effect.runPromise(Session.run(PingPong, { A: a, B: b })), { A: "1 pong", B: 1 })
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Done<out A = void> {
   readonly [DoneTypeId]: A
@@ -33,6 +79,25 @@ export interface Done<out A = void> {
  * compiler shows as the type the program's result is not assignable to.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Done, ProgramEnd, ReturnsValue } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const ok: ProgramEnd<Done<number>> extends Done<number> ? true : false = true
+ * // A program that returns its result instead of `close(result)`: the sentence says so.
+ * const forgot: [ProgramEnd<number>] extends [ReturnsValue] ? true : false = true
+ * assert.strictEqual(ok && forgot, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export type ProgramEnd<D> = [D] extends [Done<unknown>] ? D
   : Extract<D, Done<unknown>> | NotClosed<Exclude<D, Done<unknown>>>
@@ -52,16 +117,102 @@ type ExpectsOf<X, Op extends string> = X extends
   { readonly [K in Op]: (this: Expects<infer W>, ...args: ReadonlyArray<unknown>) => Misstep } ? string extends W ? never : W
   : never
 
-/** @category messages */
+/**
+ * @category messages
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * Role.program(PingPong, "A", (ch) =>
+ *   // @ts-expect-error "the program must end with close() on its last endpoint: return yield* end.close(result), not the result itself"
+ *   Effect.gen(function*() {
+ *     const [pong] = yield* (yield* ch.send("B", "Ping", 1)).recv("B", "Pong")
+ *     return pong
+ *   }))
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type ReturnsValue =
   "the program must end with close() on its last endpoint: return yield* end.close(result), not the result itself"
-/** @category messages */
+/**
+ * @category messages
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * Role.program(PingPong, "A", (ch) =>
+ *   // @ts-expect-error "the program must end with close() on its last endpoint on every path, and one returns nothing: ..."
+ *   Effect.gen(function*() {
+ *     yield* (yield* ch.send("B", "Ping", 1)).recv("B", "Pong")
+ *   }))
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type ReturnsNothing =
   "the program must end with close() on its last endpoint on every path, and one returns nothing: is a branch of offer() not handled? (in a switch over its label, default: return Offered.exhaustive(branch) names the labels left)"
-/** @category messages */
+/**
+ * @category messages
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * Role.program(PingPong, "A", (ch) =>
+ *   // @ts-expect-error "... it returns an endpoint where the protocol still expects recv Pong from B"
+ *   Effect.gen(function*() {
+ *     return yield* ch.send("B", "Ping", 1)
+ *   }))
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type ReturnsEndpoint<What extends string> =
   `the program must end with close() on its last endpoint, and it returns an endpoint where the protocol still expects ${Alternatives<What>}`
-/** @category messages */
+/**
+ * @category messages
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * Role.program(PingPong, "A", (ch) =>
+ *   // @ts-expect-error "the program returns the Effect of close() without running it: return yield* end.close(...)"
+ *   Effect.gen(function*() {
+ *     const [, end] = yield* (yield* ch.send("B", "Ping", 1)).recv("B", "Pong")
+ *     return end.close()
+ *   }))
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type ReturnsEffect = "the program returns the Effect of close() without running it: return yield* end.close(...)"
 
 /**
@@ -70,13 +221,47 @@ export type ReturnsEffect = "the program returns the Effect of close() without r
  * 'the protocol expects ...'".
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Expects } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const sentence: Expects<"recv Pong from B"> = "the protocol expects recv Pong from B here"
+ * Role.program(PingPong, "A", (ch) =>
+ *   Effect.gen(function*() {
+ *     // @ts-expect-error The 'this' context ... is not assignable to method's 'this' of type '"the protocol expects send Ping to B here"'
+ *     yield* ch.recv("B", "Pong")
+ *     return yield* Effect.die(sentence)
+ *   }))
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Expects<What extends string> = `the protocol expects ${What} here`
 
 type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void ? I : never
 type LastOf<U> = UnionToIntersection<U extends unknown ? () => U : never> extends () => infer L ? L : never
 
-/** The members of a union of strings, joined by ` | ` (for error sentences). */
+/**
+ * The members of a union of strings, joined by ` | ` (for error sentences).
+ *
+ * @example
+ * ```ts
+ * import type { Alternatives } from "quadrille"
+ *
+ * const sentence: Alternatives<"yes" | "no"> extends "yes | no" | "no | yes" ? true : false = true
+ * assert.strictEqual(sentence, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type Alternatives<U extends string, Acc extends string = ""> = [U] extends [never] ? Acc
   : LastOf<U> extends infer L extends string ? Alternatives<Exclude<U, L>, Acc extends "" ? L : `${L} | ${Acc}`>
   : Acc
@@ -86,6 +271,24 @@ export type Alternatives<U extends string, Acc extends string = ""> = [U] extend
  * of the endpoints inside a loop.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ * import type { Bind, Endpoint, Local, Rec, Send, Var } from "quadrille"
+ *
+ * const Ticks = Protocol.make("Ticks", { roles: ["Clock", "Listener"], messages: { Tick: Schema.Number } }, (g) =>
+ *   g.forever("ticks", (l) => l.msg("Clock", "Listener", "Tick").recur("ticks")))
+ *
+ * // Inside the loop, `Env` binds "ticks" to its body, so that `Var<"ticks">` unfolds again.
+ * type Body = Send<"Listener", "Tick", number, Var<"ticks">>
+ * type Clock = Endpoint<Local<typeof Ticks, "Clock">>
+ * const bound: [Clock] extends [Endpoint<Body, Bind<"ticks", Body, never>>] ? true : false = true
+ * assert.strictEqual(bound, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Bind<out Name extends string, out Body, out Env> {
   readonly name: Name
@@ -101,6 +304,31 @@ type Rebind<Env, Name extends string, Body> =
  * The endpoint of a role whose local type is `L`.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Endpoint, Local } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * // A helper written against the endpoint type of A's start.
+ * const ping = (ch: Endpoint<Local<typeof PingPong, "A">>, n: number) => ch.send("B", "Ping", n)
+ * const a = Role.program(PingPong, "A", (ch) =>
+ *   Effect.gen(function*() {
+ *     const [pong, end] = yield* (yield* ping(ch, 1)).recv("B", "Pong")
+ *     return yield* end.close(pong)
+ *   }))
+ * const b = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ *
+ * assert.deepStrictEqual(await Effect.runPromise(Session.run(PingPong, { A: a, B: b })), { A: 2, B: 1 })
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Endpoint<L, Env = never> = L extends Send<infer To, infer Label, infer P, infer K>
   ? SendEndpoint<To, Label, P, K, Env>
@@ -124,6 +352,28 @@ export type Endpoint<L, Env = never> = L extends Send<infer To, infer Label, inf
  * the uses of `x` and `next`).
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Misstep } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * Role.program(PingPong, "A", (ch) =>
+ *   Effect.gen(function*() {
+ *     // @ts-expect-error one error at the wrong call; `pong` and `next` are `any` after it, so none follows
+ *     const step: Misstep = ch.recv("B", "Pong")
+ *     const [pong, next] = yield* step
+ *     return yield* next.close(pong)
+ *   }))
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Misstep = Effect.Effect<any, RoleError>
 
@@ -132,6 +382,25 @@ export type Misstep = Effect.Effect<any, RoleError>
  * `this` (the one error of a misuse) and give a `Misstep`.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Disallowed, Endpoint, Local } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * // At A's start only `send` is allowed; every other operation takes an `Expects` `this`.
+ * type Start = Endpoint<Local<typeof PingPong, "A">>
+ * const disallowed: Start extends Omit<Disallowed<"send Ping to B">, "send"> ? true : false = true
+ * assert.strictEqual(disallowed, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Disallowed<What extends string> {
   send(this: Expects<What>, ...args: ReadonlyArray<unknown>): Misstep
@@ -145,7 +414,26 @@ export interface Disallowed<What extends string> {
   saga(this: Expects<What>, ...args: ReadonlyArray<unknown>): Misstep
 }
 
-/** @category endpoints */
+/**
+ * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { End, Endpoint, Local, Recv, SendEndpoint } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const start: [Endpoint<Local<typeof PingPong, "A">>] extends [SendEndpoint<"B", "Ping", number, Recv<"B", "Pong", number, End>, never>] ? true : false = true
+ * assert.strictEqual(start, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface SendEndpoint<To extends string, Label extends string, P, K, Env>
   extends Omit<Disallowed<`send ${Label} to ${To}`>, "send">
 {
@@ -153,7 +441,26 @@ export interface SendEndpoint<To extends string, Label extends string, P, K, Env
   send(to: To, label: Label, payload: P): Effect.Effect<Endpoint<K, Env>, RoleError>
 }
 
-/** @category endpoints */
+/**
+ * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { End, Endpoint, Local, RecvEndpoint, Send } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const start: [Endpoint<Local<typeof PingPong, "B">>] extends [RecvEndpoint<"A", "Ping", number, Send<"A", "Pong", number, End>, never>] ? true : false = true
+ * assert.strictEqual(start, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface RecvEndpoint<From extends string, Label extends string, P, K, Env>
   extends Omit<Disallowed<`recv ${Label} from ${From}`>, "recv">
 {
@@ -161,7 +468,36 @@ export interface RecvEndpoint<From extends string, Label extends string, P, K, E
   recv(from: From, label: Label): Effect.Effect<readonly [P, Endpoint<K, Env>], RoleError>
 }
 
-/** @category endpoints */
+/**
+ * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * const a = Role.program(Vote, "A", (ch) =>
+ *   Effect.gen(function*() {
+ *     const yes = yield* ch.select("yes")
+ *     return yield* (yield* yes.send("B", "Yes", {})).close("said yes")
+ *   }))
+ * const b = Role.program(Vote, "B", (ch) =>
+ *   Effect.gen(function*() {
+ *     const branch = yield* ch.offer()
+ *     return yield* branch.next.close(branch.label)
+ *   }))
+ *
+ * assert.deepStrictEqual(await Effect.runPromise(Session.run(Vote, { A: a, B: b })), { A: "said yes", B: "Yes" })
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface SelectEndpoint<B, Env>
   extends Omit<Disallowed<`select one of ${Alternatives<Extract<keyof B, string>>}`>, "select">
 {
@@ -174,6 +510,32 @@ export interface SelectEndpoint<B, Env>
  * branch.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * const a = Role.implement(Vote, "A", { choose: { answer: () => "no" }, send: { Yes: () => ({}), No: () => ({}) } }, null)
+ * const b = Role.program(Vote, "B", (ch) =>
+ *   Effect.gen(function*() {
+ *     const branch = yield* ch.offer()
+ *     return yield* Offered.match(branch, {
+ *       Yes: (yes) => yes.next.close(true),
+ *       No: (no) => no.next.close(false)
+ *     })
+ *   }))
+ *
+ * assert.deepStrictEqual(await Effect.runPromise(Session.run(Vote, { A: a, B: b })), { A: null, B: false })
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Offered<out Label extends string, out P, out Next> {
   readonly label: Label
@@ -185,6 +547,26 @@ export interface Offered<out Label extends string, out P, out Next> {
  * The labels of a union of `Offered`s.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import type { Endpoint, Local, OfferedLabel } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * type B = Endpoint<Local<typeof Vote, "B">>
+ * type Outcome = B extends { offer(): Effect.Effect<infer O, unknown> } ? O : never
+ * const labels: [OfferedLabel<Outcome>] extends ["Yes" | "No"] ? true : false = true
+ * assert.strictEqual(labels, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export type OfferedLabel<O> = O extends { readonly label: infer L extends string } ? L : never
 
@@ -193,6 +575,32 @@ export type OfferedLabel<O> = O extends { readonly label: infer L extends string
  * message names them.
  *
  * @category messages
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * Role.program(Vote, "B", (ch) =>
+ *   Effect.gen(function*() {
+ *     const branch = yield* ch.offer()
+ *     switch (branch.label) {
+ *       case "Yes":
+ *         return yield* branch.next.close(true)
+ *       default:
+ *         // @ts-expect-error '... is not assignable to parameter of type "offer() branches not handled: No"'
+ *         return Offered.exhaustive(branch)
+ *     }
+ *   }))
+ * ```
+ *
+ * @since 0.1.0
  */
 export type MissingBranches<L extends string> = `offer() branches not handled: ${Alternatives<L>}`
 
@@ -201,6 +609,29 @@ export type MissingBranches<L extends string> = `offer() branches not handled: $
  * are `any` here only so that a `match` that fails to compile gives `any`, not errors after it.)
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import type { Endpoint, Local, OfferHandlers } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * type Outcome = Endpoint<Local<typeof Vote, "B">> extends { offer(): Effect.Effect<infer O, unknown> } ? O : never
+ * // One function per label, for `Offered.match`.
+ * const handlers: OfferHandlers<Outcome> = {
+ *   Yes: (yes) => yes.next.close(true),
+ *   No: (no) => no.next.close(false)
+ * }
+ * assert.deepStrictEqual(Object.keys(handlers), ["Yes", "No"])
+ * ```
+ *
+ * @since 0.1.0
  */
 export type OfferHandlers<O> = {
   readonly [X in OfferedLabel<O>]: (branch: Extract<O, { readonly label: X }>) => any
@@ -211,6 +642,27 @@ export type OfferHandlers<O> = {
  * missing labels, each with a `MissingBranches` (the type the handlers must also have).
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * Role.program(Vote, "B", (ch) =>
+ *   Effect.gen(function*() {
+ *     const branch = yield* ch.offer()
+ *     // @ts-expect-error Property 'No' is missing ... '{ readonly No: "offer() branches not handled: No" }'
+ *     return yield* Offered.match(branch, { Yes: (yes) => yes.next.close(true) })
+ *   }))
+ * ```
+ *
+ * @since 0.1.0
  */
 export type MissingHandlers<O, H> = [Exclude<OfferedLabel<O>, keyof H>] extends [never] ? unknown
   : { readonly [X in Exclude<OfferedLabel<O>, keyof H>]: MissingBranches<Exclude<OfferedLabel<O>, keyof H>> }
@@ -220,6 +672,30 @@ export type MissingHandlers<O, H> = [Exclude<OfferedLabel<O>, keyof H>] extends 
  * of their results, errors and requirements), else the union of what they return.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * const b = Role.program(Vote, "B", (ch) =>
+ *   Effect.gen(function*() {
+ *     const branch = yield* ch.offer()
+ *     // Every handler returns an Effect: `match` gives one Effect, ready for `yield*`.
+ *     const done = Offered.match(branch, { Yes: (yes) => yes.next.close(1), No: (no) => no.next.close(0) })
+ *     return yield* done
+ *   }))
+ * const a = Role.implement(Vote, "A", { choose: { answer: () => "yes" }, send: { Yes: () => ({}), No: () => ({}) } }, null)
+ * assert.deepStrictEqual(await Effect.runPromise(Session.run(Vote, { A: a, B: b })), { A: null, B: 1 })
+ * ```
+ *
+ * @since 0.1.0
  */
 export type MatchResult<H> = Returns<H[keyof H]> extends infer R ? 0 extends 1 & R ? R
   : [R] extends [Effect.Effect<unknown, unknown, unknown>] ? Effect.Effect<SuccessOf<R>, ErrorOf<R>, ContextOf<R>>
@@ -248,14 +724,35 @@ type ContextOf<R> = R extends Effect.Effect<unknown, unknown, infer C> ? C : nev
  *
  * @example
  * ```ts
- * const branch = yield* c2.offer()
- * return yield* Offered.match(branch, {
- *   CommitRequest: (b) => Effect.flatMap(b.next.send("Coordinator", "CommitAck", {}), (end) => end.close(true)),
- *   AbortRequest: (b) => Effect.flatMap(b.next.send("Coordinator", "AbortAck", {}), (end) => end.close(false))
- * })
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * // B handles each label in a switch; `Offered.exhaustive` compiles only when none is left.
+ * const b = Role.program(Vote, "B", (ch) =>
+ *   Effect.gen(function*() {
+ *     const branch = yield* ch.offer()
+ *     switch (branch.label) {
+ *       case "Yes":
+ *         return yield* branch.next.close(true)
+ *       case "No":
+ *         return yield* branch.next.close(false)
+ *       default:
+ *         return Offered.exhaustive(branch)
+ *     }
+ *   }))
+ * const a = Role.implement(Vote, "A", { choose: { answer: () => "yes" }, send: { Yes: () => ({}), No: () => ({}) } }, null)
+ *
+ * assert.deepStrictEqual(await Effect.runPromise(Session.run(Vote, { A: a, B: b })), { A: null, B: true })
  * ```
  *
  * @category endpoints
+ * @since 0.1.0
  */
 export const Offered = {
   match: <O extends Offered<string, unknown, unknown>, H extends Partial<OfferHandlers<O>>>(
@@ -273,7 +770,28 @@ export const Offered = {
   }
 }
 
-/** @category endpoints */
+/**
+ * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import type { Branch, End, Endpoint, Local, OfferEndpoint } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * type B = Endpoint<Local<typeof Vote, "B">>
+ * const offer: [B] extends [OfferEndpoint<"A", { Yes: Branch<{}, End>; No: Branch<{}, End> }, never>] ? true : false = true
+ * assert.strictEqual(offer, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface OfferEndpoint<From extends string, B, Env>
   extends Omit<Disallowed<`offer() from ${From}, one of ${Alternatives<Extract<keyof B, string>>}`>, "offer">
 {
@@ -294,6 +812,31 @@ export interface OfferEndpoint<From extends string, B, Env>
  * from 0) or the repeat is over, with the endpoint of what follows.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const Pings = Protocol.make("Pings", { roles: ["A", "B"], messages: { Ping: Schema.Number } }, (g) =>
+ *   g.repeat("rounds", (r) => r.msg("A", "B", "Ping")))
+ *
+ * const a = Role.program(Pings, "A", (ch) =>
+ *   Effect.gen(function*() {
+ *     let at = yield* ch.round()
+ *     while (at.label === "again") {
+ *       const next = yield* at.next.send("B", "Ping", at.round)
+ *       at = yield* next.round()
+ *     }
+ *     return yield* at.next.close()
+ *   }))
+ * const b = Role.implement(Pings, "B", { recv: { Ping: (sum, n) => sum + n } }, 0)
+ *
+ * const results = await Effect.runPromise(Session.run(Pings, { A: a, B: b }, { params: { rounds: 3 } }))
+ * assert.deepStrictEqual(results, { A: undefined, B: 0 + 1 + 2 })
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface RoundsEndpoint<Param extends string, Again, Done, Env>
   extends Omit<Disallowed<`round() of '${Param}'`>, "round">
@@ -311,6 +854,30 @@ export interface RoundsEndpoint<Param extends string, Again, Done, Env>
  * gives their results and the endpoint of what follows the barrier.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const Fan = Protocol.make("Fan", { roles: ["A", "B", "C"], messages: { Job: Schema.Number } }, (g) =>
+ *   g.parallel((b) => b.msg("A", "B", "Job"), (c) => c.msg("A", "C", "Job")))
+ *
+ * const a = Role.program(Fan, "A", (ch) =>
+ *   Effect.gen(function*() {
+ *     const { next, results } = yield* ch.parallel(
+ *       (toB) => Effect.flatMap(toB.send("B", "Job", 1), (end) => end.close("b")),
+ *       (toC) => Effect.flatMap(toC.send("C", "Job", 2), (end) => end.close("c"))
+ *     )
+ *     return yield* next.close(results.join(""))
+ *   }))
+ * const b = Role.implement(Fan, "B", { recv: { Job: (_, n) => n } }, 0)
+ * const c = Role.implement(Fan, "C", { recv: { Job: (_, n) => n } }, 0)
+ *
+ * assert.deepStrictEqual(await Effect.runPromise(Session.run(Fan, { A: a, B: b, C: c })), { A: "bc", B: 1, C: 2 })
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface ParEndpoint<Bs extends ReadonlyArray<unknown>, K, Env>
   extends Omit<Disallowed<`parallel() with ${Bs["length"]} branches`>, "parallel">
@@ -350,6 +917,37 @@ type DoneResult<E> = E extends Effect.Effect<infer D, unknown, unknown> ? D exte
  * function closed with; `next` is the endpoint of what follows the timeout in both.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * // A waits a second for B's Reply; B never sends it in time here, so A cancels.
+ * const Ask = Protocol.make("Ask", { roles: ["A", "B"], messages: { Reply: Schema.String, Cancel: Schema.Struct({}) } }, (g) =>
+ *   g.timeout("A", "answer", "50 millis", (b) => b.msg("B", "A", "Reply"), (f) => f.msg("A", "B", "Cancel")))
+ *
+ * const a = Role.program(Ask, "A", (ch) =>
+ *   Effect.gen(function*() {
+ *     const outcome = yield* ch.timeout(
+ *       (body) => Effect.flatMap(body.recv("B", "Reply"), ([reply, end]) => end.close(reply)),
+ *       (fallback) => Effect.flatMap(fallback.send("B", "Cancel", {}), (end) => end.close("cancelled"))
+ *     )
+ *     return yield* outcome.next.close(`${outcome.label}: ${outcome.result}`)
+ *   }))
+ * const b = Role.program(Ask, "B", (ch) =>
+ *   Effect.gen(function*() {
+ *     const outcome = yield* ch.timeout(
+ *       (body) => Effect.flatMap(Effect.zipRight(Effect.sleep("1 second"), body.send("A", "Reply", "late")), (end) => end.close()),
+ *       (fallback) => Effect.flatMap(fallback.recv("A", "Cancel"), ([, end]) => end.close())
+ *     )
+ *     return yield* outcome.next.close(outcome.label)
+ *   }))
+ *
+ * assert.deepStrictEqual(await Effect.runPromise(Session.run(Ask, { A: a, B: b })), { A: "timeout: cancelled", B: "timeout" })
+ * ```
+ *
+ * @since 0.1.0
  */
 export type TimeoutOutcome<Label extends "intime" | "timeout", A, Next> = PartOutcome<Label, A, Next>
 
@@ -358,6 +956,17 @@ export type TimeoutOutcome<Label extends "intime" | "timeout", A, Next> = PartOu
  * function closed with, and the endpoint of what follows.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import type { PartOutcome, SagaOutcome, TimeoutOutcome } from "quadrille"
+ *
+ * const same: [TimeoutOutcome<"intime", string, null>] extends [PartOutcome<"intime", string, null>] ? true : false = true
+ * const alsoSame: [SagaOutcome<"committed", number, null>] extends [PartOutcome<"committed", number, null>] ? true : false = true
+ * assert.strictEqual(same && alsoSame, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface PartOutcome<out Label extends string, out A, out Next> {
   readonly label: Label
@@ -373,6 +982,22 @@ export interface PartOutcome<out Label extends string, out A, out Next> {
  * has no action in is just `close()`); the result says which one ran to the end.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { End, Endpoint, Local, Recv, Send, TimeoutEndpoint } from "quadrille"
+ *
+ * const Ask = Protocol.make("Ask", { roles: ["A", "B"], messages: { Reply: Schema.String, Cancel: Schema.Struct({}) } }, (g) =>
+ *   g.timeout("A", "answer", "1 second", (b) => b.msg("B", "A", "Reply"), (f) => f.msg("A", "B", "Cancel")))
+ *
+ * type A = Endpoint<Local<typeof Ask, "A">>
+ * const timed: [A] extends [TimeoutEndpoint<"answer", "A", Recv<"B", "Reply", string, End>, Send<"B", "Cancel", {}, End>, End, never>] ? true : false = true
+ * assert.strictEqual(timed, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface TimeoutEndpoint<Name extends string, At extends string, Body, Fallback, K, Env>
   extends Omit<Disallowed<`timeout() '${Name}'`>, "timeout">
@@ -398,6 +1023,39 @@ export interface TimeoutEndpoint<Name extends string, At extends string, Body, F
  * what follows the saga in both.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * // A books with B; when B's part fails, A has B release instead.
+ * const Booking = Protocol.make("Booking", {
+ *   roles: ["A", "B"],
+ *   messages: { Book: Schema.String, Booked: Schema.Struct({}), Release: Schema.Struct({}) }
+ * }, (g) => g.saga("A", "booking", (f) => f.msg("A", "B", "Book").msg("B", "A", "Booked"), (c) => c.msg("A", "B", "Release")))
+ *
+ * const a = Role.program(Booking, "A", (ch) =>
+ *   Effect.gen(function*() {
+ *     const outcome = yield* ch.saga(
+ *       (forward) => Effect.flatMap(forward.send("B", "Book", "room 7"), (next) => Effect.flatMap(next.recv("B", "Booked"), ([, end]) => end.close("booked"))),
+ *       (compensate) => Effect.flatMap(compensate.send("B", "Release", {}), (end) => end.close("released"))
+ *     )
+ *     return yield* outcome.next.close(`${outcome.label}: ${outcome.result}`)
+ *   }))
+ * const b = Role.program(Booking, "B", (ch) =>
+ *   Effect.gen(function*() {
+ *     const outcome = yield* ch.saga(
+ *       (forward) => Effect.flatMap(forward.recv("A", "Book"), () => Effect.fail("no room")),
+ *       (compensate) => Effect.flatMap(compensate.recv("A", "Release"), ([, end]) => end.close())
+ *     )
+ *     return yield* outcome.next.close(outcome.label)
+ *   }))
+ *
+ * assert.deepStrictEqual(await Effect.runPromise(Session.run(Booking, { A: a, B: b })), { A: "compensated: released", B: "compensated" })
+ * ```
+ *
+ * @since 0.1.0
  */
 export type SagaOutcome<Label extends "committed" | "compensated", A, Next> = PartOutcome<Label, A, Next>
 
@@ -415,6 +1073,25 @@ export type SagaOutcome<Label extends "committed" | "compensated", A, Next> = Pa
  * error.)
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { End, Endpoint, Local, Recv, SagaEndpoint, Send } from "quadrille"
+ *
+ * const Booking = Protocol.make("Booking", {
+ *   roles: ["A", "B"],
+ *   messages: { Book: Schema.String, Booked: Schema.Struct({}), Release: Schema.Struct({}) }
+ * }, (g) => g.saga("A", "booking", (f) => f.msg("A", "B", "Book").msg("B", "A", "Booked"), (c) => c.msg("A", "B", "Release")))
+ *
+ * type A = Endpoint<Local<typeof Booking, "A">>
+ * type Expected = SagaEndpoint<"booking", "A", Send<"B", "Book", string, Recv<"B", "Booked", {}, End>>, Send<"B", "Release", {}, End>, End, never>
+ * const exact: [A] extends [Expected] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface SagaEndpoint<Name extends string, Owner extends string, Forward, Compensate, K, Env>
   extends Omit<Disallowed<`saga() '${Name}'`>, "saga">
@@ -433,7 +1110,33 @@ export interface SagaEndpoint<Name extends string, Owner extends string, Forward
   >
 }
 
-/** @category endpoints */
+/**
+ * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { EndEndpoint } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const a = Role.program(PingPong, "A", (ch) =>
+ *   Effect.gen(function*() {
+ *     const [pong, end] = yield* (yield* ch.send("B", "Ping", 1)).recv("B", "Pong")
+ *     const last: EndEndpoint = end
+ *     return yield* last.close({ pong })
+ *   }))
+ * const b = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ *
+ * assert.deepStrictEqual(await Effect.runPromise(Session.run(PingPong, { A: a, B: b })), { A: { pong: 2 }, B: 1 })
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface EndEndpoint extends Omit<Disallowed<"close()">, "close"> {
   /** Ends the role; the program returns the `Done` this produces, with an optional result. */
   close(): Effect.Effect<Done<void>, RoleError>
@@ -445,5 +1148,28 @@ export interface EndEndpoint extends Omit<Disallowed<"close()">, "close"> {
  * operation fails to compile with the projection error's sentence.
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Either, Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { Endpoint, FailedEndpoint, Local } from "quadrille"
+ *
+ * // `makeEither` does not check at compile time; B's endpoint then says why it has no local type.
+ * const Blind = Protocol.makeEither("Blind", {
+ *   roles: ["A", "B", "C"],
+ *   messages: { X: Schema.Number, Y: Schema.Number }
+ * }, (g) =>
+ *   g.choice("A", "pick", {
+ *     left: (b) => b.msg("A", "C", "X"),
+ *     right: (b) => b.msg("A", "C", "X").msg("B", "C", "Y")
+ *   }))
+ *
+ * type B = Endpoint<Local<Either.Either.Right<typeof Blind>, "B">>
+ * const failed: B extends FailedEndpoint<string> ? true : false = true
+ * assert.strictEqual(failed, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface FailedEndpoint<Message extends string> extends Disallowed<`a well-formed protocol: ${Message}`> {}

@@ -6,12 +6,57 @@
  * @since 0.1.0
  */
 
-/** The empty sequence. @category global types */
+/**
+ * The empty sequence.
+ *
+ * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Nil, Then, GMsg } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * // The builder starts from `Nil`; each step wraps what came before.
+ * const exact: [Protocol.GlobalOf<typeof PingPong>] extends [Then<Then<Nil, GMsg<"A", "B", "Ping">>, GMsg<"B", "A", "Pong">>] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface Nil {
   readonly _tag: "Nil"
 }
 
-/** A sequence: `Init` followed by `Last`. @category global types */
+/**
+ * A sequence: `Init` followed by `Last`.
+ *
+ * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Nil, Then, GMsg } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * type G = Protocol.GlobalOf<typeof PingPong>
+ * // The newest step is outermost: the last message is `last`.
+ * const last: G extends Then<unknown, infer Last> ? [Last] extends [GMsg<"B", "A", "Pong">] ? true : false : false = true
+ * assert.strictEqual(last, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface Then<Init, Last> {
   readonly _tag: "Then"
   readonly init: Init
@@ -24,6 +69,23 @@ export interface Then<Init, Last> {
  * one makes every later builder call re-walk it (TS2589 after about 95 steps).
  *
  * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Nil, Then, GMsg } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const first: Protocol.GlobalOf<typeof PingPong> extends Then<Then<Nil, GMsg<"A", "B", "Ping">>, unknown> ? true : false = true
+ * assert.strictEqual(first, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface GMsg<From extends string, To extends string, Label extends string> {
   readonly _tag: "Msg"
@@ -37,13 +99,55 @@ export interface GMsg<From extends string, To extends string, Label extends stri
  * these, not an object (mapped) type, for the reason given at `GMsg`.
  *
  * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import type { GBranch, GChoice, Nil, Then } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * type Branches = Protocol.GlobalOf<typeof Vote> extends Then<Nil, GChoice<"A", "answer", infer B>> ? B : never
+ * type Label = Branches extends GBranch<infer L, unknown> ? L : never
+ * const labels: [Label] extends ["yes" | "no"] ? true : false = true
+ * assert.strictEqual(labels, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface GBranch<Label extends string, Seq> {
   readonly label: Label
   readonly seq: Seq
 }
 
-/** A choice made by `At`; `Branches` is a union of `GBranch`es. @category global types */
+/**
+ * A choice made by `At`; `Branches` is a union of `GBranch`es.
+ *
+ * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import type { GChoice, Nil, Then } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * const choice: Protocol.GlobalOf<typeof Vote> extends Then<Nil, GChoice<"A", "answer", unknown>> ? true : false = true
+ * assert.strictEqual(choice, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface GChoice<At extends string, Name extends string, Branches> {
   readonly _tag: "Choice"
   readonly at: At
@@ -51,7 +155,33 @@ export interface GChoice<At extends string, Name extends string, Branches> {
   readonly branches: Branches
 }
 
-/** A loop named `Name`; its body goes round again at `GRecur<Name>`. @category global types */
+/**
+ * A loop named `Name`; its body goes round again at `GRecur<Name>`.
+ *
+ * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { GLoop, Nil, Then } from "quadrille"
+ *
+ * const Stream = Protocol.make("Stream", {
+ *   roles: ["Producer", "Consumer"],
+ *   messages: { Item: Schema.Number, Done: Schema.Struct({}) }
+ * }, (g) =>
+ *   g.loop("items", (l) =>
+ *     l.choice("Producer", "more", {
+ *       item: (b) => b.msg("Producer", "Consumer", "Item").recur("items"),
+ *       done: (b) => b.msg("Producer", "Consumer", "Done")
+ *     })))
+ *
+ * const loop: Protocol.GlobalOf<typeof Stream> extends Then<Nil, GLoop<"items", unknown>> ? true : false = true
+ * assert.strictEqual(loop, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface GLoop<Name extends string, Body> {
   readonly _tag: "Loop"
   readonly name: Name
@@ -64,6 +194,22 @@ export interface GLoop<Name extends string, Body> {
  * recur still leaves it; when none does, nothing after it is reachable.
  *
  * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { GForever, GMsg, GRecur, Nil, Then } from "quadrille"
+ *
+ * const Ticks = Protocol.make("Ticks", { roles: ["Clock", "Listener"], messages: { Tick: Schema.Number } }, (g) =>
+ *   g.forever("ticks", (l) => l.msg("Clock", "Listener", "Tick").recur("ticks")))
+ *
+ * type Expected = Then<Nil, GForever<"ticks", Then<Then<Nil, GMsg<"Clock", "Listener", "Tick">>, GRecur<"ticks">>>>
+ * const exact: [Protocol.GlobalOf<typeof Ticks>] extends [Expected] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface GForever<Name extends string, Body> extends GLoop<Name, Body> {
   readonly forever: true
@@ -74,6 +220,23 @@ export interface GForever<Name extends string, Body> extends GLoop<Name, Body> {
  * while fewer than `Param` rounds are done (a session parameter), then leaves the loop.
  *
  * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { GLoop, GMsg, GRecur, GRounds, Nil, Then } from "quadrille"
+ *
+ * // `repeat(n, ...)` is a loop whose body is the round check, then the body, then `recur`.
+ * const Pings = Protocol.make("Pings", { roles: ["A", "B"], messages: { Ping: Schema.Number } }, (g) =>
+ *   g.repeat("n", (r) => r.msg("A", "B", "Ping")))
+ *
+ * type Expected = Then<Nil, GLoop<"n", Then<Nil, GRounds<"n", Then<Then<Nil, GMsg<"A", "B", "Ping">>, GRecur<"n">>>>>>
+ * const exact: [Protocol.GlobalOf<typeof Pings>] extends [Expected] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface GRounds<Param extends string, Again> {
   readonly _tag: "Rounds"
@@ -81,7 +244,27 @@ export interface GRounds<Param extends string, Again> {
   readonly again: Again
 }
 
-/** Branches (a tuple of sequences) that run concurrently, then what follows. @category global types */
+/**
+ * Branches (a tuple of sequences) that run concurrently, then what follows.
+ *
+ * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { GMsg, GPar, Nil, Then } from "quadrille"
+ *
+ * const Fan = Protocol.make("Fan", { roles: ["A", "B", "C"], messages: { Job: Schema.Number } }, (g) =>
+ *   g.parallel((b) => b.msg("A", "B", "Job"), (c) => c.msg("A", "C", "Job")))
+ *
+ * type Expected = Then<Nil, GPar<[Then<Nil, GMsg<"A", "B", "Job">>, Then<Nil, GMsg<"A", "C", "Job">>]>>
+ * const exact: [Protocol.GlobalOf<typeof Fan>] extends [Expected] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface GPar<Branches> {
   readonly _tag: "Par"
   readonly branches: Branches
@@ -95,6 +278,22 @@ export interface GPar<Branches> {
  * `end()`), like the branches of a `GPar`.
  *
  * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { GMsg, GTimeout, Nil, Then } from "quadrille"
+ *
+ * const Ask = Protocol.make("Ask", { roles: ["A", "B"], messages: { Reply: Schema.String, Cancel: Schema.Struct({}) } }, (g) =>
+ *   g.timeout("A", "answer", "1 second", (b) => b.msg("B", "A", "Reply"), (f) => f.msg("A", "B", "Cancel")))
+ *
+ * type Expected = Then<Nil, GTimeout<"A", "answer", Then<Nil, GMsg<"B", "A", "Reply">>, Then<Nil, GMsg<"A", "B", "Cancel">>>>
+ * const exact: [Protocol.GlobalOf<typeof Ask>] extends [Expected] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface GTimeout<At extends string, Name extends string, Body, Fallback> {
   readonly _tag: "Timeout"
@@ -113,6 +312,22 @@ export interface GTimeout<At extends string, Name extends string, Body, Fallback
  * `Owner` need not take part in `Forward`.
  *
  * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { GMsg, GSaga, Nil, Then } from "quadrille"
+ *
+ * const Booking = Protocol.make("Booking", { roles: ["A", "B"], messages: { Book: Schema.String, Release: Schema.Struct({}) } }, (g) =>
+ *   g.saga("A", "booking", (f) => f.msg("A", "B", "Book"), (c) => c.msg("A", "B", "Release")))
+ *
+ * type Expected = Then<Nil, GSaga<"A", "booking", Then<Nil, GMsg<"A", "B", "Book">>, Then<Nil, GMsg<"A", "B", "Release">>>>
+ * const exact: [Protocol.GlobalOf<typeof Booking>] extends [Expected] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface GSaga<Owner extends string, Name extends string, Forward, Compensate> {
   readonly _tag: "Saga"
@@ -122,13 +337,56 @@ export interface GSaga<Owner extends string, Name extends string, Forward, Compe
   readonly compensate: Compensate
 }
 
-/** Go round loop `Name` again. @category global types */
+/**
+ * Go round loop `Name` again.
+ *
+ * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { GForever, GMsg, GRecur, Nil, Then } from "quadrille"
+ *
+ * const Ticks = Protocol.make("Ticks", { roles: ["Clock", "Listener"], messages: { Tick: Schema.Number } }, (g) =>
+ *   g.forever("ticks", (l) => l.msg("Clock", "Listener", "Tick").recur("ticks")))
+ *
+ * type Body = Protocol.GlobalOf<typeof Ticks> extends Then<Nil, GForever<"ticks", infer B>> ? B : never
+ * const recurs: Body extends Then<Then<Nil, GMsg<"Clock", "Listener", "Tick">>, GRecur<"ticks">> ? true : false = true
+ * assert.strictEqual(recurs, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface GRecur<Name extends string> {
   readonly _tag: "Recur"
   readonly name: Name
 }
 
-/** The protocol ends here, whatever encloses this point. @category global types */
+/**
+ * The protocol ends here, whatever encloses this point.
+ *
+ * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import type { GEnd, Then } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * const Ends = Protocol.make("Ends", { roles: ["A", "B"], messages: { Yes: Schema.Struct({}) } }, (g) => g.msg("A", "B", "Yes").end())
+ * const ends: Protocol.GlobalOf<typeof Ends> extends Then<unknown, GEnd> ? true : false = true
+ * assert.strictEqual(ends, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface GEnd {
   readonly _tag: "End"
 }
@@ -138,6 +396,24 @@ export interface GEnd {
  * broadcast. `Name` is the sub-protocol's name, for reading.
  *
  * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { GBlock, GMsg, Nil, Then } from "quadrille"
+ *
+ * const Hello = Protocol.make("Hello", { roles: ["X", "Y"], messages: { Hi: Schema.String } }, (g) => g.msg("X", "Y", "Hi"))
+ * // Hello composed with its roles renamed: X is B, Y is C.
+ * const Trio = Protocol.make("Trio", { roles: ["A", "B", "C"], messages: { Hi: Schema.String } }, (g) =>
+ *   g.msg("A", "B", "Hi").compose(Hello, { X: "B", Y: "C" }))
+ *
+ * type Expected = Then<Then<Nil, GMsg<"A", "B", "Hi">>, GBlock<"Hello", Then<Nil, GMsg<"B", "C", "Hi">>>>
+ * const exact: [Protocol.GlobalOf<typeof Trio>] extends [Expected] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface GBlock<Name extends string, Body> {
   readonly _tag: "Block"
@@ -164,6 +440,24 @@ type Steps<G, Acc = SNil> = G extends Then<infer Init, infer Last> ? Steps<Init,
  * the composing protocol's global type is concrete (see `GMsg`).
  *
  * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Renamed, Then, Nil, GMsg } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * type Swapped = Renamed<Protocol.GlobalOf<typeof PingPong>, { A: "Client"; B: "Server" }>
+ * const exact: [Swapped] extends [Then<Then<Nil, GMsg<"Client", "Server", "Ping">>, GMsg<"Server", "Client", "Pong">>] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Renamed<G, Map> = RebuildRenamed<Steps<G>, Map, Nil>
 
@@ -201,6 +495,22 @@ type RenamedTuple<B, Map, Acc extends ReadonlyArray<unknown> = []> = B extends r
  * One message from `From` to each of `To`, in order.
  *
  * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { Broadcast, GBlock, GMsg, Nil, Then } from "quadrille"
+ *
+ * const Announce = Protocol.make("Announce", { roles: ["A", "B", "C"], messages: { News: Schema.String } }, (g) =>
+ *   g.broadcast("A", ["B", "C"], "News"))
+ *
+ * const sent: [Broadcast<"A", ["B", "C"], "News">] extends [Then<Then<Nil, GMsg<"A", "B", "News">>, GMsg<"A", "C", "News">>] ? true : false = true
+ * const inside: Protocol.GlobalOf<typeof Announce> extends Then<Nil, GBlock<"broadcast", Broadcast<"A", ["B", "C"], "News">>> ? true : false = true
+ * assert.strictEqual(sent && inside, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Broadcast<From extends string, To, Label extends string, Acc = Nil> = To extends
   readonly [infer H extends string, ...infer Rest] ? Broadcast<From, Rest, Label, Then<Acc, GMsg<From, H, Label>>>
@@ -210,6 +520,20 @@ export type Broadcast<From extends string, To, Label extends string, Acc = Nil> 
  * The roles that act anywhere in global type `G` (tail-recursive along each sequence).
  *
  * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { RolesIn } from "quadrille"
+ *
+ * // C is declared but never acts.
+ * const Idle = Protocol.make("Idle", { roles: ["A", "B", "C"], messages: { Ping: Schema.Number } }, (g) => g.msg("A", "B", "Ping"))
+ * const acting: [RolesIn<Protocol.GlobalOf<typeof Idle>>] extends ["A" | "B"] ? true : false = true
+ * assert.strictEqual(acting, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export type RolesIn<G, Acc = never> = G extends Then<infer Init, infer Last> ? RolesIn<Init, Acc | RolesOfStep<Last>> : Acc
 

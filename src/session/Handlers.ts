@@ -16,6 +16,18 @@ import type { Catalogue } from "../protocol/Protocol.js"
  * is a defect of the role, as a handler that throws is).
  *
  * @category handlers
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type { Answer } from "quadrille"
+ *
+ * // Three ways for a handler to give a payload of 1.
+ * const answers: ReadonlyArray<Answer<number>> = [1, Effect.succeed(1), Promise.resolve(1)]
+ * assert.strictEqual(answers.length, 3)
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Answer<A> = A | Effect.Effect<A, unknown, unknown> | PromiseLike<A>
 
@@ -26,6 +38,30 @@ export type Answer<A> = A | Effect.Effect<A, unknown, unknown> | PromiseLike<A>
  * enclosing loop and repeat has gone round (`rounds`, by name; 0 in the first pass).
  *
  * @category handlers
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { StepContext } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const seen: Array<string> = []
+ * const a = Role.implement(PingPong, "A", {
+ *   send: { Ping: (_, context: StepContext<string, "Ping">) => (seen.push(`${context.role} sends ${context.label} to ${context.peer} at ${context.site}`), 1) },
+ *   recv: { Pong: (_, n) => n }
+ * }, 0)
+ * const b = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n + 1 } }, 0)
+ *
+ * await Effect.runPromise(Session.run(PingPong, { A: a, B: b }))
+ * assert.deepStrictEqual(seen, ["A sends Ping to B at 0"])
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface StepContext<out Peer extends string = string, out Label extends string = string> {
   readonly session: string
@@ -36,7 +72,13 @@ export interface StepContext<out Peer extends string = string, out Label extends
   readonly rounds: Readonly<Record<string, number>>
 }
 
-/** The brand of `WithState`. @internal */
+/**
+ * The brand of `WithState`.
+ *
+ * @internal
+ *
+ * @since 0.1.0
+ */
 export declare const WithStateTypeId: unique symbol
 
 /**
@@ -44,6 +86,28 @@ export declare const WithStateTypeId: unique symbol
  * names the branch), and `state` is the state from then on. Made by `Role.withState`.
  *
  * @category handlers
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { WithState } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * // Sends the count so far and counts one more.
+ * const next = (sent: number): WithState<number, number> => Role.withState(sent, sent + 1)
+ * const a = Role.implement(PingPong, "A", { send: { Ping: next }, recv: { Pong: (sent) => sent } }, 0)
+ * const b = Role.implement(PingPong, "B", { recv: { Ping: (_, n) => n }, send: { Pong: (n) => n } }, -1)
+ *
+ * const results = await Effect.runPromise(Session.run(PingPong, { A: a, B: b }))
+ * assert.deepStrictEqual(results, { A: 1, B: 0 })
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface WithState<out A, out S> {
   readonly [WithStateTypeId]: typeof WithStateTypeId
@@ -158,13 +222,47 @@ type RecvHandlers<A, M, S> = {
  * The handlers of role `R` in global type `G` with catalogue `M` and state `S`.
  *
  * @category handlers
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * // `Role.implement` takes exactly the handlers of A: a send of Ping, a receive of Pong.
+ * Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0)
+ * // @ts-expect-error A never receives Ping
+ * Role.implement(PingPong, "A", { send: { Ping: () => 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * ```
+ *
+ * @since 0.1.0
  */
 export type HandlersFor<G, R extends string, M, S> = unknown extends G ? Handlers<M, S>
   : Actions<G, R> extends infer A
     ? SendHandlers<A, M, S> & RecvHandlers<A, M, S> & ChooseHandlers<A, S> & TimeoutHandlers<A, S> & CompensateHandlers<A, S>
   : never
 
-/** The payload type of `label` in catalogue `M`. @category handlers */
+/**
+ * The payload type of `label` in catalogue `M`.
+ *
+ * @category handlers
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import type { Role } from "quadrille"
+ *
+ * const messages = { Order: Schema.Struct({ item: Schema.String, quantity: Schema.Number }) }
+ * const order: Role.PayloadOf<typeof messages, "Order"> = { item: "tea", quantity: 2 }
+ * assert.strictEqual(order.quantity, 2)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export type PayloadOf<M, L> = M extends Catalogue ? L extends keyof M ? Schema.Schema.Type<M[L]> : never : never
 
 /**
@@ -176,6 +274,22 @@ export type PayloadOf<M, L> = M extends Catalogue ? L extends keyof M ? Schema.S
  * statically (`Protocol.Any`); otherwise `HandlersFor` is exact.
  *
  * @category handlers
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import type { Role } from "quadrille"
+ *
+ * const messages = { Ping: Schema.Number, Pong: Schema.Number }
+ * // Handlers for any protocol with this catalogue, with a number as state.
+ * const handlers: Role.Handlers<typeof messages, number> = {
+ *   send: { Ping: (count) => count },
+ *   recv: { Pong: (count, payload) => count + payload }
+ * }
+ * assert.strictEqual(handlers.recv?.Pong?.(1, 2, { session: "s", role: "A", peer: "B", label: "Pong", site: "1", rounds: {} }), 3)
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Handlers<M, S> = {
   readonly send?: {
@@ -199,6 +313,22 @@ type Extra<Given, Allowed, What extends string> = {
  * or receives, for a choice it never makes, or for a timeout or a saga it takes no part in.
  *
  * @category handlers
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * // @ts-expect-error "Pang is not a label A sends"
+ * Role.implement(PingPong, "A", { send: { Ping: () => 1, Pang: () => 2 }, recv: { Pong: (_, n) => n } }, 0)
+ * ```
+ *
+ * @since 0.1.0
  */
 export type NoExtraHandlers<H, G, R extends string> = unknown extends G ? unknown : Actions<G, R> extends infer A ?
     & Extra<

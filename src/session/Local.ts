@@ -19,7 +19,28 @@ import type { GBlock, GBranch, GChoice, GEnd, GForever, GLoop, GMsg, GPar, GRecu
 // ---------------------------------------------------------------------------------------------
 // Local session types
 
-/** Send `Label` with `Payload` to `To`, then continue as `Next`. @category local types */
+/**
+ * Send `Label` with `Payload` to `To`, then continue as `Next`.
+ *
+ * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Local, Recv, Send, End } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const a: [Local<typeof PingPong, "A">] extends [Send<"B", "Ping", number, Recv<"B", "Pong", number, End>>] ? true : false = true
+ * assert.strictEqual(a, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface Send<out To extends string, out Label extends string, out Payload, out Next> {
   readonly _tag: "Send"
   readonly to: To
@@ -28,7 +49,28 @@ export interface Send<out To extends string, out Label extends string, out Paylo
   readonly next: Next
 }
 
-/** Receive `Label` with `Payload` from `From`, then continue as `Next`. @category local types */
+/**
+ * Receive `Label` with `Payload` from `From`, then continue as `Next`.
+ *
+ * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Local, Recv, Send, End } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * const b: [Local<typeof PingPong, "B">] extends [Recv<"A", "Ping", number, Send<"A", "Pong", number, End>>] ? true : false = true
+ * assert.strictEqual(b, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface Recv<out From extends string, out Label extends string, out Payload, out Next> {
   readonly _tag: "Recv"
   readonly from: From
@@ -37,7 +79,29 @@ export interface Recv<out From extends string, out Label extends string, out Pay
   readonly next: Next
 }
 
-/** Choose one of `Branches` (branch name to continuation). @category local types */
+/**
+ * Choose one of `Branches` (branch name to continuation).
+ *
+ * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import type { Local, Select, Send, End } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * const a: [Local<typeof Vote, "A">] extends [Select<{ yes: Send<"B", "Yes", {}, End>; no: Send<"B", "No", {}, End> }>] ? true : false = true
+ * assert.strictEqual(a, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface Select<out Branches> {
   readonly _tag: "Select"
   readonly branches: Branches
@@ -48,6 +112,24 @@ export interface Select<out Branches> {
  * `Branches` maps each label to its payload and continuation.
  *
  * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import type { Local, Offer, Branch, End } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * const b: [Local<typeof Vote, "B">] extends [Offer<"A", { Yes: Branch<{}, End>; No: Branch<{}, End> }>] ? true : false = true
+ * assert.strictEqual(b, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Offer<out From extends string, out Branches> {
   readonly _tag: "Offer"
@@ -55,7 +137,31 @@ export interface Offer<out From extends string, out Branches> {
   readonly branches: Branches
 }
 
-/** One branch of an `Offer`: the payload of its label and what follows. @category local types */
+/**
+ * One branch of an `Offer`: the payload of its label and what follows.
+ *
+ * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import type { Local, Offer, Branch, End } from "quadrille"
+ *
+ * // A chooses; B learns the branch from the label it receives.
+ * const Vote = Protocol.make("Vote", {
+ *   roles: ["A", "B"],
+ *   messages: { Yes: Schema.Struct({}), No: Schema.Struct({}) }
+ * }, (g) => g.choice("A", "answer", { yes: (b) => b.msg("A", "B", "Yes"), no: (b) => b.msg("A", "B", "No") }))
+ *
+ * // The branch of label Yes: its payload, then what follows.
+ * type B = Local<typeof Vote, "B">
+ * const yes: B extends Offer<"A", infer Bs extends { Yes: unknown }> ? [Bs["Yes"]] extends [Branch<{}, End>] ? true : false : false = true
+ * assert.strictEqual(yes, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface Branch<out Payload, out Next> {
   readonly payload: Payload
   readonly next: Next
@@ -66,6 +172,23 @@ export interface Branch<out Payload, out Next> {
  * parameter `Param` are done, then `Done`. Every role decides it alike from the parameter.
  *
  * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { End, Local, Rec, Rounds, Send, Var } from "quadrille"
+ *
+ * // `rounds` ping rounds, a number every role is given when the session starts.
+ * const Pings = Protocol.make("Pings", { roles: ["A", "B"], messages: { Ping: Schema.Number } }, (g) =>
+ *   g.repeat("rounds", (r) => r.msg("A", "B", "Ping")))
+ *
+ * type A = Local<typeof Pings, "A">
+ * const exact: [A] extends [Rec<"rounds", Rounds<"rounds", Send<"B", "Ping", number, Var<"rounds">>, End>>] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Rounds<out Param extends string, out Again, out Done> {
   readonly _tag: "Rounds"
@@ -79,6 +202,22 @@ export interface Rounds<out Param extends string, out Again, out Done> {
  * concurrently; `Next` follows when all of them have ended.
  *
  * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { End, Local, Par, Recv, Send } from "quadrille"
+ *
+ * // A sends to B and to C at once; each branch ends at the barrier.
+ * const Fan = Protocol.make("Fan", { roles: ["A", "B", "C"], messages: { Job: Schema.Number } }, (g) =>
+ *   g.parallel((b) => b.msg("A", "B", "Job"), (c) => c.msg("A", "C", "Job")))
+ *
+ * const a: [Local<typeof Fan, "A">] extends [Par<[Send<"B", "Job", number, End>, Send<"C", "Job", number, End>], End>] ? true : false = true
+ * assert.strictEqual(a, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Par<out Branches extends ReadonlyArray<unknown>, out Next> {
   readonly _tag: "Par"
@@ -93,6 +232,27 @@ export interface Par<out Branches extends ReadonlyArray<unknown>, out Next> {
  * (Exported from the package as `LocalTimeout`: there `Timeout` is the error.)
  *
  * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { End, Local, LocalTimeout, Recv, Send } from "quadrille"
+ *
+ * // A waits at most a second for B's Reply; then it sends a Cancel instead.
+ * const Ask = Protocol.make("Ask", {
+ *   roles: ["A", "B"],
+ *   messages: { Question: Schema.String, Reply: Schema.String, Cancel: Schema.Struct({}) }
+ * }, (g) =>
+ *   g.msg("A", "B", "Question").timeout("A", "answer", "1 second", (b) => b.msg("B", "A", "Reply"), (f) => f.msg("A", "B", "Cancel")))
+ *
+ * type A = Local<typeof Ask, "A">
+ * type Expected = Send<"B", "Question", string, LocalTimeout<"answer", "A", Recv<"B", "Reply", string, End>, Send<"B", "Cancel", {}, End>, End>>
+ * const exact: [A] extends [Expected] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Timeout<out Name extends string, out At extends string, out Body, out Fallback, out Next> {
   readonly _tag: "Timeout"
@@ -111,6 +271,26 @@ export interface Timeout<out Name extends string, out At extends string, out Bod
  * either part); the others skip it.
  *
  * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { End, Local, Recv, Saga, Send } from "quadrille"
+ *
+ * // When anything fails while A books, A tells B to release instead.
+ * const Booking = Protocol.make("Booking", {
+ *   roles: ["A", "B"],
+ *   messages: { Book: Schema.String, Booked: Schema.Struct({}), Release: Schema.Struct({}) }
+ * }, (g) =>
+ *   g.saga("A", "booking", (f) => f.msg("A", "B", "Book").msg("B", "A", "Booked"), (c) => c.msg("A", "B", "Release")))
+ *
+ * type Expected = Saga<"booking", "A", Send<"B", "Book", string, Recv<"B", "Booked", {}, End>>, Send<"B", "Release", {}, End>, End>
+ * const exact: [Local<typeof Booking, "A">] extends [Expected] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Saga<out Name extends string, out Owner extends string, out Forward, out Compensate, out Next> {
   readonly _tag: "Saga"
@@ -121,20 +301,89 @@ export interface Saga<out Name extends string, out Owner extends string, out For
   readonly next: Next
 }
 
-/** A recursive local type; `Var<Name>` inside `Body` stands for the whole. @category local types */
+/**
+ * A recursive local type; `Var<Name>` inside `Body` stands for the whole.
+ *
+ * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { End, Local, Offer, Branch, Rec, Var } from "quadrille"
+ *
+ * const Stream = Protocol.make("Stream", {
+ *   roles: ["Producer", "Consumer"],
+ *   messages: { Item: Schema.Number, Done: Schema.Struct({}) }
+ * }, (g) =>
+ *   g.loop("items", (l) =>
+ *     l.choice("Producer", "more", {
+ *       item: (b) => b.msg("Producer", "Consumer", "Item").recur("items"),
+ *       done: (b) => b.msg("Producer", "Consumer", "Done").end()
+ *     })))
+ *
+ * type Consumer = Local<typeof Stream, "Consumer">
+ * const exact: [Consumer] extends [Rec<"items", Offer<"Producer", { Item: Branch<number, Var<"items">>; Done: Branch<{}, End> }>>] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface Rec<out Name extends string, out Body> {
   readonly _tag: "Rec"
   readonly name: Name
   readonly body: Body
 }
 
-/** Go back to the enclosing `Rec<Name, ...>`. @category local types */
+/**
+ * Go back to the enclosing `Rec<Name, ...>`.
+ *
+ * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { Local, Rec, Send, Var } from "quadrille"
+ *
+ * // A server's loop: round again for ever (`forever` needs no way out).
+ * const Ticks = Protocol.make("Ticks", { roles: ["Clock", "Listener"], messages: { Tick: Schema.Number } }, (g) =>
+ *   g.forever("ticks", (l) => l.msg("Clock", "Listener", "Tick").recur("ticks")))
+ *
+ * const clock: [Local<typeof Ticks, "Clock">] extends [Rec<"ticks", Send<"Listener", "Tick", number, Var<"ticks">>>] ? true : false = true
+ * assert.strictEqual(clock, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface Var<out Name extends string> {
   readonly _tag: "Var"
   readonly name: Name
 }
 
-/** The role is done. @category local types */
+/**
+ * The role is done.
+ *
+ * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { End, Local, Recv, Send } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * type AfterPong = Local<typeof PingPong, "A"> extends Send<string, string, unknown, Recv<string, string, unknown, infer K>> ? K : never
+ * const ends: [AfterPong] extends [End] ? true : false = true
+ * assert.strictEqual(ends, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export interface End {
   readonly _tag: "End"
 }
@@ -144,6 +393,29 @@ export interface End {
  * same words as the run-time `ProjectionError`.
  *
  * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Either, Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { Local, ProjectionFailure } from "quadrille"
+ *
+ * // `makeEither` does not check at compile time; the local type says why B has none.
+ * const Blind = Protocol.makeEither("Blind", {
+ *   roles: ["A", "B", "C"],
+ *   messages: { X: Schema.Number, Y: Schema.Number }
+ * }, (g) =>
+ *   g.choice("A", "pick", {
+ *     left: (b) => b.msg("A", "C", "X"),
+ *     right: (b) => b.msg("A", "C", "X").msg("B", "C", "Y")
+ *   }))
+ *
+ * type B = Local<Either.Either.Right<typeof Blind>, "B">
+ * const fails: B extends ProjectionFailure<string> ? true : false = true
+ * assert.strictEqual(fails && Either.isLeft(Blind), true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface ProjectionFailure<out Message extends string> {
   readonly _tag: "ProjectionFailure"
@@ -517,13 +789,25 @@ type Conflict<E, R extends string, Merged extends string> = Exclude<ViaOf<E>, "n
 /**
  * The local session type of role `R` of protocol `P`.
  *
+ * @category projection
+ *
  * @example
  * ```ts
- * type P = Local<typeof TwoPhaseCommit, "Participant">
- * // Recv<"Coordinator", "PrepareRequest", { readonly transactionId: number }, Send<"Coordinator", ...>>
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Local, Recv, Send, End } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * type B = Local<typeof PingPong, "B">
+ * const exact: [B] extends [Recv<"A", "Ping", number, Send<"A", "Pong", number, End>>] ? true : false = true
+ * assert.strictEqual(exact, true)
  * ```
  *
- * @category projection
+ * @since 0.1.0
  */
 export type Local<P, R extends string> = P extends IllFormed<string, infer Inner> ? Local<Inner, R>
   : P extends Protocol<string, infer Roles, infer M, infer G>
@@ -623,7 +907,11 @@ type DefectsIn<S, In, Outer> = S extends GEnd ? [In] extends [never] ? never : E
     ? Again extends Then<infer Body, GRecur<string>> ? Defects<Body, In, Outer> : Defects<Again, In, Outer>
   : never
 
-/** `true` when some member of `S` is not a string literal (`string`, or a template with a hole). */
+/**
+ * `true` when some member of `S` is not a string literal (`string`, or a template with a hole).
+ *
+ * @internal
+ */
 export type NotLiteral<S extends string> = true extends (S extends unknown ? {} extends Record<S, 1> ? true : false : never) ? true
   : false
 
@@ -653,6 +941,28 @@ type EndIn<In> = In extends "parallel" ? Msg.EndInParallel : In extends "timeout
  * role's, in the order of `Roles`), or `never` when every role's local type is well formed.
  *
  * @category projection
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { IllFormedReason } from "quadrille"
+ *
+ * const Blind = Protocol.makeEither("Blind", {
+ *   roles: ["A", "B", "C"],
+ *   messages: { X: Schema.Number, Y: Schema.Number }
+ * }, (g) =>
+ *   g.choice("A", "pick", {
+ *     left: (b) => b.msg("A", "C", "X"),
+ *     right: (b) => b.msg("A", "C", "X").msg("B", "C", "Y")
+ *   }))
+ *
+ * type Why = IllFormedReason<typeof Blind extends { readonly right: infer P } ? P : never>
+ * const said: Why extends `${string}B${string}` ? true : false = true
+ * assert.strictEqual(said, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export type IllFormedReason<P> = P extends Protocol<string, infer Roles, infer M, infer G>
   ? Defects<G, never, never> extends infer D extends string ? [D] extends [never] ? FirstOf<

@@ -11,13 +11,25 @@ import type { Local as Projected } from "./Local.js"
 /**
  * The local session type of role `R` of protocol `P`.
  *
+ * @category projection
+ *
  * @example
  * ```ts
- * type P = Local<typeof TwoPhaseCommit, "Participant">
- * // Recv<"Coordinator", "PrepareRequest", { readonly transactionId: number }, Send<"Coordinator", ...>>
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Local, Recv, Send, End } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * type A = Local<typeof PingPong, "A">
+ * const exact: [A] extends [Send<"B", "Ping", number, Recv<"B", "Pong", number, End>>] ? true : false = true
+ * assert.strictEqual(exact, true)
  * ```
  *
- * @category projection
+ * @since 0.1.0
  */
 export type Local<P, R extends string> = Projected<P, R>
 
@@ -26,12 +38,20 @@ export type Local<P, R extends string> = Projected<P, R>
  *
  * @example
  * ```ts
- * Local.format(Local.project(TwoPhaseCommit, "Participant"))
- * // Recv(Coordinator, PrepareRequest).Send(Coordinator, PrepareResponse).Offer(Coordinator){ ... }
- * Local.toMermaid(TwoPhaseCommit, "Participant") // a stateDiagram-v2
+ * import { Schema } from "effect"
+ * import { Local, Protocol } from "quadrille"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["A", "B"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("A", "B", "Ping").msg("B", "A", "Pong"))
+ *
+ * assert.strictEqual(Local.format(Local.project(PingPong, "B")), "Recv(A, Ping).Send(A, Pong).End")
+ * assert.strictEqual(Local.toMermaid(PingPong, "B").includes("stateDiagram-v2"), true)
  * ```
  *
  * @category projection
+ * @since 0.1.0
  */
 export const Local = {
   /** The local type of `role` as data (`Protocol.project`). */

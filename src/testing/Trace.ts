@@ -26,7 +26,30 @@ import { frontMatter, mermaidText, noteSpan, participants } from "../viz/Mermaid
  * The first event of a trace that does not fit the protocol. `index` is its position in the
  * trace (the trace's length when the trace ended too early: then `event` is absent).
  *
+ * @example
+ * ```ts
+ * import { Either, Schema } from "effect"
+ * import { Protocol, type TraceSink } from "quadrille"
+ * import { Trace } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ *
+ * // A trace in which the Server answers before it was asked.
+ * const events: ReadonlyArray<TraceSink.TraceEvent> = [
+ *   { _tag: "Send", session: "s1", role: "Server", peer: "Client", label: "Pong", site: "1", seq: 0, time: 0 }
+ * ]
+ * const checked = Trace.validate(PingPong, events)
+ * if (Either.isLeft(checked)) {
+ *   const mismatch: Trace.TraceMismatch = checked.left
+ *   console.log(mismatch.index, mismatch.expected) // 0 Server to receive Client -> Server: Ping at site 0
+ * }
+ * ```
+ *
  * @category errors
+ * @since 0.1.0
  */
 export class TraceMismatch extends Data.TaggedError("TraceMismatch")<{
   readonly protocol: string
@@ -40,7 +63,35 @@ export class TraceMismatch extends Data.TaggedError("TraceMismatch")<{
 /**
  * Options of `Trace.validate`.
  *
+ * @example
+ * ```ts
+ * import { Deferred, Effect, Schema } from "effect"
+ * import { Protocol, Role, Session, TraceSink } from "quadrille"
+ * import { Trace } from "quadrille/testing"
+ *
+ * const Serve = Protocol.make("Serve", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.forever("serve", (b) => b.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong").recur("serve")))
+ *
+ * // A server stopped after three rounds: its trace is a prefix of a run, not a whole one.
+ * const program = Effect.gen(function*() {
+ *   const third = yield* Deferred.make<void>()
+ *   const roles = {
+ *     Client: Role.implement(Serve, "Client", { send: { Ping: (n) => n }, recv: { Pong: (_, n) => n } }, 0),
+ *     Server: Role.implement(Serve, "Server", {
+ *       send: { Pong: (n) => n + 1 },
+ *       recv: { Ping: (n) => (n === 2 ? Effect.as(Deferred.succeed(third, undefined), n + 1) : Effect.succeed(n + 1)) }
+ *     }, 0)
+ *   }
+ *   const [, events] = yield* TraceSink.recording(Session.run(Serve, roles, { stop: Deferred.await(third) }).pipe(Effect.ignore))
+ *   const options: Trace.ValidateOptions = { complete: false }
+ *   return Trace.validate(Serve, events, options)
+ * })
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface ValidateOptions {
   /** The session parameters: when given, the number of rounds of every `repeat` is checked too. */
@@ -208,11 +259,27 @@ const pairKey = (from: string, to: string, lane: string) => `${from}\u0000${to}\
  *
  * @example
  * ```ts
- * const [_, events] = yield* TraceSink.recording(Session.run(TwoPhaseCommit, roles))
- * expect(Either.isRight(Trace.validate(TwoPhaseCommit, events))).toBe(true)
+ * import { Effect, Either, Schema } from "effect"
+ * import { Protocol, Role, Session, TraceSink } from "quadrille"
+ * import { Trace } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Effect.gen(function*() {
+ *   const [, events] = yield* TraceSink.recording(Session.run(PingPong, roles))
+ *   return Either.isRight(Trace.validate(PingPong, events)) // true: the run fits the protocol
+ * })
  * ```
  *
  * @category validation
+ * @since 0.1.0
  */
 export const validate = (
   protocol: Any,
@@ -539,7 +606,30 @@ export const validate = (
 /**
  * Options of `Trace.toMermaid`.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ * import { simulate, Trace } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Effect.gen(function*() {
+ *   const sim = yield* simulate(PingPong, roles, { seed: 1, chaos: { delay: { min: "1 millis", max: "20 millis" } } })
+ *   const options: Trace.ToMermaidOptions = { roles: PingPong.roles, time: true, title: "PingPong, seed 1" }
+ *   return Trace.toMermaid(sim.trace, options)
+ * })
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface ToMermaidOptions {
   /**
@@ -574,17 +664,33 @@ const frameKey = (session: string, from: string, to: string | undefined, lane: s
  *
  * @example
  * ```ts
- * const [_, events] = yield* TraceSink.recording(Session.run(TwoPhaseCommit, roles))
- * Trace.toMermaid(events, { roles: TwoPhaseCommit.roles })
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session, TraceSink } from "quadrille"
+ * import { Trace } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Effect.gen(function*() {
+ *   const [, events] = yield* TraceSink.recording(Session.run(PingPong, roles))
+ *   console.log(Trace.toMermaid(events, { roles: PingPong.roles }))
+ * })
+ * Effect.runPromise(program)
  * // sequenceDiagram
- * //   participant Coordinator
- * //   participant Participant
- * //   Coordinator->>Participant: PrepareRequest
- * //   ...
- * //   Note over Coordinator: chooses commit of outcome
+ * //   participant Client
+ * //   participant Server
+ * //   Client->>Server: Ping
+ * //   Server->>Client: Pong
  * ```
  *
  * @category diagrams
+ * @since 0.1.0
  */
 export const toMermaid = (events: ReadonlyArray<TraceEvent>, options: ToMermaidOptions = {}): string => {
   const roles: Array<string> = [...new Set(options.roles ?? [])]

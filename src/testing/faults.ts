@@ -12,14 +12,46 @@ import type { FastCheckModule } from "../internal/fast-check.js"
 /**
  * A fault plan: the chaos layer's options without the seed (`simulate` draws it from its own).
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ * import { simulate } from "quadrille/testing"
+ * import type { FaultPlan } from "quadrille/testing/arbitrary"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * // A counterexample fast-check found, kept as a regression test.
+ * const plan: FaultPlan = { drop: 0.3, duplicate: 0, reorder: 0.1, delay: undefined, partitions: undefined }
+ * const program = simulate(PingPong, roles, { seed: 1234, chaos: plan, reliable: true })
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export type FaultPlan = Omit<ChaosOptions, "seed">
 
 /**
  * Options of `faultPlan`.
  *
+ * @example
+ * ```ts
+ * import { faultPlan, type FaultPlanOptions } from "quadrille/testing/arbitrary"
+ *
+ * // Harsher than the default: up to half the frames lost, partitions up to 2 s.
+ * const options: FaultPlanOptions = { roles: ["Client", "Server"], maxRate: 0.5, maxPartition: 2000 }
+ * const plans = faultPlan(options)
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface FaultPlanOptions {
   /** The roles partitions may separate; without roles (or with fewer than two), no partitions. */
@@ -54,13 +86,30 @@ const partition = (fc: FastCheckModule, roles: ReadonlyArray<string>, maxPartiti
  *
  * @example
  * ```ts
- * fc.assert(fc.asyncProperty(faultPlan({ roles: P.roles }), fc.integer(), async (chaos, seed) => {
- *   const sim = await Effect.runPromise(simulate(P, roles, { seed, chaos, reliable: true }))
- *   expect(Exit.isSuccess(sim.exit)).toBe(true)
- * }))
+ * import fc from "fast-check"
+ * import { Effect, Exit, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ * import { simulate } from "quadrille/testing"
+ * import { faultPlan } from "quadrille/testing/arbitrary"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * // Whatever the faults, over the reliable layer the session ends as without them.
+ * fc.assert(fc.asyncProperty(faultPlan({ roles: PingPong.roles }), fc.integer(), async (chaos, seed) => {
+ *   const sim = await Effect.runPromise(simulate(PingPong, roles, { seed, chaos, reliable: true }))
+ *   return Exit.isSuccess(sim.exit)
+ * }), { numRuns: 20 })
  * ```
  *
  * @category arbitraries
+ * @since 0.1.0
  */
 export const faultPlanArbitrary = (fc: FastCheckModule) => (options: FaultPlanOptions = {}): FastCheck.Arbitrary<FaultPlan> => {
   const maxRate = options.maxRate ?? 0.3

@@ -33,7 +33,18 @@ import {
  * same protocol with the defect removed: it builds. Prints as the `Protocol.make` calls that
  * build `tree` (fast-check uses this for counterexamples).
  *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { type IllFormed, illFormedProtocol } from "quadrille/testing/arbitrary"
+ *
+ * // How deep the defects of a sample sit, by rule.
+ * const depths = (sample: ReadonlyArray<IllFormed>) => sample.map((ill) => `${ill.rule} at depth ${ill.depth}: ${ill.defect}`)
+ * console.log(depths(fc.sample(illFormedProtocol(), { numRuns: 3, seed: 1 })))
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface IllFormed {
   readonly rule: Rule
@@ -59,7 +70,17 @@ export interface IllFormed {
  * Options of `illFormedProtocol`: those of the well-formed protocols the defects are injected
  * into, and the rules to break.
  *
+ * @example
+ * ```ts
+ * import { illFormedProtocol, type IllFormedOptions } from "quadrille/testing/arbitrary"
+ *
+ * // Small protocols of three roles at most, with a loop the run time must refuse.
+ * const options: IllFormedOptions = { maxRoles: 3, maxDepth: 2, rules: ["UnguardedLoop", "LoopWithoutExit"] }
+ * const loops = illFormedProtocol(options)
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface IllFormedOptions extends ArbitraryOptions {
   /** The rules to break, each as likely (default: all of `illFormedRules`). */
@@ -1048,12 +1069,16 @@ const renameRecurs = (steps: ReadonlyArray<TreeStep>, from: string, to: string):
  *
  * @example
  * ```ts
+ * import type { Rule } from "quadrille"
+ * import { illFormedProtocol, illFormedRules } from "quadrille/testing/arbitrary"
+ *
  * // Every rule but those of knowledge of choice, which only projection finds.
  * const projection: ReadonlyArray<Rule> = ["UnmergeableChoice", "AmbiguousBranch", "DuplicateBranchMessage", "ChooserUnaware"]
  * const early = illFormedProtocol({ rules: illFormedRules.filter((r) => !projection.includes(r)) })
  * ```
  *
  * @category models
+ * @since 0.1.0
  */
 export const illFormedRules: ReadonlyArray<Rule> = Object.keys(injectors) as Array<Rule>
 
@@ -1064,13 +1089,18 @@ export const illFormedRules: ReadonlyArray<Rule> = Object.keys(injectors) as Arr
  *
  * @example
  * ```ts
+ * import fc from "fast-check"
+ * import { Either } from "effect"
+ * import { buildIllFormed, illFormedProtocol, illFormedToCode } from "quadrille/testing/arbitrary"
+ *
  * fc.assert(fc.property(illFormedProtocol(), (ill) => {
  *   const built = buildIllFormed(ill)
  *   if (Either.isRight(built)) throw new Error(`accepted:\n${illFormedToCode(ill)}`)
- * }))
+ * }), { numRuns: 50 })
  * ```
  *
  * @category utils
+ * @since 0.1.0
  */
 export const illFormedToCode = (ill: Pick<IllFormed, "rule" | "tree" | "retyped" | "defect">): string => {
   let code = toCode(ill.tree)
@@ -1095,13 +1125,19 @@ export const illFormedToCode = (ill: Pick<IllFormed, "rule" | "tree" | "retyped"
  *
  * @example
  * ```ts
+ * import fc from "fast-check"
+ * import { Either } from "effect"
+ * import { buildIllFormed, illFormedProtocol } from "quadrille/testing/arbitrary"
+ *
+ * // Protocol.makeEither rejects every ill-formed protocol, for the rule it breaks.
  * fc.assert(fc.property(illFormedProtocol(), (ill) => {
  *   const built = buildIllFormed(ill)
- *   expect(Either.isLeft(built) && built.left.rule).toBe(ill.rule)
- * }))
+ *   return Either.isLeft(built) && built.left.rule === ill.rule
+ * }), { numRuns: 50 })
  * ```
  *
  * @category constructors
+ * @since 0.1.0
  */
 export const buildIllFormed = (ill: Pick<IllFormed, "tree" | "retyped">): Either.Either<Protocol.Any, ProjectionError> =>
   ill.retyped.length === 0 ? build(ill.tree) : buildWith(ill.tree, (tree) =>
@@ -1140,15 +1176,18 @@ export const buildIllFormed = (ill: Pick<IllFormed, "tree" | "retyped">): Either
  *
  * @example
  * ```ts
- * import { illFormedProtocol, buildIllFormed } from "quadrille/testing/arbitrary"
+ * import fc from "fast-check"
+ * import { Either } from "effect"
+ * import { buildIllFormed, illFormedProtocol } from "quadrille/testing/arbitrary"
  *
  * fc.assert(fc.property(illFormedProtocol({ rules: ["UnguardedLoop", "LoopWithoutExit"] }), (ill) => {
  *   const built = buildIllFormed(ill)
  *   return Either.isLeft(built) && built.left.rule === ill.rule
- * }))
+ * }), { numRuns: 50 })
  * ```
  *
  * @category arbitraries
+ * @since 0.1.0
  */
 export const illFormedArbitrary = (fc: FastCheckModule) => (options: IllFormedOptions = {}): FastCheck.Arbitrary<IllFormed> => {
   const { rules = illFormedRules, ...treeOptions } = options

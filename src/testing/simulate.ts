@@ -19,7 +19,28 @@ import type { StopError } from "../runtime/stop.js"
 /**
  * Options of a simulation.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ * import { simulate, type SimulateOptions } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * // Lossy and without the reliable layer: a lost frame ends in a Timeout after 5 s of virtual time.
+ * const lossy: SimulateOptions = { seed: 9, chaos: { drop: 0.5 }, receiveTimeout: "5 seconds" }
+ * const program = simulate(PingPong, roles, lossy)
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface SimulateOptions {
   /** The seed of the network's choices (and, unless `chaos.seed` is given, of the chaos). */
@@ -53,7 +74,29 @@ export interface SimulateOptions {
  * the trace of every step and fault, the virtual time it took and the frames delivered.
  * `yield* simulation.exit` gives the results or fails as the session did.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ * import { simulate, type Simulation } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * // What a test prints of a run it did not expect.
+ * const describe = (sim: Simulation<unknown, unknown>): string =>
+ *   `seed ${sim.seed}: ${sim.exit._tag} after ${sim.time} ms, ${sim.delivered} frames, ${sim.trace.length} events`
+ * const program = Effect.map(simulate(PingPong, roles, { seed: 3 }), describe)
+ * ```
+ *
  * @category models
+ * @since 0.1.0
  */
 export interface Simulation<A, E> {
   readonly exit: Exit.Exit<A, E>
@@ -90,7 +133,32 @@ const network = (options: SimulateOptions): Layer.Layer<Transport, never, Transp
  * recording a trace. Never fails: the outcome is in `exit` (a `SimulationStalled` failure
  * when the effect waits on something the simulation cannot see).
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import { simulateEffect } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * // An application's main, which runs two sessions one after the other, simulated whole.
+ * const main = Effect.gen(function*() {
+ *   const first = yield* Session.run(PingPong, roles)
+ *   const second = yield* Session.run(PingPong, roles)
+ *   return first.Client + second.Client
+ * })
+ * const program = Effect.flatMap(simulateEffect(main, { seed: 5, chaos: { drop: 0.2 }, reliable: true }), (sim) => sim.exit) // 4
+ * ```
+ *
  * @category running
+ * @since 0.1.0
  */
 export const simulateEffect = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
@@ -121,16 +189,32 @@ export const simulateEffect = <A, E, R>(
  *
  * @example
  * ```ts
- * const sim = yield* simulate(TwoPhaseCommit, { Coordinator, Participant }, {
- *   seed: 42,
- *   chaos: { drop: 0.1, duplicate: 0.05, delay: { min: 0, max: "20 millis" } },
- *   reliable: true
+ * import { Effect, Either, Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
+ * import { simulate, Trace } from "quadrille/testing"
+ *
+ * const PingPong = Protocol.make("PingPong", {
+ *   roles: ["Client", "Server"],
+ *   messages: { Ping: Schema.Number, Pong: Schema.Number }
+ * }, (g) => g.msg("Client", "Server", "Ping").msg("Server", "Client", "Pong"))
+ * const roles = {
+ *   Client: Role.implement(PingPong, "Client", { send: { Ping: () => 1 }, recv: { Pong: (_, n) => n } }, 0),
+ *   Server: Role.implement(PingPong, "Server", { send: { Pong: (n) => n + 1 }, recv: { Ping: (_, n) => n } }, 0)
+ * }
+ *
+ * const program = Effect.gen(function*() {
+ *   const sim = yield* simulate(PingPong, roles, {
+ *     seed: 42,
+ *     chaos: { drop: 0.1, duplicate: 0.05, delay: { min: 0, max: "20 millis" } },
+ *     reliable: true
+ *   })
+ *   const results = yield* sim.exit // { Client: 2, Server: 1 }, as without faults
+ *   return { results, fits: Either.isRight(Trace.validate(PingPong, sim.trace)) }
  * })
- * const results = yield* sim.exit
- * Trace.validate(TwoPhaseCommit, sim.trace)
  * ```
  *
  * @category running
+ * @since 0.1.0
  */
 export const simulate = <P extends Any, const I extends Session.Implementations<P>, const O extends SimulateOptions = SimulateOptions>(
   protocol: P,
