@@ -5,8 +5,8 @@
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],

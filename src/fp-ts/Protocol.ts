@@ -26,7 +26,7 @@ export * from "../protocol/index.js"
  * ```ts
  * import { Schema } from "effect"
  * import * as E from "fp-ts/lib/Either.js"
- * import { Protocol, Role, Session } from "quadrille/fp-ts"
+ * import { Protocol, Role } from "quadrille/fp-ts"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],

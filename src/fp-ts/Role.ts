@@ -31,7 +31,7 @@ export type {
  * ```ts
  * import { Schema } from "effect"
  * import * as E from "fp-ts/lib/Either.js"
- * import { Memory, Protocol, Role, Session } from "quadrille/fp-ts"
+ * import { Memory, Protocol, Role } from "quadrille/fp-ts"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],

@@ -11,7 +11,7 @@
  * ```ts
  * import { Schema } from "effect"
  * import * as E from "fp-ts/lib/Either.js"
- * import { Protocol, Role, Session } from "quadrille/fp-ts"
+ * import { Protocol, Role } from "quadrille/fp-ts"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],
@@ -30,7 +30,7 @@ export * as Protocol from "./Protocol.js"
  * ```ts
  * import { Schema } from "effect"
  * import * as E from "fp-ts/lib/Either.js"
- * import { Memory, Protocol, Role, Session } from "quadrille/fp-ts"
+ * import { Memory, Protocol, Role } from "quadrille/fp-ts"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],

@@ -25,8 +25,7 @@ export * from "../runtime/Role.js"
  * @example
  * ```ts
  * import { Schema } from "effect"
- * import { Memory, Protocol, Role, Session } from "quadrille/promise"
- * import type { RunPromiseOptions } from "quadrille/promise"
+ * import { Memory, Protocol, Role } from "quadrille/promise"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],
@@ -62,7 +61,7 @@ export interface RunPromiseOptions extends Role.RunOptions, Common {
  * @example
  * ```ts
  * import { Schema } from "effect"
- * import { Memory, Protocol, Role, Session } from "quadrille/promise"
+ * import { Memory, Protocol, Role } from "quadrille/promise"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],

@@ -10,7 +10,7 @@
  * @example
  * ```ts
  * import { Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille/promise"
+ * import { Protocol, Role } from "quadrille/promise"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],
@@ -27,7 +27,7 @@ export * as Protocol from "../protocol/index.js"
  * @example
  * ```ts
  * import { Schema } from "effect"
- * import { Memory, Protocol, Role, Session } from "quadrille/promise"
+ * import { Memory, Protocol, Role } from "quadrille/promise"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],

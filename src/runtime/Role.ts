@@ -33,8 +33,8 @@ export type {
    *
    * @example
    * ```ts
-   * import { Effect, Schema } from "effect"
-   * import { Protocol, Role, Session } from "quadrille"
+   * import { Schema } from "effect"
+   * import { Protocol, Role } from "quadrille"
    *
    * const PingPong = Protocol.make("PingPong", {
    *   roles: ["A", "B"],
@@ -56,8 +56,8 @@ export type {
    *
    * @example
    * ```ts
-   * import { Effect, Schema } from "effect"
-   * import { Protocol, Role, Session } from "quadrille"
+   * import { Schema } from "effect"
+   * import { Protocol, Role } from "quadrille"
    *
    * const PingPong = Protocol.make("PingPong", {
    *   roles: ["A", "B"],
@@ -102,8 +102,8 @@ export type Json = string | number | boolean | null | ReadonlyArray<Json> | { re
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],
@@ -137,8 +137,8 @@ export interface ImplementOptions<S> {
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],
@@ -1027,7 +1027,7 @@ export {
    * @example
    * ```ts
    * import { Effect, Schema } from "effect"
-   * import { Protocol, Role, Session } from "quadrille"
+   * import { Protocol, Role } from "quadrille"
    *
    * const PingPong = Protocol.make("PingPong", {
    *   roles: ["A", "B"],

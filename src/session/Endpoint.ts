@@ -18,8 +18,8 @@ import type { Branch, End, Offer, Par, ProjectionFailure, Rec, Recv, Rounds, Sag
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { Done, DoneTypeId } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
@@ -82,8 +82,8 @@ export interface Done<out A = void> {
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { Done, ProgramEnd, ReturnsValue } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
@@ -123,7 +123,7 @@ type ExpectsOf<X, Op extends string> = X extends
  * @example
  * ```ts
  * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Protocol, Role } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],
@@ -148,7 +148,7 @@ export type ReturnsValue =
  * @example
  * ```ts
  * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Protocol, Role } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],
@@ -172,7 +172,7 @@ export type ReturnsNothing =
  * @example
  * ```ts
  * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Protocol, Role } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],
@@ -196,7 +196,7 @@ export type ReturnsEndpoint<What extends string> =
  * @example
  * ```ts
  * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Protocol, Role } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],
@@ -225,7 +225,7 @@ export type ReturnsEffect = "the program returns the Effect of close() without r
  * @example
  * ```ts
  * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Protocol, Role } from "quadrille"
  * import type { Expects } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
@@ -274,9 +274,9 @@ export type Alternatives<U extends string, Acc extends string = ""> = [U] extend
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role } from "quadrille"
- * import type { Bind, Endpoint, Local, Rec, Send, Var } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { Bind, Endpoint, Local, Send, Var } from "quadrille"
  *
  * const Ticks = Protocol.make("Ticks", { roles: ["Clock", "Listener"], messages: { Tick: Schema.Number } }, (g) =>
  *   g.forever("ticks", (l) => l.msg("Clock", "Listener", "Tick").recur("ticks")))
@@ -356,7 +356,7 @@ export type Endpoint<L, Env = never> = L extends Send<infer To, infer Label, inf
  * @example
  * ```ts
  * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Protocol, Role } from "quadrille"
  * import type { Misstep } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
@@ -385,8 +385,8 @@ export type Misstep = Effect.Effect<any, RoleError>
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { Disallowed, Endpoint, Local } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
@@ -419,8 +419,8 @@ export interface Disallowed<What extends string> {
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { End, Endpoint, Local, Recv, SendEndpoint } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
@@ -446,8 +446,8 @@ export interface SendEndpoint<To extends string, Label extends string, P, K, Env
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { End, Endpoint, Local, RecvEndpoint, Send } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
@@ -474,7 +474,7 @@ export interface RecvEndpoint<From extends string, Label extends string, P, K, E
  * @example
  * ```ts
  * import { Effect, Schema } from "effect"
- * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import { Protocol, Role, Session } from "quadrille"
  *
  * // A chooses; B learns the branch from the label it receives.
  * const Vote = Protocol.make("Vote", {
@@ -551,7 +551,7 @@ export interface Offered<out Label extends string, out P, out Next> {
  * @example
  * ```ts
  * import { Effect, Schema } from "effect"
- * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import { Protocol } from "quadrille"
  * import type { Endpoint, Local, OfferedLabel } from "quadrille"
  *
  * // A chooses; B learns the branch from the label it receives.
@@ -579,7 +579,7 @@ export type OfferedLabel<O> = O extends { readonly label: infer L extends string
  * @example
  * ```ts
  * import { Effect, Schema } from "effect"
- * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import { Offered, Protocol, Role } from "quadrille"
  *
  * // A chooses; B learns the branch from the label it receives.
  * const Vote = Protocol.make("Vote", {
@@ -613,7 +613,7 @@ export type MissingBranches<L extends string> = `offer() branches not handled: $
  * @example
  * ```ts
  * import { Effect, Schema } from "effect"
- * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import { Offered, Protocol } from "quadrille"
  * import type { Endpoint, Local, OfferHandlers } from "quadrille"
  *
  * // A chooses; B learns the branch from the label it receives.
@@ -646,7 +646,7 @@ export type OfferHandlers<O> = {
  * @example
  * ```ts
  * import { Effect, Schema } from "effect"
- * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import { Offered, Protocol, Role } from "quadrille"
  *
  * // A chooses; B learns the branch from the label it receives.
  * const Vote = Protocol.make("Vote", {
@@ -775,8 +775,8 @@ export const Offered = {
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { Branch, End, Endpoint, Local, OfferEndpoint } from "quadrille"
  *
  * // A chooses; B learns the branch from the label it receives.

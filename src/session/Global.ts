@@ -13,8 +13,8 @@
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { Nil, Then, GMsg } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
@@ -40,9 +40,9 @@ export interface Nil {
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
- * import type { Nil, Then, GMsg } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { Then, GMsg } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],
@@ -72,8 +72,8 @@ export interface Then<Init, Last> {
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { Nil, Then, GMsg } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
@@ -102,8 +102,8 @@ export interface GMsg<From extends string, To extends string, Label extends stri
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { GBranch, GChoice, Nil, Then } from "quadrille"
  *
  * // A chooses; B learns the branch from the label it receives.
@@ -132,8 +132,8 @@ export interface GBranch<Label extends string, Seq> {
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { GChoice, Nil, Then } from "quadrille"
  *
  * // A chooses; B learns the branch from the label it receives.
@@ -370,8 +370,8 @@ export interface GRecur<Name extends string> {
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { GEnd, Then } from "quadrille"
  *
  * // A chooses; B learns the branch from the label it receives.
@@ -443,8 +443,8 @@ type Steps<G, Acc = SNil> = G extends Then<infer Init, infer Last> ? Steps<Init,
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { Renamed, Then, Nil, GMsg } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {

@@ -225,8 +225,8 @@ type RecvHandlers<A, M, S> = {
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],
@@ -316,8 +316,8 @@ type Extra<Given, Allowed, What extends string> = {
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol, Role } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
  *   roles: ["A", "B"],

@@ -26,8 +26,8 @@ import type { GBlock, GBranch, GChoice, GEnd, GForever, GLoop, GMsg, GPar, GRecu
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { Local, Recv, Send, End } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
@@ -56,8 +56,8 @@ export interface Send<out To extends string, out Label extends string, out Paylo
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { Local, Recv, Send, End } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
@@ -86,8 +86,8 @@ export interface Recv<out From extends string, out Label extends string, out Pay
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { Local, Select, Send, End } from "quadrille"
  *
  * // A chooses; B learns the branch from the label it receives.
@@ -115,8 +115,8 @@ export interface Select<out Branches> {
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { Local, Offer, Branch, End } from "quadrille"
  *
  * // A chooses; B learns the branch from the label it receives.
@@ -144,8 +144,8 @@ export interface Offer<out From extends string, out Branches> {
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Offered, Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { Local, Offer, Branch, End } from "quadrille"
  *
  * // A chooses; B learns the branch from the label it receives.
@@ -207,7 +207,7 @@ export interface Rounds<out Param extends string, out Again, out Done> {
  * ```ts
  * import { Schema } from "effect"
  * import { Protocol } from "quadrille"
- * import type { End, Local, Par, Recv, Send } from "quadrille"
+ * import type { End, Local, Par, Send } from "quadrille"
  *
  * // A sends to B and to C at once; each branch ends at the barrier.
  * const Fan = Protocol.make("Fan", { roles: ["A", "B", "C"], messages: { Job: Schema.Number } }, (g) =>
@@ -368,8 +368,8 @@ export interface Var<out Name extends string> {
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { End, Local, Recv, Send } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
@@ -793,8 +793,8 @@ type Conflict<E, R extends string, Merged extends string> = Exclude<ViaOf<E>, "n
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { Local, Recv, Send, End } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {

@@ -15,8 +15,8 @@ import type { Local as Projected } from "./Local.js"
  *
  * @example
  * ```ts
- * import { Effect, Schema } from "effect"
- * import { Protocol, Role, Session } from "quadrille"
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
  * import type { Local, Recv, Send, End } from "quadrille"
  *
  * const PingPong = Protocol.make("PingPong", {
