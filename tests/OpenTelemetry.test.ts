@@ -15,6 +15,7 @@ import * as TwoPhaseCommit from "../examples/two-phase-commit.js"
 import { backoff, flaky } from "../examples/robust-coordinator.js"
 import * as RobustRequest from "../examples/robust-request.js"
 import * as Compensating from "../examples/compensating-transaction.js"
+import * as Example from "../examples/opentelemetry.js"
 
 const OK = 1 // SpanStatusCode.OK
 const ERROR = 2 // SpanStatusCode.ERROR
@@ -303,6 +304,26 @@ describe("OpenTelemetry", () => {
         expect(coordinator.events.filter(([name]) => !["quadrille.drop", "quadrille.retransmit"].includes(name))).toEqual(expectedSteps("commit").Coordinator)
       })
     ))
+
+  it.live("examples/opentelemetry.ts: the retried TwoPhaseCommit's spans, as a tree", () =>
+    Effect.gen(function*() {
+      const { outcome, tree } = yield* Example.main()
+      expect(outcome).toBe("committed")
+      const spansOnly = tree.filter((l) => !l.trim().startsWith("·")).map((l) => l.replace(/ ERROR .*$/, " ERROR"))
+      expect(spansOnly).toEqual([
+        "checkout",
+        "  quadrille.attempt attempt=1 session=tx-7#1 ERROR",
+        "    quadrille.session session=tx-7#1 ERROR",
+        "      quadrille.role role=Coordinator session=tx-7#1 ERROR",
+        "      quadrille.role role=Participant session=tx-7#1 span.label=⚠︎ Interrupted status.interrupted=true",
+        "  quadrille.attempt attempt=2 session=tx-7#2",
+        "    quadrille.session session=tx-7#2",
+        "      quadrille.role role=Coordinator session=tx-7#2",
+        "      quadrille.role role=Participant session=tx-7#2"
+      ])
+      expect(tree[1]).toBe("  · quadrille.retry attempt=1 session=tx-7#1 reason=TransportError role=Coordinator peer=Participant")
+      expect(tree.filter((l) => l.includes("· quadrille.")).length).toBe(1 + 1 + 9)
+    }))
 
   it.effect("without Observe, the SDK gets no span of Quadrille's", () =>
     withTelemetry((exporter) =>
