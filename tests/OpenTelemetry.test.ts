@@ -305,6 +305,32 @@ describe("OpenTelemetry", () => {
       })
     ))
 
+  it.effect("a transport built with Observe in context: a rejected frame and a frame for no running role are span events and Debug log records where they happen", () =>
+    withTelemetry((spanExporter, logExporter) =>
+      Effect.gen(function*() {
+        const observedMemory = yield* Observe.observed(Memory.make)
+        const plainMemory = yield* Memory.make
+        const frame = { session: "s-1", from: "Coordinator", to: "Participant", label: "PrepareRequest", site: "0", loops: {}, seq: 0, payload: {} }
+        yield* Effect.sync(() => {
+          expect(observedMemory.inject({ ...frame, label: 42 })).toBe(false)
+          expect(observedMemory.inject(frame)).toBe(false)
+          expect(plainMemory.inject({ ...frame, label: 42 })).toBe(false)
+        }).pipe(Effect.withSpan("intake"), Logger.withMinimumLogLevel(LogLevel.Debug))
+        const spans = view(spanExporter.getFinishedSpans())
+        expect(spans.map((s) => s.name)).toEqual(["intake"])
+        expect(spans[0].events.map(([name, a]) => [name, { ...a, "quadrille.reason": String(a["quadrille.reason"]).slice(0, 16) }])).toEqual([
+          ["quadrille.reject", { "quadrille.session": "s-1", "quadrille.role": "Coordinator", "quadrille.peer": "Participant", "quadrille.label": "?", "quadrille.site": "0", "quadrille.reason": "not an envelope:" }],
+          ["quadrille.drop", { "quadrille.session": "s-1", "quadrille.role": "Coordinator", "quadrille.peer": "Participant", "quadrille.label": "PrepareRequest", "quadrille.site": "0", "quadrille.seq": 0, "quadrille.reason": "closed" }]
+        ])
+        const records = logExporter.getFinishedLogRecords()
+        expect(records.map((r) => String(r.body).replace(/\(.*/, "(...)"))).toEqual([
+          "quadrille reject: Coordinator -> Participant ? (...)",
+          "quadrille drop: Coordinator -> Participant PrepareRequest (...)"
+        ])
+        expect(records.every((r) => r.attributes.spanId === spans[0].span.spanContext().spanId)).toBe(true)
+      })
+    ))
+
   it.live("examples/opentelemetry.ts: the retried TwoPhaseCommit's spans, as a tree", () =>
     Effect.gen(function*() {
       const { outcome, tree } = yield* Example.main()
