@@ -9,7 +9,7 @@ import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@o
 import { it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Logger, LogLevel, TestClock } from "effect"
 import { describe, expect } from "vitest"
-import { Memory, Observe, Reliable, Session, Transport } from "../src/index.js"
+import { Memory, Observe, Reliable, Role, Session, Transport } from "../src/index.js"
 import { Chaos } from "../src/testing/index.js"
 import * as TwoPhaseCommit from "../examples/two-phase-commit.js"
 import { backoff, flaky } from "../examples/robust-coordinator.js"
@@ -239,6 +239,41 @@ describe("OpenTelemetry", () => {
         // The delays of the schedule, by the TestClock: 100 ms, then 200 ms.
         const ms = (s: ReadableSpan) => s.startTime[0] * 1000 + s.startTime[1] / 1e6
         expect(attempts.map((a) => ms(a.span) - ms(attempts[0].span))).toEqual([0, 100, 300])
+      })
+    ))
+
+  it.effect("Role.retry: each role's attempts are spans of its own, named by role; the Participant retries on the Coordinator's failure notice", () =>
+    withTelemetry((exporter) =>
+      Effect.gen(function*() {
+        const { transport } = yield* flaky((s, e) => s === "apart#1" && e.label !== "~failed")
+        const options = { schedule: backoff, sessionId: "apart" }
+        const both = roles("commit")
+        const fiber = yield* Effect.fork(Observe.observed(Effect.all([
+          Role.retry(TwoPhaseCommit.TwoPhaseCommit, "Coordinator", both.Coordinator, options).pipe(Effect.withSpan("coordinator")),
+          Role.retry(TwoPhaseCommit.TwoPhaseCommit, "Participant", both.Participant, options).pipe(Effect.withSpan("participant"))
+        ], { concurrency: "unbounded" })).pipe(Effect.provideService(Transport, transport)))
+        yield* TestClock.adjust("1 second")
+        yield* Fiber.join(fiber)
+        const spans = view(exporter.getFinishedSpans())
+        const attempts = spans.filter((s) => s.name === "quadrille.attempt")
+        expect(attempts.map((s) => [s.parent, s.attributes["quadrille.role"], s.attributes["quadrille.session"], s.status]).sort()).toEqual([
+          ["coordinator", "Coordinator", "apart#1", ERROR],
+          ["coordinator", "Coordinator", "apart#2", OK],
+          ["participant", "Participant", "apart#1", ERROR],
+          ["participant", "Participant", "apart#2", OK]
+        ])
+        const retries = spans.flatMap((s) => s.events.filter(([name]) => name === "quadrille.retry").map(([, a]) => [s.name, a] as const))
+          .sort((a, b) => a[0].localeCompare(b[0]))
+        expect(retries).toEqual([
+          ["coordinator", { "quadrille.attempt": 1, "quadrille.protocol": "TwoPhaseCommit", "quadrille.session": "apart#1", "quadrille.role": "Coordinator", "quadrille.reason": "TransportError", "quadrille.peer": "Participant" }],
+          ["participant", { "quadrille.attempt": 1, "quadrille.protocol": "TwoPhaseCommit", "quadrille.session": "apart#1", "quadrille.role": "Participant", "quadrille.reason": "PeerFailed", "quadrille.peer": "Coordinator", "quadrille.site": "0" }]
+        ])
+        // In attempt 1 the Participant learned of the Coordinator's failure: a quadrille.peer-failed event.
+        const participant1 = spans.find((s) => s.name === "quadrille.role" && s.attributes["quadrille.role"] === "Participant" && s.attributes["quadrille.session"] === "apart#1")!
+        expect(participant1.events.map(([name, a]) => [name, a["quadrille.peer"] ?? a["exception.type"]])).toEqual([
+          ["quadrille.peer-failed", "Coordinator"],
+          ["exception", "PeerFailed"]
+        ])
       })
     ))
 
