@@ -309,10 +309,10 @@ describe("OpenTelemetry", () => {
       })
     ))
 
-  it.effect("a lossy network under the reliable layer: chaos drops and retransmissions are span events of the sending role", () =>
+  it.effect("a lossy network under the reliable layer: chaos drops, duplicates and retransmissions are span events of the sending role", () =>
     withTelemetry((exporter) =>
       Effect.gen(function*() {
-        const network = Layer.provide(Reliable.layer(), Layer.provide(Chaos.layer({ seed: 3, drop: 0.5 }), Memory.layer))
+        const network = Layer.provide(Reliable.layer(), Layer.provide(Chaos.layer({ seed: 3, drop: 0.5, duplicate: 0.3 }), Memory.layer))
         const fiber = yield* Effect.fork(Observe.observed(
           Session.run(TwoPhaseCommit.TwoPhaseCommit, roles("commit"), { sessionId: "tx-9" }).pipe(Effect.provide(network))
         ))
@@ -323,9 +323,11 @@ describe("OpenTelemetry", () => {
         const events = spans.flatMap((s) => s.events.map(([name, a]) => ({ span: s.attributes["quadrille.role"], name, a })))
         const drops = events.filter((e) => e.name === "quadrille.drop")
         const retransmits = events.filter((e) => e.name === "quadrille.retransmit")
+        const duplicates = events.filter((e) => e.name === "quadrille.duplicate")
         expect(drops.length).toBeGreaterThan(0)
         expect(retransmits.length).toBeGreaterThan(0)
-        for (const e of [...drops, ...retransmits]) {
+        expect(duplicates.length).toBeGreaterThan(0)
+        for (const e of [...drops, ...retransmits, ...duplicates]) {
           expect(e.a).toMatchObject({ "quadrille.session": "tx-9", "quadrille.role": expect.any(String), "quadrille.peer": expect.any(String), "quadrille.label": expect.any(String), "quadrille.site": expect.any(String) })
         }
         // A chaos drop happens as the frame is sent: a role's own frame (not the reliable layer's
@@ -336,7 +338,7 @@ describe("OpenTelemetry", () => {
         expect(retransmits.map((e) => e.span)).toEqual(retransmits.map((e) => e.a["quadrille.role"]))
         // The steps are all there, in order, whatever the network did.
         const coordinator = spans.find((s) => s.attributes["quadrille.role"] === "Coordinator")!
-        expect(coordinator.events.filter(([name]) => !["quadrille.drop", "quadrille.retransmit"].includes(name))).toEqual(expectedSteps("commit").Coordinator)
+        expect(coordinator.events.filter(([name]) => !["quadrille.drop", "quadrille.duplicate", "quadrille.retransmit"].includes(name))).toEqual(expectedSteps("commit").Coordinator)
       })
     ))
 
