@@ -1,6 +1,7 @@
 /**
  * Observability: a TwoPhaseCommit session with `Observe` on, its spans printed by a console
- * tracer made with Effect's `Tracer.make` (what `@effect/opentelemetry` gives in production).
+ * tracer made with Effect's `Tracer.make` (what `@effect/opentelemetry` gives in production:
+ * `examples/opentelemetry.ts` does the same with the OpenTelemetry SDK).
  * Each span is printed when it ends, indented under its parent, with its attributes and events.
  *
  *   npx tsx examples/observability.ts          spans and span events

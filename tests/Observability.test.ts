@@ -144,8 +144,14 @@ describe("Observe", () => {
       const attempts = spans.filter((s) => s.name === "quadrille.attempt")
       expect(attempts.map((s) => [s.parent, s.attributes.get("quadrille.attempt")])).toEqual([[caller.spanId, 1], [caller.spanId, 2], [caller.spanId, 3]])
       expect(caller.events.map((e) => [e.name, e.attributes])).toEqual([
-        ["quadrille.retry", { "quadrille.attempt": 1, "quadrille.reason": "TransportError" }],
-        ["quadrille.retry", { "quadrille.attempt": 2, "quadrille.reason": "TransportError" }]
+        ...[1, 2].map((k) => ["quadrille.retry", {
+          "quadrille.attempt": k,
+          "quadrille.protocol": "TwoPhaseCommit",
+          "quadrille.session": `tx#${k}`,
+          "quadrille.reason": "TransportError",
+          "quadrille.role": "Coordinator",
+          "quadrille.peer": "Participant"
+        }])
       ])
       const sessions = spans.filter((s) => s.name === "quadrille.session")
       expect(sessions.map((s) => [s.parent, s.attributes.get("quadrille.session")])).toEqual(attempts.map((a, i) => [a.spanId, `tx#${i + 1}`]))

@@ -6,8 +6,9 @@
  *
  * @since 0.1.0
  */
-import { Either, Effect, Layer, Option } from "effect"
-import { TraceSink, type TraceSinkService } from "../effects/TraceSink.js"
+import { Either, Effect, Layer } from "effect"
+import type { TraceSinkService } from "../effects/TraceSink.js"
+import { transportSink } from "../internal/observe.js"
 import { decodeEnvelope, type Envelope, registerInbox, registerSynchronousSend, Transport, type TransportService } from "../effects/Transport.js"
 import { quote } from "../internal/bounded.js"
 import { type MailboxStats, Mailboxes, openRole } from "./mailbox.js"
@@ -175,7 +176,8 @@ export const unsafeMake = (sink?: TraceSinkService): MemoryTransport => {
 }
 
 /**
- * A fresh in-memory transport; it records drops and rejections in the `TraceSink` in context, if any.
+ * A fresh in-memory transport; it records drops and rejections in the `TraceSink` in context, if any
+ * (and, with `Observe` in context, as span events and Debug logs).
  *
  * @example
  * ```ts
@@ -202,10 +204,7 @@ export const unsafeMake = (sink?: TraceSinkService): MemoryTransport => {
  * @category constructors
  * @since 0.1.0
  */
-export const make: Effect.Effect<MemoryTransport> = Effect.map(
-  Effect.serviceOption(TraceSink),
-  (sink) => unsafeMake(Option.getOrUndefined(sink))
-)
+export const make: Effect.Effect<MemoryTransport> = Effect.map(transportSink, unsafeMake)
 
 /**
  * A fresh in-memory transport that also keeps every frame sent through it, in the order sent

@@ -40,7 +40,8 @@ import { Duration, Effect, Either, Fiber, Layer, Option, Schedule, type Scope } 
 import type { Redis as IORedis } from "ioredis"
 import { TransportError } from "../effects/errors.js"
 import { Storage, StorageError } from "../effects/Storage.js"
-import { TraceSink, type TraceSinkService } from "../effects/TraceSink.js"
+import type { TraceSinkService } from "../effects/TraceSink.js"
+import { transportSink } from "../internal/observe.js"
 import { decodeEnvelope, type Envelope, Transport, type TransportService } from "../effects/Transport.js"
 import { clip } from "../internal/bounded.js"
 import type { DurableCommit, DurableEngine } from "../runtime/durable.js"
@@ -157,7 +158,7 @@ export const makeTransport = (
 ): Effect.Effect<TransportService & { readonly stats: () => { readonly rejected: number; readonly commits: number } }, never, RedisClient | Scope.Scope> =>
   Effect.gen(function*() {
     const redis = yield* RedisClient
-    const sink: TraceSinkService | undefined = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
+    const sink: TraceSinkService | undefined = yield* transportSink
     const scope = yield* Effect.scope
     const retainMs = Math.max(1, Math.round(Duration.toMillis(Duration.decode(options.retain ?? Duration.hours(24)))))
     const maxBytes = options.maxFrameBytes ?? 1024 * 1024

@@ -50,9 +50,9 @@
 import * as crypto from "node:crypto"
 import * as net from "node:net"
 import * as tls from "node:tls"
-import { Data, Duration, Effect, Either, Layer, Option, Runtime, Schedule, Schema, type Scope } from "effect"
+import { Data, Duration, Effect, Either, Layer, Runtime, Schedule, Schema, type Scope } from "effect"
 import { PeerUnavailable, TransportError } from "../effects/errors.js"
-import { TraceSink } from "../effects/TraceSink.js"
+import { transportSink } from "../internal/observe.js"
 import { decodeEnvelope, type Envelope, maxNameLength, registerSynchronousSend, Transport, type TransportService } from "../effects/Transport.js"
 import { clip, quote } from "../internal/bounded.js"
 import { failureLabel, unavailableSite } from "../runtime/channel.js"
@@ -505,7 +505,7 @@ export const defaultReconnect: Schedule.Schedule<unknown, unknown> = Schedule.ex
 export const make = (options: TcpOptions): Effect.Effect<TcpTransport, TcpError, Scope.Scope> =>
   Effect.gen(function*() {
     const self = options.self
-    const sink = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
+    const sink = yield* transportSink
     const runtime = yield* Effect.runtime<never>()
     const log = (effect: Effect.Effect<void>) => void Runtime.runFork(runtime)(effect)
 

@@ -1,11 +1,13 @@
 /**
  * What the transport layers that wrap another transport (chaos, reliable delivery) share: they
- * are built in a scope (their fibers run in it) with the `TraceSink` in context, if any.
+ * are built in a scope (their fibers run in it) with the `TraceSink` in context, if any (observed
+ * when `Observe` is in context too).
  *
  * @internal
  */
-import { Effect, Layer, Option, type Scope } from "effect"
-import { TraceSink, type TraceSinkService } from "../effects/TraceSink.js"
+import { Effect, Layer, type Scope } from "effect"
+import type { TraceSinkService } from "../effects/TraceSink.js"
+import { transportSink } from "../internal/observe.js"
 import { Transport, type TransportService } from "../effects/Transport.js"
 
 /** Makes the wrapping transport, given the one below, the options, the scope and the sink. */
@@ -21,7 +23,7 @@ export const wrapper = <O>(make: Wrapping<O>) =>
 (transport: TransportService, options: O): Effect.Effect<TransportService, never, Scope.Scope> =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
-    const sink = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
+    const sink = yield* transportSink
     return make(transport, options, scope, sink)
   })
 

@@ -15,7 +15,8 @@ import {
   type TransportError
 } from "../effects/errors.js"
 import { checkpointKey, Storage, type StorageError } from "../effects/Storage.js"
-import { Observe, observeRole, Observer } from "../effects/Observe.js"
+import { Observe } from "../effects/Observe.js"
+import { observeRole, Observer } from "../internal/observe.js"
 import { TraceSink } from "../effects/TraceSink.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
 import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
@@ -969,7 +970,8 @@ export const retry = <P extends Any, R extends Roles<P>, A, E, Rq>(
   retrying(
     `${role} of ${protocol.name} (${options.sessionId})`,
     (k) => run(protocol, role, implementation, { ...options, sessionId: attemptId(options.sessionId, k) }),
-    options
+    options,
+    { protocol: protocol.name, session: options.sessionId, role }
   )
 
 export {

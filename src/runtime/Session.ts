@@ -5,7 +5,8 @@
  */
 import { type Duration, Effect, Exit, Fiber, Option, Random } from "effect"
 import { ImplementationError, type MaxRetriesExceeded, type RoleError, type TransportError } from "../effects/errors.js"
-import { Observe, observeRole, Observer, observeSpan, spanNames } from "../effects/Observe.js"
+import { Observe, spanNames } from "../effects/Observe.js"
+import { observeRole, Observer, observeSpan } from "../internal/observe.js"
 import { TraceSink } from "../effects/TraceSink.js"
 import { Transport, type TransportService } from "../effects/Transport.js"
 import * as Memory from "../handlers/memory.js"
@@ -342,5 +343,6 @@ export const retry = <P extends Any, const I extends Implementations<P>>(
     retrying(
       `Session ${protocol.name} (${base})`,
       (k) => run(protocol, implementations, { ...options, sessionId: attemptId(base, k) }),
-      options
+      options,
+      { protocol: protocol.name, session: base }
     ))

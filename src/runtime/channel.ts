@@ -13,7 +13,7 @@
 import { Cause, Effect, Either, Option, type ParseResult, Schema } from "effect"
 import { DecodeError, ImplementationError, isRetryable, PeerFailed, PeerUnavailable, ProtocolViolation, Timeout, TransportError } from "../effects/errors.js"
 import { type Envelope, type Inbox, inboxOf, type SynchronousSend, synchronousSendOf, type TransportService } from "../effects/Transport.js"
-import { Observer } from "../effects/Observe.js"
+import { Observer } from "../internal/observe.js"
 import type { TraceEventInput, TraceSinkService } from "../effects/TraceSink.js"
 import { clip, quote } from "../internal/bounded.js"
 import type { Durability, Snapshot } from "./durable.js"
@@ -461,7 +461,15 @@ export class Channel {
       this.skipped(peer)
       if (e.seq !== peer.received) return this.reject(waiting, e, `message number ${peer.received} from ${e.from}`, `wrong sequence number ${e.seq}`)
       peer.received++
-      return verdictOf(e.label)
+      const verdict = verdictOf(e.label)
+      // Observed, the verdict a role is told is a span event of its own (the trace keeps the decider's `Choice`).
+      if (this.trace instanceof Observer) {
+        const saga = state.trigger === "failure"
+        const branch = saga ? (verdict === "intime" ? "committed" : "compensated") : verdict
+        const lane = this.lane === "" ? undefined : this.lane
+        this.trace.told({ _tag: "Choice", session: this.session, role: this.role, peer: e.from, label: state.name, branch, site: state.site, lane, seq: e.seq }, saga ? "saga" : "timeout")
+      }
+      return verdict
     }
     // The verdict may have come before the role got here: then it waits among the decider's early frames.
     this.dropStaleEarly(state.at, { site: state.site, run })

@@ -6,7 +6,8 @@
  */
 import { Cause, Effect, Either, Exit, Option, Schedule } from "effect"
 import { isRetryable, MaxRetriesExceeded } from "../effects/errors.js"
-import { Observe, observeRetry, observeSpan, spanNames } from "../effects/Observe.js"
+import { Observe, spanNames } from "../effects/Observe.js"
+import { attemptAttributes, observeRetry, observeSpan, type Retried } from "../internal/observe.js"
 import { quote } from "../internal/bounded.js"
 
 /**
@@ -37,24 +38,28 @@ export const attemptId = (base: string, k: number): string => `${base}#${k}`
 /**
  * Runs `attempt(k)` for k = 1, 2, ... until it succeeds, fails with an error that is not to
  * be retried (returned as it is, as are defects and interruptions), or the schedule is done
- * (then `MaxRetriesExceeded` with the count and the last error).
+ * (then `MaxRetriesExceeded` with the count and the last error). `retried` names what is
+ * retried, for the attempts' spans and the retries' span events when observed.
  */
 export const retrying = <A, E, R>(
   what: string,
   attempt: (k: number) => Effect.Effect<A, E, R>,
-  options: RetryOptions
+  options: RetryOptions,
+  retried: Retried
 ): Effect.Effect<A, E | MaxRetriesExceeded, R> =>
   Effect.gen(function*() {
     const retryable = options.while ?? isRetryable
     const driver = yield* Schedule.driver(options.schedule)
     const observe = Option.getOrUndefined(yield* Effect.serviceOption(Observe))
     for (let k = 1;; k++) {
-      const exit = yield* Effect.exit(observe === undefined ? attempt(k) : observeSpan(observe, attempt(k), spanNames.attempt, { "quadrille.attempt": k }))
+      const exit = yield* Effect.exit(
+        observe === undefined ? attempt(k) : observeSpan(observe, attempt(k), spanNames.attempt, attemptAttributes(retried, attemptId(retried.session, k), k))
+      )
       if (Exit.isSuccess(exit)) return exit.value
       const failure = Cause.failureOption(exit.cause)
       if (Option.isNone(failure) || !retryable(failure.value)) return yield* exit
       const next = yield* Effect.either(driver.next(failure.value))
-      if (observe !== undefined && Either.isRight(next)) yield* observeRetry(observe, what, k, tagOf(failure.value))
+      if (observe !== undefined && Either.isRight(next)) yield* observeRetry(observe, what, retried, attemptId(retried.session, k), k, failure.value, tagOf(failure.value))
       if (Either.isLeft(next)) {
         const last = failure.value
         const tag = tagOf(last)

@@ -28,7 +28,7 @@ import * as crypto from "node:crypto"
 import * as net from "node:net"
 import { afterEach, beforeAll, describe, expect, it } from "vitest"
 import { coordinator, participant, TwoPhaseCommit } from "../../examples/two-phase-commit.js"
-import { type Envelope, Protocol, Role, TraceSink, Transport } from "../../src/index.js"
+import { type Envelope, Observe, Protocol, Role, TraceSink, Transport } from "../../src/index.js"
 import { Tcp } from "../../src/node/index.js"
 import { bodyJson, dataFrame, type Frame, frame, hex, hmac, jsonFrame, openSockets as sockets, Raw, splitFrames, T, version } from "../fixtures/tcp-wire.js"
 import { freePort } from "../../examples/tcp/cluster.js"
@@ -675,6 +675,33 @@ describe("refusals are recorded and logged", () => {
     expect(warnings.map((w) => w.level)).toEqual(["WARN", "WARN", "WARN", "WARN"])
     expect(warnings[0].message).toMatch(/^Coordinator refused a connection from 127\.0\.0\.1:\d+ claiming Participant: bad-proof/)
     expect(warnings[3].message).toContain("timeout")
+  })
+})
+
+describe("refusals, observed", () => {
+  it("with Observe where the transport is built: a Debug log and a span event of the span it was built in, with the roles and the reason", async () => {
+    const debug: Array<{ readonly message: string; readonly annotations: Record<string, unknown> }> = []
+    const logger = Logger.make(({ annotations, logLevel, message }) => {
+      if (logLevel.label === "DEBUG") debug.push({ message: String(message), annotations: Object.fromEntries(annotations) })
+    })
+    const events = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const L = yield* listener({ handshakeTimeout: Duration.millis(100) })
+      const r = yield* Effect.promise(() => handshake(L.address!.port, { from: "Participant", to: "Coordinator", key: wrongKey }))
+      yield* Effect.promise(() => refusedOnWire(r.client, r.reply, "bad-proof"))
+      yield* Effect.promise(() => until("the refusal recorded", () => debug.length >= 1, 1000))
+      // Effect's own (native) span keeps its events in `events`, which the Span interface does not show.
+      const span = (yield* Effect.currentSpan) as unknown as { readonly events: ReadonlyArray<readonly [string, bigint, Record<string, unknown>]> }
+      return span.events.map(([name, , attributes]) => [name, attributes] as const)
+    }).pipe(Effect.withSpan("listener"), Observe.observed)).pipe(
+      Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+      Logger.withMinimumLogLevel(LogLevel.Debug)
+    ))
+    // (The TCP layer's own warning is an event of the span too, through Effect's tracerLogger.)
+    expect(events.filter(([name]) => name.startsWith("quadrille.")).map(([name, a]) => [name, a["quadrille.role"], a["quadrille.peer"], String(a["quadrille.reason"]).split(":")[0]])).toEqual([
+      ["quadrille.refused", "Coordinator", "Participant", "inbound bad-proof"]
+    ])
+    expect(debug.map((d) => d.message.split(":").slice(0, 2).join(":"))).toEqual(["quadrille refused: Coordinator -> Participant (inbound bad-proof"])
+    expect(debug[0].annotations).toMatchObject({ "quadrille.role": "Coordinator", "quadrille.peer": "Participant", "quadrille.site": "" })
   })
 })
 
