@@ -88,7 +88,7 @@ export interface ObserveService {
  * import { Effect } from "effect"
  * import { Observe } from "quadrille"
  *
- * declare const session: Effect.Effect<string>
+ * const session = Effect.succeed("a session, e.g. Session.run(...)")
  *
  * export const observed = Effect.provideService(session, Observe.Observe, { spans: true, logs: false })
  * ```
@@ -109,7 +109,7 @@ const settings = (options: ObserveOptions = {}): ObserveService => ({ spans: opt
  * import { Effect, Layer, Logger, LogLevel } from "effect"
  * import { Observe } from "quadrille"
  *
- * declare const session: Effect.Effect<string>
+ * const session = Effect.succeed("a session, e.g. Session.run(...)")
  *
  * // Spans, span events and Debug logs of every step.
  * const Observed = Layer.merge(Observe.layer(), Logger.minimumLogLevel(LogLevel.Debug))
