@@ -240,6 +240,27 @@ export class CheckpointError extends Data.TaggedError("CheckpointError")<{
 }> {}
 
 /**
+ * A local type declared for a hand-written role (`Role.program(P, role, { local }, body)`) is
+ * refused at definition: it is not an asynchronous subtype of the role's projection
+ * (`reason` says why, as `Check.asyncSubtype` does: `InputBeforeOutput`, `OutputNotAllowed`,
+ * `UnhandledLabel`, `EndMismatch`), the check could not decide within its bound
+ * (`Undecided`), or the type uses what a declared type cannot (`Unsupported`: a parallel, a
+ * timeout, a saga, or a malformed recursion). `peer` and `label` name the first action that
+ * cannot be moved, when there is one; `site` the sites of the protocol where that message is.
+ *
+ * @category errors
+ */
+export class DeclaredTypeError extends Data.TaggedError("DeclaredTypeError")<{
+  readonly protocol: string
+  readonly role: string
+  readonly reason: "InputBeforeOutput" | "OutputNotAllowed" | "UnhandledLabel" | "EndMismatch" | "Undecided" | "Unsupported"
+  readonly peer: string | undefined
+  readonly label: string | undefined
+  readonly site: string
+  readonly message: string
+}> {}
+
+/**
  * Every error a running role can fail with, apart from its handlers' own errors.
  *
  * @category errors

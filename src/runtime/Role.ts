@@ -629,3 +629,11 @@ export const retry = <P extends Any, R extends Roles<P>, A, E, Rq>(
 
 export { type RetryOptions } from "./retry.js"
 export { program, type ResultOf } from "./program.js"
+export {
+  type Choose,
+  type DeclaredLocal,
+  type DeclaredOptions,
+  local,
+  type LocalConstructors,
+  toLocalType
+} from "./declared.js"
