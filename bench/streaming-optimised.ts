@@ -11,7 +11,8 @@
  *   the first Ready (`Role.program(Streaming, "Source", { local }, ...)`), 5 in flight.
  *
  * Two measures, each case alternately after a warm-up, median of RUNS runs:
- * - wall clock, `Session.run` on the in-memory transport (VALUES values per run);
+ * - wall clock and CPU time (user + system of the process), `Session.run` on the in-memory
+ *   transport (VALUES values per run);
  * - virtual time under `simulate` with a fixed one-way delay of 1 ms per frame (chaos with no
  *   faults, seed 1; VALUES/10 values): what latency does to each, on the simulator's clock.
  * Every run checks the Sink's sum.
@@ -37,10 +38,12 @@ const cases = {
 const wall = (name: keyof typeof cases, values: number) =>
   Effect.gen(function*() {
     const started = performance.now()
+    const cpu = process.cpuUsage()
     const r = yield* Session.run(Streaming, { Source: cases[name](values), Sink: sink })
     const ms = performance.now() - started
+    const used = process.cpuUsage(cpu)
     if (r.Sink !== sum(values) || r.Source !== values) throw new Error(`${name}: wrong result ${JSON.stringify(r)}`)
-    return ms
+    return { ms, cpu: (used.user + used.system) / 1000 }
   })
 
 const virtual = (name: keyof typeof cases, values: number) =>
@@ -62,15 +65,23 @@ const median = (xs: ReadonlyArray<number>) => {
 const main = Effect.gen(function*() {
   for (let i = 0; i < WARMUP; i++) for (const name of Object.keys(cases) as Array<keyof typeof cases>) yield* wall(name, VALUES)
   const times: Record<string, Array<number>> = { projected: [], optimised: [] }
-  for (let i = 0; i < RUNS; i++) for (const name of Object.keys(cases) as Array<keyof typeof cases>) times[name].push(yield* wall(name, VALUES))
+  const cpus: Record<string, Array<number>> = { projected: [], optimised: [] }
+  for (let i = 0; i < RUNS; i++) {
+    for (const name of Object.keys(cases) as Array<keyof typeof cases>) {
+      const t = yield* wall(name, VALUES)
+      times[name].push(t.ms)
+      cpus[name].push(t.cpu)
+    }
+  }
   const virt: Record<string, number> = {}
   for (const name of Object.keys(cases) as Array<keyof typeof cases>) virt[name] = yield* virtual(name, Math.max(5, Math.floor(VALUES / 10)))
   console.log(`streaming, ${VALUES} values, Node ${process.version}, ${RUNS} runs after ${WARMUP} warm-up`)
   for (const name of Object.keys(cases)) {
     const m = median(times[name])
-    console.log(`  ${name.padEnd(10)} wall median ${m.toFixed(1)} ms (${(VALUES / m * 1000).toFixed(0)} values/s; runs ${times[name].map((t) => t.toFixed(0)).join(", ")})`)
+    const c = median(cpus[name])
+    console.log(`  ${name.padEnd(10)} wall median ${m.toFixed(1)} ms (${(VALUES / m * 1000).toFixed(0)} values/s; runs ${times[name].map((t) => t.toFixed(0)).join(", ")}), CPU median ${c.toFixed(1)} ms`)
   }
-  console.log(`  optimised / projected wall time: ${(median(times.optimised) / median(times.projected)).toFixed(3)}`)
+  console.log(`  optimised / projected: wall time ${(median(times.optimised) / median(times.projected)).toFixed(3)}, CPU time ${(median(cpus.optimised) / median(cpus.projected)).toFixed(3)}`)
   const v = Math.max(5, Math.floor(VALUES / 10))
   console.log(`  virtual time, ${v} values, 1 ms per frame: projected ${virt.projected} ms, optimised ${virt.optimised} ms (ratio ${(virt.optimised / virt.projected).toFixed(3)})`)
 })
