@@ -11,6 +11,13 @@
  * `Choice` event, the decision of a `repeat` from the `Round` event. Receives must match
  * earlier sends, per pair and lane, in order.
  *
+ * A role's own events may come in another order than its projection's, as far as asynchronous
+ * subtyping allows (a role with a declared, optimised local type: `Role.program(P, role, {
+ * local }, body)`): an output (send, choice, round decision) ahead of anything but a send to
+ * the same peer, a receive ahead of a receive from another peer. Such an event waits, in the
+ * role's position, until its projection comes to it; a receive ahead of an output, or an
+ * output the projection never comes to, does not fit.
+ *
  * `Trace.toMermaid` draws a trace as a Mermaid sequence diagram, network events included.
  *
  * @since 0.1.0
