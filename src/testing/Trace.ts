@@ -606,7 +606,8 @@ export const validate = (
     if (e._tag === "Receive" && pos.pending.some((p) => p.event === e)) {
       // A receive may wait only behind receives from other peers, never behind an output.
       const early = pos.nodes.every((n) => n.kind === "msg" && n.to === e.role && n.from !== e.peer)
-      if (!early) return mismatch(i, describe(pos), "an input may not move ahead of an output")
+      const output = pos.nodes.some((n) => (n.kind === "msg" && n.from === e.role) || n.kind === "choice" || n.kind === "rounds")
+      if (!early) return mismatch(i, describe(pos), output ? "an input may not move ahead of an output" : undefined)
     }
   }
 

@@ -8,7 +8,7 @@
 import { it } from "@effect/vitest"
 import { Cause, Effect, Either, Exit } from "effect"
 import { describe, expect } from "vitest"
-import { DeclaredTypeError, Protocol, Role, Session, TraceSink } from "../../src/index.js"
+import { Check, DeclaredTypeError, Protocol, Role, Session, TraceSink } from "../../src/index.js"
 import type { TraceEvent } from "../../src/effects/TraceSink.js"
 import { simulate, Trace } from "../../src/testing/index.js"
 import * as O from "./optimised.js"
@@ -125,6 +125,22 @@ describe("Role.program with a declared local type: the four shapes", () => {
     expect(Role.toLocalType(O.kernelTwoReadysType)).toEqual(S.kernelTwoReadys)
     expect(Role.toLocalType(O.sourceAheadType)).toEqual(S.sourceAhead(5))
     expect(Role.toLocalType(O.butterflySendFirstType("P1", "P2"))).toEqual(S.butterflySendFirst("P1", "P2"))
+  })
+})
+
+describe("the declared types, model checked with the other roles projected", () => {
+  it("every shape is free of deadlocks, orphan messages and unspecified receptions at k = 6", () => {
+    const declared = (t: Role.DeclaredLocal) => Role.toLocalType(t)
+    const cases: ReadonlyArray<{ protocol: Protocol.Any; roles: Record<string, Check.LocalType>; params?: Record<string, number> }> = [
+      { protocol: O.Ring, roles: { B: declared(O.ringSendFirstType("A", "C")), C: declared(O.ringSendFirstType("B", "A")) }, params: { laps: 3 } },
+      { protocol: O.DoubleBuffering, roles: { Kernel: declared(O.kernelTwoReadysType) } },
+      { protocol: O.Streaming, roles: { Source: declared(O.sourceAheadType) } },
+      {
+        protocol: O.Butterfly,
+        roles: Object.fromEntries((["P0", "P1", "P2", "P3"] as const).map((r) => [r, declared(O.butterflySendFirstType(O.partners[r][0], O.partners[r][1]))]))
+      }
+    ]
+    for (const c of cases) expect(Check.model(c.protocol, { bound: 6, roles: c.roles, params: c.params })._tag, c.protocol.name).toBe("Ok")
   })
 })
 
