@@ -128,6 +128,27 @@ describe("Role.program with a declared local type: the four shapes", () => {
   })
 })
 
+describe("Role.program with a declared local type: offers", () => {
+  it.effect("a Sink declared with an offer (its projection, written by hand) gets every value", () =>
+    Effect.gen(function*() {
+      const { offer, send, rec, var: v, end } = Role.local(O.Streaming)
+      const sinkType = rec("stream", offer("Source", { Value: send("Source", "Ready", v("stream")), Stop: end }))
+      const sink = Role.program(O.Streaming, "Sink", { local: sinkType }, (ch) =>
+        Effect.gen(function*() {
+          let ep = ch
+          let sum = 0
+          for (;;) {
+            const b = yield* ep.offer()
+            if (b.label === "Stop") return yield* b.next.close(sum)
+            sum += b.payload
+            ep = yield* b.next.send("Source", "Ready", {})
+          }
+        }))
+      const r = yield* Session.run(O.Streaming, { Source: O.sourceAhead(9), Sink: sink })
+      expect(r).toEqual({ Source: 9, Sink: 36 })
+    }))
+})
+
 describe("the declared types, model checked with the other roles projected", () => {
   it("every shape is free of deadlocks, orphan messages and unspecified receptions at k = 6", () => {
     const declared = (t: Role.DeclaredLocal) => Role.toLocalType(t)
