@@ -509,6 +509,51 @@ export class CheckpointError extends Data.TaggedError("CheckpointError")<{
 }> {}
 
 /**
+ * A local type declared for a hand-written role (`Role.program(P, role, { local }, body)`) is
+ * refused at definition: it is not an asynchronous subtype of the role's projection
+ * (`reason` says why, as `Check.asyncSubtype` does: `InputBeforeOutput`, `OutputNotAllowed`,
+ * `UnhandledLabel`, `EndMismatch`), the check could not decide within its bound
+ * (`Undecided`), or the type uses what a declared type cannot (`Unsupported`: a parallel, a
+ * timeout, a saga, or a malformed recursion). `peer` and `label` name the first action that
+ * cannot be moved, when there is one; `site` the sites of the protocol where that message is.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { DeclaredTypeError, Protocol, Role } from "quadrille"
+ *
+ * const Ring = Protocol.make("Ring", { roles: ["A", "B", "C"], messages: { Value: Schema.Number } }, (g) =>
+ *   g.msg("A", "B", "Value").msg("B", "C", "Value").msg("C", "A", "Value"))
+ * const { send, recv } = Role.local(Ring)
+ *
+ * // A receives before it sends: an input may not move ahead of an output.
+ * try {
+ *   Role.program(Ring, "A", { local: recv("C", "Value", send("B", "Value")) }, (ch) =>
+ *     Effect.gen(function*() {
+ *       const [v, next] = yield* ch.recv("C", "Value")
+ *       return yield* (yield* next.send("B", "Value", v)).close(v)
+ *     }))
+ *   assert.fail("refused at definition")
+ * } catch (e) {
+ *   assert.ok(e instanceof DeclaredTypeError)
+ *   assert.strictEqual(e.reason, "InputBeforeOutput")
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DeclaredTypeError extends Data.TaggedError("DeclaredTypeError")<{
+  readonly protocol: string
+  readonly role: string
+  readonly reason: "InputBeforeOutput" | "OutputNotAllowed" | "UnhandledLabel" | "EndMismatch" | "Undecided" | "Unsupported"
+  readonly peer: string | undefined
+  readonly label: string | undefined
+  readonly site: string
+  readonly message: string
+}> {}
+
+/**
  * Every error a running role can fail with, apart from its handlers' own errors.
  *
  * @example

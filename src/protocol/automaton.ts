@@ -79,6 +79,11 @@ export interface RoundsState {
   readonly site: string
   again: Transition
   done: Transition
+  /**
+   * Count the rounds by the role's own decisions (`again`s since its last `done`), not by loop
+   * counters: the round checks of a declared local type (src/runtime/declared.ts).
+   */
+  readonly decisions?: true | undefined
 }
 
 /**

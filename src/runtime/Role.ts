@@ -1050,3 +1050,21 @@ export {
    */
   type ResultOf
 } from "./program.js"
+export {
+  /**
+   * Typed constructors of a declared local type (see `Role.program(P, role, { local }, body)`).
+   *
+   * @since 0.1.0
+   */
+  type Choose,
+  /** @since 0.1.0 */
+  type DeclaredLocal,
+  /** @since 0.1.0 */
+  type DeclaredOptions,
+  /** @since 0.1.0 */
+  local,
+  /** @since 0.1.0 */
+  type LocalConstructors,
+  /** @since 0.1.0 */
+  toLocalType
+} from "./declared.js"

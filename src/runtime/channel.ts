@@ -741,7 +741,7 @@ export class Channel {
   /** Goes round a `repeat` again, or leaves it, by the round count and the session parameter. */
   rounds(state: RoundsState): Either.Either<{ readonly again: boolean; readonly round: number; readonly next: LState }, ImplementationError> {
     const n = own(this.params, state.param)
-    const done = this.counter(state.param)
+    const done = state.decisions === true ? (this.decided.get(state.param) ?? 0) : this.counter(state.param)
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || done === undefined) {
       return Either.left(
         new ImplementationError({
@@ -757,8 +757,12 @@ export class Channel {
     if (this.trace !== undefined) {
       this.trace.record({ _tag: "Round", session: this.session, role: this.role, label: state.param, branch: done < n ? "again" : "done", site: state.site, lane: this.lane === "" ? undefined : this.lane })
     }
+    if (state.decisions === true) this.decided.set(state.param, done < n ? done + 1 : 0)
     return Either.right({ again: done < n, round: done, next: this.follow(done < n ? state.again : state.done) })
   }
+
+  /** The rounds of each `repeat` a declared local type has decided since its last `done`, by parameter. */
+  private readonly decided = new Map<string, number>()
 
   select(state: SelectState, branch: string): Either.Either<LState, ImplementationError> {
     const t = state.branches.get(branch)

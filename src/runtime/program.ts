@@ -14,6 +14,7 @@ import type { Local } from "../session/Local.js"
 import type { Envelope } from "../effects/Transport.js"
 import type { LState, RecvState, SelectState } from "../protocol/automaton.js"
 import type { Channel, Part, Received } from "./channel.js"
+import { declare, type DeclaredLocal, type DeclaredOptions } from "./declared.js"
 import { runTimeout } from "./timeout.js"
 import type { Implementation, Resumable } from "./implementation.js"
 
@@ -276,19 +277,52 @@ class EndpointImpl {
  *
  * @category constructors
  */
-export const program = <const P extends Any, const R extends Roles<P>, D, E = never, Rq = never>(
+export function program<const P extends Any, const R extends Roles<P>, D, E = never, Rq = never>(
   protocol: P,
   role: R,
   body: (endpoint: Endpoint<Local<P, R>>) => Effect.Effect<ProgramEnd<D>, E, Rq>
-): Resumable<P, R, ResultOf<D>, Exclude<E, RoleError>, Rq> => {
-  type A = ResultOf<D>
+): Resumable<P, R, ResultOf<D>, Exclude<E, RoleError>, Rq>
+/**
+ * A hand-written role that follows a **declared** local type instead of its projection:
+ * `options.local`, built with `Role.local(P)`, may do its outputs earlier than the projection
+ * says (a send ahead of a receive, two `Ready`s up front, both parties of an exchange sending
+ * first), and `body`'s endpoints follow it (`Endpoint<L>`). At definition (run time: not at
+ * compile time) the declared type is checked to be an asynchronous subtype of the role's
+ * projection (`Check.asyncSubtype`, within `options.bound`, default 10); otherwise this throws
+ * a `DeclaredTypeError` that names the first action that cannot be moved. The other roles
+ * are unchanged. Such a program is not resumable (`Role.resume` needs a projected role).
+ *
+ * @example
+ * ```ts
+ * const { send, recv, rec, rounds, var: v, end } = Role.local(Ring)
+ * const B = Role.program(Ring, "B", { local: rec("laps", rounds("laps", send("C", "Value", recv("A", "Value", v("laps"))), end)) }, (ch) =>
+ *   Effect.gen(function*() { ... }))
+ * ```
+ *
+ * @category constructors
+ */
+export function program<const P extends Any, const R extends Roles<P>, const L extends DeclaredLocal, D, E = never, Rq = never>(
+  protocol: P,
+  role: R,
+  options: DeclaredOptions<L>,
+  body: (endpoint: Endpoint<L>) => Effect.Effect<ProgramEnd<D>, E, Rq>
+): Implementation<P, R, ResultOf<D>, Exclude<E, RoleError>, Rq>
+export function program(
+  protocol: Any,
+  role: string,
+  bodyOrOptions: ((endpoint: never) => Effect.Effect<unknown, unknown, unknown>) | DeclaredOptions<DeclaredLocal>,
+  declaredBody?: (endpoint: never) => Effect.Effect<unknown, unknown, unknown>
+): Implementation<Any, string, unknown, unknown, unknown> {
+  const declared = typeof bodyOrOptions === "function" ? undefined : declare(protocol, role, bodyOrOptions.local, bodyOrOptions.bound)
+  const body = (typeof bodyOrOptions === "function" ? bodyOrOptions : declaredBody!) as (endpoint: EndpointImpl) => Effect.Effect<unknown, unknown, unknown>
   const run = (channel: Channel) =>
     Effect.flatMap(
-      Effect.suspend(() => body(new EndpointImpl(channel, channel.start()) as unknown as Endpoint<Local<P, R>>)),
+      Effect.suspend(() => body(new EndpointImpl(channel, declared === undefined ? channel.start() : channel.enter(declared.initial)))),
       (done) => doneValue(channel, done)
     )
-  // The endpoint implementation is loosely typed; the precise types are Endpoint<Local<P, R>>.
-  return { _tag: "Implementation", protocol, role, run: run as Implementation<P, R, A, Exclude<E, RoleError>, Rq>["run"], durable: "program" }
+  // The endpoint implementation is loosely typed; the precise types are Endpoint<Local<P, R>> (or Endpoint<L>).
+  const implementation = { _tag: "Implementation" as const, protocol, role, run: run as Implementation<Any, string, unknown, unknown, unknown>["run"] }
+  return declared === undefined ? { ...implementation, durable: "program" } : implementation
 }
 
 /**

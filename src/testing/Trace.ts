@@ -11,6 +11,13 @@
  * `Choice` event, the decision of a `repeat` from the `Round` event. Receives must match
  * earlier sends, per pair and lane, in order.
  *
+ * A role's own events may come in another order than its projection's, as far as asynchronous
+ * subtyping allows (a role with a declared, optimised local type: `Role.program(P, role, {
+ * local }, body)`): an output (send, choice, round decision) ahead of anything but a send to
+ * the same peer, a receive ahead of a receive from another peer. Such an event waits, in the
+ * role's position, until its projection comes to it; a receive ahead of an output, or an
+ * output the projection never comes to, does not fit.
+ *
  * `Trace.toMermaid` draws a trace as a Mermaid sequence diagram, network events included.
  *
  * @since 0.1.0
@@ -118,6 +125,12 @@ interface Position {
   /** While the role is inside a timeout: the timeout, which run of it, and the lanes of its parts. */
   timeout: TimeoutOpen | undefined
   readonly parent: Position | undefined
+  /**
+   * The role's events that came before its projection allows them, oldest first: outputs
+   * (sends, choices, round decisions) moved ahead of its inputs, and receives moved ahead of
+   * receives from other peers, as a declared local type may do (see `validate`).
+   */
+  readonly pending: Array<{ readonly event: TraceEvent; readonly index: number }>
 }
 
 interface TimeoutOpen {
@@ -316,7 +329,7 @@ export const validate = (
   const abandoned = new Set<string>()
 
   const lanePosition = (pos: Position, lane: string, start: GNode): Position => {
-    const child: Position = { role: pos.role, lane, nodes: [], parRuns: new Map(), open: undefined, timeout: undefined, parent: pos }
+    const child: Position = { role: pos.role, lane, nodes: [], parRuns: new Map(), open: undefined, timeout: undefined, parent: pos, pending: [] }
     positions.set(laneKey(pos.role, lane), child)
     moveTo(child, closure(pos.role, [start]))
     return child
@@ -412,7 +425,7 @@ export const validate = (
         if (!b.roles.has(pos.role)) return
         // The lane names of the channel: `<parent lane>/<site>.<branch>#<run>`.
         const lane = `${pos.lane === "" ? "" : `${pos.lane}/`}${par.site}.${j}#${run}`
-        const child: Position = { role: pos.role, lane, nodes: [], parRuns: new Map(), open: undefined, timeout: undefined, parent: pos }
+        const child: Position = { role: pos.role, lane, nodes: [], parRuns: new Map(), open: undefined, timeout: undefined, parent: pos, pending: [] }
         positions.set(laneKey(pos.role, lane), child)
         lanes.push(child)
         starts.push(b.start)
@@ -437,8 +450,117 @@ export const validate = (
     moveTo(pos, closure(pos.role, [open.par.next]))
   }
 
+  /**
+   * Takes one step of `pos` for event `e` (a send, receive, choice or round decision of its
+   * role) when its projection allows it there: "fits"; "no" when it does not; the expectation
+   * when it does but breaks the protocol (a round count off the session parameter).
+   */
+  const step = (pos: Position, e: TraceEvent): "fits" | "no" | { readonly expected: string } => {
+    switch (e._tag) {
+      case "Send":
+      case "Receive": {
+        const out = e._tag === "Send"
+        const fit = pos.nodes.filter((n) =>
+          n.kind === "msg" && (out ? n.from === e.role && n.to === e.peer : n.to === e.role && n.from === e.peer) &&
+          n.label === e.label && siteFits(n.site, e.site)
+        )
+        if (fit.length === 0) return "no"
+        moveTo(pos, closure(e.role, fit.map((n) => (n.kind === "msg" ? n.next : n))))
+        return "fits"
+      }
+      case "Choice": {
+        const fit = pos.nodes.flatMap((n) =>
+          n.kind === "choice" && n.at === e.role && n.name === e.label && siteFits(n.site, e.site)
+            ? n.branches.filter((b) => b.label === e.branch).map((b) => b.node)
+            : []
+        )
+        if (fit.length === 0) return "no"
+        moveTo(pos, closure(e.role, fit))
+        return "fits"
+      }
+      case "Round": {
+        const node = pos.nodes.find((n) => n.kind === "rounds" && n.param === e.label && siteFits(n.site, e.site))
+        if (node === undefined || node.kind !== "rounds" || (e.branch !== "again" && e.branch !== "done")) return "no"
+        const rk = `${laneKey(e.role, pos.lane)}\u0000${node.id}`
+        const done = rounds.get(rk) ?? 0
+        const n = own(options.params, node.param)
+        if (n !== undefined && (e.branch === "again") !== (done < n)) {
+          return { expected: `${e.role} to decide '${done < n ? "again" : "done"}' for '${node.param}' at site ${node.site} (${done} of ${n} rounds done)` }
+        }
+        rounds.set(rk, e.branch === "again" ? done + 1 : 0)
+        moveTo(pos, closure(e.role, [e.branch === "again" ? node.again : node.exit]))
+        return "fits"
+      }
+      default:
+        return "no"
+    }
+  }
+
+  /**
+   * Whether event `later` of a role may have been done after `earlier` (as recorded) where its
+   * projection does it before: asynchronous subtyping's rules (src/check/subtype.ts). An
+   * output (send, choice, round decision) may come ahead of anything but a send to the same
+   * peer (FIFO); a receive only ahead of a receive from another peer.
+   */
+  const mayPrecede = (earlier: TraceEvent, later: TraceEvent): boolean => {
+    if (earlier._tag === "Receive") return later._tag === "Receive" && later.peer !== earlier.peer
+    if (earlier._tag === "Send") return !(later._tag === "Send" && later.peer === earlier.peer)
+    return true
+  }
+
+  /** Takes the pending events of `pos` its projection allows now, in its order; the failure of one that breaks the protocol. */
+  const drain = (pos: Position): { readonly index: number; readonly expected: string } | undefined => {
+    for (;;) {
+      let moved = false
+      for (let j = 0; j < pos.pending.length && !moved; j++) {
+        const { event, index } = pos.pending[j]
+        let allowed = true
+        for (let k = 0; k < j && allowed; k++) allowed = mayPrecede(pos.pending[k].event, event)
+        if (!allowed) continue
+        const r = step(pos, event)
+        if (r === "no") continue
+        if (r !== "fits") return { index, expected: r.expected }
+        pos.pending.splice(j, 1)
+        moved = true
+      }
+      if (!moved) return undefined
+    }
+  }
+
+  /**
+   * Whether the projection of `pos`'s role has event `e` (a send, choice or round decision)
+   * anywhere ahead of where it is, without entering a parallel or a timeout: an early output
+   * must be one the role will come to.
+   */
+  const ahead = (pos: Position, e: TraceEvent): boolean => {
+    const seen = new Set<number>()
+    const todo = [...pos.nodes]
+    while (todo.length > 0) {
+      const n = todo.pop()!
+      if (seen.has(n.id)) continue
+      seen.add(n.id)
+      switch (n.kind) {
+        case "msg":
+          if (e._tag === "Send" && n.from === e.role && n.to === e.peer && n.label === e.label && siteFits(n.site, e.site)) return true
+          todo.push(...closure(pos.role, [n.next]))
+          break
+        case "choice":
+          if (e._tag === "Choice" && n.at === e.role && n.name === e.label && siteFits(n.site, e.site) && n.branches.some((b) => b.label === e.branch)) return true
+          todo.push(...closure(pos.role, n.branches.map((b) => b.node)))
+          break
+        case "rounds":
+          if (e._tag === "Round" && n.param === e.label && siteFits(n.site, e.site)) return true
+          todo.push(...closure(pos.role, [n.again, n.exit]))
+          break
+        default:
+          break
+      }
+    }
+    return false
+  }
+
   for (const role of protocol.roles) {
-    const pos: Position = { role, lane: "", nodes: [], parRuns: new Map(), open: undefined, timeout: undefined, parent: undefined }
+    const pos: Position = { role, lane: "", nodes: [], parRuns: new Map(), open: undefined, timeout: undefined, parent: undefined, pending: [] }
     positions.set(laneKey(role, ""), pos)
     moveTo(pos, closure(role, [graph.start]))
   }
@@ -511,71 +633,55 @@ export const validate = (
       // Leaving it may lead straight into the next one, whose verdict may be known already.
       while (pos.timeout !== undefined) if (!settle(pos)) return mismatch(i, describe(pos))
     }
-    switch (e._tag) {
-      case "Send": {
-        const fit = pos.nodes.filter((n) =>
-          n.kind === "msg" && n.from === e.role && n.to === e.peer && n.label === e.label && siteFits(n.site, e.site)
-        )
-        if (fit.length === 0) return mismatch(i, describe(pos))
-        const pk = pairKey(e.role, e.peer!, lane)
-        const seq = sent.get(pk) ?? 0
-        if (e.seq !== undefined && e.seq !== seq) {
-          return mismatch(i, `message number ${seq} from ${e.role} to ${e.peer}${lane === "" ? "" : ` on lane ${lane}`}`, `seq ${e.seq}`)
-        }
-        sent.set(pk, seq + 1)
-        const q = inFlight.get(pk) ?? []
-        q.push({ label: e.label!, site: e.site, seq: e.seq, index: i })
-        inFlight.set(pk, q)
-        moveTo(pos, closure(e.role, fit.map((n) => (n.kind === "msg" ? n.next : n))))
-        break
+    // What the network sees at once: sequence numbers, and receives in the order of the sends
+    // on each pair and lane (FIFO), whatever order the role's own steps come in.
+    if (e._tag === "Send") {
+      const pk = pairKey(e.role, e.peer!, lane)
+      const seq = sent.get(pk) ?? 0
+      if (e.seq !== undefined && e.seq !== seq) {
+        return mismatch(i, `message number ${seq} from ${e.role} to ${e.peer}${lane === "" ? "" : ` on lane ${lane}`}`, `seq ${e.seq}`)
       }
-      case "Receive": {
-        const pk = pairKey(e.peer ?? "", e.role, lane)
-        const head = inFlight.get(pk)?.[0]
-        if (head === undefined) {
-          return mismatch(i, `${describe(pos)}, sent before it is received`, `${e.peer} has sent nothing to ${e.role} that is not received yet`)
-        }
-        if (head.label !== e.label || head.site !== e.site || (head.seq !== undefined && e.seq !== undefined && head.seq !== e.seq)) {
-          return mismatch(
-            i,
-            `${e.role} to receive ${e.peer} -> ${e.role}: ${head.label} at site ${head.site} (sent at event ${head.index}), the oldest message not received yet`
-          )
-        }
-        const fit = pos.nodes.filter((n) =>
-          n.kind === "msg" && n.to === e.role && n.from === e.peer && n.label === e.label && siteFits(n.site, e.site)
-        )
-        if (fit.length === 0) return mismatch(i, describe(pos))
-        inFlight.get(pk)!.shift()
-        moveTo(pos, closure(e.role, fit.map((n) => (n.kind === "msg" ? n.next : n))))
-        break
+      sent.set(pk, seq + 1)
+      const q = inFlight.get(pk) ?? []
+      q.push({ label: e.label!, site: e.site, seq: e.seq, index: i })
+      inFlight.set(pk, q)
+    } else if (e._tag === "Receive") {
+      const pk = pairKey(e.peer ?? "", e.role, lane)
+      const head = inFlight.get(pk)?.[0]
+      if (head === undefined) {
+        return mismatch(i, `${describe(pos)}, sent before it is received`, `${e.peer} has sent nothing to ${e.role} that is not received yet`)
       }
-      case "Choice": {
-        const fit = pos.nodes.flatMap((n) =>
-          n.kind === "choice" && n.at === e.role && n.name === e.label && siteFits(n.site, e.site)
-            ? n.branches.filter((b) => b.label === e.branch).map((b) => b.node)
-            : []
+      if (head.label !== e.label || head.site !== e.site || (head.seq !== undefined && e.seq !== undefined && head.seq !== e.seq)) {
+        return mismatch(
+          i,
+          `${e.role} to receive ${e.peer} -> ${e.role}: ${head.label} at site ${head.site} (sent at event ${head.index}), the oldest message not received yet`
         )
-        if (fit.length === 0) return mismatch(i, describe(pos))
-        moveTo(pos, closure(e.role, fit))
-        break
       }
-      case "Round": {
-        const node = pos.nodes.find((n) => n.kind === "rounds" && n.param === e.label && siteFits(n.site, e.site))
-        if (node === undefined || node.kind !== "rounds" || (e.branch !== "again" && e.branch !== "done")) {
-          return mismatch(i, describe(pos))
-        }
-        const rk = `${laneKey(e.role, lane)}\u0000${node.id}`
-        const done = rounds.get(rk) ?? 0
-        const n = own(options.params, node.param)
-        if (n !== undefined && (e.branch === "again") !== (done < n)) {
-          return mismatch(
-            i,
-            `${e.role} to decide '${done < n ? "again" : "done"}' for '${node.param}' at site ${node.site} (${done} of ${n} rounds done)`
-          )
-        }
-        rounds.set(rk, e.branch === "again" ? done + 1 : 0)
-        moveTo(pos, closure(e.role, [e.branch === "again" ? node.again : node.exit]))
-        break
+      inFlight.get(pk)!.shift()
+    }
+    if (e._tag !== "Send" && e._tag !== "Receive" && e._tag !== "Choice" && e._tag !== "Round") continue
+    if (pos.pending.length === 0) {
+      const r = step(pos, e)
+      if (r === "fits") continue
+      if (r !== "no") return mismatch(i, r.expected)
+    }
+    if (e._tag !== "Receive" && !ahead(pos, e)) return mismatch(i, describe(pos))
+    // Out of the projection's order: kept until the role's position allows it (see `drain`).
+    pos.pending.push({ event: e, index: i })
+    const wrong = drain(pos)
+    if (wrong !== undefined) return mismatch(wrong.index, wrong.expected)
+    if (e._tag === "Receive" && pos.pending.some((p) => p.event === e)) {
+      // A receive may wait only behind receives from other peers, never behind an output.
+      const early = pos.nodes.every((n) => n.kind === "msg" && n.to === e.role && n.from !== e.peer)
+      const output = pos.nodes.some((n) => (n.kind === "msg" && n.from === e.role) || n.kind === "choice" || n.kind === "rounds")
+      if (!early) return mismatch(i, describe(pos), output ? "an input may not move ahead of an output" : undefined)
+    }
+  }
+
+  if (options.complete !== false) {
+    for (const p of positions.values()) {
+      if (p.pending.length > 0) {
+        return mismatch(p.pending[0].index, describe(p), `${p.role}'s projection never reaches it`)
       }
     }
   }
