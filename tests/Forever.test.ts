@@ -331,6 +331,29 @@ describe("a server runs until it is stopped", () => {
       expect(s.count()).toBeGreaterThanOrEqual(150)
     }))
 
+  it.live("the key-value store run apart: stopping the client, the backup (which never talks to it) hears it from the primary, still reason Stopped", () =>
+    Effect.gen(function*() {
+      const memory = yield* Memory.make
+      const s = yield* after(150)
+      const roles = KeyValueServer.roles(s.tick)
+      const [client, primary, backup] = yield* Effect.all([
+        Effect.exit(Role.run(KeyValue, "Client", roles.Client, { sessionId: "kv2", stop: s.stop })),
+        Effect.exit(Role.run(KeyValue, "Primary", roles.Primary, { sessionId: "kv2" })),
+        Effect.exit(Role.run(KeyValue, "Backup", roles.Backup, { sessionId: "kv2" }))
+      ], { concurrency: "unbounded" }).pipe(
+        Effect.provideService(Transport, memory),
+        Effect.timeoutFail({ duration: "3 seconds", onTimeout: () => "hung" as const })
+      )
+      const error = <A, E>(e: Exit.Exit<A, E>) => (Exit.isFailure(e) && e.cause._tag === "Fail" ? e.cause.error : undefined)
+      expect(error(client)).toMatchObject({ _tag: "Stopped", roles: ["Client"] })
+      expect(error(primary)).toMatchObject({ _tag: "PeerFailed", role: "Primary", peer: "Client", reason: "Stopped", retryable: false })
+      // Passed on by the primary: its peer is the primary, its reason the stop's.
+      const b = error(backup)
+      expect(b).toMatchObject({ _tag: "PeerFailed", role: "Backup", peer: "Primary", reason: "Stopped", retryable: false })
+      expect(b instanceof PeerFailed && b.message).toContain("when Primary failed: Stopped: Primary was waiting")
+      expect(b instanceof PeerFailed && b.message).toContain("when Client failed: Stopped")
+    }))
+
   it.effect("under simulate, with chaos over the reliable layer: the server goes round and is stopped; the trace is a valid prefix", () =>
     Effect.gen(function*() {
       for (const seed of [1, 2, 3]) {

@@ -126,11 +126,16 @@ const readNotice = (payload: unknown): typeof Notice.Type => {
   return { reason: "unknown", cause: "(the notice did not say why)", retryable: false }
 }
 
-/** A failure in bounded words: its tag (or "interrupted", "defect"), its message, whether it is retryable. */
+/**
+ * A failure in bounded words: its tag (or "interrupted", "defect"), its message, whether it is
+ * retryable. A `PeerFailed` passed on keeps the reason it was given, so that a peer two hops
+ * from a stopped (or interrupted, or timed-out) role hears `Stopped` too, not only `PeerFailed`.
+ */
 const summarise = (cause: Cause.Cause<unknown>): typeof Notice.Type => {
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) {
     const e = failure.value
+    if (e instanceof PeerFailed) return { reason: clip(e.reason, 200), cause: clip(e.message, 1000), retryable: e.retryable }
     const tag = typeof e === "object" && e !== null && "_tag" in e && typeof e._tag === "string" ? e._tag : "failure"
     const message = typeof e === "object" && e !== null && "message" in e && typeof e.message === "string" ? e.message : quote(e)
     return { reason: clip(tag, 200), cause: clip(message, 1000), retryable: isRetryable(e) }

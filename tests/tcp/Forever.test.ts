@@ -42,6 +42,7 @@ const roundsReached = (p: RoleProcess, rounds: number, ms: number): Promise<numb
     }
     const timer = setTimeout(() => done(last), ms)
     p.child.stdout!.on("data", on)
+    p.child.once("close", () => done(last))
   })
 
 const failure = (o: RoleOutcome) => (o.ok ? undefined : o.error)
@@ -52,7 +53,10 @@ const serve = async (options: Parameters<typeof startCluster>[1], rounds = 100) 
   cleanups.push(cluster.stop)
   const byRole = Object.fromEntries(cluster.processes.map((p) => [p.role, p])) as Record<"Client" | "Primary" | "Backup", RoleProcess>
   const reached = await roundsReached(byRole.Client, rounds, 15_000)
-  expect(reached, "the client's rounds before the stop").toBeGreaterThanOrEqual(rounds)
+  if (reached < rounds) {
+    const ended = await Promise.all(cluster.processes.filter((p) => p.child.exitCode !== null).map((p) => p.outcome))
+    expect.fail(`the client had ${reached} rounds, not ${rounds}; ended early: ${JSON.stringify(ended.map((o) => ({ role: o.role, error: failure(o) })))}`)
+  }
   return { cluster, byRole }
 }
 
@@ -112,18 +116,21 @@ describe("a server over TCP, each role in its own process", () => {
     const by = Object.fromEntries(outcomes.map((o) => [o.role, failure(o)]))
     expect(by.Backup).toMatchObject({ tag: "interrupted" })
     expect(by.Primary).toMatchObject({ tag: "PeerFailed", reason: "interrupted" })
-    // The client waits on the primary, which passes the news on (or the backup tells it itself).
-    expect(by.Client).toMatchObject({ tag: "PeerFailed" })
-    expect(["interrupted", "PeerFailed"]).toContain(by.Client?.reason)
+    // The client waits on the primary, which passes the news on, with the reason it was given.
+    expect(by.Client).toMatchObject({ tag: "PeerFailed", reason: "interrupted" })
+    expect(by.Client?.message).toContain("when Primary failed: interrupted")
+    expect(by.Client?.message).toContain("when Backup failed: interrupted")
     checkTraces(outcomes)
   }, 40_000)
 
   it("SIGKILL of the Primary mid-loop: the Client and the Backup fail with PeerUnavailable within the bound, not hang", async () => {
-    const { cluster, byRole } = await serve({ heartbeatMs: 100, unavailableAfterMs: 1000 })
+    // 2 s, not less: a peer process slow to start on a loaded machine must not count as down.
+    const { cluster, byRole } = await serve({ heartbeatMs: 100, unavailableAfterMs: 2000 })
     byRole.Primary.kill("SIGKILL")
     const killedAt = Date.now()
     const [client, backup] = await Promise.all([byRole.Client.outcome, byRole.Backup.outcome])
-    expect(Date.now() - killedAt).toBeLessThan(5000)
+    // Unreachable for 2 s is the bound, checked on a 50 ms tick.
+    expect(Date.now() - killedAt).toBeLessThan(6000)
     for (const o of [client, backup]) {
       expect(failure(o), o.role).toMatchObject({ tag: "PeerUnavailable" })
       expect(failure(o)?.message).toContain("Primary")
