@@ -542,7 +542,9 @@ export const timeoutMillis = (timeout: Duration.DurationInput | undefined): numb
  * other transport). Payloads are encoded with their Schemas, as over a network (`validate`
  * defaults to true), so every role of the session must validate. Interrupted, a durable role
  * sends no failure notice and keeps its mailboxes: it is expected back. Failed, it tells its
- * peers like `Role.run`. A checkpoint of another protocol, role, session or version of the
+ * peers like `Role.run`. Stopped by `options.stop` (a server's role, in a `forever` loop), it
+ * fails with `Stopped` and is not expected back: its peers are told, as of a failure, and its
+ * checkpoint expires. A checkpoint of another protocol, role, session or version of the
  * protocol is refused with `CheckpointError`.
  *
  * @example
@@ -553,12 +555,12 @@ export const timeoutMillis = (timeout: Duration.DurationInput | undefined): numb
  *
  * @category running
  */
-export const resume = <P extends Any, R extends Roles<P>, A, E, Rq>(
+export const resume = <P extends Any, R extends Roles<P>, A, E, Rq, const O extends RunOptions = RunOptions>(
   protocol: P,
   role: R,
   implementation: Resumable<P, R, A, E, Rq>,
-  options: RunOptions
-): Effect.Effect<A, E | RoleError | ReplayDivergence | CheckpointError | StorageError, Rq | Transport | Storage> =>
+  options: O
+): Effect.Effect<A, E | RoleError | ReplayDivergence | CheckpointError | StorageError | StopError<O>, Rq | Transport | Storage> =>
   Effect.gen(function*() {
     const transport = yield* Transport
     const inner = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
@@ -583,7 +585,14 @@ export const resume = <P extends Any, R extends Roles<P>, A, E, Rq>(
     if (open !== undefined) yield* open(session, role, protocol.roles)
     // Frames of the last commit that may not have gone out (an engine that is not transactional): again; receivers drop what they had.
     if (record !== undefined && !engine.transactional) yield* Effect.forEach(record.outbox, (e) => transport.send(e), { discard: true })
-    const body = implementation.run(channel) as Effect.Effect<A, E | RoleError | ReplayDivergence | CheckpointError | StorageError, Rq>
+    // A stop is a failure like any other (not a crash): its peers are told, its checkpoint expires.
+    const body = untilStopped(
+      implementation.run(channel) as Effect.Effect<A, E | RoleError | ReplayDivergence | CheckpointError | StorageError, Rq>,
+      options.stop,
+      protocol.name,
+      session,
+      () => [role]
+    )
     const run = observer === undefined ? body : observeRole(observer, body, role, session)
     return yield* Effect.onExit(run, (exit) => {
       // Interrupted (a crash, as far as the session can tell): no notice, and the mailboxes stay
@@ -597,7 +606,7 @@ export const resume = <P extends Any, R extends Roles<P>, A, E, Rq>(
         : Effect.void
       return close === undefined ? notified : Effect.zipRight(notified, close(session, role))
     })
-  })
+  }) as never // The role fails with `Stopped` only when `options` give `stop` (what `StopError<O>` says).
 
 /**
  * Options of `Role.retry`: those of `Role.run` and a retry `schedule`.
