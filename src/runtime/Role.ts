@@ -25,7 +25,7 @@ import { Channel, type Part, type Received } from "./channel.js"
 import { type StopError, untilStopped } from "./stop.js"
 import { runTimeout } from "./timeout.js"
 import { Durability, readRecord, storageEngine } from "./durable.js"
-import { attemptId, type RetryOptions, retrying } from "./retry.js"
+import { attemptId, type RetryOptions, retrying, stoppedBetween } from "./retry.js"
 
 export type { Implementation, Resumable } from "./implementation.js"
 import type { Implementation, Resumable } from "./implementation.js"
@@ -609,7 +609,8 @@ export const resume = <P extends Any, R extends Roles<P>, A, E, Rq, const O exte
   }) as never // The role fails with `Stopped` only when `options` give `stop` (what `StopError<O>` says).
 
 /**
- * Options of `Role.retry`: those of `Role.run` and a retry `schedule`.
+ * Options of `Role.retry`: those of `Role.run` and a retry `schedule`. `stop` is one stop for
+ * every attempt, as in `Session.retry`.
  *
  * @category models
  */
@@ -624,17 +625,18 @@ export interface RoleRetryOptions extends RunOptions, RetryOptions {}
  *
  * @category running
  */
-export const retry = <P extends Any, R extends Roles<P>, A, E, Rq>(
+export const retry = <P extends Any, R extends Roles<P>, A, E, Rq, const O extends RoleRetryOptions = RoleRetryOptions>(
   protocol: P,
   role: R,
   implementation: Implementation<P, R, A, E, Rq>,
-  options: RoleRetryOptions
-): Effect.Effect<A, E | RoleError | MaxRetriesExceeded, Rq | Transport> =>
+  options: O
+): Effect.Effect<A, E | RoleError | MaxRetriesExceeded | StopError<O>, Rq | Transport> =>
   retrying(
     `${role} of ${protocol.name} (${options.sessionId})`,
-    (k) => run(protocol, role, implementation, { ...options, sessionId: attemptId(options.sessionId, k) }),
-    options
-  )
+    (k, stop) => run(protocol, role, implementation, { ...options, sessionId: attemptId(options.sessionId, k), stop }),
+    options,
+    { signal: options.stop, between: (k) => stoppedBetween(protocol.name, options.sessionId, k) }
+  ) as never // The role fails with `Stopped` only when `options` give `stop` (what `StopError<O>` says).
 
 export { type RetryOptions } from "./retry.js"
 export { program, type ResultOf } from "./program.js"
