@@ -5,7 +5,7 @@
  * of the stopped run is a valid prefix of a run.
  */
 import { it } from "@effect/vitest"
-import { Deferred, Effect, Either, Exit, Fiber, Schema } from "effect"
+import { Deferred, type Duration, Effect, Either, Exit, Fiber, Schedule, Schema, TestClock } from "effect"
 import fc from "fast-check"
 import { describe, expect } from "vitest"
 import type { TraceEvent } from "../src/effects/TraceSink.js"
@@ -14,6 +14,7 @@ import { Session as PromiseSession } from "../src/promise/index.js"
 import { buildIllFormed, illFormedProtocol } from "../src/testing/arbitrary/index.js"
 import { simulate, Trace } from "../src/testing/index.js"
 import { protocolToMermaid } from "../src/viz/Mermaid.js"
+import { main as serverExample } from "../examples/server.js"
 import { afterClosed, BankCoordinator, DoubleBuffering, KeyValue, marked, PingPongForever, RingChoice, StreamingKernel } from "./fixtures/forever.js"
 
 const sends = (trace: ReadonlyArray<TraceEvent>) => trace.filter((e) => e._tag === "Send")
@@ -284,6 +285,35 @@ describe("a server runs until it is stopped", () => {
     }
   })
 
+  it.live("in memory, a server lets the event loop turn: a stop of Effect.sleep fires, and so does a setTimeout of the process", () =>
+    Effect.gen(function*() {
+      // Two roles that only wake each other ran on microtasks alone: no timer fired again.
+      let pongs = 0
+      let fired = 0
+      const timer = setTimeout(() => fired++, 20)
+      const started = Date.now()
+      const exit = yield* Effect.either(Session.run(PingPongForever, pingPong(() => ++pongs), { stop: Effect.sleep("200 millis") })).pipe(
+        Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "hung" as const })
+      )
+      clearTimeout(timer)
+      expect(Either.isLeft(exit) && exit.left).toMatchObject({ _tag: "Stopped", roles: ["A", "B"] })
+      expect(Date.now() - started).toBeLessThan(2000)
+      expect(fired).toBe(1)
+      expect(pongs).toBeGreaterThan(1000)
+      // Roles run apart over one in-memory transport, the same.
+      const memory = yield* Memory.make
+      const roles = pingPong(() => ++pongs)
+      const [ea, eb] = yield* Effect.all([
+        Effect.exit(Role.run(PingPongForever, "A", roles.A, { sessionId: "sleep-apart" })),
+        Effect.exit(Role.run(PingPongForever, "B", roles.B, { sessionId: "sleep-apart", stop: Effect.sleep("100 millis") }))
+      ], { concurrency: "unbounded" }).pipe(
+        Effect.provideService(Transport, memory),
+        Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "hung" as const })
+      )
+      expect(Exit.isFailure(eb) && eb.cause._tag === "Fail" && eb.cause.error).toMatchObject({ _tag: "Stopped" })
+      expect(Exit.isFailure(ea) && ea.cause._tag === "Fail" && ea.cause.error).toMatchObject({ _tag: "PeerFailed", reason: "Stopped" })
+    }))
+
   it.effect("interrupting the session ends every role (an interruption, not a defect)", () =>
     Effect.gen(function*() {
       const s = yield* after(50)
@@ -329,6 +359,29 @@ describe("a server runs until it is stopped", () => {
       expect(error(client)).toMatchObject({ _tag: "PeerFailed", role: "Client", peer: "Primary", reason: "Stopped" })
       expect(error(backup)).toMatchObject({ _tag: "PeerFailed", role: "Backup", peer: "Primary", reason: "Stopped" })
       expect(s.count()).toBeGreaterThanOrEqual(150)
+    }))
+
+  it.live("the key-value store run apart: stopping the client, the backup (which never talks to it) hears it from the primary, still reason Stopped", () =>
+    Effect.gen(function*() {
+      const memory = yield* Memory.make
+      const s = yield* after(150)
+      const roles = KeyValueServer.roles(s.tick)
+      const [client, primary, backup] = yield* Effect.all([
+        Effect.exit(Role.run(KeyValue, "Client", roles.Client, { sessionId: "kv2", stop: s.stop })),
+        Effect.exit(Role.run(KeyValue, "Primary", roles.Primary, { sessionId: "kv2" })),
+        Effect.exit(Role.run(KeyValue, "Backup", roles.Backup, { sessionId: "kv2" }))
+      ], { concurrency: "unbounded" }).pipe(
+        Effect.provideService(Transport, memory),
+        Effect.timeoutFail({ duration: "3 seconds", onTimeout: () => "hung" as const })
+      )
+      const error = <A, E>(e: Exit.Exit<A, E>) => (Exit.isFailure(e) && e.cause._tag === "Fail" ? e.cause.error : undefined)
+      expect(error(client)).toMatchObject({ _tag: "Stopped", roles: ["Client"] })
+      expect(error(primary)).toMatchObject({ _tag: "PeerFailed", role: "Primary", peer: "Client", reason: "Stopped", retryable: false })
+      // Passed on by the primary: its peer is the primary, its reason the stop's.
+      const b = error(backup)
+      expect(b).toMatchObject({ _tag: "PeerFailed", role: "Backup", peer: "Primary", reason: "Stopped", retryable: false })
+      expect(b instanceof PeerFailed && b.message).toContain("when Primary failed: Stopped: Primary was waiting")
+      expect(b instanceof PeerFailed && b.message).toContain("when Client failed: Stopped")
     }))
 
   it.effect("under simulate, with chaos over the reliable layer: the server goes round and is stopped; the trace is a valid prefix", () =>
@@ -416,6 +469,106 @@ const KeyValueServer = {
     }
   }
 }
+
+describe("a server under retry: one stop for the whole retried run", () => {
+  /** Ping-pong whose B fails with "flaky" (a handler's own error) in the attempts `failing` says, at the ping `at`, after `delay`. */
+  const flakyPingPong = (failing: (session: string) => boolean, at: number, tick: () => number, delay?: Duration.DurationInput) => ({
+    A: pingPong(tick).A,
+    B: Role.implement(PingPongForever, "B", {
+      send: { Pong: (s) => s },
+      recv: {
+        Ping: (_, m, ctx) => {
+          const failNow = failing(ctx.session) && m === at
+          const out = failNow ? Effect.fail("flaky" as const) : Effect.succeed(m)
+          return delay === undefined ? out : Effect.zipRight(Effect.sleep(delay), out)
+        }
+      }
+    }, 0)
+  })
+  const flakyOnly = (e: unknown) => e === "flaky"
+
+  it.effect("Session.retry with stop: attempt 1 fails, attempt 2 serves until the stop; Stopped names attempt 2's session and is not retried", () =>
+    Effect.gen(function*() {
+      let pongs = 0
+      const stop = yield* Deferred.make<void>()
+      const roles = flakyPingPong((s) => s.endsWith("#1"), 3, () => {
+        if (++pongs === 3 + 200) Deferred.unsafeDone(stop, Exit.void)
+        return pongs
+      })
+      const fiber = yield* Effect.fork(Effect.flip(Session.retry(PingPongForever, roles, {
+        schedule: Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(5))),
+        while: flakyOnly,
+        sessionId: "srv",
+        stop: Deferred.await(stop)
+      })))
+      yield* TestClock.adjust("1 second")
+      const e = yield* Fiber.join(fiber)
+      expect(e).toBeInstanceOf(Stopped)
+      expect(e).toMatchObject({ _tag: "Stopped", session: "srv#2", roles: ["A", "B"] })
+      expect(pongs).toBeGreaterThanOrEqual(203)
+    }))
+
+  it.effect("the stop runs once for the run, not once per attempt: an Effect.sleep of 250 ms stops the attempt running at 250 ms", () =>
+    Effect.gen(function*() {
+      // Every attempt fails 100 ms in; the next begins 100 ms later: attempts at 0, 200, 400, ...
+      const roles = flakyPingPong(() => true, 0, () => 0, "100 millis")
+      const options = { schedule: Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(5))), while: flakyOnly, sessionId: "s" }
+      const stopped = yield* Effect.fork(Effect.flip(Session.retry(PingPongForever, roles, { ...options, stop: Effect.sleep("250 millis") })))
+      // Between attempts 1 and 2 (100 ms to 200 ms): stopped while it waits, naming no role.
+      const between = yield* Effect.fork(Effect.flip(Session.retry(PingPongForever, roles, { ...options, sessionId: "b", stop: Effect.sleep("150 millis") })))
+      yield* TestClock.adjust("2 seconds")
+      expect(yield* Fiber.join(stopped)).toMatchObject({ _tag: "Stopped", session: "s#2", roles: ["A", "B"] })
+      const e = yield* Fiber.join(between)
+      expect(e).toMatchObject({ _tag: "Stopped", session: "b", roles: [] })
+      expect(e instanceof Stopped && e.message).toBe("session b of PingPongForever was stopped after attempt 1, while it waited to try again")
+    }))
+
+  it.live("a Stopped is never retried, even when `while` says every error is (live time: TestClock.adjust waits for a busy server to suspend)", () =>
+    Effect.gen(function*() {
+      let attempts = 0
+      const roles = {
+        A: pingPong(() => 0).A,
+        B: Role.implement(PingPongForever, "B", { send: { Pong: (s) => s }, recv: { Ping: (_, m, ctx) => (ctx.session.endsWith("#1") && m === 0 && attempts++, m) } }, 0)
+      }
+      const fiber = yield* Effect.fork(Effect.flip(Session.retry(PingPongForever, roles, {
+        schedule: Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(5))),
+        while: () => true,
+        sessionId: "w",
+        stop: Effect.sleep("50 millis")
+      })))
+      expect(yield* Fiber.join(fiber).pipe(Effect.timeoutFail({ duration: "3 seconds", onTimeout: () => "hung" as const }))).toMatchObject({ _tag: "Stopped", session: "w#1" })
+      expect(attempts).toBe(1)
+    }))
+
+  it.live("Role.retry with stop: the role stopped apart is Stopped; its peer, under retry too, fails with PeerFailed, reason Stopped, not retried", () =>
+    Effect.gen(function*() {
+      const memory = yield* Memory.make
+      const s = yield* after(100)
+      const roles = pingPong(s.tick)
+      const options = { schedule: Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(3))), sessionId: "rr" }
+      const [ea, eb] = yield* Effect.all([
+        Effect.exit(Role.retry(PingPongForever, "A", roles.A, options)),
+        Effect.exit(Role.retry(PingPongForever, "B", roles.B, { ...options, stop: s.stop }))
+      ], { concurrency: "unbounded" }).pipe(
+        Effect.provideService(Transport, memory),
+        Effect.timeoutFail({ duration: "3 seconds", onTimeout: () => "hung" as const })
+      )
+      const error = <A, E>(e: Exit.Exit<A, E>) => (Exit.isFailure(e) && e.cause._tag === "Fail" ? e.cause.error : undefined)
+      expect(error(eb)).toMatchObject({ _tag: "Stopped", session: "rr#1", roles: ["B"] })
+      expect(error(ea)).toMatchObject({ _tag: "PeerFailed", peer: "B", reason: "Stopped", retryable: false })
+    }))
+})
+
+describe("examples/server.ts", () => {
+  it.effect("the key-value server serves 300 requests, is stopped, and every acknowledged put is at the backup", () =>
+    Effect.gen(function*() {
+      const r = yield* serverExample(300)
+      expect(r).toMatchObject({ outcome: "Stopped", wrong: 0 })
+      expect(r.rounds).toBeGreaterThanOrEqual(300)
+      // Only a put on its way when the stop came may be missing at the backup.
+      expect(r.unreplicated).toBeLessThanOrEqual(1)
+    }))
+})
 
 describe("forever without Effect", () => {
   it("quadrille/promise: aborting the signal stops the server; the promise rejects with its reason", async () => {

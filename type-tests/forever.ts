@@ -2,10 +2,20 @@
  * `forever`: a loop declared infinite (a server) needs no way out; its local types are `Rec`s
  * with no `End`; a step after one that no path leaves is unreachable, and an error.
  */
-import { Effect, Schema } from "effect"
+import { Effect, type Schedule, Schema } from "effect"
 import { expectTypeOf } from "vitest"
 import type { Branch, End, Local, Offer, Rec, Recv, Select, Send, Var } from "../src/index.js"
-import { Protocol, type RoleError, Session, type Stopped } from "../src/index.js"
+import {
+  type CheckpointError,
+  type MaxRetriesExceeded,
+  Protocol,
+  type ReplayDivergence,
+  Role as RoleRun,
+  type RoleError,
+  Session,
+  type Stopped
+} from "../src/index.js"
+import type { StorageError } from "../src/effects/Storage.js"
 import type * as Role from "../src/runtime/Role.js"
 import type { KeyValue, PingPongForever, RingChoice } from "../tests/fixtures/forever.js"
 
@@ -64,6 +74,20 @@ const stopped = Session.run(PingPong, { A: ping, B: pong }, { stop: Effect.never
 expectTypeOf<Effect.Effect.Error<typeof stopped>>().toEqualTypeOf<RoleError | Stopped>()
 const unstopped = Session.run(PingPong, { A: ping, B: pong }, { sessionId: "s" })
 expectTypeOf<Effect.Effect.Error<typeof unstopped>>().toEqualTypeOf<RoleError>()
+
+// The same of a retried run, a role retried and a durable role.
+declare const schedule: Schedule.Schedule<unknown, unknown>
+const retriedStopped = Session.retry(PingPong, { A: ping, B: pong }, { schedule, stop: Effect.never })
+expectTypeOf<Effect.Effect.Error<typeof retriedStopped>>().toEqualTypeOf<RoleError | MaxRetriesExceeded | Stopped>()
+const retried = Session.retry(PingPong, { A: ping, B: pong }, { schedule })
+expectTypeOf<Effect.Effect.Error<typeof retried>>().toEqualTypeOf<RoleError | MaxRetriesExceeded>()
+const roleRetried = RoleRun.retry(PingPong, "A", ping, { schedule, sessionId: "s", stop: Effect.never })
+expectTypeOf<Effect.Effect.Error<typeof roleRetried>>().toEqualTypeOf<RoleError | MaxRetriesExceeded | Stopped>()
+declare const durable: Role.Resumable<typeof PingPongForever, "B", number>
+const resumedStopped = RoleRun.resume(PingPong, "B", durable, { sessionId: "s", stop: Effect.never })
+expectTypeOf<Effect.Effect.Error<typeof resumedStopped>>().toEqualTypeOf<RoleError | ReplayDivergence | CheckpointError | StorageError | Stopped>()
+const resumed = RoleRun.resume(PingPong, "B", durable, { sessionId: "s" })
+expectTypeOf<Effect.Effect.Error<typeof resumed>>().toEqualTypeOf<RoleError | ReplayDivergence | CheckpointError | StorageError>()
 
 // A forever loop as the body of a repeat: the round's own recur is no step after it.
 Protocol.make("InRepeat", spec, (g) => g.repeat("r", (b) => b.forever("L", (c) => c.msg("A", "B", "M").recur("L"))).msg("A", "B", "K"))

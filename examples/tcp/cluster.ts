@@ -135,7 +135,10 @@ export const startCluster = async (example: ExampleName, options: ClusterOptions
     dial: options.dial?.[role],
     heartbeatMs: options.heartbeatMs,
     unavailableAfterMs: options.unavailableAfterMs,
-    receiveTimeoutMs: options.receiveTimeoutMs
+    receiveTimeoutMs: options.receiveTimeoutMs,
+    stopOn: options.stopOn,
+    interruptOn: options.interruptOn,
+    trace: options.trace
   })
   const processes = roles.filter((r) => !options.skip?.includes(r)).map((role) => startRole(configOf(role), options.limitMs))
   const stop = () => processes.forEach((p) => p.child.exitCode === null && p.kill())

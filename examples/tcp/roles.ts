@@ -5,6 +5,7 @@
 import { Effect, Schema } from "effect"
 import type { Any } from "../../src/protocol/Protocol.js"
 import { Protocol, Role } from "../../src/index.js"
+import * as Server from "../server.js"
 import * as Streaming from "../streaming.js"
 import * as ThreeParty from "../three-party.js"
 import * as TwoPhaseCommit from "../two-phase-commit.js"
@@ -13,7 +14,12 @@ export interface TcpExample {
   readonly protocol: Any
   /** Each role's implementation (any: the processes only print what they get). */
   readonly roles: Readonly<Record<string, Role.Implementation<any, any, unknown, unknown, never>>>
+  /** What the role has done so far, for a server that never ends (printed with its outcome). */
+  readonly progress?: () => unknown
 }
+
+/** What the key-value server's role has seen in this process (one role per process). */
+const serverSeen = Server.seen()
 
 /** A producer that takes `delay` ms over each chunk: a session long enough to break in the middle of. */
 const slowProducer = (chunks: ReadonlyArray<string>, delay: number) =>
@@ -89,7 +95,13 @@ export const examples = {
     roles: { Producer: slowProducer(slowChunks(100), 20), Consumer: Streaming.consumer }
   },
   /** Three roles, 100 items 20 ms apart: about 2 s. */
-  SlowRelay: { protocol: Relay, roles: relayRoles(100, 20) }
+  SlowRelay: { protocol: Relay, roles: relayRoles(100, 20) },
+  /** The key-value server of examples/server.ts: it never ends; the client paces it at a request per 2 ms. */
+  KeyValueServer: {
+    protocol: Server.KeyValue,
+    roles: { Client: Server.client(serverSeen, undefined, 2), Primary: Server.primary(serverSeen), Backup: Server.backup(serverSeen) },
+    progress: () => ({ rounds: serverSeen.rounds, wrong: serverSeen.wrong, primary: Object.fromEntries(serverSeen.primary), backup: Object.fromEntries(serverSeen.backup) })
+  }
 } satisfies Record<string, TcpExample>
 
 export type ExampleName = keyof typeof examples

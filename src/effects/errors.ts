@@ -358,7 +358,11 @@ export class PeerFailed extends Data.TaggedError("PeerFailed")<{
   readonly peer: string
   /** Where this role was when it learned it: the sites it waited on, or "" when it was not waiting. */
   readonly site: string
-  /** The tag of the peer's error ("interrupted" when it was interrupted, "defect" when it died). */
+  /**
+   * The tag of the peer's error ("interrupted" when it was interrupted, "defect" when it died);
+   * when the peer failed because one of its own peers did, the reason it was given, passed on
+   * (a stop is `Stopped` however many roles pass the news on; `cause` says who failed first).
+   */
   readonly reason: string
   /** The peer's account of its failure, clipped. */
   readonly cause: string

@@ -26,7 +26,7 @@ import { Channel, type Part, type Received } from "./channel.js"
 import { type StopError, untilStopped } from "./stop.js"
 import { runTimeout } from "./timeout.js"
 import { Durability, readRecord, storageEngine } from "./durable.js"
-import { attemptId, type RetryOptions, retrying } from "./retry.js"
+import { attemptId, type RetryOptions, retrying, stoppedBetween } from "./retry.js"
 
 export type {
   /**
@@ -829,7 +829,9 @@ export const timeoutMillis = (timeout: Duration.DurationInput | undefined): numb
  * other transport). Payloads are encoded with their Schemas, as over a network (`validate`
  * defaults to true), so every role of the session must validate. Interrupted, a durable role
  * sends no failure notice and keeps its mailboxes: it is expected back. Failed, it tells its
- * peers like `Role.run`. A checkpoint of another protocol, role, session or version of the
+ * peers like `Role.run`. Stopped by `options.stop` (a server's role, in a `forever` loop), it
+ * fails with `Stopped` and is not expected back: its peers are told, as of a failure, and its
+ * checkpoint expires. A checkpoint of another protocol, role, session or version of the
  * protocol is refused with `CheckpointError`.
  *
  * @category running
@@ -859,12 +861,12 @@ export const timeoutMillis = (timeout: Duration.DurationInput | undefined): numb
  *
  * @since 0.1.0
  */
-export const resume = <P extends Any, R extends Roles<P>, A, E, Rq>(
+export const resume = <P extends Any, R extends Roles<P>, A, E, Rq, const O extends RunOptions = RunOptions>(
   protocol: P,
   role: R,
   implementation: Resumable<P, R, A, E, Rq>,
-  options: RunOptions
-): Effect.Effect<A, E | RoleError | ReplayDivergence | CheckpointError | StorageError, Rq | Transport | Storage> =>
+  options: O
+): Effect.Effect<A, E | RoleError | ReplayDivergence | CheckpointError | StorageError | StopError<O>, Rq | Transport | Storage> =>
   Effect.gen(function*() {
     const transport = yield* Transport
     const inner = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
@@ -889,7 +891,14 @@ export const resume = <P extends Any, R extends Roles<P>, A, E, Rq>(
     if (open !== undefined) yield* open(session, role, protocol.roles)
     // Frames of the last commit that may not have gone out (an engine that is not transactional): again; receivers drop what they had.
     if (record !== undefined && !engine.transactional) yield* Effect.forEach(record.outbox, (e) => transport.send(e), { discard: true })
-    const body = implementation.run(channel) as Effect.Effect<A, E | RoleError | ReplayDivergence | CheckpointError | StorageError, Rq>
+    // A stop is a failure like any other (not a crash): its peers are told, its checkpoint expires.
+    const body = untilStopped(
+      implementation.run(channel) as Effect.Effect<A, E | RoleError | ReplayDivergence | CheckpointError | StorageError, Rq>,
+      options.stop,
+      protocol.name,
+      session,
+      () => [role]
+    )
     const run = observer === undefined ? body : observeRole(observer, body, role, session)
     return yield* Effect.onExit(run, (exit) => {
       // Interrupted (a crash, as far as the session can tell): no notice, and the mailboxes stay
@@ -903,10 +912,11 @@ export const resume = <P extends Any, R extends Roles<P>, A, E, Rq>(
         : Effect.void
       return close === undefined ? notified : Effect.zipRight(notified, close(session, role))
     })
-  })
+  }) as never // The role fails with `Stopped` only when `options` give `stop` (what `StopError<O>` says).
 
 /**
- * Options of `Role.retry`: those of `Role.run` and a retry `schedule`.
+ * Options of `Role.retry`: those of `Role.run` and a retry `schedule`. `stop` is one stop for
+ * every attempt, as in `Session.retry`.
  *
  * @category models
  *
@@ -961,18 +971,19 @@ export interface RoleRetryOptions extends RunOptions, RetryOptions {}
  *
  * @since 0.1.0
  */
-export const retry = <P extends Any, R extends Roles<P>, A, E, Rq>(
+export const retry = <P extends Any, R extends Roles<P>, A, E, Rq, const O extends RoleRetryOptions = RoleRetryOptions>(
   protocol: P,
   role: R,
   implementation: Implementation<P, R, A, E, Rq>,
-  options: RoleRetryOptions
-): Effect.Effect<A, E | RoleError | MaxRetriesExceeded, Rq | Transport> =>
+  options: O
+): Effect.Effect<A, E | RoleError | MaxRetriesExceeded | StopError<O>, Rq | Transport> =>
   retrying(
     `${role} of ${protocol.name} (${options.sessionId})`,
-    (k) => run(protocol, role, implementation, { ...options, sessionId: attemptId(options.sessionId, k) }),
+    (k, stop) => run(protocol, role, implementation, { ...options, sessionId: attemptId(options.sessionId, k), stop }),
     options,
-    { protocol: protocol.name, session: options.sessionId, role }
-  )
+    { protocol: protocol.name, session: options.sessionId, role },
+    { signal: options.stop, between: (k) => stoppedBetween(protocol.name, options.sessionId, k) }
+  ) as never // The role fails with `Stopped` only when `options` give `stop` (what `StopError<O>` says).
 
 export {
   /**

@@ -14,7 +14,7 @@ import type { Any, Roles } from "../protocol/Protocol.js"
 import { Channel } from "./channel.js"
 import { clip } from "../internal/bounded.js"
 import { own } from "../internal/own.js"
-import { attemptId, type RetryOptions, retrying } from "./retry.js"
+import { attemptId, type RetryOptions, retrying, stoppedBetween } from "./retry.js"
 import { type Failure, type Implementation, type Requirements, type Success, timeoutMillis } from "./Role.js"
 import { type StopError, untilStopped } from "./stop.js"
 
@@ -275,7 +275,10 @@ const runSession = (
   })
 
 /**
- * Options of `Session.retry`: those of `Session.run` and a retry `schedule`.
+ * Options of `Session.retry`: those of `Session.run` and a retry `schedule`. `stop` is one
+ * stop for the whole retried run (a server under retry): it runs once, not once per attempt;
+ * when it completes, the attempt running is stopped (`Stopped`, never retried), or, between
+ * attempts, the run ends with `Stopped` naming no role.
  *
  * @category models
  *
@@ -294,7 +297,7 @@ const runSession = (
  *
  * @since 0.1.0
  */
-export interface SessionRetryOptions extends Omit<SessionOptions, "stop">, RetryOptions {}
+export interface SessionRetryOptions extends SessionOptions, RetryOptions {}
 
 /**
  * Runs a session like `run`, and again, as a fresh session, after a retryable failure, on
@@ -330,19 +333,20 @@ export interface SessionRetryOptions extends Omit<SessionOptions, "stop">, Retry
  *
  * @since 0.1.0
  */
-export const retry = <P extends Any, const I extends Implementations<P>>(
+export const retry = <P extends Any, const I extends Implementations<P>, const O extends SessionRetryOptions = SessionRetryOptions>(
   protocol: P,
   implementations: I,
-  options: SessionRetryOptions
+  options: O
 ): Effect.Effect<
   { readonly [R in keyof I]: Success<I[R]> },
-  Failure<I[keyof I]> | RoleError | MaxRetriesExceeded,
+  Failure<I[keyof I]> | RoleError | MaxRetriesExceeded | StopError<O>,
   Requirements<I[keyof I]>
 > =>
   Effect.flatMap(options.sessionId === undefined ? randomId : Effect.succeed(options.sessionId), (base) =>
     retrying(
       `Session ${protocol.name} (${base})`,
-      (k) => run(protocol, implementations, { ...options, sessionId: attemptId(base, k) }),
+      (k, stop) => run(protocol, implementations, { ...options, sessionId: attemptId(base, k), stop }),
       options,
-      { protocol: protocol.name, session: base }
-    ))
+      { protocol: protocol.name, session: base },
+      { signal: options.stop, between: (k) => stoppedBetween(protocol.name, base, k) }
+    )) as never // The run fails with `Stopped` only when `options` give `stop` (what `StopError<O>` says).

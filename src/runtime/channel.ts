@@ -10,7 +10,7 @@
  *
  * @internal
  */
-import { Cause, Effect, Either, Option, type ParseResult, Schema } from "effect"
+import { Cause, Effect, Either, Option, type ParseResult, Scheduler, Schema } from "effect"
 import { DecodeError, ImplementationError, isRetryable, PeerFailed, PeerUnavailable, ProtocolViolation, Timeout, TransportError } from "../effects/errors.js"
 import { type Envelope, type Inbox, inboxOf, type SynchronousSend, synchronousSendOf, type TransportService } from "../effects/Transport.js"
 import { Observer } from "../internal/observe.js"
@@ -36,6 +36,61 @@ import {
 } from "../protocol/automaton.js"
 
 const noLoops: Readonly<Record<string, number>> = Object.freeze({})
+
+/**
+ * How often (in waits for a frame, over the roles of this process) a role checks that the
+ * event loop still turns. Two roles that wake each other (a server's ping-pong in memory) run
+ * on microtasks only: Effect's scheduler keeps a queue per fiber (3.20 on) and starts each
+ * one's count of microtask rounds afresh at every wake-up, so it never falls back to a timer,
+ * and no timer or I/O of the process ran again (a `stop` of `Effect.sleep` never fired, nor a
+ * `setTimeout`). So every this many waits a probe (`setImmediate`) is set; when the next
+ * check finds it has not run, the loop is starved and the role about to wait lets a macrotask
+ * pass first. A process whose loop turns anyway pays one probe per 2 048 waits and never
+ * waits for one; a starved ping-pong, a turn per 2 048 round trips, within the noise of
+ * `npm run bench`.
+ */
+const waitsPerCheck = 2048
+let waitsSinceCheck = 0
+let probe: "none" | "set" | "ran" = "none"
+const probed = () => void (probe = "ran")
+
+/** Node's `setImmediate`, looked up: the main entry point is not Node-only (nor typed with Node's globals). */
+const host = globalThis as unknown as { readonly setImmediate?: (f: () => void) => unknown; readonly clearImmediate?: (handle: unknown) => void }
+
+/** `f` at the next turn of the event loop: `setImmediate`, or a timer where there is none (browsers). */
+const immediately = (f: () => void): (() => void) => {
+  const { clearImmediate, setImmediate } = host
+  if (setImmediate !== undefined && clearImmediate !== undefined) {
+    const handle = setImmediate(f)
+    return () => clearImmediate(handle)
+  }
+  const handle = setTimeout(f, 0)
+  return () => clearTimeout(handle)
+}
+
+/** One turn of the event loop, on Effect's default scheduler only (the simulator's keeps its own order, on its virtual clock). */
+const turn: Effect.Effect<void> = Effect.withFiberRuntime((fiber) =>
+  fiber.currentScheduler !== Scheduler.defaultScheduler ? Effect.void : Effect.async<void>((resume) => {
+    const cancel = immediately(() => resume(Effect.void))
+    return Effect.sync(cancel)
+  }))
+
+/** Whether the role about to wait must let the event loop turn first (see `waitsPerCheck`). */
+const starved = (): boolean => {
+  if (++waitsSinceCheck < waitsPerCheck) return false
+  waitsSinceCheck = 0
+  if (probe === "set") {
+    probe = "none"
+    return true
+  }
+  probe = "set"
+  immediately(probed)
+  return false
+}
+
+/** `receive` (of a transport without an `Inbox`: each counts as a wait), after a turn of the event loop when it is starved. */
+const fairly = <A, E>(receive: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.suspend(() => (starved() ? Effect.zipRight(turn, receive) : receive))
 
 /**
  * How many frames a role keeps that arrived before it was ready for them (from peers other
@@ -126,11 +181,16 @@ const readNotice = (payload: unknown): typeof Notice.Type => {
   return { reason: "unknown", cause: "(the notice did not say why)", retryable: false }
 }
 
-/** A failure in bounded words: its tag (or "interrupted", "defect"), its message, whether it is retryable. */
+/**
+ * A failure in bounded words: its tag (or "interrupted", "defect"), its message, whether it is
+ * retryable. A `PeerFailed` passed on keeps the reason it was given, so that a peer two hops
+ * from a stopped (or interrupted, or timed-out) role hears `Stopped` too, not only `PeerFailed`.
+ */
 const summarise = (cause: Cause.Cause<unknown>): typeof Notice.Type => {
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) {
     const e = failure.value
+    if (e instanceof PeerFailed) return { reason: clip(e.reason, 200), cause: clip(e.message, 1000), retryable: e.retryable }
     const tag = typeof e === "object" && e !== null && "_tag" in e && typeof e._tag === "string" ? e._tag : "failure"
     const message = typeof e === "object" && e !== null && "message" in e && typeof e.message === "string" ? e.message : quote(e)
     return { reason: clip(tag, 200), cause: clip(message, 1000), retryable: isRetryable(e) }
@@ -254,12 +314,15 @@ export class Channel {
         const e = inbox.poll()
         if (e !== undefined) return Effect.succeed(e)
         const failed = inbox.failed
-        return failed !== undefined ? Effect.fail(this.whileWaiting(this.waitingAt!, failed)) : wait
+        if (failed !== undefined) return Effect.fail(this.whileWaiting(this.waitingAt!, failed))
+        // A turn of the event loop, when it is starved; then it looks again (a frame may have come meanwhile).
+        return starved() ? afterTurn : wait
       }
       const wait: Effect.Effect<Envelope, TransportError> = Effect.flatMap(inbox.wait, taken)
       this.receiveAt = Effect.suspend(taken)
+      const afterTurn = Effect.zipRight(turn, this.receiveAt)
     } else {
-      this.receiveAt = Effect.mapError(this.receiveAny, (e) => (e._tag === "TransportError" ? this.whileWaiting(this.waitingAt!, e) : e))
+      this.receiveAt = fairly(Effect.mapError(this.receiveAny, (e) => (e._tag === "TransportError" ? this.whileWaiting(this.waitingAt!, e) : e)))
     }
   }
 
