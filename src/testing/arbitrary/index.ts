@@ -10,12 +10,14 @@
  * @since 0.1.0
  */
 import fc, { type Arbitrary } from "fast-check"
-import type { ArbitraryOptions, Generated, ProtocolTree } from "../arbitrary.js"
-import type { FaultPlan, FaultPlanOptions } from "../faults.js"
-import type { IllFormed, IllFormedOptions } from "../illformed.js"
+import type { ArbitraryOptions } from "./options.js"
+import type { Generated, ProtocolTree } from "./tree.js"
+import type { FaultPlan, FaultPlanOptions } from "./faults.js"
+import type { IllFormed, IllFormedOptions } from "./illformed.js"
 import type { FastCheckModule } from "../../internal/fast-check.js"
 import type { Any } from "../../protocol/Protocol.js"
-import { arbitraries, type PayloadType } from "./common.js"
+import { arbitraries } from "./internal/arbitraries.js"
+import type { PayloadType } from "./payload.js"
 
 export * from "./common.js"
 

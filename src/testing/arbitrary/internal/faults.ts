@@ -1,36 +1,12 @@
 /**
- * fast-check arbitraries of fault plans: what the chaos layer does to a session (drop,
- * duplicate, delay and reorder rates, partitions between the roles that heal), for property
- * tests that run sessions under `simulate` with `chaos`.
+ * The arbitrary of fault plans, built with a fast-check module.
  *
  * @since 0.1.0
  */
 import { Duration, type FastCheck } from "effect"
-import type { ChaosOptions, Partition } from "../handlers/chaos.js"
-import type { FastCheckModule } from "../internal/fast-check.js"
-
-/**
- * A fault plan: the chaos layer's options without the seed (`simulate` draws it from its own).
- *
- * @category models
- */
-export type FaultPlan = Omit<ChaosOptions, "seed">
-
-/**
- * Options of `faultPlan`.
- *
- * @category models
- */
-export interface FaultPlanOptions {
-  /** The roles partitions may separate; without roles (or with fewer than two), no partitions. */
-  readonly roles?: ReadonlyArray<string> | undefined
-  /** The highest drop (and duplicate) rate drawn. Default 0.3. */
-  readonly maxRate?: number | undefined
-  /** The longest delay of a message, in milliseconds. Default 30. */
-  readonly maxDelay?: number | undefined
-  /** When the last partition heals at the latest, in milliseconds. Default 500. */
-  readonly maxPartition?: number | undefined
-}
+import type { Partition } from "../../../handlers/chaos.js"
+import type { FastCheckModule } from "../../../internal/fast-check.js"
+import type { FaultPlan, FaultPlanOptions } from "../faults.js"
 
 /** A partition of `roles` into two non-empty sides, for a while from the start. */
 const partition = (fc: FastCheckModule, roles: ReadonlyArray<string>, maxPartition: number): FastCheck.Arbitrary<Partition> =>

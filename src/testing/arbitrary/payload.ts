@@ -1,0 +1,11 @@
+/**
+ * Payloads of a protocol of your own, drawn from its catalogue's Schemas (the arbitrary is
+ * `payload`, in `quadrille/testing/arbitrary` and `quadrille/testing/arbitrary/effect`).
+ *
+ * @since 0.1.0
+ */
+import type { Schema } from "effect"
+import type { Any } from "../../protocol/Protocol.js"
+
+/** The type of the payloads of `label` in `protocol`'s catalogue. @category models */
+export type PayloadType<P extends Any, L extends keyof P["messages"]> = Schema.Schema.Type<P["messages"][L]>
