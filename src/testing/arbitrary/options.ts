@@ -71,4 +71,15 @@ export interface ArbitraryOptions {
    * parts never `end()` nor `recur` out.
    */
   readonly sagas?: boolean
+  /**
+   * Forever loops (default false): most protocols end with a `forever` loop that no path
+   * leaves, and choice branches (but for the one that is an enclosing loop's way out) may end
+   * with one, where `end()` may be; a forever loop's body goes round at its end and never
+   * `end()`s. A run of such a protocol does not end: run it with `Session.run`'s (or
+   * `simulate`'s) `stop` option, and check its trace with `Trace.validate(p, trace,
+   * { complete: false })` (`verifyRun` needs a finished run). Off by default because every
+   * consumer that runs generated protocols to their end would hang, and so that the trees of
+   * the other options stay as they were.
+   */
+  readonly forever?: boolean
 }

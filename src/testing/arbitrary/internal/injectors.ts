@@ -119,10 +119,15 @@ const show = (s: TreeStep): string => {
   }
 }
 
-/** The index of a sequence's `recur` or `end()`, or its length: nothing may be added after it. */
+/**
+ * The index of a sequence's `recur`, `end()` or forever loop that no path leaves, or its
+ * length: nothing may be added after it.
+ */
 const limit = (steps: ReadonlyArray<TreeStep>) => {
   const last = steps[steps.length - 1]
-  return last?._tag === "Recur" || last?._tag === "End" ? steps.length - 1 : steps.length
+  return last?._tag === "Recur" || last?._tag === "End" || (last?._tag === "Loop" && last.forever === true && !falls(last))
+    ? steps.length - 1
+    : steps.length
 }
 
 /** Whether a step can be left by what follows it (some path through it does not `end()` or `recur`). */

@@ -95,6 +95,8 @@ type RawTerm =
   | { readonly t: "none" }
   | { readonly t: "end" }
   | { readonly t: "recur"; readonly loop: number; readonly guard: RawMsg }
+  /** A forever loop that no path leaves, ending the sequence (option `forever` only). */
+  | { readonly t: "forever"; readonly body: RawSeq; readonly guard: RawMsg }
 
 interface RawInform {
   readonly mode: "direct" | "relay" | "skip" | "shared"
@@ -200,7 +202,8 @@ const config = (o: ArbitraryOptions) => ({
   reusedRounds: o.reusedRounds ?? false,
   timeouts: o.timeouts ?? false,
   timeoutDuration: o.timeoutDuration ?? 60_000,
-  sagas: o.sagas ?? false
+  sagas: o.sagas ?? false,
+  forever: o.forever ?? false
 })
 
 type Config = ReturnType<typeof config>
@@ -213,7 +216,9 @@ const subConfig = (c: Config): Config => ({
   maxDepth: Math.min(2, c.maxDepth),
   maxSteps: Math.min(2, c.maxSteps),
   maxBranches: Math.min(2, c.maxBranches),
-  maxParallel: Math.min(2, c.maxParallel)
+  maxParallel: Math.min(2, c.maxParallel),
+  // A composed sub-protocol that never ends would leave nothing reachable after it.
+  forever: false
 })
 
 const rawSeqArbitrary = (fc: FastCheckModule, c: Config, free: boolean, composes: boolean): FastCheck.Arbitrary<RawSeq> => {
@@ -260,9 +265,18 @@ const rawSeqArbitrary = (fc: FastCheckModule, c: Config, free: boolean, composes
     })
   }
   const leaf = fc.oneof(...leaves)
+  // With `forever`, a sequence may end with a forever loop whose body is one level shallower
+  // (without it, the arbitraries are exactly those drawn before the option existed).
+  const orForever = (body: FastCheck.Arbitrary<RawSeq>, weight: number): FastCheck.Arbitrary<RawTerm> =>
+    fc.oneof({ weight: 10, arbitrary: term }, { weight, arbitrary: fc.record({ t: fc.constant("forever" as const), body, guard: msg }) })
+  let shallower: FastCheck.Arbitrary<RawSeq> = fc.record({ items: fc.array(leaf, { maxLength: c.maxSteps }), term })
   let item: FastCheck.Arbitrary<RawItem> = leaf
   for (let d = 1; d <= c.maxDepth; d++) {
-    const inner: FastCheck.Arbitrary<RawSeq> = fc.record({ items: fc.array(item, { maxLength: c.maxSteps }), term })
+    const inner: FastCheck.Arbitrary<RawSeq> = fc.record({
+      items: fc.array(item, { maxLength: c.maxSteps }),
+      term: c.forever ? orForever(shallower, 2) : term
+    })
+    shallower = inner
     const plain = {
       t: fc.constant("choice" as const),
       at: fc.nat(7),
@@ -334,7 +348,8 @@ const rawSeqArbitrary = (fc: FastCheckModule, c: Config, free: boolean, composes
     }
     item = fc.oneof(...items)
   }
-  return fc.record({ items: fc.array(item, { minLength: 1, maxLength: c.maxSteps + 1 }), term })
+  // At the top level, most protocols of the option end with a forever loop.
+  return fc.record({ items: fc.array(item, { minLength: 1, maxLength: c.maxSteps + 1 }), term: c.forever ? orForever(shallower, 30) : term })
 }
 
 /** A raw protocol and, when it may compose, the raw sub-protocols it may compose. */
@@ -396,6 +411,7 @@ const normalize = (
   let pars = 0
   let timeouts = 0
   let sagas = 0
+  let forevers = 0
   const label = (l: string) => {
     labels.add(l)
     return l
@@ -407,6 +423,9 @@ const normalize = (
   }
   const term = (t: RawTerm, ctx: Ctx, mayRecur: boolean): ReadonlyArray<TreeStep> => {
     if (t.t === "end") return ctx.ends === "any" ? [{ _tag: "End" }] : []
+    // Where end() may be, but not where the sequence is an enclosing loop's way out (a path
+    // into a forever loop does not leave the loop around it).
+    if (t.t === "forever") return ctx.ends === "any" && (ctx.enclosing.length === 0 || mayRecur) ? [forever(t, ctx)] : []
     if (t.t === "recur" && mayRecur && ctx.enclosing.length > 0) {
       return [{ _tag: "Recur", name: ctx.enclosing[t.loop % ctx.enclosing.length] }]
     }
@@ -419,6 +438,17 @@ const normalize = (
     const last = steps[steps.length - 1]
     if (last?._tag !== "Recur" || t.t !== "recur" || sends(steps)) return steps
     return [...steps.slice(0, -1), msg(t.guard), last]
+  }
+  /**
+   * A forever loop that no path leaves: its body may `recur` only to itself and never
+   * `end()`s, and goes round at its end, after a message.
+   */
+  const forever = (t: Extract<RawTerm, { t: "forever" }>, ctx: Ctx): TreeStep => {
+    const name = `${prefix}f${forevers++}`
+    const steps = seq(t.body, { enclosing: [name], ends: "none", lane: ctx.lane }, true)
+    const again: TreeStep = { _tag: "Recur", name }
+    const body = steps[steps.length - 1]?._tag === "Recur" ? steps : sends(steps) ? [...steps, again] : [...steps, msg(t.guard), again]
+    return { _tag: "Loop", name, body, forever: true }
   }
   const seq = (s: RawSeq, ctx: Ctx, mayRecur: boolean): ReadonlyArray<TreeStep> => {
     const items = s.items.map((i) => item(i, ctx))
