@@ -372,6 +372,8 @@ interface Ctx {
   readonly enclosing: ReadonlyArray<string>
   readonly ends: "any" | "informed" | "none"
   readonly lane: ReadonlyArray<readonly [number, number]>
+  /** In a round of a `repeat` (no forever loop there: the rounds would never be done). */
+  readonly inRound?: true
 }
 
 /** Whether two places are in different branches of one parallel. */
@@ -425,7 +427,9 @@ const normalize = (
     if (t.t === "end") return ctx.ends === "any" ? [{ _tag: "End" }] : []
     // Where end() may be, but not where the sequence is an enclosing loop's way out (a path
     // into a forever loop does not leave the loop around it).
-    if (t.t === "forever") return ctx.ends === "any" && (ctx.enclosing.length === 0 || mayRecur) ? [forever(t, ctx)] : []
+    if (t.t === "forever") {
+      return ctx.ends === "any" && ctx.inRound !== true && (ctx.enclosing.length === 0 || mayRecur) ? [forever(t, ctx)] : []
+    }
     if (t.t === "recur" && mayRecur && ctx.enclosing.length > 0) {
       return [{ _tag: "Recur", name: ctx.enclosing[t.loop % ctx.enclosing.length] }]
     }
@@ -445,7 +449,7 @@ const normalize = (
    */
   const forever = (t: Extract<RawTerm, { t: "forever" }>, ctx: Ctx): TreeStep => {
     const name = `${prefix}f${forevers++}`
-    const steps = seq(t.body, { enclosing: [name], ends: "none", lane: ctx.lane }, true)
+    const steps = seq(t.body, { enclosing: [name], ends: "none", lane: ctx.lane, inRound: ctx.inRound }, true)
     const again: TreeStep = { _tag: "Recur", name }
     const body = steps[steps.length - 1]?._tag === "Recur" ? steps : sends(steps) ? [...steps, again] : [...steps, msg(t.guard), again]
     return { _tag: "Loop", name, body, forever: true }
@@ -493,7 +497,7 @@ const normalize = (
         const param = `${prefix}r${repeats++}`
         params[param] = i.rounds
         const ends = free ? (c.roundEnds ? "any" : "none") : ctx.ends === "none" ? "none" : "informed"
-        const inner: Ctx = { enclosing: i.leak ? ctx.enclosing : [], ends, lane: ctx.lane }
+        const inner: Ctx = { enclosing: i.leak ? ctx.enclosing : [], ends, lane: ctx.lane, inRound: true }
         const steps = seq(i.body, inner, true)
         // A message in every round (free trees: but in those that escape, rejected anyway).
         const body = sends(steps) || i.leak ? steps : beforeExit(steps, [msg(i.guard)])
