@@ -65,7 +65,20 @@ const emit = (b: LooseBuilder, steps: ReadonlyArray<TreeStep>, subs: ReadonlyMap
     }
   }, b)
 
-/** The catalogue of a tree: `Schema.Number` for every label of its own. @category utils */
+/**
+ * The catalogue of a tree: `Schema.Number` for every label of its own.
+ *
+ * @example
+ * ```ts
+ * import { catalogue, noPerturbations } from "quadrille/testing/arbitrary"
+ *
+ * const messages = catalogue({ name: "P", roles: ["A", "B"], labels: ["m"], steps: [], params: {}, perturbations: noPerturbations })
+ * // { m: Schema.Number }
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const catalogue = (tree: ProtocolTree): NumberCatalogue =>
   Object.fromEntries(tree.labels.map((l) => [l, Schema.Number]))
 
@@ -79,6 +92,20 @@ const buildOne = (tree: ProtocolTree, subs: ReadonlyMap<string, Protocol.Any>, m
 /**
  * `build` with the catalogue of each tree (the tree's or a sub-protocol's) given by
  * `messagesOf`: the ill-formed arbitraries retype a label this way. @internal
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { buildWith, noPerturbations } from "quadrille/testing/arbitrary"
+ *
+ * // The same tree, with string payloads.
+ * const built = buildWith(
+ *   { name: "P", roles: ["A", "B"], labels: ["m"], steps: [{ _tag: "Msg", from: "A", to: "B", label: "m" }], params: {}, perturbations: noPerturbations },
+ *   (tree) => Object.fromEntries(tree.labels.map((l) => [l, Schema.String]))
+ * )
+ * ```
+ *
+ * @since 0.1.0
  */
 export const buildWith = (
   tree: ProtocolTree,
@@ -98,6 +125,20 @@ export const buildWith = (
  * sub-protocol it composes (each once), then the tree. The first rejection, a sub-protocol's
  * included, is the answer.
  *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import fc from "fast-check"
+ * import { build, freeTree } from "quadrille/testing/arbitrary"
+ *
+ * // A free tree is accepted, or rejected with a ProjectionError that names the protocol.
+ * fc.assert(fc.property(freeTree(), (tree) => {
+ *   const built = build(tree)
+ *   return Either.isRight(built) || built.left.message.includes(tree.name)
+ * }))
+ * ```
+ *
+ * @since 0.1.0
  * @category constructors
  */
 export const build = (tree: ProtocolTree): Either.Either<GeneratedProtocol, ProjectionError> =>
@@ -107,6 +148,18 @@ export const build = (tree: ProtocolTree): Either.Either<GeneratedProtocol, Proj
  * Builds a tree into a `Generated`, or throws an `Error` with the rejection and the code of the
  * tree.
  *
+ * @example
+ * ```ts
+ * import { generated, noPerturbations } from "quadrille/testing/arbitrary"
+ *
+ * const g = generated({
+ *   name: "PingPong", roles: ["A", "B"], labels: ["ping", "pong"], params: {}, perturbations: noPerturbations,
+ *   steps: [{ _tag: "Msg", from: "A", to: "B", label: "ping" }, { _tag: "Msg", from: "B", to: "A", label: "pong" }]
+ * })
+ * console.log(String(g)) // the Protocol.make call
+ * ```
+ *
+ * @since 0.1.0
  * @category constructors
  */
 export const generated = (tree: ProtocolTree): Generated => {

@@ -146,6 +146,21 @@ const choiceOccurrences = (tree: ProtocolTree) => {
  * a protocol that `Protocol.make` accepts). For a choice of a sub-protocol composed more than
  * once, `towardEnd` are the branches shortest at every place (see `consistentChoices`).
  *
+ * @example
+ * ```ts
+ * import { choicesOf, noPerturbations } from "quadrille/testing/arbitrary"
+ *
+ * const choices = choicesOf({
+ *   name: "P", roles: ["A", "B"], labels: ["m", "x", "y"], params: {}, perturbations: noPerturbations,
+ *   steps: [{ _tag: "Loop", name: "L", body: [{ _tag: "Choice", at: "A", name: "c", branches: [
+ *     { label: "x", steps: [{ _tag: "Msg", from: "A", to: "B", label: "x" }, { _tag: "Recur", name: "L" }] },
+ *     { label: "y", steps: [{ _tag: "Msg", from: "A", to: "B", label: "y" }] }
+ *   ] }] }]
+ * })
+ * // choices.c: { at: "A", roles: ["A"], branches: ["x", "y"], towardEnd: ["y"] }
+ * ```
+ *
+ * @since 0.1.0
  * @category utils
  */
 export const choicesOf = (tree: ProtocolTree): Record<string, ChoiceInfo> => {
@@ -168,6 +183,16 @@ export const choicesOf = (tree: ProtocolTree): Record<string, ChoiceInfo> => {
  * once), some branch is on a shortest path to the end at every occurrence: then a driver that
  * knows only the choice's name still finishes every run.
  *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { consistentChoices, wellFormedTree } from "quadrille/testing/arbitrary"
+ *
+ * // The arbitraries only draw trees whose drivers can finish knowing a choice by its name.
+ * fc.assert(fc.property(wellFormedTree(), consistentChoices))
+ * ```
+ *
+ * @since 0.1.0
  * @category utils
  */
 export const consistentChoices = (tree: ProtocolTree): boolean => {

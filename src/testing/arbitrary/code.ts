@@ -71,6 +71,19 @@ const makeCode = (tree: ProtocolTree): string => {
  * to reproduce a counterexample. The sub-protocols it composes come first, each as a
  * `const` named after it, and the session parameters of the run as a comment.
  *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import fc from "fast-check"
+ * import { build, toCode, wellFormedTree } from "quadrille/testing/arbitrary"
+ *
+ * fc.assert(fc.property(wellFormedTree(), (tree) => {
+ *   const built = build(tree)
+ *   if (Either.isLeft(built)) throw new Error(`${built.left.message}\n${toCode(tree)}`)
+ * }))
+ * ```
+ *
+ * @since 0.1.0
  * @category utils
  */
 export const toCode = (tree: ProtocolTree): string => {

@@ -11,6 +11,14 @@ import type { ChaosOptions } from "../../handlers/chaos.js"
 /**
  * A fault plan: the chaos layer's options without the seed (`simulate` draws it from its own).
  *
+ * @example
+ * ```ts
+ * import type { FaultPlan } from "quadrille/testing/arbitrary"
+ *
+ * const lossy: FaultPlan = { drop: 0.2, duplicate: 0.05, delay: { min: 0, max: "10 millis" } }
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export type FaultPlan = Omit<ChaosOptions, "seed">
@@ -18,6 +26,15 @@ export type FaultPlan = Omit<ChaosOptions, "seed">
 /**
  * Options of `faultPlan`.
  *
+ * @example
+ * ```ts
+ * import { faultPlan, type FaultPlanOptions } from "quadrille/testing/arbitrary"
+ *
+ * const options: FaultPlanOptions = { roles: ["A", "B", "C"], maxRate: 0.1, maxDelay: 5 }
+ * const plans = faultPlan(options)
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface FaultPlanOptions {

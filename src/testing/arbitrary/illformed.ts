@@ -24,6 +24,16 @@ import type { ProtocolTree } from "./tree.js"
  * same protocol with the defect removed: it builds. Prints as the `Protocol.make` calls that
  * build `tree` (fast-check uses this for counterexamples).
  *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { type IllFormed, illFormedProtocol } from "quadrille/testing/arbitrary"
+ *
+ * const describe = (ill: IllFormed) => `${ill.rule} at depth ${ill.depth}: ${ill.defect}`
+ * console.log(fc.sample(illFormedProtocol(), { numRuns: 5, seed: 1 }).map(describe))
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface IllFormed {
@@ -50,6 +60,16 @@ export interface IllFormed {
  * Options of `illFormedProtocol`: those of the well-formed protocols the defects are injected
  * into, and the rules to break.
  *
+ * @example
+ * ```ts
+ * import { illFormedProtocol, type IllFormedOptions } from "quadrille/testing/arbitrary"
+ *
+ * // Loops only: never a way out, or a way round without a message; in small protocols.
+ * const options: IllFormedOptions = { rules: ["LoopWithoutExit", "UnguardedLoop"], maxDepth: 2, compose: false }
+ * const loops = illFormedProtocol(options)
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface IllFormedOptions extends ArbitraryOptions {
@@ -62,11 +82,15 @@ export interface IllFormedOptions extends ArbitraryOptions {
  *
  * @example
  * ```ts
+ * import type { Rule } from "quadrille"
+ * import { illFormedProtocol, illFormedRules } from "quadrille/testing/arbitrary"
+ *
  * // Every rule but those of knowledge of choice, which only projection finds.
  * const projection: ReadonlyArray<Rule> = ["UnmergeableChoice", "AmbiguousBranch", "DuplicateBranchMessage", "ChooserUnaware"]
  * const early = illFormedProtocol({ rules: illFormedRules.filter((r) => !projection.includes(r)) })
  * ```
  *
+ * @since 0.1.0
  * @category models
  */
 export const illFormedRules: ReadonlyArray<Rule> = Object.keys(injectors) as Array<Rule>
@@ -78,12 +102,17 @@ export const illFormedRules: ReadonlyArray<Rule> = Object.keys(injectors) as Arr
  *
  * @example
  * ```ts
+ * import { Either } from "effect"
+ * import fc from "fast-check"
+ * import { buildIllFormed, illFormedProtocol, illFormedToCode } from "quadrille/testing/arbitrary"
+ *
  * fc.assert(fc.property(illFormedProtocol(), (ill) => {
  *   const built = buildIllFormed(ill)
  *   if (Either.isRight(built)) throw new Error(`accepted:\n${illFormedToCode(ill)}`)
  * }))
  * ```
  *
+ * @since 0.1.0
  * @category utils
  */
 export const illFormedToCode = (ill: Pick<IllFormed, "rule" | "tree" | "retyped" | "defect">): string => {
@@ -109,12 +138,17 @@ export const illFormedToCode = (ill: Pick<IllFormed, "rule" | "tree" | "retyped"
  *
  * @example
  * ```ts
+ * import { Either } from "effect"
+ * import fc from "fast-check"
+ * import { buildIllFormed, illFormedProtocol } from "quadrille/testing/arbitrary"
+ *
  * fc.assert(fc.property(illFormedProtocol(), (ill) => {
  *   const built = buildIllFormed(ill)
- *   expect(Either.isLeft(built) && built.left.rule).toBe(ill.rule)
+ *   return Either.isLeft(built) && built.left.rule === ill.rule
  * }))
  * ```
  *
+ * @since 0.1.0
  * @category constructors
  */
 export const buildIllFormed = (ill: Pick<IllFormed, "tree" | "retyped">): Either.Either<Protocol.Any, ProjectionError> =>

@@ -12,6 +12,14 @@ import { allLabels, barriersOf, type Generated, type GeneratedProtocol } from ".
 /**
  * A message as its receiver recorded it. The sender is read off the payload.
  *
+ * @example
+ * ```ts
+ * import type { ReceivedMessage } from "quadrille/testing/arbitrary"
+ *
+ * const first: ReceivedMessage = { from: "A", label: "ping", payload: 0 }
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface ReceivedMessage {
@@ -24,6 +32,14 @@ export interface ReceivedMessage {
  * The state of a generated implementation, and so its result: everything it received, in
  * order.
  *
+ * @example
+ * ```ts
+ * import type { RoleState } from "quadrille/testing/arbitrary"
+ *
+ * const labels = (state: RoleState) => state.received.map((m) => m.label)
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface RoleState {
@@ -35,6 +51,14 @@ export interface RoleState {
  * What a generated implementation did, in the order its handlers were called: sent a payload
  * (the receiver is known from who received it), received one, or made a decision.
  *
+ * @example
+ * ```ts
+ * import type { RoleEvent } from "quadrille/testing/arbitrary"
+ *
+ * const sends = (events: ReadonlyArray<RoleEvent>) => events.filter((e) => e._tag === "Send").length
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export type RoleEvent =
@@ -47,6 +71,20 @@ export type RoleEvent =
  * handlers do not return a state): per role, what it sent and what it decided, in order, and
  * every event of its handlers in the order they were called.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import fc from "fast-check"
+ * import { Session } from "quadrille"
+ * import { implementAll, wellFormedProtocol } from "quadrille/testing/arbitrary"
+ *
+ * const [g] = fc.sample(wellFormedProtocol(), { numRuns: 1, seed: 1 })
+ * const { implementations, log } = implementAll(g, [0, 1])
+ * await Effect.runPromise(Session.run(g.protocol, implementations, { params: g.tree.params }))
+ * console.log(log.decisions, log.sent)
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface RunLog {
@@ -65,6 +103,14 @@ export interface RunLog {
  * The typed failure of a generated send handler told to fail a saga (see `implementAll`'s
  * `failSagas`): it makes the saga compensate.
  *
+ * @example
+ * ```ts
+ * import { SagaStepFailed } from "quadrille/testing/arbitrary"
+ *
+ * const failure = new SagaStepFailed({ saga: "g0", role: "A", message: "A was told to fail run 0 of saga 'g0'" })
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export class SagaStepFailed extends Data.TaggedError("SagaStepFailed")<{ readonly saga: string; readonly role: string; readonly message: string }> {}
@@ -72,6 +118,18 @@ export class SagaStepFailed extends Data.TaggedError("SagaStepFailed")<{ readonl
 /**
  * Options of `implementAll`.
  *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { implementAll, type ImplementOptions, wellFormedProtocol } from "quadrille/testing/arbitrary"
+ *
+ * // Effectful handlers, and every first run of a saga fails (it compensates).
+ * const options: ImplementOptions = { effectful: true, failSagas: (_saga, run) => run === 0 }
+ * const [g] = fc.sample(wellFormedProtocol({ sagas: true }), { numRuns: 1, seed: 4 })
+ * const { implementations } = implementAll(g, [], options)
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface ImplementOptions {
@@ -102,7 +160,21 @@ export interface ImplementOptions {
   readonly failSagas?: (saga: string, run: number) => boolean
 }
 
-/** A generated implementation of one role. @category models */
+/**
+ * A generated implementation of one role.
+ *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { type GeneratedImplementation, implementAll, wellFormedProtocol } from "quadrille/testing/arbitrary"
+ *
+ * const [g] = fc.sample(wellFormedProtocol(), { numRuns: 1, seed: 1 })
+ * const first: GeneratedImplementation = implementAll(g, []).implementations[g.tree.roles[0]]
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type GeneratedImplementation = Role.Implementation<GeneratedProtocol, string, RoleState, SagaStepFailed>
 
 /**
@@ -113,6 +185,22 @@ export type GeneratedImplementation = Role.Implementation<GeneratedProtocol, str
  * the end, so that every run ends. Returns the implementations and the log they fill as they
  * run: make new ones for every run. Run them with the session parameters `g.tree.params`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import fc from "fast-check"
+ * import { Session } from "quadrille"
+ * import { implementAll, verifyRun, wellFormedProtocol } from "quadrille/testing/arbitrary"
+ *
+ * await fc.assert(fc.asyncProperty(wellFormedProtocol(), fc.array(fc.nat(5)), async (g, decisions) => {
+ *   const { implementations, log } = implementAll(g, decisions)
+ *   const results = await Effect.runPromise(Session.run(g.protocol, implementations, { params: g.tree.params }))
+ *   const wrong = verifyRun(g, log, results)
+ *   if (wrong !== undefined) throw new Error(wrong)
+ * }), { numRuns: 20 })
+ * ```
+ *
+ * @since 0.1.0
  * @category constructors
  */
 export const implementAll = (

@@ -8,6 +8,17 @@
 /**
  * Bounds of the generated protocols, and which constructs they use.
  *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { type ArbitraryOptions, wellFormedProtocol } from "quadrille/testing/arbitrary"
+ *
+ * // Small protocols of messages, choices and loops only.
+ * const core: ArbitraryOptions = { maxRoles: 3, maxDepth: 2, compose: false, broadcast: false, repeat: false, parallel: false }
+ * fc.assert(fc.property(wellFormedProtocol(core), (g) => g.tree.roles.length <= 3))
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface ArbitraryOptions {

@@ -56,6 +56,19 @@ const countKeys = (keys: Iterable<string>): Map<string, number> => {
  * or on a lane and the lanes it opens, in replay order; events of different branches of one
  * run of a parallel in any order). Answers what is wrong, or `undefined`.
  *
+ * @example
+ * ```ts
+ * import { checkOrder } from "quadrille/testing/arbitrary"
+ *
+ * // Two branches of one parallel: either order is allowed.
+ * const lanes = [[{ par: 0, branch: 0 }], [{ par: 0, branch: 1 }]] as const
+ * const wrong = checkOrder(
+ *   [{ key: "a", lane: lanes[0] }, { key: "b", lane: lanes[1] }],
+ *   [{ key: "b", at: [0] }, { key: "a", at: [1] }]
+ * ) // undefined
+ * ```
+ *
+ * @since 0.1.0
  * @category utils
  */
 export const checkOrder = (

@@ -12,6 +12,15 @@ import type { ProtocolTree, TreeStep } from "./tree.js"
  * outermost first. `par` numbers the runs of parallels in the replay, so that the lanes of
  * two runs of one parallel (in two rounds, say) differ.
  *
+ * @example
+ * ```ts
+ * import type { Lane } from "quadrille/testing/arbitrary"
+ *
+ * // The second branch of the first parallel run.
+ * const lane: Lane = [{ par: 0, branch: 1 }]
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export type Lane = ReadonlyArray<{ readonly par: number; readonly branch: number }>
@@ -19,6 +28,14 @@ export type Lane = ReadonlyArray<{ readonly par: number; readonly branch: number
 /**
  * A message of a run: `from` sent `label` to `to`, on `lane`.
  *
+ * @example
+ * ```ts
+ * import type { TraceMessage } from "quadrille/testing/arbitrary"
+ *
+ * const ping: TraceMessage = { _tag: "Msg", from: "A", to: "B", label: "ping", lane: [] }
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface TraceMessage {
@@ -32,6 +49,14 @@ export interface TraceMessage {
 /**
  * A decision of a run: `role` took `branch` at `choice`, on `lane`.
  *
+ * @example
+ * ```ts
+ * import type { TraceDecision } from "quadrille/testing/arbitrary"
+ *
+ * const took: TraceDecision = { _tag: "Decision", role: "A", choice: "c", branch: "x", lane: [] }
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface TraceDecision {
@@ -47,6 +72,14 @@ export interface TraceDecision {
  * happen in the order of the replay; events on two branches of one run of a parallel may
  * happen in any order.
  *
+ * @example
+ * ```ts
+ * import type { TraceEvent } from "quadrille/testing/arbitrary"
+ *
+ * const show = (e: TraceEvent) => (e._tag === "Msg" ? `${e.from} -> ${e.to}: ${e.label}` : `${e.role} takes ${e.branch} at ${e.choice}`)
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export type TraceEvent = TraceMessage | TraceDecision
@@ -54,6 +87,14 @@ export type TraceEvent = TraceMessage | TraceDecision
 /**
  * A decision a role made at a choice.
  *
+ * @example
+ * ```ts
+ * import type { Decision } from "quadrille/testing/arbitrary"
+ *
+ * const decisions: Record<string, ReadonlyArray<Decision>> = { A: [{ choice: "c", branch: "x" }, { choice: "c", branch: "y" }] }
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface Decision {
@@ -79,6 +120,24 @@ const FALL: Exit = { k: "fall" }
  * the order it made them (the order across choices is for the caller to check against the
  * events, see `verifyRun`).
  *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import { noPerturbations, replay } from "quadrille/testing/arbitrary"
+ *
+ * const tree = {
+ *   name: "P", roles: ["A", "B"], labels: ["x", "y"], params: {}, perturbations: noPerturbations,
+ *   steps: [{ _tag: "Loop", name: "L", body: [{ _tag: "Choice", at: "A", name: "c", branches: [
+ *     { label: "x", steps: [{ _tag: "Msg", from: "A", to: "B", label: "x" }, { _tag: "Recur", name: "L" }] },
+ *     { label: "y", steps: [{ _tag: "Msg", from: "A", to: "B", label: "y" }] }
+ *   ] }] }]
+ * } as const
+ * const events = replay(tree, { A: [{ choice: "c", branch: "x" }, { choice: "c", branch: "y" }] })
+ * // Right: decision x, A -> B x, decision y, A -> B y
+ * console.log(Either.getOrThrow(events).length) // 4
+ * ```
+ *
+ * @since 0.1.0
  * @category utils
  */
 export const replay = (

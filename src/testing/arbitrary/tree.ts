@@ -20,6 +20,23 @@ import type * as Protocol from "../../protocol/index.js"
  * `Compose` holds the tree of the sub-protocol itself; the same sub-protocol may be composed
  * several times (it is then built once and composed with each mapping).
  *
+ * @example
+ * ```ts
+ * import type { TreeStep } from "quadrille/testing/arbitrary"
+ *
+ * // A ping-pong loop with a way out, as data.
+ * const steps: ReadonlyArray<TreeStep> = [
+ *   { _tag: "Loop", name: "L", body: [
+ *     { _tag: "Msg", from: "A", to: "B", label: "ping" },
+ *     { _tag: "Choice", at: "B", name: "more", branches: [
+ *       { label: "x", steps: [{ _tag: "Msg", from: "B", to: "A", label: "again" }, { _tag: "Recur", name: "L" }] },
+ *       { label: "y", steps: [{ _tag: "Msg", from: "B", to: "A", label: "stop" }] }
+ *     ] }
+ *   ] }
+ * ]
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export type TreeStep =
@@ -62,6 +79,14 @@ export type TreeStep =
 /**
  * A branch of a generated choice.
  *
+ * @example
+ * ```ts
+ * import type { TreeBranch } from "quadrille/testing/arbitrary"
+ *
+ * const stop: TreeBranch = { label: "y", steps: [{ _tag: "Msg", from: "B", to: "A", label: "stop" }] }
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface TreeBranch {
@@ -79,6 +104,16 @@ export interface TreeBranch {
  * `recur` to an enclosing loop (`escape`, both rejected by the builder), and rounds that
  * `end()` (`roundEnd`, only with the option `roundEnds`).
  *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { mergeableProtocol } from "quadrille/testing/arbitrary"
+ *
+ * // Roles told the branch by a role that was told: full merging at work.
+ * const relayed = fc.sample(mergeableProtocol(), { numRuns: 100, seed: 1 }).filter((g) => g.tree.perturbations.relayed > 0)
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface Perturbations {
@@ -92,7 +127,26 @@ export interface Perturbations {
   readonly roundEnd: number
 }
 
-/** No perturbation at all: the counts of a tree built exactly as drawn. @category models */
+/**
+ * No perturbation at all: the counts of a tree built exactly as drawn.
+ *
+ * @example
+ * ```ts
+ * import { noPerturbations, type ProtocolTree } from "quadrille/testing/arbitrary"
+ *
+ * const PingPong: ProtocolTree = {
+ *   name: "PingPong",
+ *   roles: ["A", "B"],
+ *   labels: ["ping", "pong"],
+ *   steps: [{ _tag: "Msg", from: "A", to: "B", label: "ping" }, { _tag: "Msg", from: "B", to: "A", label: "pong" }],
+ *   params: {},
+ *   perturbations: noPerturbations
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export const noPerturbations: Perturbations = {
   uninformed: 0,
   relayed: 0,
@@ -111,6 +165,22 @@ export const noPerturbations: Perturbations = {
  * included. Choice, loop and parameter names are unique in the tree, but for those of a
  * sub-protocol composed more than once.
  *
+ * @example
+ * ```ts
+ * import { build, noPerturbations, type ProtocolTree } from "quadrille/testing/arbitrary"
+ *
+ * const tree: ProtocolTree = {
+ *   name: "Rounds",
+ *   roles: ["A", "B"],
+ *   labels: ["tick"],
+ *   steps: [{ _tag: "Repeat", param: "r", body: [{ _tag: "Msg", from: "A", to: "B", label: "tick" }] }],
+ *   params: { r: 3 },
+ *   perturbations: noPerturbations
+ * }
+ * const protocol = build(tree) // Right: the protocol, run with { params: tree.params }
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface ProtocolTree {
@@ -122,10 +192,40 @@ export interface ProtocolTree {
   readonly perturbations: Perturbations
 }
 
-/** The catalogue of a generated protocol: every label carries a number. @category models */
+/**
+ * The catalogue of a generated protocol: every label carries a number.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import type { NumberCatalogue } from "quadrille/testing/arbitrary"
+ *
+ * const messages: NumberCatalogue = { ping: Schema.Number, pong: Schema.Number }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type NumberCatalogue = { readonly [label: string]: typeof Schema.Number }
 
-/** A protocol built from a `ProtocolTree`. @category models */
+/**
+ * A protocol built from a `ProtocolTree`.
+ *
+ * @example
+ * ```ts
+ * import { Protocol } from "quadrille"
+ * import { generated, noPerturbations, type GeneratedProtocol } from "quadrille/testing/arbitrary"
+ *
+ * const protocol: GeneratedProtocol = generated({
+ *   name: "One", roles: ["A", "B"], labels: ["m"], params: {}, perturbations: noPerturbations,
+ *   steps: [{ _tag: "Msg", from: "A", to: "B", label: "m" }]
+ * }).protocol
+ * const local = Protocol.project(protocol, "B") // Recv from A, then End
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type GeneratedProtocol = Protocol.Protocol<string, string, NumberCatalogue, unknown>
 
 /**
@@ -135,6 +235,18 @@ export type GeneratedProtocol = Protocol.Protocol<string, string, NumberCatalogu
  * parallel branch the choice is in (taking one of them at every choice makes every run
  * finish).
  *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { wellFormedProtocol } from "quadrille/testing/arbitrary"
+ *
+ * const [g] = fc.sample(wellFormedProtocol(), { numRuns: 1, seed: 7 })
+ * for (const [name, info] of Object.entries(g.choices)) {
+ *   console.log(`${info.at} makes ${name}: ${info.branches.join("|")}, toward the end: ${info.towardEnd.join("|")}`)
+ * }
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface ChoiceInfo {
@@ -148,6 +260,16 @@ export interface ChoiceInfo {
  * A generated protocol with the tree it was built from and its choices by name. Prints as
  * the `Protocol.make` calls that build it (fast-check uses this for counterexamples).
  *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { type Generated, wellFormedProtocol } from "quadrille/testing/arbitrary"
+ *
+ * // A counterexample prints as the Protocol.make calls that build it.
+ * fc.assert(fc.property(wellFormedProtocol(), (g: Generated) => g.tree.roles.length >= 2))
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
 export interface Generated {
@@ -161,6 +283,16 @@ export interface Generated {
  * The sequences of steps directly inside a step: a choice's branches, a loop's or repeat's
  * body, a parallel's branches, a composed sub-protocol's steps (not renamed).
  *
+ * @example
+ * ```ts
+ * import { innerSteps, type TreeStep } from "quadrille/testing/arbitrary"
+ *
+ * // The messages of some steps, at any depth.
+ * const messages = (steps: ReadonlyArray<TreeStep>): number =>
+ *   steps.reduce((n, s) => n + (s._tag === "Msg" ? 1 : 0) + innerSteps(s).reduce((m, inner) => m + messages(inner), 0), 0)
+ * ```
+ *
+ * @since 0.1.0
  * @category utils
  */
 export const innerSteps = (s: TreeStep): ReadonlyArray<ReadonlyArray<TreeStep>> => {
@@ -183,7 +315,20 @@ export const innerSteps = (s: TreeStep): ReadonlyArray<ReadonlyArray<TreeStep>> 
   }
 }
 
-/** Counts the steps of a tree; a composed sub-protocol counts its steps every time. @category utils */
+/**
+ * Counts the steps of a tree; a composed sub-protocol counts its steps every time.
+ *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { size, wellFormedTree } from "quadrille/testing/arbitrary"
+ *
+ * fc.assert(fc.property(wellFormedTree({ maxSize: 40 }), (tree) => size(tree.steps) <= 40))
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const size = (steps: ReadonlyArray<TreeStep>): number =>
   steps.reduce((n, s) => n + 1 + innerSteps(s).reduce((m, inner) => m + size(inner), 0), 0)
 
@@ -191,6 +336,16 @@ export const size = (steps: ReadonlyArray<TreeStep>): number =>
  * The roles that take part in some step of `steps` (send, receive or choose), through
  * composed sub-protocols (renamed) too.
  *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { actors, wellFormedTree } from "quadrille/testing/arbitrary"
+ *
+ * const [tree] = fc.sample(wellFormedTree(), { numRuns: 1, seed: 3 })
+ * const idle = tree.roles.filter((r) => !actors(tree.steps).has(r)) // roles with no part at all
+ * ```
+ *
+ * @since 0.1.0
  * @category utils
  */
 export const actors = (
@@ -222,7 +377,20 @@ export const actors = (
   return into
 }
 
-/** Whether `end()` occurs anywhere in some steps, composed sub-protocols included. @category utils */
+/**
+ * Whether `end()` occurs anywhere in some steps, composed sub-protocols included.
+ *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { hasEnd, wellFormedTree } from "quadrille/testing/arbitrary"
+ *
+ * const ending = fc.sample(wellFormedTree(), { numRuns: 50, seed: 1 }).filter((t) => hasEnd(t.steps)).length
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const hasEnd = (steps: ReadonlyArray<TreeStep>): boolean =>
   steps.some((s) => s._tag === "End" || innerSteps(s).some(hasEnd))
 
@@ -230,6 +398,15 @@ export const hasEnd = (steps: ReadonlyArray<TreeStep>): boolean =>
  * The names of the loops some steps `recur` to that they do not themselves enclose (composed
  * sub-protocols never recur out of themselves).
  *
+ * @example
+ * ```ts
+ * import { freeRecurs } from "quadrille/testing/arbitrary"
+ *
+ * // A recur to 'L' outside any loop 'L': free.
+ * const free = freeRecurs([{ _tag: "Msg", from: "A", to: "B", label: "m" }, { _tag: "Recur", name: "L" }]) // Set { "L" }
+ * ```
+ *
+ * @since 0.1.0
  * @category utils
  */
 export const freeRecurs = (steps: ReadonlyArray<TreeStep>, bound: ReadonlyArray<string> = [], into = new Set<string>()) => {
@@ -264,6 +441,16 @@ export const freeRecurs = (steps: ReadonlyArray<TreeStep>, bound: ReadonlyArray<
  * the roles that decide it (several when a sub-protocol is composed with different mappings);
  * for a saga, its owners.
  *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { barriersOf, wellFormedTree } from "quadrille/testing/arbitrary"
+ *
+ * const [tree] = fc.sample(wellFormedTree({ timeouts: true, sagas: true }), { numRuns: 1, seed: 5 })
+ * const { sagas, timeouts } = barriersOf(tree) // by name: the roles that decide each timeout, the owners of each saga
+ * ```
+ *
+ * @since 0.1.0
  * @category utils
  */
 export const barriersOf = (
@@ -290,6 +477,16 @@ export const barriersOf = (
  * The sub-protocols a tree composes, directly or not, each once, every one after those it
  * composes itself (the order to build and to print them in).
  *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { subProtocols, toCode, wellFormedTree } from "quadrille/testing/arbitrary"
+ *
+ * const [tree] = fc.sample(wellFormedTree({ compose: true }), { numRuns: 1, seed: 2 })
+ * for (const sub of subProtocols(tree)) console.log(toCode(sub))
+ * ```
+ *
+ * @since 0.1.0
  * @category utils
  */
 export const subProtocols = (tree: ProtocolTree): ReadonlyArray<ProtocolTree> => {
@@ -310,6 +507,19 @@ export const subProtocols = (tree: ProtocolTree): ReadonlyArray<ProtocolTree> =>
   return out
 }
 
-/** Every label of a protocol: its own and those of the sub-protocols it composes. @category utils */
+/**
+ * Every label of a protocol: its own and those of the sub-protocols it composes.
+ *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { allLabels, wellFormedTree } from "quadrille/testing/arbitrary"
+ *
+ * fc.assert(fc.property(wellFormedTree(), (tree) => tree.labels.every((l) => allLabels(tree).includes(l))))
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const allLabels = (tree: ProtocolTree): ReadonlyArray<string> =>
   [...new Set([...tree.labels, ...subProtocols(tree).flatMap((s) => s.labels)])].sort()

@@ -19,6 +19,22 @@ import type { Generated } from "./tree.js"
  * across the branches of a parallel in any); and between each pair of roles, the messages of
  * one lane were received in the order they were sent. Answers what is wrong, or `undefined`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import fc from "fast-check"
+ * import { simulate } from "quadrille/testing"
+ * import { implementAll, verifyRun, wellFormedProtocol } from "quadrille/testing/arbitrary"
+ *
+ * await fc.assert(fc.asyncProperty(wellFormedProtocol(), fc.integer(), async (g, seed) => {
+ *   const { implementations, log } = implementAll(g, [])
+ *   const sim = await Effect.runPromise(simulate(g.protocol, implementations, { seed, params: g.tree.params }))
+ *   const results = await Effect.runPromise(sim.exit)
+ *   return verifyRun(g, log, results) === undefined
+ * }), { numRuns: 20 })
+ * ```
+ *
+ * @since 0.1.0
  * @category utils
  */
 export const verifyRun = (

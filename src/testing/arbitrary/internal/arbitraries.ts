@@ -97,7 +97,21 @@ const payloadArbitrary = (fc: FastCheckModule) =>
   return Arbitrary.makeLazy(schema)(fc) as FastCheck.Arbitrary<PayloadType<P, L>>
 }
 
-/** Every arbitrary, built with the fast-check module `fc`. */
+/**
+ * Every arbitrary, built with the fast-check module `fc`.
+ *
+ * @example
+ * ```ts
+ * import { FastCheck } from "effect"
+ * import { arbitraries } from "quadrille/testing/arbitrary"
+ *
+ * // The arbitraries built with the fast-check that effect re-exports (as quadrille/testing/arbitrary/effect does).
+ * const { wellFormedProtocol } = arbitraries(FastCheck)
+ * FastCheck.assert(FastCheck.property(wellFormedProtocol(), (g) => g.tree.roles.length >= 2))
+ * ```
+ *
+ * @since 0.1.0
+ */
 export const arbitraries = (fc: FastCheckModule) => ({
   ...protocolArbitraries(fc),
   illFormedProtocol: illFormedArbitrary(fc),
