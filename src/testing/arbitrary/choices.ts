@@ -142,8 +142,9 @@ const choiceOccurrences = (tree: ProtocolTree) => {
  * Every choice of a tree with, for each, the branches on a shortest path to the end (of the
  * protocol, or of the parallel branch it is in), with the session parameters of the tree (a
  * `repeat` with no rounds is no way to its `end()`). A branch from which the end cannot be
- * reached is never listed; `towardEnd` is empty only when no branch reaches the end (never in
- * a protocol that `Protocol.make` accepts). For a choice of a sub-protocol composed more than
+ * reached is never listed; `towardEnd` is empty only when no branch reaches the end: a choice
+ * in the body of a forever loop that no path leaves (then `implementAll` takes the first
+ * branch, and the run goes on until it is stopped). For a choice of a sub-protocol composed more than
  * once, `towardEnd` are the branches shortest at every place (see `consistentChoices`).
  *
  * @example
