@@ -43,7 +43,7 @@ export type TreeStep =
   | { readonly _tag: "Msg"; readonly from: string; readonly to: string; readonly label: string }
   | { readonly _tag: "Broadcast"; readonly from: string; readonly to: ReadonlyArray<string>; readonly label: string }
   | { readonly _tag: "Choice"; readonly at: string; readonly name: string; readonly branches: ReadonlyArray<TreeBranch> }
-  /** `forever`: built with `forever(name, body)`, a loop that needs no way out (never generated; see tests/Forever.test.ts). */
+  /** `forever`: built with `forever(name, body)`, a loop that needs no way out (generated with the option `forever`). */
   | { readonly _tag: "Loop"; readonly name: string; readonly body: ReadonlyArray<TreeStep>; readonly forever?: true }
   | { readonly _tag: "Repeat"; readonly param: string; readonly body: ReadonlyArray<TreeStep> }
   | { readonly _tag: "Parallel"; readonly branches: ReadonlyArray<ReadonlyArray<TreeStep>> }
