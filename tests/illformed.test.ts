@@ -245,3 +245,47 @@ describe("gaps in the well-formedness checks, now closed", () => {
     expect(Either.isLeft(built) && built.left.message).toContain("Z")
   })
 })
+
+describe("illFormedProtocol and forever loops", () => {
+  /** The names of the loops of some steps, at any depth, with whether each is declared forever. */
+  const loopsOf = (steps: ReadonlyArray<TreeStep>, into = new Map<string, boolean>()): Map<string, boolean> => {
+    for (const s of steps) {
+      if (s._tag === "Loop") into.set(s.name, s.forever === true)
+      const inner = s._tag === "Choice" ? s.branches.map((b) => b.steps)
+        : s._tag === "Loop" || s._tag === "Repeat" ? [s.body]
+        : s._tag === "Parallel" ? s.branches
+        : s._tag === "Timeout" ? [s.body, s.fallback]
+        : s._tag === "Saga" ? [s.forward, s.compensate]
+        : s._tag === "Compose" ? [s.sub.steps]
+        : []
+      for (const i of inner) loopsOf(i, into)
+    }
+    return into
+  }
+
+  it("a loop without a way out is an unmarked loop, and its error names the forever marker", () => {
+    const sample = fc.sample(illFormedProtocol({ rules: ["LoopWithoutExit"] }), { numRuns: 100, seed: 16 })
+    for (const ill of sample) {
+      const e = rejection(ill)
+      const context = `${e.message}\n${illFormedToCode(ill)}`
+      const named = /declare it with forever\('([^']+)'\) if it never ends\.$/.exec(e.message)
+      expect(named, context).not.toBeNull()
+      // The loop it names is one of the tree's, not declared forever.
+      expect(loopsOf(ill.tree.steps).get(named![1]), context).toBe(false)
+    }
+  })
+
+  it("in servers (option forever) too: every case is rejected with exactly its rule, and builds without its defect", () => {
+    let servers = 0
+    fc.assert(
+      fc.property(illFormedProtocol({ forever: true }), (ill) => {
+        if ([...loopsOf(ill.fixed.steps).values()].some((f) => f)) servers++
+        rejectedAsPaired(ill)
+        const fixed = build(ill.fixed)
+        if (Either.isLeft(fixed)) throw new Error(`${fixed.left.message}\n${illFormedToCode({ ...ill, tree: ill.fixed, retyped: [] })}`)
+      }),
+      { numRuns: 300, seed: 16 }
+    )
+    expect(servers).toBeGreaterThan(150)
+  })
+})

@@ -5,81 +5,95 @@
  *
  * @since 0.1.0
  */
-import { Arbitrary, type FastCheck, type Schema } from "effect"
-import type { FastCheckModule } from "../../internal/fast-check.js"
-import { own } from "../../internal/own.js"
-import type { Any } from "../../protocol/Protocol.js"
-import { protocolArbitraries } from "../arbitrary.js"
-import { faultPlanArbitrary } from "../faults.js"
-import { illFormedArbitrary } from "../illformed.js"
-
-export {
-  actors,
-  allLabels,
-  type ArbitraryOptions,
-  barriersOf,
-  build,
-  buildWith,
-  catalogue,
-  checkOrder,
-  type ChoiceInfo,
-  choicesOf,
-  consistentChoices,
-  type Decision,
-  freeRecurs,
-  type Generated,
-  generated,
-  type GeneratedImplementation,
-  type GeneratedProtocol,
-  hasEnd,
-  implementAll,
-  type ImplementOptions,
-  innerSteps,
-  type Lane,
-  noPerturbations,
-  type NumberCatalogue,
-  type Perturbations,
-  type ProtocolTree,
-  type ReceivedMessage,
-  replay,
-  type RoleEvent,
-  type RoleState,
-  type RunLog,
-  SagaStepFailed,
-  size,
-  subProtocols,
-  toCode,
-  type TraceDecision,
-  type TraceEvent,
-  type TraceMessage,
-  type TreeBranch,
-  type TreeStep,
-  verifyRun
-} from "../arbitrary.js"
-export { type FaultPlan, type FaultPlanOptions } from "../faults.js"
-export { buildIllFormed, type IllFormed, type IllFormedOptions, illFormedRules, illFormedToCode } from "../illformed.js"
-
-/** The type of the payloads of `label` in `protocol`'s catalogue. @category models */
-export type PayloadType<P extends Any, L extends keyof P["messages"]> = Schema.Schema.Type<P["messages"][L]>
 
 /**
- * Payloads of `label` of a protocol of your own, drawn from the label's Schema (effect's
- * `Arbitrary.makeLazy`, built with `fc`): every value it makes decodes, with the Schema's
- * refinements and annotations (`arbitrary`) honoured.
+ * Generated protocols as data, and the walks over their trees.
+ *
+ * @since 0.1.0
  */
-const payloadArbitrary = (fc: FastCheckModule) =>
-<P extends Any, L extends keyof P["messages"] & string>(protocol: P, label: L): FastCheck.Arbitrary<PayloadType<P, L>> => {
-  const schema = own(protocol.messages, label)
-  if (schema === undefined) {
-    throw new RangeError(`payload: ${JSON.stringify(label)} is not a label of ${protocol.name}, whose labels are ${Object.keys(protocol.messages).join(", ")}`)
-  }
-  return Arbitrary.makeLazy(schema)(fc) as FastCheck.Arbitrary<PayloadType<P, L>>
-}
-
-/** Every arbitrary, built with the fast-check module `fc`. */
-export const arbitraries = (fc: FastCheckModule) => ({
-  ...protocolArbitraries(fc),
-  illFormedProtocol: illFormedArbitrary(fc),
-  faultPlan: faultPlanArbitrary(fc),
-  payload: payloadArbitrary(fc)
-})
+export * from "./tree.js"
+/**
+ * The arbitraries' options.
+ *
+ * @since 0.1.0
+ */
+export * from "./options.js"
+/**
+ * Trees printed as `Protocol.make` code.
+ *
+ * @since 0.1.0
+ */
+export * from "./code.js"
+/**
+ * Trees built through the public builder.
+ *
+ * @since 0.1.0
+ */
+export * from "./build.js"
+/**
+ * The choices of a tree, and the branches toward its end.
+ *
+ * @since 0.1.0
+ */
+export * from "./choices.js"
+/**
+ * The replay of a run along its decisions.
+ *
+ * @since 0.1.0
+ */
+export * from "./replay.js"
+/**
+ * Whether observed events are in an order the protocol allows.
+ *
+ * @since 0.1.0
+ */
+export * from "./order.js"
+/**
+ * Generated implementations of every role.
+ *
+ * @since 0.1.0
+ */
+export * from "./implement.js"
+/**
+ * The oracle that checks a run.
+ *
+ * @since 0.1.0
+ */
+export * from "./verify.js"
+/**
+ * Ill-formed protocols paired with the rule each breaks.
+ *
+ * @since 0.1.0
+ */
+export * from "./illformed.js"
+/**
+ * Fault plans for the chaos layer.
+ *
+ * @since 0.1.0
+ */
+export * from "./faults.js"
+/**
+ * Payloads from a protocol's Schemas.
+ *
+ * @since 0.1.0
+ */
+export * from "./payload.js"
+export {
+  /**
+   * Every arbitrary, built with a fast-check module (the one `effect` ships as `FastCheck`;
+   * `quadrille/testing/arbitrary` has them already built on fast-check 4).
+   *
+   * @example
+   * ```ts
+   * import { FastCheck } from "effect"
+   * import { arbitraries } from "quadrille/testing/arbitrary"
+   *
+   * const { faultPlan } = arbitraries(FastCheck)
+   * const [plan] = FastCheck.sample(faultPlan({ roles: ["Client", "Server"] }), { seed: 1, numRuns: 1 })
+   * assert.ok((plan.drop ?? 0) <= 0.3)
+   * ```
+   *
+   * @since 0.1.0
+   */
+  arbitraries
+} from "./internal/arbitraries.js"

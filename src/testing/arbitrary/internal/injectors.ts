@@ -1,100 +1,20 @@
 /**
- * Ill-formed global protocols for property tests: a generated well-formed protocol (see
- * `wellFormedTree`) with one defect injected at a random place, inside its choices, loops,
- * rounds and parallel branches, paired with the well-formedness rule the defect breaks.
- * `Protocol.makeEither` must reject each with a `ProjectionError` of exactly that rule.
+ * The defects of ill-formed protocols: for each rule, the ways to break it somewhere in a
+ * well-formed tree.
  *
  * @since 0.1.0
  */
-import { Either, type FastCheck, Schema } from "effect"
-import type { ProjectionError, Rule } from "../effects/errors.js"
-import { type FastCheckModule, toStringMethod } from "../internal/fast-check.js"
-import * as Protocol from "../protocol/index.js"
-import {
-  actors,
-  allLabels,
-  type ArbitraryOptions,
-  build,
-  buildWith,
-  freeRecurs,
-  catalogue,
-  hasEnd,
-  noPerturbations,
-  type ProtocolTree,
-  toCode,
-  protocolArbitraries,
-  type TreeStep
-} from "./arbitrary.js"
-
-/**
- * A protocol tree with one defect, and the rule it breaks. `tree` is the protocol to build
- * (with `buildIllFormed`); every label of its own catalogue carries `Schema.Number`, but those
- * in `retyped`, which carry `Schema.String` (how a catalogue conflict is made). `fixed` is the
- * same protocol with the defect removed: it builds. Prints as the `Protocol.make` calls that
- * build `tree` (fast-check uses this for counterexamples).
- *
- * @example
- * ```ts
- * import fc from "fast-check"
- * import { type IllFormed, illFormedProtocol } from "quadrille/testing/arbitrary"
- *
- * // How deep the defects of a sample sit, by rule.
- * const depths = (sample: ReadonlyArray<IllFormed>) => sample.map((ill) => `${ill.rule} at depth ${ill.depth}: ${ill.defect}`)
- * console.log(depths(fc.sample(illFormedProtocol(), { numRuns: 3, seed: 1 })))
- * ```
- *
- * @category models
- * @since 0.1.0
- */
-export interface IllFormed {
-  readonly rule: Rule
-  readonly tree: ProtocolTree
-  readonly retyped: ReadonlyArray<string>
-  /**
-   * The protocol the error names: the tree's own, but for `BadRoleMapping`, which names the
-   * composed sub-protocol.
-   */
-  readonly protocol: string
-  /** What was injected, and where, in words. */
-  readonly defect: string
-  /**
-   * How deep the defect is nested: 0 at the top level of the protocol (or in its roles or
-   * catalogue), one more for each choice branch, loop body, round or parallel branch around it.
-   */
-  readonly depth: number
-  readonly fixed: ProtocolTree
-  readonly [toStringMethod]: () => string
-}
-
-/**
- * Options of `illFormedProtocol`: those of the well-formed protocols the defects are injected
- * into, and the rules to break.
- *
- * @example
- * ```ts
- * import { illFormedProtocol, type IllFormedOptions } from "quadrille/testing/arbitrary"
- *
- * // Small protocols of three roles at most, with a loop the run time must refuse.
- * const options: IllFormedOptions = { maxRoles: 3, maxDepth: 2, rules: ["UnguardedLoop", "LoopWithoutExit"] }
- * const loops = illFormedProtocol(options)
- * ```
- *
- * @category models
- * @since 0.1.0
- */
-export interface IllFormedOptions extends ArbitraryOptions {
-  /** The rules to break, each as likely (default: all of `illFormedRules`). */
-  readonly rules?: ReadonlyArray<Rule>
-}
+import type { Rule } from "../../../effects/errors.js"
+import { actors, allLabels, freeRecurs, hasEnd, noPerturbations, type ProtocolTree, type TreeStep } from "../tree.js"
 
 /** Numbers drawn by fast-check, handed out one by one as the injection needs choices. */
-interface Picker {
+export interface Picker {
   /** A number in `[0, n)` (0 when `n <= 1`, without drawing). */
   readonly int: (n: number) => number
   readonly of: <A>(xs: ReadonlyArray<A>) => A
 }
 
-const picker = (seeds: ReadonlyArray<number>): Picker => {
+export const picker = (seeds: ReadonlyArray<number>): Picker => {
   let drawn = 0
   const int = (n: number) => {
     if (n <= 1) return 0
@@ -199,10 +119,15 @@ const show = (s: TreeStep): string => {
   }
 }
 
-/** The index of a sequence's `recur` or `end()`, or its length: nothing may be added after it. */
+/**
+ * The index of a sequence's `recur`, `end()` or forever loop that no path leaves, or its
+ * length: nothing may be added after it.
+ */
 const limit = (steps: ReadonlyArray<TreeStep>) => {
   const last = steps[steps.length - 1]
-  return last?._tag === "Recur" || last?._tag === "End" ? steps.length - 1 : steps.length
+  return last?._tag === "Recur" || last?._tag === "End" || (last?._tag === "Loop" && last.forever === true && !falls(last))
+    ? steps.length - 1
+    : steps.length
 }
 
 /** Whether a step can be left by what follows it (some path through it does not `end()` or `recur`). */
@@ -248,7 +173,7 @@ const loopNames = (steps: ReadonlyArray<TreeStep>): Array<string> =>
   })
 
 /** Every sequence of the tree, the top level first. */
-const placesOf = (tree: ProtocolTree): Array<Place> => {
+export const placesOf = (tree: ProtocolTree): Array<Place> => {
   const out: Array<Place> = []
   const walk = (place: Place) => {
     out.push(place)
@@ -595,7 +520,7 @@ const told = (X: string, tell: string, x: ReadonlyArray<TreeStep>, y: ReadonlyAr
  * The rules a generated tree can break: all of them (`InvalidRole` and `InvalidMessage` with
  * a role or a label that the declaration's own check refuses).
  */
-type ShapeRule = Rule
+export type ShapeRule = Rule
 
 /** Roles that `Protocol.make` refuses to declare. */
 const INVALID_ROLES = ["", "bad\u0000role", "R".repeat(1025)]
@@ -607,7 +532,7 @@ const INVALID_LABELS = ["~bad", ""]
  */
 const BAD_DURATIONS: ReadonlyArray<number | string> = [Infinity, "soon", "forever"]
 
-const injectors: { readonly [R in ShapeRule]: Injector } = {
+export const injectors: { readonly [R in ShapeRule]: Injector } = {
   InvalidRole: (t, _, pick) => {
     const role = pick.of(INVALID_ROLES)
     const i = pick.int(t.roles.length + 1)
@@ -1063,156 +988,3 @@ const renameRecurs = (steps: ReadonlyArray<TreeStep>, from: string, to: string):
         return s
     }
   })
-
-/**
- * The rules `illFormedProtocol` breaks: every `Rule` of `ProjectionError`.
- *
- * @example
- * ```ts
- * import type { Rule } from "quadrille"
- * import { illFormedProtocol, illFormedRules } from "quadrille/testing/arbitrary"
- *
- * // Every rule but those of knowledge of choice, which only projection finds.
- * const projection: ReadonlyArray<Rule> = ["UnmergeableChoice", "AmbiguousBranch", "DuplicateBranchMessage", "ChooserUnaware"]
- * const early = illFormedProtocol({ rules: illFormedRules.filter((r) => !projection.includes(r)) })
- * ```
- *
- * @category models
- * @since 0.1.0
- */
-export const illFormedRules: ReadonlyArray<Rule> = Object.keys(injectors) as Array<Rule>
-
-/**
- * The TypeScript source of the `Protocol.make` calls that build an ill-formed tree (see
- * `toCode`), after a comment that names the rule and the defect; a label in `retyped` is
- * printed with `Schema.String`.
- *
- * @example
- * ```ts
- * import fc from "fast-check"
- * import { Either } from "effect"
- * import { buildIllFormed, illFormedProtocol, illFormedToCode } from "quadrille/testing/arbitrary"
- *
- * fc.assert(fc.property(illFormedProtocol(), (ill) => {
- *   const built = buildIllFormed(ill)
- *   if (Either.isRight(built)) throw new Error(`accepted:\n${illFormedToCode(ill)}`)
- * }), { numRuns: 50 })
- * ```
- *
- * @category utils
- * @since 0.1.0
- */
-export const illFormedToCode = (ill: Pick<IllFormed, "rule" | "tree" | "retyped" | "defect">): string => {
-  let code = toCode(ill.tree)
-  // The tree's own catalogue is the messages line of its `Protocol.make`, printed last.
-  const start = code.lastIndexOf(`Protocol.make(${JSON.stringify(ill.tree.name)}, {`)
-  const line = code.indexOf("\n  messages: {", start)
-  const lineEnd = code.indexOf("\n", line + 1)
-  if (start >= 0 && line >= 0) {
-    let messages = code.slice(line, lineEnd)
-    for (const label of ill.retyped) {
-      messages = messages.replace(`${JSON.stringify(label)}: Schema.Number`, `${JSON.stringify(label)}: Schema.String`)
-    }
-    code = code.slice(0, line) + messages + code.slice(lineEnd)
-  }
-  return `// ${ill.rule}: ${ill.defect}\n${code}`
-}
-
-/**
- * Builds an ill-formed tree with `Protocol.makeEither`, through the public builder, as `build`
- * does (it is `build` when no label is retyped): the answer is the `ProjectionError` of the
- * paired rule. A sub-protocol's rejection, if any, is the answer.
- *
- * @example
- * ```ts
- * import fc from "fast-check"
- * import { Either } from "effect"
- * import { buildIllFormed, illFormedProtocol } from "quadrille/testing/arbitrary"
- *
- * // Protocol.makeEither rejects every ill-formed protocol, for the rule it breaks.
- * fc.assert(fc.property(illFormedProtocol(), (ill) => {
- *   const built = buildIllFormed(ill)
- *   return Either.isLeft(built) && built.left.rule === ill.rule
- * }), { numRuns: 50 })
- * ```
- *
- * @category constructors
- * @since 0.1.0
- */
-export const buildIllFormed = (ill: Pick<IllFormed, "tree" | "retyped">): Either.Either<Protocol.Any, ProjectionError> =>
-  ill.retyped.length === 0 ? build(ill.tree) : buildWith(ill.tree, (tree) =>
-    tree === ill.tree
-      ? Object.fromEntries(tree.labels.map((l) => [l, ill.retyped.includes(l) ? Schema.String : Schema.Number] as const))
-      : catalogue(tree))
-
-/**
- * Ill-formed protocols: a well-formed tree (see `wellFormedTree`, with these options), named
- * `IllFormed`, with one defect injected at a random place, paired with the rule it breaks.
- * Every rule is as likely; each is produced in its own ways:
- *
- * - `DuplicateRole`: a role declared again. `UndeclaredRole`: a message to or from an
- *   undeclared role, a choice made by one, or a sub-protocol role mapped to one.
- *   `SelfMessage`: a message, or a broadcast, made to go to its sender, or one inserted.
- *   `UnknownLabel`: a message relabelled, or inserted, with a label of no catalogue.
- * - `RecurOutsideLoop`: a `recur` to a loop elsewhere, or to none. `RecurAcrossBarrier`: a
- *   `recur` in a parallel branch or a round to a loop outside it. `DuplicateLoopName`: a
- *   loop or round, nested in a loop, given (or inserted with) the loop's name. `EmptyChoice`:
- *   a choice or a parallel without branches. `StepAfterEnd`: a step after a `recur` or
- *   `end()`. `EndInParallel`, `EndInRepeat`: an `end()` in a parallel branch, or in rounds
- *   some role takes no part in.
- * - `BadRoleMapping`: a composition that leaves a role unmapped or maps two roles to one.
- *   `CatalogueConflict`: a label of the catalogue retyped, that a composed sub-protocol has.
- * - `UnguardedLoop`: a loop that a choice at its head may go round at once, or rounds without
- *   a message. `LoopWithoutExit`: a loop body made to always go round.
- * - `UnmergeableChoice`, `AmbiguousBranch`, `DuplicateBranchMessage`, `ChooserUnaware`: a
- *   choice inserted where its roles know which path the run is on, that some role cannot
- *   tell the branches of: it receives from different roles, acts differently, is told with
- *   one label in both, or makes a choice in one branch only.
- *
- * When the tree has no construct to spoil (no loop, no composition...) the injection adds
- * one around some of its steps. `fixed` is the tree without the defect. Built with the
- * fast-check module `fc` (`quadrille/testing/arbitrary` exports it as `illFormedProtocol`,
- * built with fast-check 4; `quadrille/testing/arbitrary/effect` with `effect/FastCheck`).
- *
- * @example
- * ```ts
- * import fc from "fast-check"
- * import { Either } from "effect"
- * import { buildIllFormed, illFormedProtocol } from "quadrille/testing/arbitrary"
- *
- * fc.assert(fc.property(illFormedProtocol({ rules: ["UnguardedLoop", "LoopWithoutExit"] }), (ill) => {
- *   const built = buildIllFormed(ill)
- *   return Either.isLeft(built) && built.left.rule === ill.rule
- * }), { numRuns: 50 })
- * ```
- *
- * @category arbitraries
- * @since 0.1.0
- */
-export const illFormedArbitrary = (fc: FastCheckModule) => (options: IllFormedOptions = {}): FastCheck.Arbitrary<IllFormed> => {
-  const { rules = illFormedRules, ...treeOptions } = options
-  const unknown = rules.filter((r) => !Object.hasOwn(injectors, r))
-  if (rules.length === 0 || unknown.length > 0) {
-    throw new RangeError(`illFormedProtocol: rules must be some of ${illFormedRules.join(", ")}; got ${JSON.stringify(rules)}`)
-  }
-  return fc
-    .tuple(
-      protocolArbitraries(fc).wellFormedTree(treeOptions),
-      fc.constantFrom(...rules),
-      fc.array(fc.nat({ max: 0xffff }), { minLength: 16, maxLength: 16 })
-    )
-    .map(([wellFormed, rule, seeds]): IllFormed => {
-      const base = { ...wellFormed, name: "IllFormed" }
-      const injected = injectors[rule as ShapeRule](base, placesOf(base), picker(seeds))
-      const ill = {
-        rule,
-        tree: injected.tree,
-        retyped: injected.retyped ?? [],
-        protocol: injected.protocol ?? base.name,
-        defect: injected.defect,
-        depth: injected.depth,
-        fixed: injected.fixed
-      }
-      return { ...ill, [toStringMethod]: () => illFormedToCode(ill) }
-    })
-}
