@@ -309,3 +309,38 @@ export const registerInbox = (transport: TransportService, inbox: (session: stri
 /** @internal the inboxes of a transport registered with `registerInbox`. */
 export const inboxOf = (transport: TransportService): ((session: string, role: string, mailbox?: string) => Inbox) | undefined =>
   inboxes.get(transport)
+
+/**
+ * A transport's mailboxes as a layer above it may tap them: `listen` hands every frame that
+ * comes to one mailbox (those there now first) to `frame`, synchronously, in the call that
+ * delivers it, and a failure of the mailbox to `fail`, until the function it returns is
+ * called; `listen(session, role, mailbox)` counts as the role's receive from that mailbox.
+ * `send` sends a frame at once, always (it is the transport's `send`, run synchronously).
+ * The reliable layer takes in a role's frames and acks this way, without a fiber.
+ *
+ * @internal
+ */
+export interface Tap {
+  readonly listen: (
+    session: string,
+    role: string,
+    mailbox: string,
+    listener: { readonly frame: (envelope: Envelope) => void; readonly fail: (error: TransportError) => void }
+  ) => () => void
+  readonly send: (envelope: Envelope) => void
+}
+
+const taps = new WeakMap<TransportService, Tap>()
+
+/**
+ * Declares that `transport`'s mailboxes may be tapped (see `Tap`). Keyed by the service
+ * object, as `registerSynchronousSend`.
+ *
+ * @internal
+ */
+export const registerTap = (transport: TransportService, tap: Tap): void => {
+  taps.set(transport, tap)
+}
+
+/** @internal the tap of a transport registered with `registerTap`. */
+export const tapOf = (transport: TransportService): Tap | undefined => taps.get(transport)

@@ -35,7 +35,16 @@ import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
 import { TransportError } from "../effects/errors.js"
 import type { TraceSinkService } from "../effects/TraceSink.js"
-import { type Envelope, synchronousSendOf, type Transport, type TransportService } from "../effects/Transport.js"
+import {
+  type Envelope,
+  type Inbox,
+  registerInbox,
+  registerSynchronousSend,
+  synchronousSendOf,
+  tapOf,
+  type Transport,
+  type TransportService
+} from "../effects/Transport.js"
 import { wrapper, wrapperLayer } from "./wrapper.js"
 import { Mailbox, maxFramesPerMailbox, maxMailboxesPerRole } from "./mailbox.js"
 
@@ -78,18 +87,110 @@ export const defaultRetransmission: Schedule.Schedule<unknown, unknown> = Sched.
 const intakeMailbox = "~reliable"
 const ackPrefix = "~ack "
 
+/** The labels of acks made before, by the label of the frame: not built anew for every frame. Bounded. */
+const ackLabels = new Map<string, string>()
+
+const ackLabel = (label: string): string => {
+  const known = ackLabels.get(label)
+  if (known !== undefined) return known
+  const made = `${ackPrefix}${label}`
+  if (ackLabels.size < 4096) ackLabels.set(label, made)
+  return made
+}
+
 /** A frame not acknowledged yet, and where its retransmission schedule stands. */
 interface Outgoing {
   readonly frame: Envelope
   /** The schedule's state. */
   state: unknown
-  /** When to send it again (or, once the schedule has ended, to give up), by the Clock. */
+  /**
+   * When to send it again (or, once the schedule has ended, to give up), by the Clock;
+   * `Infinity` until the schedule's first step, taken once the frame has left and only if its
+   * ack has not come meanwhile (over a tapped transport it comes during the send).
+   */
   due: number
   /** The last wait the schedule asked for (what the last copy is given to be acknowledged). */
   gap: number
   /** The schedule has ended: give up at `due`. */
   done: boolean
   attempts: number
+  /** Not acknowledged (nor given up) yet. */
+  live: boolean
+}
+
+/**
+ * A role's frames not acknowledged yet, by receiver, lane and seq: nested maps, looked up with
+ * the envelope's own strings (whose hashes V8 keeps) rather than a key built for every frame.
+ */
+class Unacked {
+  private readonly byPeer = new Map<string, Map<string, Map<number, Outgoing>>>()
+  size = 0
+
+  add(o: Outgoing): void {
+    const e = o.frame
+    let byLane = this.byPeer.get(e.to)
+    if (byLane === undefined) this.byPeer.set(e.to, byLane = new Map())
+    const lane = e.lane ?? ""
+    let bySeq = byLane.get(lane)
+    if (bySeq === undefined) byLane.set(lane, bySeq = new Map())
+    const before = bySeq.get(e.seq)
+    if (before !== undefined) before.live = false
+    else this.size++
+    bySeq.set(e.seq, o)
+  }
+
+  /** Forgets the frame to `to` on `lane` with `seq`; whether it was here. */
+  delete(to: string, lane: string | undefined, seq: number): boolean {
+    const byLane = this.byPeer.get(to)
+    const bySeq = byLane?.get(lane ?? "")
+    const o = bySeq?.get(seq)
+    if (o === undefined) return false
+    o.live = false
+    bySeq!.delete(seq)
+    this.size--
+    return true
+  }
+
+  *values(): Iterable<Outgoing> {
+    for (const byLane of this.byPeer.values()) for (const bySeq of byLane.values()) yield* bySeq.values()
+  }
+
+  clear(): void {
+    for (const o of this.values()) o.live = false
+    this.byPeer.clear()
+    this.size = 0
+  }
+}
+
+/** A session's sides, by session and role (nested, as `Unacked`). */
+class Sides {
+  private readonly bySession = new Map<string, Map<string, Side>>()
+
+  get(session: string, role: string): Side | undefined {
+    return this.bySession.get(session)?.get(role)
+  }
+
+  add(side: Side): void {
+    let byRole = this.bySession.get(side.session)
+    if (byRole === undefined) this.bySession.set(side.session, byRole = new Map())
+    byRole.set(side.role, side)
+  }
+
+  /** Forgets `side` (not another side of its role made since). */
+  delete(side: Side): void {
+    const byRole = this.bySession.get(side.session)
+    if (byRole?.get(side.role) !== side) return
+    byRole.delete(side.role)
+    if (byRole.size === 0) this.bySession.delete(side.session)
+  }
+
+  values(): Array<Side> {
+    return [...this.bySession.values()].flatMap((byRole) => [...byRole.values()])
+  }
+
+  clear(): void {
+    this.bySession.clear()
+  }
 }
 
 /** What a role's intake keeps for one lane. */
@@ -107,9 +208,18 @@ interface Side {
   readonly session: string
   readonly role: string
   readonly lanes: Map<string, Lane>
+  /** The fiber that takes in its frames and acks (none over a tapped transport). */
   intake: Fiber.RuntimeFiber<void> | undefined
+  /** Over a tapped transport: stops the tap that takes in its frames and acks. */
+  detach: (() => void) | undefined
   /** The role's frames not acknowledged yet, by receiver, lane and seq. */
-  readonly outgoing: Map<string, Outgoing>
+  readonly outgoing: Unacked
+  /**
+   * Over a tapped transport, the frame being sent now (not in `outgoing`: its ack comes during
+   * the send), and whether its ack has come.
+   */
+  sending: Envelope | undefined
+  sendingAcked: boolean
   /** The fiber that sends them again, when it runs: when it wakes next. */
   retransmitter: { wakeAt: number } | undefined
   /** The role has ended (it lingers): opening it again in this session is refused. */
@@ -119,9 +229,6 @@ interface Side {
   /** Who waits for `outgoing` to empty (a role that ends, see `flush`). */
   readonly drained: Array<() => void>
 }
-
-/** The key of a role's side: its session and role. */
-const key = (session: string, role: string) => `${session}\u0000${role}`
 
 /**
  * Wraps `transport` in reliable delivery; its fibers run in the scope.
@@ -142,12 +249,15 @@ const unsafeWrap = (
   const schedule = options.retransmit ?? defaultRetransmission
   const window = options.window ?? 1024
   const linger = options.linger ?? Duration.seconds(30)
-  const sides = new Map<string, Side>()
-
-  const outKey = (to: string, lane: string | undefined, seq: number) => `${to}\u0000${lane ?? ""}\u0000${seq}`
-  // Over a transport that sends at once (in memory), acks and frames go out without an Effect each.
+  const sides = new Sides()
+  // Over a transport that sends at once (in memory), acks and frames go out without an Effect
+  // each. Over one whose mailboxes may be tapped too (in memory), a role's frames and acks are
+  // taken in as they are delivered, in the sender's call, without an intake fiber: a frame is
+  // acknowledged, and its ack settles it, before its send returns.
+  const tap = tapOf(transport)
   const deliver = synchronousSendOf(transport)
-  const sendNow = (e: Envelope): Effect.Effect<void, TransportError> | undefined => (deliver === undefined ? transport.send(e) : (deliver(e) ?? undefined))
+  const sendNow = (e: Envelope): Effect.Effect<void, TransportError> | undefined =>
+    tap !== undefined ? void tap.send(e) : deliver === undefined ? transport.send(e) : (deliver(e) ?? undefined)
 
   const laneOf = (side: Side, name: string): Lane => {
     let lane = side.lanes.get(name)
@@ -171,8 +281,13 @@ const unsafeWrap = (
 
   /** Takes in an ack: the frame it names needs no more retransmission. */
   const settle = (side: Side, ack: Envelope): void => {
+    const sending = side.sending
+    if (sending !== undefined && ack.seq === sending.seq && ack.from === sending.to && (ack.lane ?? "") === (sending.lane ?? "")) {
+      side.sendingAcked = true
+      return
+    }
     // (A copy of an ack finds nothing to settle.)
-    if (side.outgoing.delete(outKey(ack.from, ack.lane, ack.seq)) && side.outgoing.size === 0) wakeDrained(side)
+    if (side.outgoing.delete(ack.from, ack.lane, ack.seq) && side.outgoing.size === 0) wakeDrained(side)
   }
 
   /**
@@ -233,7 +348,7 @@ const unsafeWrap = (
       session: side.session,
       from: side.role,
       to: e.from,
-      label: `${ackPrefix}${e.label}`,
+      label: ackLabel(e.label),
       site: e.site,
       loops: {},
       seq: e.seq,
@@ -248,32 +363,55 @@ const unsafeWrap = (
     return Effect.zipRight(Effect.ignore(acked), Effect.sync(handOn))
   }
 
+  /** Takes in what came to the role's intake mailbox: an ack, or a frame. */
+  const intakeFrame = (side: Side, e: Envelope): Effect.Effect<void> | undefined => {
+    if (e.label.startsWith(ackPrefix)) {
+      settle(side, e)
+      return undefined
+    }
+    return takeIn(side, e)
+  }
+
+  /** A new side, known from now on; over a tapped transport, taking in its frames already. */
+  const newSide = (session: string, role: string): Side => {
+    const side: Side = {
+      session,
+      role,
+      lanes: new Map(),
+      intake: undefined,
+      detach: undefined,
+      failure: undefined,
+      outgoing: new Unacked(),
+      sending: undefined,
+      sendingAcked: false,
+      retransmitter: undefined,
+      closed: false,
+      drained: []
+    }
+    sides.add(side)
+    if (tap !== undefined) {
+      // (Acks go out through `tap.send`, at once: `takeIn` leaves no Effect to run.)
+      side.detach = tap.listen(session, role, intakeMailbox, {
+        frame: (e) => void intakeFrame(side, e),
+        // The network failed for good (a closed connection): so do the role's receives.
+        fail: (error) => failSide(side, error)
+      })
+    }
+    return side
+  }
+
+  /** Over a tapped transport: the role's side, taking in its frames, made if need be. */
+  const sideNow = (session: string, role: string): Side => sides.get(session, role) ?? newSide(session, role)
+
   /** The role's side, its intake started. */
   const sideOf = (session: string, role: string): Effect.Effect<Side> =>
     Effect.suspend(() => {
-      const k = key(session, role)
-      const known = sides.get(k)
+      const known = sides.get(session, role)
       if (known !== undefined) return Effect.succeed(known)
-      const side: Side = {
-        session,
-        role,
-        lanes: new Map(),
-        intake: undefined,
-        failure: undefined,
-        outgoing: new Map(),
-        retransmitter: undefined,
-        closed: false,
-        drained: []
-      }
-      sides.set(k, side)
+      const side = newSide(session, role)
+      if (tap !== undefined) return Effect.succeed(side)
       const intake = Effect.forever(
-        Effect.flatMap(transport.receive(session, role, intakeMailbox), (e) => {
-          if (e.label.startsWith(ackPrefix)) {
-            settle(side, e)
-            return Effect.void
-          }
-          return takeIn(side, e) ?? Effect.void
-        })
+        Effect.flatMap(transport.receive(session, role, intakeMailbox), (e) => intakeFrame(side, e) ?? Effect.void)
       ).pipe(
         // The network failed for good (the simulator's deadlock, a closed connection): so do the role's receives.
         Effect.catchAll((error) => Effect.sync(() => failSide(side, error)))
@@ -294,10 +432,10 @@ const unsafeWrap = (
         message:
           `${e.from} gave up on ${e.label} to ${e.to} (site ${e.site}${e.lane === undefined ? "" : `, lane ${e.lane}`}, seq ${e.seq}): no acknowledgement after ${attempts} retransmissions`
       })
-      const sender = sides.get(key(e.session, e.from))
+      const sender = sides.get(e.session, e.from)
       if (sender !== undefined) failSide(sender, error)
       // The receiver, when it is here too and still needs the frame, would wait for it in vain.
-      const receiver = sides.get(key(e.session, e.to))
+      const receiver = sides.get(e.session, e.to)
       if (receiver !== undefined) {
         const lane = laneOf(receiver, e.lane ?? "")
         if ((lane.expected.get(e.from) ?? 0) <= e.seq) lane.box.fail(error)
@@ -320,16 +458,21 @@ const unsafeWrap = (
         }
         let next = Infinity
         for (const o of side.outgoing.values()) if (o.due < next) next = o.due
+        if (next === Infinity) {
+          // Only frames whose schedules have not started: each starts a retransmitter then.
+          side.retransmitter = undefined
+          return
+        }
         me.wakeAt = next
         const now = yield* Clock.currentTimeMillis
         // At least a millisecond: a schedule without delays must not spin.
         yield* Effect.sleep(Duration.millis(Math.max(next - now, 1)))
         if (side.retransmitter !== me) return
         const t = yield* Clock.currentTimeMillis
-        for (const [k, o] of [...side.outgoing]) {
-          if (o.due > t || side.outgoing.get(k) !== o) continue
+        for (const o of [...side.outgoing.values()]) {
+          if (o.due > t || !o.live) continue
           if (o.done) {
-            side.outgoing.delete(k)
+            side.outgoing.delete(o.frame.to, o.frame.lane, o.frame.seq)
             yield* giveUp(o.frame, o.attempts)
             continue
           }
@@ -360,34 +503,89 @@ const unsafeWrap = (
     return Effect.asVoid(Effect.forkIn(Effect.interruptible(retransmitter(side, me)), scope))
   }
 
-  const sendFrom = (side: Side, e: Envelope): Effect.Effect<void, TransportError> =>
+  /** Starts the retransmission schedule of a frame that has left and is not acknowledged yet. */
+  const startSchedule = (side: Side, o: Outgoing): Effect.Effect<void> =>
     Effect.clockWith((clock) => {
       const now = clock.unsafeCurrentTimeMillis()
-      const frame: Envelope = { ...e, mailbox: intakeMailbox }
       return Effect.flatMap(schedule.step(now, undefined, schedule.initial), ([state, , decision]) => {
         // A schedule that ends at once allows no retransmission: the frame gets a second.
         const done = ScheduleDecision.isDone(decision)
         const due = done ? now + 1000 : Intervals.start(decision.intervals)
-        // Known as unacknowledged before it leaves, so that no ack can come before.
-        side.outgoing.set(outKey(e.to, e.lane, e.seq), { frame, state, due, gap: due - now, done, attempts: 0 })
-        const sent = sendNow(frame)
-        return sent === undefined ? retransmitBy(side, due) : Effect.zipRight(sent, retransmitBy(side, due))
+        o.state = state
+        o.due = due
+        o.gap = due - now
+        o.done = done
+        return retransmitBy(side, due)
       })
     })
+
+  /**
+   * Sends a frame of the role's: at once, and then, unless its ack came meanwhile, starts its
+   * retransmission schedule. `undefined` when nothing remains to be done.
+   */
+  const sendFrom = (side: Side, e: Envelope): Effect.Effect<void, TransportError> | undefined => {
+    const frame: Envelope = e.lane === undefined
+      ? { session: e.session, from: e.from, to: e.to, label: e.label, site: e.site, loops: e.loops, seq: e.seq, payload: e.payload, mailbox: intakeMailbox }
+      : { session: e.session, from: e.from, to: e.to, label: e.label, site: e.site, loops: e.loops, seq: e.seq, payload: e.payload, lane: e.lane, mailbox: intakeMailbox }
+    if (tap !== undefined) {
+      // Its ack comes during the send, unless the frame is lost (its receiver has ended, say):
+      // only then is it kept, as unacknowledged, and its schedule started.
+      const before = side.sending
+      side.sending = frame
+      side.sendingAcked = false
+      tap.send(frame)
+      const acked = side.sendingAcked
+      side.sending = before
+      if (acked) return undefined
+      const o: Outgoing = { frame, state: undefined, due: Infinity, gap: 0, done: false, attempts: 0, live: true }
+      side.outgoing.add(o)
+      return startSchedule(side, o)
+    }
+    const o: Outgoing = { frame, state: undefined, due: Infinity, gap: 0, done: false, attempts: 0, live: true }
+    // Known as unacknowledged before it leaves, so that no ack can come before.
+    side.outgoing.add(o)
+    const sent = sendNow(frame)
+    if (sent === undefined) return o.live ? startSchedule(side, o) : undefined
+    // (Its schedule starts even when the send failed: it is sent again later, or given up.)
+    return Effect.flatMap(Effect.exit(sent), (exit) => (o.live ? Effect.zipRight(startSchedule(side, o), exit) : exit))
+  }
 
   const send = (e: Envelope): Effect.Effect<void, TransportError> =>
     Effect.suspend(() => {
       // The side is known after the role's first step: no Effect to look it up.
-      const known = sides.get(key(e.session, e.from))
-      return known !== undefined ? sendFrom(known, e) : Effect.flatMap(sideOf(e.session, e.from), (side) => sendFrom(side, e))
+      const known = sides.get(e.session, e.from) ?? (tap !== undefined ? newSide(e.session, e.from) : undefined)
+      return known !== undefined
+        ? sendFrom(known, e) ?? Effect.void
+        : Effect.flatMap(sideOf(e.session, e.from), (side) => sendFrom(side, e) ?? Effect.void)
     })
 
+  /**
+   * Over a tapped transport, a channel may take from a lane's mailbox directly: the main
+   * line's is the mailbox itself; another lane's is looked up at each use, as an idle lane
+   * may be forgotten (`forgetIdleLanes`) and made anew.
+   */
+  const inbox = (session: string, role: string, lane?: string): Inbox => {
+    const side = sideNow(session, role)
+    if (lane === undefined || lane === "") return laneOf(side, "").box
+    const box = () => laneOf(side, lane).box
+    return {
+      take: Effect.suspend(() => box().take),
+      poll: () => box().poll(),
+      get failed() {
+        return box().failed
+      },
+      wait: Effect.suspend(() => box().wait)
+    }
+  }
+
   const receive = (session: string, role: string, lane?: string): Effect.Effect<Envelope, TransportError> =>
-    Effect.flatMap(sideOf(session, role), (side) => laneOf(side, lane ?? "").box.take)
+    tap !== undefined
+      ? Effect.suspend(() => laneOf(sideNow(session, role), lane ?? "").box.take)
+      : Effect.flatMap(sideOf(session, role), (side) => laneOf(side, lane ?? "").box.take)
 
   const open = (session: string, role: string, roles?: ReadonlyArray<string>): Effect.Effect<void, TransportError> =>
     Effect.suspend(() => {
-      if (sides.get(key(session, role))?.closed === true) {
+      if (sides.get(session, role)?.closed === true) {
         return Effect.fail(
           new TransportError({
             role,
@@ -405,15 +603,15 @@ const unsafeWrap = (
    */
   const close = (session: string, role: string): Effect.Effect<void> =>
     Effect.suspend(() => {
-      const lingering = sides.get(key(session, role))
+      const lingering = sides.get(session, role)
       if (lingering !== undefined) lingering.closed = true
       return Effect.asVoid(Effect.forkIn(
         Effect.interruptible(Effect.zipRight(Effect.sleep(linger), Effect.suspend(() => {
-            const k = key(session, role)
-            const side = sides.get(k)
-            sides.delete(k)
+            const side = sides.get(session, role)
+            if (side !== undefined) sides.delete(side)
             // The role ended `linger` ago: no more retransmissions of its frames either.
             side?.outgoing.clear()
+            side?.detach?.()
             const stop = side?.intake === undefined ? Effect.void : Fiber.interrupt(side.intake)
             return Effect.zipRight(stop, transport.close?.(session, role) ?? Effect.void)
           }))),
@@ -427,7 +625,7 @@ const unsafeWrap = (
    */
   const flush = (session: string, role: string): Effect.Effect<void, TransportError> =>
     Effect.suspend(() => {
-      const side = sides.get(key(session, role))
+      const side = sides.get(session, role)
       if (side === undefined) return Effect.void
       const settled = () => (side.failure !== undefined ? Effect.fail(side.failure) : Effect.void)
       if (side.outgoing.size === 0 || side.failure !== undefined) return settled()
@@ -442,13 +640,21 @@ const unsafeWrap = (
       sides.clear()
       return Effect.forEach(known, (side) => {
         side.outgoing.clear()
+        side.detach?.()
         const stop = side.intake === undefined ? Effect.void : Fiber.interrupt(side.intake)
         return Effect.zipRight(stop, transport.close?.(side.session, side.role) ?? Effect.void)
       }, { discard: true })
     })
   ))
 
-  return { serialises: transport.serialises, send, receive, open, close, flush }
+  const service: TransportService = { serialises: transport.serialises, send, receive, open, close, flush }
+  if (tap !== undefined) {
+    // `send` is `Effect.suspend(() => sendAtOnce(e) ?? Effect.void)`, and `receive` the `take` of `inbox(…)`.
+    const sendAtOnce = (e: Envelope) => sendFrom(sideNow(e.session, e.from), e)
+    registerSynchronousSend(service, sendAtOnce)
+    registerInbox(service, inbox)
+  }
+  return service
 }
 
 /**
