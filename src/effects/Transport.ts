@@ -43,12 +43,34 @@ export interface Envelope {
    * takes all of a role's frames in one place (the reliable layer) names one here.
    */
   readonly mailbox?: string | undefined
+  /**
+   * Acknowledgements that travel with the frame (the reliable layer's, piggy-backed on the
+   * frames going back): each names a frame its receiver (`to`) sent `from`, by lane and seq.
+   * At most `maxAcksPerFrame`.
+   */
+  readonly acks?: ReadonlyArray<Ack> | undefined
 }
+
+/**
+ * An acknowledgement carried by a frame (`Envelope.acks`): of the frame on `lane` (absent: the
+ * main line) with `seq`, that the frame's receiver sent its sender.
+ *
+ * @category models
+ */
+export interface Ack {
+  readonly seq: number
+  readonly lane?: string | undefined
+}
+
+/** The most acknowledgements one frame may carry. */
+export const maxAcksPerFrame = 256
 
 /** The longest session id, role, label, site, lane or mailbox name a frame may carry. */
 export const maxNameLength = 1024
 
 const Name = Schema.String.pipe(Schema.maxLength(maxNameLength)).annotations({ title: `a string of at most ${maxNameLength} characters` })
+
+const Seq = Schema.Number.pipe(Schema.int(), Schema.between(0, Number.MAX_SAFE_INTEGER)).annotations({ title: "a whole number from 0" })
 
 const isLoops = (u: unknown): u is Readonly<Record<string, number>> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
@@ -101,6 +123,7 @@ export const EnvelopeSchema: Schema.Schema<Envelope, {
   readonly payload: unknown
   readonly lane?: string | undefined
   readonly mailbox?: string | undefined
+  readonly acks?: ReadonlyArray<{ readonly seq: number; readonly lane?: string | undefined }> | undefined
 }> = Schema.Struct({
   session: Name,
   from: Name,
@@ -108,10 +131,15 @@ export const EnvelopeSchema: Schema.Schema<Envelope, {
   label: Name,
   site: Schema.String.pipe(Schema.maxLength(8 * maxNameLength)).annotations({ title: `a string of at most ${8 * maxNameLength} characters` }),
   loops: Loops,
-  seq: Schema.Number.pipe(Schema.int(), Schema.between(0, Number.MAX_SAFE_INTEGER)).annotations({ title: "a whole number from 0" }),
+  seq: Seq,
   payload: Schema.Unknown,
   lane: Schema.optional(Name),
-  mailbox: Schema.optional(Name)
+  mailbox: Schema.optional(Name),
+  acks: Schema.optional(
+    Schema.Array(Schema.Struct({ seq: Seq, lane: Schema.optional(Name) }).annotations({ title: "an acknowledgement object" })).pipe(
+      Schema.maxItems(maxAcksPerFrame)
+    ).annotations({ title: `an array of at most ${maxAcksPerFrame} acknowledgements` })
+  )
 }).annotations({ title: "an envelope object" })
 
 const decodeEither = Schema.decodeUnknownEither(EnvelopeSchema)
@@ -156,6 +184,26 @@ const decodeValid = (u: unknown): Envelope | undefined => {
     const mailbox = o.mailbox
     if (mailbox !== undefined && !isName(mailbox)) return undefined
     e.mailbox = mailbox
+  }
+  if (Object.prototype.hasOwnProperty.call(o, "acks")) {
+    const acks = o.acks
+    if (acks === undefined) e.acks = undefined
+    else {
+      if (!Array.isArray(acks) || acks.length > maxAcksPerFrame) return undefined
+      const out: Array<Ack> = []
+      for (let i = 0; i < acks.length; i++) {
+        const a: unknown = acks[i]
+        if (typeof a !== "object" || a === null || Array.isArray(a)) return undefined
+        const seq = (a as Record<string, unknown>).seq
+        if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 0) return undefined
+        if (Object.prototype.hasOwnProperty.call(a, "lane")) {
+          const lane = (a as Record<string, unknown>).lane
+          if (lane !== undefined && !isName(lane)) return undefined
+          out.push({ seq, lane })
+        } else out.push({ seq })
+      }
+      e.acks = out
+    }
   }
   return e
 }

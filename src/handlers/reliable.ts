@@ -36,7 +36,9 @@ import * as Intervals from "effect/ScheduleIntervals"
 import { TransportError } from "../effects/errors.js"
 import type { TraceSinkService } from "../effects/TraceSink.js"
 import {
+  type Ack,
   type Envelope,
+  maxAcksPerFrame,
   type Inbox,
   registerInbox,
   registerSynchronousSend,
@@ -70,6 +72,12 @@ export interface ReliableOptions {
    * its sender later. Default: 1024 frames.
    */
   readonly window?: number | undefined
+  /**
+   * How long an acknowledgement may wait for a frame going back to carry it, when the role is
+   * not reading (it works, or sleeps) as the frame comes: then it goes on its own. Keep it
+   * well under the first retransmission delay. Default: 2 ms (by `Clock` time).
+   */
+  readonly ackDelay?: Duration.DurationInput | undefined
 }
 
 /**
@@ -228,6 +236,21 @@ interface Side {
   failure: TransportError | undefined
   /** Who waits for `outgoing` to empty (a role that ends, see `flush`). */
   readonly drained: Array<() => void>
+  /**
+   * The acks the role owes, by peer, not sent yet: the next frame to that peer carries them
+   * (`Envelope.acks`), or they go on their own when the role is about to wait for a frame, when
+   * it ends, or `ackDelay` after a frame came while it was not reading.
+   */
+  readonly owed: Map<string, Array<Owed>>
+  owedCount: number
+  /** A fiber waits to send the owed acks (`ackDelay`). */
+  ackTimer: boolean
+}
+
+/** An ack owed: of the frame on `lane` with `seq` (and its `label` and `site`, for a standalone ack). */
+interface Owed extends Ack {
+  readonly label: string
+  readonly site: string
 }
 
 /**
@@ -249,6 +272,7 @@ const unsafeWrap = (
   const schedule = options.retransmit ?? defaultRetransmission
   const window = options.window ?? 1024
   const linger = options.linger ?? Duration.seconds(30)
+  const ackDelay = options.ackDelay ?? Duration.millis(2)
   const sides = new Sides()
   // Over a transport that sends at once (in memory), acks and frames go out without an Effect
   // each. Over one whose mailboxes may be tapped too (in memory), a role's frames and acks are
@@ -279,15 +303,67 @@ const unsafeWrap = (
     for (const wake of side.drained.splice(0)) wake()
   }
 
-  /** Takes in an ack: the frame it names needs no more retransmission. */
-  const settle = (side: Side, ack: Envelope): void => {
+  /** Takes in an ack from `peer`: the frame it names needs no more retransmission. */
+  const settle = (side: Side, peer: string, lane: string | undefined, seq: number): void => {
     const sending = side.sending
-    if (sending !== undefined && ack.seq === sending.seq && ack.from === sending.to && (ack.lane ?? "") === (sending.lane ?? "")) {
+    if (sending !== undefined && seq === sending.seq && peer === sending.to && (lane ?? "") === (sending.lane ?? "")) {
       side.sendingAcked = true
       return
     }
     // (A copy of an ack finds nothing to settle.)
-    if (side.outgoing.delete(ack.from, ack.lane, ack.seq) && side.outgoing.size === 0) wakeDrained(side)
+    if (side.outgoing.delete(peer, lane, seq) && side.outgoing.size === 0) wakeDrained(side)
+  }
+
+  /** A standalone ack of `owed` (and of `more`) from `side` to `peer`. */
+  const ackFrame = (side: Side, peer: string, owed: Owed, more: ReadonlyArray<Ack> | undefined): Envelope => ({
+    session: side.session,
+    from: side.role,
+    to: peer,
+    label: ackLabel(owed.label),
+    site: owed.site,
+    loops: {},
+    seq: owed.seq,
+    payload: undefined,
+    lane: owed.lane,
+    mailbox: intakeMailbox,
+    acks: more
+  })
+
+  /** The acks owed to `peer`, at most `maxAcksPerFrame`, as a frame carries them; forgotten as owed. */
+  const takeOwed = (side: Side, peer: string): Array<Ack> | undefined => {
+    const list = side.owed.get(peer)
+    if (list === undefined) return undefined
+    const taken = list.length <= maxAcksPerFrame ? list : list.splice(0, maxAcksPerFrame)
+    if (taken === list) side.owed.delete(peer)
+    side.owedCount -= taken.length
+    return taken.map((a) => (a.lane === undefined ? { seq: a.seq } : { seq: a.seq, lane: a.lane }))
+  }
+
+  /** Sends every ack the role owes, on its own (one frame per peer and `maxAcksPerFrame` + 1 acks). */
+  const sendOwed = (side: Side): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (side.owedCount === 0) return Effect.void
+      const frames: Array<Envelope> = []
+      for (const [peer, list] of side.owed) {
+        for (let i = 0; i < list.length; i += maxAcksPerFrame + 1) {
+          const more = list.slice(i + 1, i + 1 + maxAcksPerFrame).map((a) => (a.lane === undefined ? { seq: a.seq } : { seq: a.seq, lane: a.lane }))
+          frames.push(ackFrame(side, peer, list[i], more.length === 0 ? undefined : more))
+        }
+      }
+      side.owed.clear()
+      side.owedCount = 0
+      return Effect.forEach(frames, (f) => Effect.ignore(sendNow(f) ?? Effect.void), { discard: true })
+    })
+
+  /** Sends the owed acks `ackDelay` from now, unless a fiber is waiting to already. */
+  const ackLater = (side: Side): Effect.Effect<void> | undefined => {
+    if (side.ackTimer) return undefined
+    side.ackTimer = true
+    const later = Effect.zipRight(Effect.sleep(ackDelay), Effect.suspend(() => {
+      side.ackTimer = false
+      return sendOwed(side)
+    }))
+    return Effect.asVoid(Effect.forkIn(Effect.interruptible(later), scope))
   }
 
   /**
@@ -326,7 +402,7 @@ const unsafeWrap = (
     }
     const handOn = () => {
       let next = lane.expected.get(e.from) ?? 0
-      if (e.seq < next) return // a copy of a frame handed on already
+      if (e.seq < next) return // a copy of a frame handed on already (acknowledged again above)
       if (e.seq > next) {
         let early = lane.early.get(e.from)
         if (early === undefined) lane.early.set(e.from, early = new Map())
@@ -342,6 +418,19 @@ const unsafeWrap = (
         next++
       }
       lane.expected.set(e.from, next)
+    }
+    if (tap === undefined && !side.closed && e.seq >= (lane.expected.get(e.from) ?? 0)) {
+      // The ack waits for a frame going back to carry it. When the role is not reading this
+      // lane now (it works, or waits elsewhere), it may not send one soon: then the ack goes on
+      // its own after `ackDelay` at the latest. (A copy is acknowledged at once, below: its
+      // sender has sent it again, so it may have missed the ack or not read acks carried.)
+      const reading = lane.box.waiting
+      let list = side.owed.get(e.from)
+      if (list === undefined) side.owed.set(e.from, list = [])
+      list.push({ seq: e.seq, lane: e.lane, label: e.label, site: e.site })
+      side.owedCount++
+      handOn()
+      return reading ? undefined : ackLater(side)
     }
     // The ack first, then the frame is handed on (once the ack is sent, when that takes an Effect).
     const acked = sendNow({
@@ -365,8 +454,10 @@ const unsafeWrap = (
 
   /** Takes in what came to the role's intake mailbox: an ack, or a frame. */
   const intakeFrame = (side: Side, e: Envelope): Effect.Effect<void> | undefined => {
+    const acks = e.acks
+    if (acks !== undefined) for (let i = 0; i < acks.length; i++) settle(side, e.from, acks[i].lane, acks[i].seq)
     if (e.label.startsWith(ackPrefix)) {
-      settle(side, e)
+      settle(side, e.from, e.lane, e.seq)
       return undefined
     }
     return takeIn(side, e)
@@ -384,6 +475,9 @@ const unsafeWrap = (
       outgoing: new Unacked(),
       sending: undefined,
       sendingAcked: false,
+      owed: new Map(),
+      owedCount: 0,
+      ackTimer: false,
       retransmitter: undefined,
       closed: false,
       drained: []
@@ -541,10 +635,12 @@ const unsafeWrap = (
       side.outgoing.add(o)
       return startSchedule(side, o)
     }
-    const o: Outgoing = { frame, state: undefined, due: Infinity, gap: 0, done: false, attempts: 0, live: true }
+    const acks = side.owedCount > 0 ? takeOwed(side, e.to) : undefined
+    const carrying = acks === undefined ? frame : { ...frame, acks }
+    const o: Outgoing = { frame: carrying, state: undefined, due: Infinity, gap: 0, done: false, attempts: 0, live: true }
     // Known as unacknowledged before it leaves, so that no ack can come before.
     side.outgoing.add(o)
-    const sent = sendNow(frame)
+    const sent = sendNow(carrying)
     if (sent === undefined) return o.live ? startSchedule(side, o) : undefined
     // (Its schedule starts even when the send failed: it is sent again later, or given up.)
     return Effect.flatMap(Effect.exit(sent), (exit) => (o.live ? Effect.zipRight(startSchedule(side, o), exit) : exit))
@@ -581,7 +677,11 @@ const unsafeWrap = (
   const receive = (session: string, role: string, lane?: string): Effect.Effect<Envelope, TransportError> =>
     tap !== undefined
       ? Effect.suspend(() => laneOf(sideNow(session, role), lane ?? "").box.take)
-      : Effect.flatMap(sideOf(session, role), (side) => laneOf(side, lane ?? "").box.take)
+      : Effect.flatMap(sideOf(session, role), (side) => {
+        const box = laneOf(side, lane ?? "").box
+        // About to wait: the acks the role owes go now, as no frame of its may carry them soon.
+        return side.owedCount > 0 && box.size === 0 ? Effect.zipRight(sendOwed(side), box.take) : box.take
+      })
 
   const open = (session: string, role: string, roles?: ReadonlyArray<string>): Effect.Effect<void, TransportError> =>
     Effect.suspend(() => {
@@ -605,7 +705,10 @@ const unsafeWrap = (
     Effect.suspend(() => {
       const lingering = sides.get(session, role)
       if (lingering !== undefined) lingering.closed = true
-      return Effect.asVoid(Effect.forkIn(
+      // The role sends nothing more that could carry the acks it owes: they go now (and the
+      // copies that come while it lingers are acknowledged at once).
+      const owed = lingering === undefined ? Effect.void : sendOwed(lingering)
+      return Effect.zipRight(owed, Effect.asVoid(Effect.forkIn(
         Effect.interruptible(Effect.zipRight(Effect.sleep(linger), Effect.suspend(() => {
             const side = sides.get(session, role)
             if (side !== undefined) sides.delete(side)
@@ -616,7 +719,7 @@ const unsafeWrap = (
             return Effect.zipRight(stop, transport.close?.(session, role) ?? Effect.void)
           }))),
         scope
-      ))
+      )))
     })
 
   /**
@@ -628,8 +731,12 @@ const unsafeWrap = (
       const side = sides.get(session, role)
       if (side === undefined) return Effect.void
       const settled = () => (side.failure !== undefined ? Effect.fail(side.failure) : Effect.void)
-      if (side.outgoing.size === 0 || side.failure !== undefined) return settled()
-      return Effect.zipRight(Effect.async<void>((resume) => void side.drained.push(() => resume(Effect.void))), Effect.suspend(settled))
+      // First the acks the role owes: its peers may be waiting for them to end too.
+      const waited = Effect.suspend(() => {
+        if (side.outgoing.size === 0 || side.failure !== undefined) return settled()
+        return Effect.zipRight(Effect.async<void>((resume) => void side.drained.push(() => resume(Effect.void))), Effect.suspend(settled))
+      })
+      return side.owedCount > 0 ? Effect.zipRight(sendOwed(side), waited) : waited
     })
 
   // When the layer closes, every role it still knows (lingering or not) is closed below too:
