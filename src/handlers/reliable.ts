@@ -8,8 +8,15 @@
  *   from the moment the role opens (or first sends or receives), whether or not the role is
  *   reading yet, and for a while (`linger`) after it has ended, so that copies of frames it
  *   has taken are still acknowledged.
- * - **Acknowledgements.** For every frame it takes in, the intake sends back an ack (label
- *   `~ack <label>`, the frame's lane and seq).
+ * - **Acknowledgements.** Every frame the intake takes in is acknowledged: the ack rides on the
+ *   next frame the role sends that peer (`Envelope.acks`: lane and seq), or goes on its own
+ *   (label `~ack <label>`, the frame's lane and seq, more acks in `acks`) when the role is about
+ *   to wait for a frame, when it ends, when the frame is a copy of one taken in already, or
+ *   `ackDelay` after the frame came while the role was not reading.
+ * - **Over a tapped transport** (the in-memory one, straight below): no intake fiber. A role's
+ *   frames and acks are taken in as they are delivered, in the sender's call; a frame is
+ *   acknowledged at once, and its ack settles it before its send returns, so that its
+ *   retransmission schedule starts only for a frame that is lost (its receiver has ended).
  * - **Retransmission.** The sending side sends a frame again on a `Schedule` until its ack
  *   comes. When the schedule ends first, the last copy is given as long as the last wait to
  *   be acknowledged (a second when the schedule allowed no retransmission at all); then the
