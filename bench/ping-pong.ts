@@ -36,7 +36,7 @@
  *
  * Usage: `npm run bench`
  * Env: ROUNDS (100000), RUNS (7), WARMUP (2), VALIDATE (1; 0 drops that case),
- *      ONLY=<case> to run one case alone (for profiling).
+ *      ONLY=<case>[,<case>…] to run those cases alone (for profiling).
  */
 import { Effect, Fiber, Layer, Mailbox, Queue } from "effect"
 import { Memory, Reliable, Session } from "../src/index.js"
@@ -352,7 +352,8 @@ const allCases: ReadonlyArray<Case> = [
   { name: "simulated", program: (n) => simulated(n, false), rounds: SIM_ROUNDS },
   { name: "simulated+reliable", program: (n) => simulated(n, true), rounds: SIM_ROUNDS }
 ]
-const cases = process.env.ONLY === undefined ? allCases : allCases.filter((c) => c.name === process.env.ONLY)
+const only = process.env.ONLY?.split(",")
+const cases = only === undefined ? allCases : allCases.filter((c) => only.includes(c.name))
 if (cases.length === 0) throw new Error(`ONLY=${process.env.ONLY}: no such case (${allCases.map((c) => c.name).join(", ")})`)
 
 /**

@@ -142,6 +142,19 @@ const stream = (n: number, network: Layer.Layer<Transport, never, Transport>, se
   )
 
 describe("Reliable", () => {
+  it.effect("acks ride on the frames going back: 100 round trips on the simulator send one ack frame in all, the last", () =>
+    Effect.gen(function*() {
+      const { PingPong, playerA, playerB } = yield* Effect.promise(() => import("../bench/ping-pong-protocol.js"))
+      const roles = { A: playerA(100), B: playerB }
+      const plain = yield* simulate(PingPong, roles, { seed: 1 })
+      const reliable = yield* simulate(PingPong, roles, { seed: 1, reliable: true })
+      expect(Exit.isSuccess(reliable.exit) && reliable.exit.value).toEqual({ A: 100, B: 100 })
+      // 100 Pings, 100 Pongs and the Stop; over the layer, one more: B's ack of the Stop, at its end.
+      expect(plain.delivered).toBe(201)
+      expect(reliable.delivered).toBe(202)
+      expect(reliable.trace.filter((e) => e._tag === "Retransmit")).toEqual([])
+    }))
+
   it.effect("over heavy chaos, every frame reaches the receiver exactly once and in order (20 seeds)", () =>
     Effect.gen(function*() {
       let retransmitted = 0

@@ -19,6 +19,15 @@ const loops = fc.oneof(
   junk
 )
 const field = <A>(good: fc.Arbitrary<A>) => fc.oneof({ weight: 8, arbitrary: good }, { weight: 1, arbitrary: junk })
+/** Piggy-backed acknowledgements: valid ones, too many, and hostile elements. */
+const goodAck = fc.record({ seq: fc.nat(), lane: fc.option(name, { nil: undefined }), extra: fc.anything() }, { requiredKeys: ["seq"] })
+const acks = fc.oneof(
+  { weight: 12, arbitrary: fc.array(goodAck, { maxLength: 4 }) },
+  { weight: 1, arbitrary: fc.array(fc.record({ seq: fc.nat() }), { minLength: 254, maxLength: 258 }) },
+  { weight: 1, arbitrary: fc.array(fc.oneof(goodAck, fc.record({ seq: num, lane: field(name) }, { requiredKeys: [] }), junk), { maxLength: 3 }) },
+  { weight: 1, arbitrary: goodAck.map((a) => [Object.create(a)]) },
+  { weight: 1, arbitrary: junk }
+)
 const good = fc.record({
   session: name,
   from: name,
@@ -30,6 +39,7 @@ const good = fc.record({
   payload: fc.anything(),
   lane: fc.option(name, { nil: undefined }),
   mailbox: name,
+  acks: fc.array(goodAck, { maxLength: 4 }),
   extra: fc.anything()
 }, { requiredKeys: ["session", "from", "to", "label", "site", "loops", "seq"] })
 const nearly = fc.record({
@@ -43,12 +53,21 @@ const nearly = fc.record({
   payload: fc.anything(),
   lane: field(name),
   mailbox: field(name),
+  acks: field(fc.array(goodAck, { maxLength: 3 })),
   extra: fc.anything()
 }, { requiredKeys: [] })
 /** A valid frame whose fields are inherited, not its own; or in an object of no prototype. */
 const shaped = fc.tuple(good, fc.constantFrom("inherited", "null-prototype", "array")).map(([g, how]) =>
   how === "inherited" ? Object.create(g) : how === "null-prototype" ? Object.assign(Object.create(null), g) : Object.assign([], g))
-const frame = fc.oneof({ weight: 10, arbitrary: good }, { weight: 10, arbitrary: nearly }, { weight: 2, arbitrary: shaped }, { weight: 1, arbitrary: fc.anything() })
+/** A valid frame but for its acknowledgements, which may be many, hostile or inherited. */
+const withAcks = fc.tuple(good, acks).map(([g, a]) => ({ ...g, acks: a }))
+const frame = fc.oneof(
+  { weight: 10, arbitrary: good },
+  { weight: 10, arbitrary: nearly },
+  { weight: 2, arbitrary: shaped },
+  { weight: 3, arbitrary: withAcks },
+  { weight: 1, arbitrary: fc.anything() }
+)
 
 const describeResult = (e: Either.Either<Envelope, string>) =>
   Either.isLeft(e)
@@ -57,7 +76,8 @@ const describeResult = (e: Either.Either<Envelope, string>) =>
       right: e.right,
       keys: Object.keys(e.right),
       loopKeys: Object.getOwnPropertyNames(e.right.loops),
-      loopsProto: Object.getPrototypeOf(e.right.loops) === Object.prototype
+      loopsProto: Object.getPrototypeOf(e.right.loops) === Object.prototype,
+      ackKeys: e.right.acks?.map((a) => Object.keys(a))
     }
 
 const viaJson = (u: unknown): unknown => {

@@ -486,7 +486,13 @@ describe("8. smaller holes", () => {
       const acks: Array<string> = []
       const order: TransportService = {
         ...memory,
-        send: (e) => Effect.suspend(() => (e.label.startsWith("~ack ") && acks.push(`${e.label} ${e.seq}`), memory.send(e)))
+        // Acks on their own, and those carried by frames going back.
+        send: (e) =>
+          Effect.suspend(() => {
+            if (e.label.startsWith("~ack ")) acks.push(`${e.label} ${e.seq}`)
+            for (const a of e.acks ?? []) acks.push(`ack ${a.seq} carried by ${e.label}`)
+            return memory.send(e)
+          })
       }
       const ended: Array<string> = []
       const result = yield* Effect.scoped(Effect.gen(function*() {

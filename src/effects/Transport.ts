@@ -55,7 +55,32 @@ export interface Envelope {
    * takes all of a role's frames in one place (the reliable layer) names one here.
    */
   readonly mailbox?: string | undefined
+  /**
+   * Acknowledgements that travel with the frame (the reliable layer's, piggy-backed on the
+   * frames going back): each names a frame its receiver (`to`) sent `from`, by lane and seq.
+   * At most `maxAcksPerFrame`.
+   */
+  readonly acks?: ReadonlyArray<Ack> | undefined
 }
+
+/**
+ * An acknowledgement carried by a frame (`Envelope.acks`): of the frame on `lane` (absent: the
+ * main line) with `seq`, that the frame's receiver sent its sender.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Ack {
+  readonly seq: number
+  readonly lane?: string | undefined
+}
+
+/**
+ * The most acknowledgements one frame may carry.
+ *
+ * @since 0.1.0
+ */
+export const maxAcksPerFrame = 256
 
 /**
  * The longest session id, role, label, site, lane or mailbox name a frame may carry.
@@ -74,6 +99,8 @@ export interface Envelope {
 export const maxNameLength = 1024
 
 const Name = Schema.String.pipe(Schema.maxLength(maxNameLength)).annotations({ title: `a string of at most ${maxNameLength} characters` })
+
+const Seq = Schema.Number.pipe(Schema.int(), Schema.between(0, Number.MAX_SAFE_INTEGER)).annotations({ title: "a whole number from 0" })
 
 const isLoops = (u: unknown): u is Readonly<Record<string, number>> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
@@ -137,6 +164,7 @@ export const EnvelopeSchema: Schema.Schema<Envelope, {
   readonly payload: unknown
   readonly lane?: string | undefined
   readonly mailbox?: string | undefined
+  readonly acks?: ReadonlyArray<{ readonly seq: number; readonly lane?: string | undefined }> | undefined
 }> = Schema.Struct({
   session: Name,
   from: Name,
@@ -144,10 +172,15 @@ export const EnvelopeSchema: Schema.Schema<Envelope, {
   label: Name,
   site: Schema.String.pipe(Schema.maxLength(8 * maxNameLength)).annotations({ title: `a string of at most ${8 * maxNameLength} characters` }),
   loops: Loops,
-  seq: Schema.Number.pipe(Schema.int(), Schema.between(0, Number.MAX_SAFE_INTEGER)).annotations({ title: "a whole number from 0" }),
+  seq: Seq,
   payload: Schema.Unknown,
   lane: Schema.optional(Name),
-  mailbox: Schema.optional(Name)
+  mailbox: Schema.optional(Name),
+  acks: Schema.optional(
+    Schema.Array(Schema.Struct({ seq: Seq, lane: Schema.optional(Name) }).annotations({ title: "an acknowledgement object" })).pipe(
+      Schema.maxItems(maxAcksPerFrame)
+    ).annotations({ title: `an array of at most ${maxAcksPerFrame} acknowledgements` })
+  )
 }).annotations({ title: "an envelope object" })
 
 const decodeEither = Schema.decodeUnknownEither(EnvelopeSchema)
@@ -192,6 +225,26 @@ const decodeValid = (u: unknown): Envelope | undefined => {
     const mailbox = o.mailbox
     if (mailbox !== undefined && !isName(mailbox)) return undefined
     e.mailbox = mailbox
+  }
+  if (Object.prototype.hasOwnProperty.call(o, "acks")) {
+    const acks = o.acks
+    if (acks === undefined) e.acks = undefined
+    else {
+      if (!Array.isArray(acks) || acks.length > maxAcksPerFrame) return undefined
+      const out: Array<Ack> = []
+      for (let i = 0; i < acks.length; i++) {
+        const a: unknown = acks[i]
+        if (typeof a !== "object" || a === null || Array.isArray(a)) return undefined
+        const seq = (a as Record<string, unknown>).seq
+        if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 0) return undefined
+        if (Object.prototype.hasOwnProperty.call(a, "lane")) {
+          const lane = (a as Record<string, unknown>).lane
+          if (lane !== undefined && !isName(lane)) return undefined
+          out.push({ seq, lane })
+        } else out.push({ seq })
+      }
+      e.acks = out
+    }
   }
   return e
 }
@@ -400,3 +453,38 @@ export const registerInbox = (transport: TransportService, inbox: (session: stri
 /** @internal the inboxes of a transport registered with `registerInbox`. */
 export const inboxOf = (transport: TransportService): ((session: string, role: string, mailbox?: string) => Inbox) | undefined =>
   inboxes.get(transport)
+
+/**
+ * A transport's mailboxes as a layer above it may tap them: `listen` hands every frame that
+ * comes to one mailbox (those there now first) to `frame`, synchronously, in the call that
+ * delivers it, and a failure of the mailbox to `fail`, until the function it returns is
+ * called; `listen(session, role, mailbox)` counts as the role's receive from that mailbox.
+ * `send` sends a frame at once, always (it is the transport's `send`, run synchronously).
+ * The reliable layer takes in a role's frames and acks this way, without a fiber.
+ *
+ * @internal
+ */
+export interface Tap {
+  readonly listen: (
+    session: string,
+    role: string,
+    mailbox: string,
+    listener: { readonly frame: (envelope: Envelope) => void; readonly fail: (error: TransportError) => void }
+  ) => () => void
+  readonly send: (envelope: Envelope) => void
+}
+
+const taps = new WeakMap<TransportService, Tap>()
+
+/**
+ * Declares that `transport`'s mailboxes may be tapped (see `Tap`). Keyed by the service
+ * object, as `registerSynchronousSend`.
+ *
+ * @internal
+ */
+export const registerTap = (transport: TransportService, tap: Tap): void => {
+  taps.set(transport, tap)
+}
+
+/** @internal the tap of a transport registered with `registerTap`. */
+export const tapOf = (transport: TransportService): Tap | undefined => taps.get(transport)

@@ -10,6 +10,12 @@ import type { Envelope, Inbox } from "../effects/Transport.js"
 
 type Wake = (wake: Effect.Effect<void>) => void
 
+/** Takes a mailbox's frames as they come (see `Mailbox.listen`). */
+export interface Listener {
+  readonly frame: (envelope: Envelope) => void
+  readonly fail: (error: TransportError) => void
+}
+
 /**
  * An unbounded FIFO of frames that receivers wait on: what an unbounded `Queue` does here,
  * for much less. A receiver that finds no frame suspends (`Effect.async`) until the next
@@ -28,6 +34,8 @@ export class Mailbox implements Inbox {
   private readonly others: Array<Wake> = []
   /** Once set, a receive that finds no frame fails with this instead of waiting. */
   private failure: Effect.Effect<never, TransportError> | undefined = undefined
+  /** Who takes every frame as it is offered, instead of a receiver (see `listen`). */
+  private listener: Listener | undefined = undefined
   /** The error of `failure`. */
   failed: TransportError | undefined = undefined
 
@@ -48,12 +56,28 @@ export class Mailbox implements Inbox {
   fail(error: TransportError): void {
     this.failure = Effect.fail(error)
     this.failed = error
+    if (this.listener !== undefined) this.listener.fail(error)
     this.wakeAll()
   }
 
   offer(envelope: Envelope): void {
+    if (this.listener !== undefined) return this.listener.frame(envelope)
     this.frames.push(envelope)
     this.wakeAll()
+  }
+
+  /**
+   * From now on, every frame offered here is handed to `listener` at once, in the offerer's
+   * call, instead of waiting for a receiver (frames waiting now first, then the failure if
+   * the mailbox has failed). Returns what stops it (frames wait here again from then on).
+   */
+  listen(listener: Listener): () => void {
+    this.listener = listener
+    for (let e = this.poll(); e !== undefined && this.listener === listener; e = this.poll()) listener.frame(e)
+    if (this.failed !== undefined && this.listener === listener) listener.fail(this.failed)
+    return () => {
+      if (this.listener === listener) this.listener = undefined
+    }
   }
 
   private wakeAll(): void {
@@ -86,6 +110,11 @@ export class Mailbox implements Inbox {
   /** Puts frames taken from here back at the head, in their order: the next receives take them first. */
   unread(envelopes: ReadonlyArray<Envelope>): void {
     if (envelopes.length === 0) return
+    const listener = this.listener
+    if (listener !== undefined) {
+      for (const e of envelopes) listener.frame(e)
+      return
+    }
     this.frames = [...envelopes, ...this.frames.slice(this.head)]
     this.head = 0
     this.wakeAll()
@@ -255,7 +284,7 @@ export class Mailboxes {
   }
 
   private box(s: SessionBoxes, role: string, name: string | undefined): Mailbox {
-    const address = name === undefined || name === "" ? role : `${role}\u0000${name}`
+    const address = name === undefined || name === "" ? role : addressOf(role, name)
     let box = s.boxes.get(address)
     if (box === undefined) {
       box = new Mailbox()
@@ -460,6 +489,29 @@ export const openRole = (boxes: Mailboxes, session: string, role: string, roles?
       })
     )
   )
+
+/**
+ * Addresses of named mailboxes (`role\0name`) made before, by role and name: looked up with
+ * the envelope's own strings, whose hashes V8 keeps, rather than built and hashed anew for
+ * every frame (the reliable layer sends all of a role's frames to one named mailbox). Bounded:
+ * beyond, an address is built each time.
+ */
+const addresses = new Map<string, Map<string, string>>()
+let addressCount = 0
+const maxAddresses = 4096
+
+const addressOf = (role: string, name: string): string => {
+  let byName = addresses.get(role)
+  const known = byName?.get(name)
+  if (known !== undefined) return known
+  const address = `${role}\u0000${name}`
+  if (addressCount < maxAddresses) {
+    if (byName === undefined) addresses.set(role, byName = new Map())
+    byName.set(name, address)
+    addressCount++
+  }
+  return address
+}
 
 /** A mailbox for a receiver of a role that has ended: every receive fails. */
 const ended = (session: string, role: string): Mailbox => {

@@ -7,7 +7,7 @@
 import { Duration, Effect, Exit, Logger, LogLevel, Schema } from "effect"
 import * as net from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
-import { Protocol, Role, Transport } from "../../src/index.js"
+import { Protocol, Reliable, Role, Transport, type TransportService } from "../../src/index.js"
 import { FrameReader } from "../../src/handlers/frames.js"
 import { Tcp } from "../../src/node/index.js"
 import { coordinator, participant, TwoPhaseCommit } from "../../examples/two-phase-commit.js"
@@ -24,9 +24,9 @@ afterEach(async () => {
 const at = (port: number) => `127.0.0.1:${port}`
 const fast = { heartbeat: Duration.millis(50), unavailableAfter: Duration.millis(400) }
 
-const coordinatorRun = (t: Tcp.TcpTransport, sessionId: string, id = 7) =>
+const coordinatorRun = (t: TransportService, sessionId: string, id = 7) =>
   Role.run(TwoPhaseCommit, "Coordinator", coordinator(id), { sessionId }).pipe(Effect.provideService(Transport, t))
-const participantRun = (t: Tcp.TcpTransport, sessionId: string) =>
+const participantRun = (t: TransportService, sessionId: string) =>
   Role.run(TwoPhaseCommit, "Participant", participant("commit"), { sessionId }).pipe(Effect.provideService(Transport, t))
 const committed = (id = 7) => [
   { transactionId: id, vote: "commit", outcome: "committed" },
@@ -121,6 +121,30 @@ describe("the TCP transport", () => {
       return [yield* first.await.pipe(Effect.flatten), second]
     })))
     expect(r).toEqual(committed())
+  })
+
+  it("carries the reliable layer above it: acks ride on the frames going back, decoded on the other side", async () => {
+    const carried: Array<string> = []
+    /** The TCP transport as the reliable layer sees it, noting the acks that came carried by frames. */
+    const noting = (t: Tcp.TcpTransport): TransportService => ({
+      ...t,
+      receive: (session, role, mailbox) =>
+        Effect.tap(t.receive(session, role, mailbox), (e) =>
+          Effect.sync(() => {
+            for (const a of e.acks ?? []) carried.push(`${role} got the ack of ${a.seq} on ${e.label}`)
+          }))
+    })
+    const r = await Effect.runPromise(pair((c, p) =>
+      Effect.scoped(Effect.gen(function*() {
+        const rc = yield* Reliable.wrap(noting(c))
+        const rp = yield* Reliable.wrap(noting(p))
+        return yield* Effect.all([coordinatorRun(rc, "acks"), participantRun(rp, "acks")], { concurrency: 2 })
+      }))
+    ))
+    expect(r).toEqual(committed())
+    // The Participant's answer carries the ack of the request it answers, and so on.
+    expect(carried).toContain("Coordinator got the ack of 0 on PrepareResponse")
+    expect(carried).toContain("Participant got the ack of 0 on CommitRequest")
   })
 
   it("a peer that never comes makes the role that waits on it fail with PeerUnavailable, naming it", async () => {
