@@ -67,6 +67,16 @@ export interface Envelope {
  * An acknowledgement carried by a frame (`Envelope.acks`): of the frame on `lane` (absent: the
  * main line) with `seq`, that the frame's receiver sent its sender.
  *
+ * @example
+ * ```ts
+ * import { decodeEnvelope, type Envelope } from "quadrille"
+ * import { Either } from "effect"
+ *
+ * // A Pong that also acknowledges the Ping (seq 0) it answers.
+ * const pong: Envelope = { session: "s1", from: "Server", to: "Client", label: "Pong", site: "1", loops: {}, seq: 0, payload: 2, acks: [{ seq: 0 }] }
+ * assert.ok(Either.isRight(decodeEnvelope(pong)))
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -76,7 +86,17 @@ export interface Ack {
 }
 
 /**
- * The most acknowledgements one frame may carry.
+ * The most acknowledgements one frame may carry; a frame with more is rejected when decoded.
+ *
+ * @example
+ * ```ts
+ * import { decodeEnvelope, type Envelope } from "quadrille"
+ * import { Either } from "effect"
+ *
+ * const acks = Array.from({ length: 257 }, (_, seq) => ({ seq }))
+ * const frame: Envelope = { session: "s1", from: "Server", to: "Client", label: "Pong", site: "1", loops: {}, seq: 0, payload: 2, acks }
+ * assert.ok(Either.isLeft(decodeEnvelope(frame)))
+ * ```
  *
  * @since 0.1.0
  */
