@@ -499,6 +499,8 @@ export const implement = <
     // loop, and returns an Effect only where the role has to wait: for a frame, an
     // effectful handler, an asynchronous send, or the end.
     let cur: LState = start
+    /** Sends taken under the lock since the last yield (see `sendValue`). */
+    let lockedSends = 0
     const loop = (): Effect.Effect<unknown, unknown, unknown> => {
       for (let steps = 0; steps < syncStepBudget; steps++) {
         const s = cur
@@ -533,15 +535,22 @@ export const implement = <
             cur = next
             break
           }
-          case "par":
-            if (box.lock === undefined) box.lock = Effect.unsafeMakeSemaphore(1)
+          case "par": {
+            // The outermost parallel makes the lock, and drops it at its barrier: after it, one
+            // drive runs again and needs none (nor the Effect per step that the lock costs).
+            const outermost = box.lock === undefined
+            if (outermost) box.lock = Effect.unsafeMakeSemaphore(1)
             return Effect.flatMap(
               Effect.forEach(channel.branches(s), (b) => drive(b.channel, b.start, box, true), {
                 concurrency: "unbounded",
                 discard: true
               }),
-              () => goTo(channel.enter(s.next))
+              () => {
+                if (outermost) box.lock = undefined
+                return goTo(channel.enter(s.next))
+              }
             )
+          }
           case "timeout": {
             const handler = (s.trigger === "clock" ? h.onTimeout : h.onCompensate).get(s.name)
             const onTimeout = handler === undefined ? Effect.void : box.lock === undefined ? update(handler, s) : box.lock.withPermits(1)(update(handler, s))
@@ -633,6 +642,12 @@ export const implement = <
       const next = channel.sendNow(cur as SendState, payload)
       if (Effect.isEffect(next)) return Effect.flatMap(next, goTo)
       cur = next
+      // Sends under the lock (in a parallel branch) come back here, not to `loop`'s count: a
+      // branch that only sends must still yield (and let a stop or an interruption in).
+      if (++lockedSends >= syncStepBudget) {
+        lockedSends = 0
+        return Effect.flatMap(Effect.yieldNow(), loop)
+      }
       return loop()
     }
     const selectBranch = (answer: unknown): Effect.Effect<unknown, unknown, unknown> => {
