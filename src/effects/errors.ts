@@ -62,6 +62,7 @@ export type Rule =
   | "TimeoutNotRaced"
   | "BadDuration"
   | "EndInSaga"
+  | "FamilyMisuse"
 
 /**
  * A role received something the protocol does not allow at that point: wrong label, wrong

@@ -18,7 +18,7 @@ import { checkpointKey, Storage, type StorageError } from "../effects/Storage.js
 import { Observe, observeRole, Observer } from "../effects/Observe.js"
 import { TraceSink } from "../effects/TraceSink.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
-import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
+import { type Any, type Catalogue, type GlobalOf, memberOf, type Messages, type Roles } from "../protocol/Protocol.js"
 import type { Handlers, HandlersFor, NoExtraHandlers, WithState } from "../session/Handlers.js"
 import type { Automaton, LState, RecvState, SelectState, SendState, TimeoutState } from "../protocol/automaton.js"
 import { Channel, type Part, type Received } from "./channel.js"
@@ -368,9 +368,12 @@ export const implement = <
       return received(r) ?? loop()
     }
     /** A handler's context: made only for a handler that declares the parameter. */
+    // A family's implementation runs as one of its members (`Bidder[2]`): its index.
+    const member = channel.role === role ? undefined : memberOf(protocol, channel.role)?.index
     const contextOf = (peer: string | undefined, label: string, site: string, rounds: Readonly<Record<string, number>>) => ({
       session: channel.session,
       role: channel.role,
+      member,
       peer,
       label,
       site,

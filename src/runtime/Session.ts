@@ -9,7 +9,8 @@ import { Observe, observeRole, Observer, observeSpan, spanNames } from "../effec
 import { TraceSink } from "../effects/TraceSink.js"
 import { Transport, type TransportService } from "../effects/Transport.js"
 import * as Memory from "../handlers/memory.js"
-import type { Any, Roles } from "../protocol/Protocol.js"
+import { type Any, expand, type Families, memberOf, type Roles } from "../protocol/Protocol.js"
+import { ProjectionError } from "../effects/errors.js"
 import { Channel } from "./channel.js"
 import { clip } from "../internal/bounded.js"
 import { own } from "../internal/own.js"
@@ -27,6 +28,16 @@ export type Implementations<P extends Any> = {
 }
 
 /**
+ * What `Session.run` gives for implementations `I` of `P`: each role's result, and for a
+ * family the results of its members, in the order of their indices.
+ *
+ * @category models
+ */
+export type Results<P extends Any, I> = {
+  readonly [R in keyof I]: R extends Families<P> ? ReadonlyArray<Success<I[R]>> : Success<I[R]>
+}
+
+/**
  * Options of `Session.run`.
  *
  * @category models
@@ -36,7 +47,10 @@ export interface SessionOptions {
   readonly sessionId?: string | undefined
   /** Decode received payloads with their Schemas (default: when the transport serialises). */
   readonly validate?: boolean | undefined
-  /** Session parameters given to every role: the number of rounds of each `repeat`, by its name. */
+  /**
+   * Session parameters given to every role: the number of rounds of each `repeat`, by its
+   * name, and the number of members of each family, by the family's name.
+   */
   readonly params?: Readonly<Record<string, number>> | undefined
   /**
    * How long a role may wait for any one message before failing with `Timeout`
@@ -134,7 +148,7 @@ export const run = <P extends Any, const I extends Implementations<P>, const O e
   implementations: I,
   options: O = {} as O
 ): Effect.Effect<
-  { readonly [R in keyof I]: Success<I[R]> },
+  Results<P, I>,
   Failure<I[keyof I]> | RoleError | StopError<O>,
   Requirements<I[keyof I]>
 > =>
@@ -143,13 +157,30 @@ export const run = <P extends Any, const I extends Implementations<P>, const O e
       ? runSession(protocol, implementations, options, undefined)
       : observeSpan(observe.value, runSession(protocol, implementations, options, observe.value), spanNames.session, { "quadrille.protocol": protocol.name })) as never
 
+/**
+ * The protocol a session of `protocol` runs: itself, or, when it has families, its expansion
+ * for the sizes in `params`. A bad size is the caller's mistake: an `ImplementationError`.
+ */
+const sessionProtocol = (protocol: Any, params: Readonly<Record<string, number>> | undefined): Effect.Effect<Any, ImplementationError> =>
+  protocol.families.length === 0 ? Effect.succeed(protocol) : Effect.try({
+    try: () => expand(protocol, (params ?? {}) as never) as Any,
+    catch: (e) =>
+      new ImplementationError({
+        protocol: protocol.name,
+        role: e instanceof ProjectionError && e.role !== undefined ? e.role : "",
+        site: "",
+        message: `Session.run(${protocol.name}): ${e instanceof ProjectionError ? e.message : String(e)}`
+      })
+  })
+
 const runSession = (
-  protocol: Any,
+  family: Any,
   implementations: Implementations<Any>,
   options: SessionOptions,
   observe: Observe["Type"] | undefined
 ): Effect.Effect<Record<string, unknown>, unknown, unknown> =>
   Effect.gen(function*() {
+    const protocol = yield* sessionProtocol(family, options.params)
     const provided = yield* Effect.serviceOption(Transport)
     const transport = Option.isSome(provided) ? provided.value : yield* Memory.make
     const sessionId = options.sessionId ?? (yield* randomId)
@@ -158,7 +189,7 @@ const runSession = (
     const validate = options.validate ?? transport.serialises
     const trace = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
     const impls = implementations as unknown as Record<string, Implementation<Any, string, unknown, unknown, unknown>>
-    const declared = new Set<string>(protocol.roles)
+    const declared = new Set<string>(family.roles)
     const extra = Object.keys(impls).filter((r) => !declared.has(r))
     if (extra.length > 0) {
       return yield* Effect.fail(
@@ -166,7 +197,7 @@ const runSession = (
           protocol: protocol.name,
           role: extra[0],
           site: "",
-          message: `Session.run(${protocol.name}): ${extra.map((r) => `'${clip(r, 60)}'`).join(", ")} ${extra.length === 1 ? "is not a role" : "are not roles"} of the protocol, whose roles are ${protocol.roles.join(", ")}`
+          message: `Session.run(${protocol.name}): ${extra.map((r) => `'${clip(r, 60)}'`).join(", ")} ${extra.length === 1 ? "is not a role" : "are not roles"} of the protocol, whose roles are ${family.roles.join(", ")}`
         })
       )
     }
@@ -182,16 +213,18 @@ const runSession = (
         return transport.close(sessionId, role)
       })
     for (const role of protocol.roles) {
-      const impl = own(impls, role)
-      if (impl === undefined || impl.role !== role || impl.protocol !== protocol) {
+      // A member of a family runs the family's implementation.
+      const named = family === protocol ? role : memberOf(family, role)?.family ?? role
+      const impl = own(impls, named)
+      if (impl === undefined || impl.role !== named || impl.protocol !== family) {
         return yield* Effect.fail(
           new ImplementationError({
             protocol: protocol.name,
             role,
             site: "",
             message: impl === undefined
-              ? `Session.run(${protocol.name}): no implementation for role ${role}`
-              : `Session.run(${protocol.name}): the implementation given for ${role} is for ${impl.role} of ${impl.protocol.name}`
+              ? `Session.run(${protocol.name}): no implementation for ${named === role ? "role" : "family"} ${named}`
+              : `Session.run(${protocol.name}): the implementation given for ${named} is for ${impl.role} of ${impl.protocol.name}`
           })
         )
       }
@@ -215,7 +248,14 @@ const runSession = (
       ),
       Effect.forEach(protocol.roles, closeRole, { discard: true })
     )
-    return Object.fromEntries(protocol.roles.map((role, i) => [role, results[i]]))
+    if (family === protocol) return Object.fromEntries(protocol.roles.map((role, i) => [role, results[i]]))
+    const out: Record<string, unknown> = Object.fromEntries(family.families.map((f) => [f, []]))
+    protocol.roles.forEach((role, i) => {
+      const m = memberOf(family, role)
+      if (m === undefined) out[role] = results[i]
+      else (out[m.family] as Array<unknown>)[m.index] = results[i]
+    })
+    return out
   })
 
 /**
@@ -248,7 +288,7 @@ export const retry = <P extends Any, const I extends Implementations<P>>(
   implementations: I,
   options: SessionRetryOptions
 ): Effect.Effect<
-  { readonly [R in keyof I]: Success<I[R]> },
+  Results<P, I>,
   Failure<I[keyof I]> | RoleError | MaxRetriesExceeded,
   Requirements<I[keyof I]>
 > =>
