@@ -24,8 +24,18 @@ import { type StopError, untilStopped } from "./stop.js"
  * @category models
  */
 export type Implementations<P extends Any> = {
-  readonly [R in Roles<P>]: Implementation<P, R, unknown, unknown, unknown>
+  readonly [R in Roles<P>]:
+    | Implementation<P, R, unknown, unknown, unknown>
+    | (R extends Families<P> ? ReadonlyArray<Implementation<P, R, unknown, unknown, unknown>> : never)
 }
+
+/**
+ * The implementations among `Implementations`' values: a family's may be one for every
+ * member, or a list of one per member.
+ *
+ * @category models
+ */
+export type Each<X> = X extends ReadonlyArray<infer I> ? I : X
 
 /**
  * What `Session.run` gives for implementations `I` of `P`: each role's result, and for a
@@ -34,7 +44,7 @@ export type Implementations<P extends Any> = {
  * @category models
  */
 export type Results<P extends Any, I> = {
-  readonly [R in keyof I]: R extends Families<P> ? ReadonlyArray<Success<I[R]>> : Success<I[R]>
+  readonly [R in keyof I]: R extends Families<P> ? ReadonlyArray<Success<Each<I[R]>>> : Success<I[R]>
 }
 
 /**
@@ -149,8 +159,8 @@ export const run = <P extends Any, const I extends Implementations<P>, const O e
   options: O = {} as O
 ): Effect.Effect<
   Results<P, I>,
-  Failure<I[keyof I]> | RoleError | StopError<O>,
-  Requirements<I[keyof I]>
+  Failure<Each<I[keyof I]>> | RoleError | StopError<O>,
+  Requirements<Each<I[keyof I]>>
 > =>
   Effect.flatMap(Effect.serviceOption(Observe), (observe) =>
     Option.isNone(observe)
@@ -214,8 +224,20 @@ const runSession = (
       })
     for (const role of protocol.roles) {
       // A member of a family runs the family's implementation.
-      const named = family === protocol ? role : memberOf(family, role)?.family ?? role
-      const impl = own(impls, named)
+      const member = family === protocol ? undefined : memberOf(family, role)
+      const named = member?.family ?? role
+      const given = own(impls, named) as Implementation<Any, string, unknown, unknown, unknown> | ReadonlyArray<Implementation<Any, string, unknown, unknown, unknown>> | undefined
+      if (Array.isArray(given) && member !== undefined && given.length !== protocol.roles.filter((r) => memberOf(family, r)?.family === named).length) {
+        return yield* Effect.fail(
+          new ImplementationError({
+            protocol: protocol.name,
+            role: named,
+            site: "",
+            message: `Session.run(${protocol.name}): ${given.length} implementations are given for family ${named}, which has ${protocol.roles.filter((r) => memberOf(family, r)?.family === named).length} members: give one for every member, or a list of one per member`
+          })
+        )
+      }
+      const impl = Array.isArray(given) ? (member === undefined ? undefined : given[member.index]) : given as Implementation<Any, string, unknown, unknown, unknown> | undefined
       if (impl === undefined || impl.role !== named || impl.protocol !== family) {
         return yield* Effect.fail(
           new ImplementationError({
@@ -289,8 +311,8 @@ export const retry = <P extends Any, const I extends Implementations<P>>(
   options: SessionRetryOptions
 ): Effect.Effect<
   Results<P, I>,
-  Failure<I[keyof I]> | RoleError | MaxRetriesExceeded,
-  Requirements<I[keyof I]>
+  Failure<Each<I[keyof I]>> | RoleError | MaxRetriesExceeded,
+  Requirements<Each<I[keyof I]>>
 > =>
   Effect.flatMap(options.sessionId === undefined ? randomId : Effect.succeed(options.sessionId), (base) =>
     retrying(

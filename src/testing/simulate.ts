@@ -137,9 +137,9 @@ export const simulate = <P extends Any, const I extends Session.Implementations<
   implementations: I,
   options: O
 ): Effect.Effect<
-  Simulation<Session.Results<P, I>, Failure<I[keyof I]> | RoleError | StopError<O> | Deterministic.SimulationStalled>,
+  Simulation<Session.Results<P, I>, Failure<Session.Each<I[keyof I]>> | RoleError | StopError<O> | Deterministic.SimulationStalled>,
   never,
-  Exclude<Requirements<I[keyof I]>, Transport | TraceSink>
+  Exclude<Requirements<Session.Each<I[keyof I]>>, Transport | TraceSink>
 > =>
   simulateEffect(
     Session.run(protocol, implementations, {
