@@ -12,7 +12,9 @@ export * from "./effects/index.js"
 export type * from "./session/Global.js"
 export type {
   Branch,
+  Each,
   End,
+  Exchange,
   IllFormedReason,
   Offer,
   Par,
@@ -39,6 +41,7 @@ export type {
   EndEndpoint,
   Expects,
   FailedEndpoint,
+  FamilyStepEndpoint,
   MatchResult,
   MissingBranches,
   MissingHandlers,
@@ -65,7 +68,7 @@ export type {
 // `Offered` is both the type of one outcome of `offer()` and its exhaustive handling
 // (`Offered.match`, `Offered.exhaustive`).
 /** What a handler of `Role.implement` is told (its last argument), and the answer that also changes the state (`Role.withState`). */
-export type { Answer, StepContext, WithState } from "./session/Handlers.js"
+export type { Answer, Member, StepContext, WithState } from "./session/Handlers.js"
 export { Offered } from "./session/Endpoint.js"
 export { Local } from "./session/LocalValue.js"
 /** Checking optimised roles against projections, and bounded model checking (`Check.asyncSubtype`, `Check.model`, `Check.local`). */

@@ -458,4 +458,4 @@ export interface FailedEndpoint<Message extends string> extends Disallowed<`a we
  *
  * @category endpoints
  */
-export interface FamilyStepEndpoint<What extends string> extends Disallowed<`${What}, which only Role.implement runs: implement this role with Role.implement`> {}
+export interface FamilyStepEndpoint<What extends string> extends Disallowed<`${What} (Role.implement runs it: implement this role with Role.implement)`> {}
