@@ -16,6 +16,7 @@ import type { IllFormed, IllFormedOptions } from "../illformed.js"
 import type { FastCheckModule } from "../../internal/fast-check.js"
 import type { Any } from "../../protocol/Protocol.js"
 import { arbitraries, type PayloadType } from "./common.js"
+import { familyArbitraries, type FamilyMisuse, type FamilyTree } from "./family.js"
 
 export * from "./common.js"
 
@@ -39,3 +40,10 @@ export const payload = built.payload as unknown as <P extends Any, L extends key
   protocol: P,
   label: L
 ) => Arbitrary<PayloadType<P, L>>
+
+export * from "./family.js"
+const families = familyArbitraries(fc as unknown as FastCheckModule)
+/** Protocols with a family of roles, as trees (`buildFamily` makes them). @category arbitraries */
+export const familyTree = families.familyTree as unknown as () => Arbitrary<FamilyTree>
+/** Family protocols with one misuse of the family, which `Protocol.makeEither` rejects with `FamilyMisuse`. @category arbitraries */
+export const familyMisuse = families.familyMisuse as unknown as () => Arbitrary<FamilyMisuse>
