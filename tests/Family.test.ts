@@ -295,3 +295,11 @@ describe("role families: the protocol and its expansion", () => {
     expect(Either.isLeft(r)).toBe(true)
   })
 })
+
+describe("role families without Effect", () => {
+  it("quadrille/promise runs a family protocol and gives the family's results as a list", async () => {
+    const { Session: PromiseSession } = await import("../src/promise/index.js")
+    const r = await PromiseSession.runPromise(Consensus.DistributedConsensusFamily, { Client: Consensus.client, Node: Consensus.node(3) }, { params: { Node: 4 } })
+    expect(r.Node.map((n) => n.decided)).toEqual([3, 3, 3, 3])
+  })
+})
