@@ -9,7 +9,7 @@
 import { it } from "@effect/vitest"
 import { Effect, Either, Exit, Schema } from "effect"
 import { describe, expect } from "vitest"
-import { Check, Protocol, Role, Session, TraceSink } from "../src/index.js"
+import { Check, Memory, Protocol, Role, Session, TraceSink, Transport } from "../src/index.js"
 import * as Msg from "../src/protocol/messages.js"
 import { simulate, Trace } from "../src/testing/index.js"
 import * as Auction from "../examples/distributed-auction-family.js"
@@ -302,4 +302,25 @@ describe("role families without Effect", () => {
     const r = await PromiseSession.runPromise(Consensus.DistributedConsensusFamily, { Client: Consensus.client, Node: Consensus.node(3) }, { params: { Node: 4 } })
     expect(r.Node.map((n) => n.decided)).toEqual([3, 3, 3, 3])
   })
+})
+
+describe("role families, each role run apart (Role.run, as over TCP or Redis)", () => {
+  it.effect("every member is run by its name, with the family's implementation and the sizes in params", () =>
+    Effect.gen(function*() {
+      const memory = yield* Memory.make
+      const options = { sessionId: "apart", params: { Bidder: 3, maxRounds: 2 } }
+      const strategies = Auction.strategies(3)
+      const [auctioneer, ...bidders] = yield* Effect.all([
+        Role.run(Auction.DistributedAuctionFamily, "Auctioneer", Auction.auctioneer(announcement), options),
+        ...strategies.map((s, i) => Role.run(Auction.DistributedAuctionFamily, `Bidder[${i}]`, Auction.bidder(i, s), options))
+      ], { concurrency: "unbounded" }).pipe(Effect.provideService(Transport, memory))
+      const expected = referenceAuction(strategies, 2)
+      expect((auctioneer as Auction.AuctioneerState).rounds).toEqual(expected.results)
+      for (const b of bidders as ReadonlyArray<Auction.BidderState>) expect(b.result).toEqual({ winner: expected.winner, price: expected.price })
+      // The family's name is not a role to run; a member beyond the size is not one either.
+      for (const role of ["Bidder", "Bidder[3]"]) {
+        const e = yield* Effect.flip(Role.run(Auction.DistributedAuctionFamily, role as "Bidder[3]", Auction.bidder(0, strategies[0]), options).pipe(Effect.provideService(Transport, memory)))
+        expect(e.message).toContain(`${role} is not a role of DistributedAuctionFamily with these sizes (Auctioneer, Bidder[0], Bidder[1], Bidder[2])`)
+      }
+    }))
 })
