@@ -288,6 +288,20 @@ describe("role families: the protocol and its expansion", () => {
     expect(Either.isLeft(r) && r.left.message).toBe(Msg.composeFamilies("Sub", ["B"]))
   })
 
+  it.effect("a rule broken only at a size that was not checked is reported when a session of that size starts", () =>
+    Effect.gen(function*() {
+      // At one member an exchange sends nothing, so the repeat's rounds could go round without a message.
+      const P = Protocol.make("Lonely", { roles: ["A"], families: ["F"], messages: Messages }, (g) =>
+        g.repeat("r", (b) => b.exchange("F", "X")).broadcast("A", "F", "Y"))
+      const f = Role.implement(P, "F", { send: { X: () => 1 } }, 0)
+      const a = Role.implement(P, "A", { send: { Y: () => 1 } }, 0)
+      const ok = yield* Session.run(P, { A: a, F: f }, { params: { F: 2, r: 2 } })
+      expect(ok.F).toEqual([0, 0])
+      const e = yield* Effect.flip(Session.run(P, { A: a, F: f }, { params: { F: 1, r: 2 } }))
+      expect(e).toMatchObject({ _tag: "ImplementationError" })
+      expect(e.message).toBe(`Session.run(Lonely): protocol Lonely: loop 'r' at site 0 can go round again without any message being sent (unguarded). Add a message before recur('r').`)
+    }))
+
   it("a well-formedness rule broken at every size is found when the protocol is made", () => {
     // B's members cannot tell which branch A chose: the choice is told to no one.
     const r = Protocol.makeEither("Unaware", { roles: ["A"], families: ["B"], messages: Messages }, (g: any) =>
