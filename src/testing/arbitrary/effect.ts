@@ -14,6 +14,7 @@ import type { IllFormed, IllFormedOptions } from "./illformed.js"
 import type { Any } from "../../protocol/Protocol.js"
 import { arbitraries } from "./internal/arbitraries.js"
 import type { PayloadType } from "./payload.js"
+import { familyArbitraries, type FamilyMisuse, type FamilyTree } from "./family.js"
 
 /**
  * The models, builders, drivers and oracles of generated protocols, and `arbitraries` (see
@@ -172,3 +173,10 @@ export const payload: <P extends Any, L extends keyof P["messages"] & string>(
   protocol: P,
   label: L
 ) => FastCheck.Arbitrary<PayloadType<P, L>> = built.payload
+
+export * from "./family.js"
+const families = familyArbitraries(FastCheck)
+/** Protocols with a family of roles, as trees (`buildFamily` makes them). @category arbitraries */
+export const familyTree: () => FastCheck.Arbitrary<FamilyTree> = families.familyTree
+/** Family protocols with one misuse of the family, which `Protocol.makeEither` rejects with `FamilyMisuse`. @category arbitraries */
+export const familyMisuse: () => FastCheck.Arbitrary<FamilyMisuse> = families.familyMisuse

@@ -18,6 +18,7 @@ import type { FastCheckModule } from "../../internal/fast-check.js"
 import type { Any } from "../../protocol/Protocol.js"
 import { arbitraries } from "./internal/arbitraries.js"
 import type { PayloadType } from "./payload.js"
+import { familyArbitraries, type FamilyMisuse, type FamilyTree } from "./family.js"
 
 /**
  * The models, builders, drivers and oracles of generated protocols, and `arbitraries` (see
@@ -182,3 +183,10 @@ export const payload = built.payload as unknown as <P extends Any, L extends key
   protocol: P,
   label: L
 ) => Arbitrary<PayloadType<P, L>>
+
+export * from "./family.js"
+const families = familyArbitraries(fc as unknown as FastCheckModule)
+/** Protocols with a family of roles, as trees (`buildFamily` makes them). @category arbitraries */
+export const familyTree = families.familyTree as unknown as () => Arbitrary<FamilyTree>
+/** Family protocols with one misuse of the family, which `Protocol.makeEither` rejects with `FamilyMisuse`. @category arbitraries */
+export const familyMisuse = families.familyMisuse as unknown as () => Arbitrary<FamilyMisuse>
