@@ -848,7 +848,7 @@ const toArray = (seq: RawSeq): Array<Raw> => {
 const fromArray = (steps: ReadonlyArray<Raw>): RawSeq => steps.reduce((init: RawSeq, last) => ({ last, init }), undefined)
 
 /** The name of member `i` of `family` in an expanded protocol: `Bidder[0]`. */
-export const memberName = (family: string, i: number): string => `${family}[${i}]`
+const memberName = (family: string, i: number): string => `${family}[${i}]`
 
 /**
  * The raw steps of a protocol with families, for `sizes` members of each: a `forEach` (and so
@@ -1188,6 +1188,18 @@ export const make = <
  * a number of members, a session parameter of that name.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const spec = { roles: ["Host"], families: ["Voter"], messages: { Ask: Schema.String, Vote: Schema.Boolean } } satisfies Protocol.Spec<"Host", { Ask: typeof Schema.String; Vote: typeof Schema.Boolean }, "Voter">
+ * const Poll = Protocol.make("Poll", spec, (g) => g.broadcast("Host", "Voter", "Ask").gather("Voter", "Host", "Vote"))
+ * assert.deepStrictEqual(Poll.families, ["Voter"])
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface Spec<R extends string, M extends Catalogue, F extends string = never> {
   readonly roles: ReadonlyArray<R>
@@ -1456,10 +1468,16 @@ const familyProtocol = (
  *
  * @example
  * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const Auction = Protocol.make("Auction", { roles: ["Auctioneer"], families: ["Bidder"], messages: { Bid: Schema.Number } }, (g) =>
+ *   g.gather("Bidder", "Auctioneer", "Bid"))
  * const three = Protocol.expand(Auction, { Bidder: 3 })
- * three.roles // ["Auctioneer", "Bidder[0]", "Bidder[1]", "Bidder[2]"]
+ * assert.deepStrictEqual(three.roles, ["Auctioneer", "Bidder[0]", "Bidder[1]", "Bidder[2]"])
  * ```
  *
+ * @since 0.1.0
  * @category constructors
  */
 export const expand = <P extends Any>(
@@ -1470,7 +1488,11 @@ export const expand = <P extends Any>(
   return (f === undefined ? protocol : f(sizes)) as never
 }
 
-/** The family a role of an expanded protocol is a member of (`Bidder` for `Bidder[2]`), and its index. @internal */
+/**
+ * The family a role of an expanded protocol is a member of (`Bidder` for `Bidder[2]`), and its index.
+ *
+ * @internal
+ */
 export const memberOf = (protocol: Any, role: string): { readonly family: string; readonly index: number } | undefined => {
   const m = /^(.*)\[(\d+)\]$/.exec(role)
   return m !== null && protocol.families.includes(m[1]) ? { family: m[1], index: Number(m[2]) } : undefined

@@ -56,6 +56,17 @@ export type Implementations<P extends Any> = {
  * member, or a list of one per member.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import type { Session } from "quadrille"
+ *
+ * // A list of implementations, one per member, stands for any one of them.
+ * const same: [Session.Each<ReadonlyArray<"one member">>, Session.Each<"every member">] extends ["one member", "every member"] ? true : false = true
+ * assert.strictEqual(same, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Each<X> = X extends ReadonlyArray<infer I> ? I : X
 
@@ -64,6 +75,25 @@ export type Each<X> = X extends ReadonlyArray<infer I> ? I : X
  * family the results of its members, in the order of their indices.
  *
  * @category models
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const Poll = Protocol.make("Poll", { roles: ["Host"], families: ["Voter"], messages: { Ask: Schema.String, Vote: Schema.Boolean } }, (g) =>
+ *   g.broadcast("Host", "Voter", "Ask").gather("Voter", "Host", "Vote"))
+ * const host = Role.implement(Poll, "Host", { send: { Ask: () => "tea?" }, recv: { Vote: (yes: number, vote) => vote ? yes + 1 : yes } }, 0)
+ * const voter = Role.implement(Poll, "Voter", { recv: { Ask: (_, _question, { member }) => member ?? -1 }, send: { Vote: (m) => m % 2 === 0 } }, -1)
+ *
+ * // One result for the Host, a list for the family (member 0 first).
+ * const results: Session.Results<typeof Poll, { Host: typeof host; Voter: typeof voter }> = await Effect.runPromise(
+ *   Session.run(Poll, { Host: host, Voter: voter }, { params: { Voter: 3 } })
+ * )
+ * assert.deepStrictEqual(results, { Host: 2, Voter: [0, 1, 2] })
+ * ```
+ *
+ * @since 0.1.0
  */
 export type Results<P extends Any, I> = {
   readonly [R in keyof I]: R extends Families<P> ? ReadonlyArray<Success<Each<I[R]>>> : Success<I[R]>

@@ -1183,5 +1183,22 @@ export interface FailedEndpoint<Message extends string> extends Disallowed<`a we
  * member).
  *
  * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { Endpoint, FamilyStepEndpoint, Local } from "quadrille"
+ *
+ * const Poll = Protocol.make("Poll", { roles: ["Host"], families: ["Voter"], messages: { Ask: Schema.String, Vote: Schema.Boolean } }, (g) =>
+ *   g.broadcast("Host", "Voter", "Ask").gather("Voter", "Host", "Vote"))
+ *
+ * // The Host's first step is with each voter: a program cannot take it, Role.implement can.
+ * type Host = Endpoint<Local<typeof Poll, "Host">>
+ * const refused: Host extends FamilyStepEndpoint<string> ? true : false = true
+ * assert.strictEqual(refused, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface FamilyStepEndpoint<What extends string> extends Disallowed<`${What} (Role.implement runs it: implement this role with Role.implement)`> {}

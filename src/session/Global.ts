@@ -427,6 +427,23 @@ export interface GBlock<Name extends string, Body> {
  * stands for the member (`broadcast` and `gather` to or from a family are such steps).
  *
  * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { GEach, GMsg, Nil, Then } from "quadrille"
+ *
+ * const Poll = Protocol.make("Poll", { roles: ["Host"], families: ["Voter"], messages: { Ask: Schema.String, Vote: Schema.Boolean } }, (g) =>
+ *   g.broadcast("Host", "Voter", "Ask").gather("Voter", "Host", "Vote"))
+ *
+ * // The broadcast is the Host's message to each voter in turn; the gather, each voter's at once.
+ * type Expected = Then<Then<Nil, GEach<"Voter", false, Then<Nil, GMsg<"Host", "Voter", "Ask">>>>, GEach<"Voter", true, Then<Nil, GMsg<"Voter", "Host", "Vote">>>>
+ * const exact: [Protocol.GlobalOf<typeof Poll>] extends [Expected] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface GEach<Family extends string, Parallel extends boolean, Body> {
   readonly _tag: "Each"
@@ -440,6 +457,21 @@ export interface GEach<Family extends string, Parallel extends boolean, Body> {
  * all at once.
  *
  * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { GExchange, Nil, Then } from "quadrille"
+ *
+ * const Gossip = Protocol.make("Gossip", { roles: [], families: ["Peer"], messages: { Rumour: Schema.String } }, (g) =>
+ *   g.exchange("Peer", "Rumour"))
+ *
+ * const exact: [Protocol.GlobalOf<typeof Gossip>] extends [Then<Nil, GExchange<"Peer", "Rumour">>] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
  */
 export interface GExchange<Family extends string, Label extends string> {
   readonly _tag: "Exchange"
