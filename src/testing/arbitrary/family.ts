@@ -15,15 +15,58 @@ import { type Any, make, makeEither } from "../../protocol/Protocol.js"
 import { implement } from "../../runtime/Role.js"
 import type { Implementation } from "../../runtime/implementation.js"
 
-/** A fixed role of a generated family protocol. @category models */
+/**
+ * A fixed role of a generated family protocol.
+ *
+ * @example
+ * ```ts
+ * import { type FixedRole } from "quadrille/testing/arbitrary"
+ *
+ * const fixed: ReadonlyArray<FixedRole> = ["A", "C"]
+ * assert.strictEqual(fixed.length, 2)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type FixedRole = "A" | "C"
 
-/** A step of the body of a `forEach`, with the member `m`. @category models */
+/**
+ * A step of the body of a `forEach`, with the member `m`.
+ *
+ * @example
+ * ```ts
+ * import { type MemberStep, type FamilyTree, messagesAt } from "quadrille/testing/arbitrary"
+ *
+ * // A then the member, the member then C: two messages per member.
+ * const body: ReadonlyArray<MemberStep> = [{ kind: "toMember", from: "A", label: "K" }, { kind: "fromMember", to: "C", label: "L" }]
+ * const tree: FamilyTree = { name: "Relay", steps: [{ kind: "forEach", parallel: true, body }], rounds: {} }
+ * assert.strictEqual(messagesAt(tree, 4), 8)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type MemberStep =
   | { readonly kind: "toMember"; readonly from: FixedRole; readonly label: string }
   | { readonly kind: "fromMember"; readonly to: FixedRole; readonly label: string }
 
-/** A step of a generated family protocol. @category models */
+/**
+ * A step of a generated family protocol.
+ *
+ * @example
+ * ```ts
+ * import { type FamilyStep, type FamilyTree, messagesAt } from "quadrille/testing/arbitrary"
+ *
+ * // Every member to every other member, twice (the repeat's rounds are the tree's).
+ * const steps: ReadonlyArray<FamilyStep> = [{ kind: "repeat", param: "r0", body: [{ kind: "exchange", label: "M" }] }]
+ * const tree: FamilyTree = { name: "Gossip", steps, rounds: { r0: 2 } }
+ * assert.strictEqual(messagesAt(tree, 3), 12)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type FamilyStep =
   | { readonly kind: "msg"; readonly from: FixedRole; readonly to: FixedRole; readonly label: string }
   | { readonly kind: "broadcast"; readonly from: FixedRole; readonly label: string }
@@ -32,14 +75,47 @@ export type FamilyStep =
   | { readonly kind: "forEach"; readonly parallel: boolean; readonly body: ReadonlyArray<MemberStep> }
   | { readonly kind: "repeat"; readonly param: string; readonly body: ReadonlyArray<FamilyStep> }
 
-/** A generated protocol with the family `F`, and the rounds of each of its repeats. @category models */
+/**
+ * A generated protocol with the family `F`, and the rounds of each of its repeats.
+ *
+ * @example
+ * ```ts
+ * import { type FamilyTree, messagesAt } from "quadrille/testing/arbitrary"
+ *
+ * const tree: FamilyTree = {
+ *   name: "Tally",
+ *   steps: [
+ *     { kind: "broadcast", from: "A", label: "K" },
+ *     { kind: "forEach", parallel: false, body: [{ kind: "fromMember", to: "C", label: "L" }] }
+ *   ],
+ *   rounds: {}
+ * }
+ * // A broadcast to 3 members, then each of them to C.
+ * assert.strictEqual(messagesAt(tree, 3), 6)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface FamilyTree {
   readonly name: string
   readonly steps: ReadonlyArray<FamilyStep>
   readonly rounds: Readonly<Record<string, number>>
 }
 
-/** The labels of generated family protocols, each a number. @category models */
+/**
+ * The labels of generated family protocols, each a number.
+ *
+ * @example
+ * ```ts
+ * import { familyLabels } from "quadrille/testing/arbitrary"
+ *
+ * assert.deepStrictEqual(familyLabels, ["K", "L", "M"])
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export const familyLabels = ["K", "L", "M"] as const
 
 const catalogue = Object.fromEntries(familyLabels.map((l) => [l, Schema.Number]))
@@ -71,12 +147,52 @@ const addStep = (b: Loose, s: FamilyStep): Loose => {
  * The protocol of a tree, built with `Protocol.make` (roles `A`, `C`, family `F`). The builder
  * is driven loosely (the tree is data): its types are checked by the type tests instead.
  *
+ * @example
+ * ```ts
+ * import { Protocol } from "quadrille"
+ * import { buildFamily, type FamilyTree } from "quadrille/testing/arbitrary"
+ *
+ * const tree: FamilyTree = {
+ *   name: "Tally",
+ *   steps: [
+ *     { kind: "broadcast", from: "A", label: "K" },
+ *     { kind: "forEach", parallel: false, body: [{ kind: "fromMember", to: "C", label: "L" }] }
+ *   ],
+ *   rounds: {}
+ * }
+ * const protocol = buildFamily(tree)
+ * assert.deepStrictEqual(protocol.families, ["F"])
+ * assert.deepStrictEqual(Protocol.expand(protocol, { F: 2 }).roles, ["A", "C", "F[0]", "F[1]"])
+ * ```
+ *
+ * @since 0.1.0
  * @category builders
  */
 export const buildFamily = (tree: FamilyTree): Any =>
   make(tree.name, { roles: ["A", "C"], families: ["F"], messages: catalogue }, ((g: Loose) => tree.steps.reduce(addStep, g)) as never) as Any
 
-/** The number of messages a session of the tree with `n` members sends, from the tree alone. @category oracles */
+/**
+ * The number of messages a session of the tree with `n` members sends, from the tree alone.
+ *
+ * @example
+ * ```ts
+ * import { messagesAt, type FamilyTree } from "quadrille/testing/arbitrary"
+ *
+ * const tree: FamilyTree = {
+ *   name: "Tally",
+ *   steps: [
+ *     { kind: "broadcast", from: "A", label: "K" },
+ *     { kind: "forEach", parallel: false, body: [{ kind: "fromMember", to: "C", label: "L" }] }
+ *   ],
+ *   rounds: {}
+ * }
+ * assert.strictEqual(messagesAt(tree, 1), 2)
+ * assert.strictEqual(messagesAt(tree, 10), 20)
+ * ```
+ *
+ * @since 0.1.0
+ * @category oracles
+ */
 export const messagesAt = (tree: FamilyTree, n: number): number => {
   const count = (steps: ReadonlyArray<FamilyStep>): number =>
     steps.reduce((sum, s) => {
@@ -97,7 +213,21 @@ export const messagesAt = (tree: FamilyTree, n: number): number => {
   return count(tree.steps)
 }
 
-/** The messages each member receives in a session with `n` members, from the tree alone: the same for every member. @category oracles */
+/**
+ * The messages each member receives in a session with `n` members, from the tree alone: the same for every member.
+ *
+ * @example
+ * ```ts
+ * import { memberReceivesAt, type FamilyTree } from "quadrille/testing/arbitrary"
+ *
+ * // In an exchange each member hears from every other one.
+ * const tree: FamilyTree = { name: "Gossip", steps: [{ kind: "broadcast", from: "A", label: "K" }, { kind: "exchange", label: "M" }], rounds: {} }
+ * assert.strictEqual(memberReceivesAt(tree, 4), 4)
+ * ```
+ *
+ * @since 0.1.0
+ * @category oracles
+ */
 export const memberReceivesAt = (tree: FamilyTree, n: number): number => {
   const count = (steps: ReadonlyArray<FamilyStep>): number =>
     steps.reduce((sum, s) => {
@@ -117,7 +247,27 @@ export const memberReceivesAt = (tree: FamilyTree, n: number): number => {
   return count(tree.steps)
 }
 
-/** The tree as the builder code that makes it. @category printing */
+/**
+ * The tree as the builder code that makes it.
+ *
+ * @example
+ * ```ts
+ * import { printFamily, type FamilyTree } from "quadrille/testing/arbitrary"
+ *
+ * const tree: FamilyTree = {
+ *   name: "Tally",
+ *   steps: [
+ *     { kind: "broadcast", from: "A", label: "K" },
+ *     { kind: "forEach", parallel: false, body: [{ kind: "fromMember", to: "C", label: "L" }] }
+ *   ],
+ *   rounds: {}
+ * }
+ * assert.ok(printFamily(tree).includes(`.broadcast("A", "F", "K").forEach("F", (b, m) => b.msg(m, "C", "L"))`))
+ * ```
+ *
+ * @since 0.1.0
+ * @category printing
+ */
 export const printFamily = (tree: FamilyTree): string => {
   const member = (s: MemberStep) => s.kind === "toMember" ? `.msg("${s.from}", m, "${s.label}")` : `.msg(m, "${s.to}", "${s.label}")`
   const step = (s: FamilyStep): string => {
@@ -139,13 +289,59 @@ export const printFamily = (tree: FamilyTree): string => {
   return `Protocol.make("${tree.name}", { roles: ["A", "C"], families: ["F"], messages }, (g) => g${tree.steps.map(step).join("")}) // rounds ${JSON.stringify(tree.rounds)}`
 }
 
-/** What a generated role records: every message it received, as `peer:label`. @category models */
+/**
+ * What a generated role records: every message it received, as `peer:label`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Session } from "quadrille"
+ * import { buildFamily, implementFamily, type FamilyTree, type Heard } from "quadrille/testing/arbitrary"
+ *
+ * const tree: FamilyTree = {
+ *   name: "Tally",
+ *   steps: [
+ *     { kind: "broadcast", from: "A", label: "K" },
+ *     { kind: "forEach", parallel: false, body: [{ kind: "fromMember", to: "C", label: "L" }] }
+ *   ],
+ *   rounds: {}
+ * }
+ * const protocol = buildFamily(tree)
+ * const results = await Effect.runPromise(Session.run(protocol, implementFamily(protocol), { params: { F: 2 } }))
+ * // Each member heard the broadcast from A.
+ * const members: ReadonlyArray<Heard> = results.F
+ * assert.deepStrictEqual(members, [["A:K"], ["A:K"]])
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Heard = ReadonlyArray<string>
 
 /**
  * One implementation for each role and for the family (run by every member): every send
  * sends the number of messages the role has heard, every receive records `peer:label`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Session } from "quadrille"
+ * import { buildFamily, implementFamily, type FamilyTree, type Heard } from "quadrille/testing/arbitrary"
+ *
+ * const tree: FamilyTree = {
+ *   name: "Tally",
+ *   steps: [
+ *     { kind: "broadcast", from: "A", label: "K" },
+ *     { kind: "forEach", parallel: false, body: [{ kind: "fromMember", to: "C", label: "L" }] }
+ *   ],
+ *   rounds: {}
+ * }
+ * const protocol = buildFamily(tree)
+ * const results = await Effect.runPromise(Session.run(protocol, implementFamily(protocol), { params: { F: 2 } }))
+ * assert.deepStrictEqual(results, { A: [], C: ["F[0]:L", "F[1]:L"], F: [["A:K"], ["A:K"]] })
+ * ```
+ *
+ * @since 0.1.0
  * @category implementations
  */
 export const implementFamily = (protocol: Any): Record<"A" | "C" | "F", Implementation<Any, string, Heard>> => {
@@ -158,7 +354,23 @@ export const implementFamily = (protocol: Any): Record<"A" | "C" | "F", Implemen
   return { A: one("A"), C: one("C"), F: one("F") }
 }
 
-/** A misuse of the family in a tree, and the tree's steps with it. @category models */
+/**
+ * A misuse of the family in a tree, and the tree's steps with it.
+ *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import fc from "fast-check"
+ * import { familyMisuse, type FamilyMisuse } from "quadrille/testing/arbitrary"
+ *
+ * const [misuse]: ReadonlyArray<FamilyMisuse> = fc.sample(familyMisuse(), 1)
+ * const built = misuse.build()
+ * assert.ok(Either.isLeft(built) && built.left.rule === "FamilyMisuse", misuse.defect)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface FamilyMisuse {
   readonly tree: FamilyTree
   /** What was changed, in words. */
@@ -170,9 +382,11 @@ export interface FamilyMisuse {
 const misuses = ["familyAsRole", "roleAsFamily", "nested", "endInside"] as const
 
 /**
- * The arbitraries of family protocols, built with the fast-check module `fc`.
+ * The arbitraries of family protocols, built with the fast-check module `fc`: the entries
+ * (`quadrille/testing/arbitrary`, `.../effect`) export them built, as `familyTree` and
+ * `familyMisuse`.
  *
- * @category arbitraries
+ * @internal
  */
 export const familyArbitraries = (fc: FastCheckModule) => {
   const fixed = fc.constantFrom<FixedRole>("A", "C")
