@@ -7,9 +7,9 @@
  * (type-tests/family.ts).
  */
 import { it } from "@effect/vitest"
-import { Effect, Either, Exit, Schema } from "effect"
+import { Deferred, Effect, Either, Exit, Schedule, Schema } from "effect"
 import { describe, expect } from "vitest"
-import { Check, Memory, Protocol, Role, Session, TraceSink, Transport } from "../src/index.js"
+import { Check, Memory, Protocol, Role, Session, Stopped, TraceSink, Transport } from "../src/index.js"
 import * as Msg from "../src/protocol/messages.js"
 import { simulate, Trace } from "../src/testing/index.js"
 import * as Auction from "../examples/distributed-auction-family.js"
@@ -336,5 +336,46 @@ describe("role families, each role run apart (Role.run, as over TCP or Redis)", 
         const e = yield* Effect.flip(Role.run(Auction.DistributedAuctionFamily, role as "Bidder[3]", Auction.bidder(0, strategies[0]), options).pipe(Effect.provideService(Transport, memory)))
         expect(e.message).toContain(`${role} is not a role of DistributedAuctionFamily with these sizes (Auctioneer, Bidder[0], Bidder[1], Bidder[2])`)
       }
+    }))
+})
+
+describe("role families under Session.retry, with a stop", () => {
+  /** A heartbeat server: the hub ticks every node, every node acks, for ever. */
+  const Beat = Protocol.make("Beat", { roles: ["Hub"], families: ["Node"], messages: { Tick: Schema.Number, Ack: Schema.Number } }, (g) =>
+    g.forever("L", (l) => l.broadcast("Hub", "Node", "Tick").gather("Node", "Hub", "Ack").recur("L")))
+
+  it.live("attempt 1 fails at member 1, attempt 2 serves 3 nodes until the stop: Stopped names attempt 2's session and every role", () =>
+    Effect.gen(function*() {
+      const stop = yield* Deferred.make<void>()
+      const acks: Array<string> = []
+      const hub = Role.implement(Beat, "Hub", {
+        send: { Tick: (n: number) => n },
+        recv: {
+          Ack: (n: number, _ack, { peer, session }) => {
+            acks.push(`${session} ${peer}`)
+            if (acks.filter((a) => a.startsWith("beat#2")).length === 30) Deferred.unsafeDone(stop, Exit.void)
+            return n + 1
+          }
+        }
+      }, 0)
+      const node = Role.implement(Beat, "Node", {
+        recv: { Tick: (_: number, t, { member, session }) => session.endsWith("#1") && member === 1 && t === 3 ? Effect.fail("flaky" as const) : Effect.succeed(t) },
+        send: { Ack: (t: number) => t }
+      }, 0)
+      const e = yield* Effect.flip(Session.retry(Beat, { Hub: hub, Node: node }, {
+        schedule: Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(3))),
+        while: (error) => error === "flaky",
+        sessionId: "beat",
+        params: { Node: 3 },
+        stop: Deferred.await(stop)
+      }))
+      expect(e).toBeInstanceOf(Stopped)
+      expect(e).toMatchObject({ _tag: "Stopped", session: "beat#2" })
+      expect([...(e as Stopped).roles].sort()).toEqual(["Hub", "Node[0]", "Node[1]", "Node[2]"])
+      // The hub ticks the acks it has: member 1 fails at the second tick of attempt 1 (3 acks in), before acking it.
+      expect(acks.filter((a) => a.startsWith("beat#1 ")).length).toBeGreaterThanOrEqual(3)
+      expect(acks.filter((a) => a.startsWith("beat#1 Node[1]"))).toHaveLength(1)
+      expect(acks.filter((a) => a.startsWith("beat#2 ")).length).toBeGreaterThanOrEqual(30)
+      expect(new Set(acks.filter((a) => a.startsWith("beat#2 ")).map((a) => a.split(" ")[1]))).toEqual(new Set(["Node[0]", "Node[1]", "Node[2]"]))
     }))
 })

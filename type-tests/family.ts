@@ -4,9 +4,9 @@
  * one role belongs, or a plain role where a family belongs, is a compile error at the call, in
  * the run-time words (tests/Family.test.ts).
  */
-import { Effect, Schema } from "effect"
+import { Effect, Schedule, Schema } from "effect"
 import { expectTypeOf } from "vitest"
-import type { Each, End, Exchange, Local, Par, Rec, Recv, Rounds, Send, Var } from "../src/index.js"
+import type { Each, End, Exchange, Local, MaxRetriesExceeded, Par, Rec, Recv, RoleError, Rounds, Send, Stopped, Var } from "../src/index.js"
 import { Protocol, Role, Session } from "../src/index.js"
 import type { StepContext } from "../src/session/Handlers.js"
 import { DistributedAuctionFamily } from "../examples/distributed-auction-family.js"
@@ -43,6 +43,13 @@ const c = Role.implement(P, "C", {}, "c")
 const run = Session.run(P, { A: a, B: b, C: c }, { params: { B: 3, rounds: 2 } })
 expectTypeOf<Effect.Effect.Success<typeof run>>().toEqualTypeOf<{ readonly A: number; readonly B: ReadonlyArray<number>; readonly C: string }>()
 Session.run(P, { A: a, B: [b, b], C: c }, { params: { B: 2, rounds: 2 } })
+// Session.retry: the same results; `Stopped` in the error when given `stop`, and only then.
+const retried = Session.retry(P, { A: a, B: [b, b], C: c }, { schedule: Schedule.recurs(1), params: { B: 2, rounds: 2 } })
+expectTypeOf<Effect.Effect.Success<typeof retried>>().toEqualTypeOf<{ readonly A: number; readonly B: ReadonlyArray<number>; readonly C: string }>()
+expectTypeOf<Effect.Effect.Error<typeof retried>>().toEqualTypeOf<RoleError | MaxRetriesExceeded>()
+const retriedStopped = Session.retry(P, { A: a, B: b, C: c }, { schedule: Schedule.recurs(1), params: { B: 2, rounds: 2 }, stop: Effect.never })
+expectTypeOf<Effect.Effect.Success<typeof retriedStopped>>().toEqualTypeOf<{ readonly A: number; readonly B: ReadonlyArray<number>; readonly C: string }>()
+expectTypeOf<Effect.Effect.Error<typeof retriedStopped>>().toEqualTypeOf<RoleError | MaxRetriesExceeded | Stopped>()
 // A list is for a family only.
 // expect-error: is missing the following properties
 Session.run(P, { A: [a], B: b, C: c }, { params: { B: 2, rounds: 2 } })
