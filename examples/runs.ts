@@ -2,12 +2,14 @@
  * One session of every example, with its protocol, session parameters and a title: what
  * `npm run demo` runs and prints, and what the trace, simulation, chaos and diagram tests run.
  */
-import type { Effect } from "effect"
-import { Session } from "../src/index.js"
+import { Effect } from "effect"
+import { Protocol, Session } from "../src/index.js"
 import type { Any } from "../src/protocol/Protocol.js"
 import * as Adaptive from "./adaptive-sync.js"
 import * as Auction from "./distributed-auction.js"
+import * as AuctionFamily from "./distributed-auction-family.js"
 import * as Consensus from "./distributed-consensus.js"
+import * as ConsensusFamily from "./distributed-consensus-family.js"
 import * as HandWritten from "./hand-written.js"
 import * as Hierarchical from "./hierarchical-consensus.js"
 import * as Secure from "./secure-data-transfer.js"
@@ -52,6 +54,23 @@ const consensusOutcome = (results: Record<string, { readonly seen: Record<string
   Object.fromEntries(
     Object.entries(results).map(([node, r]) => [node, { ...r, seen: sortedKeys(r.seen), seenAtDecision: [...r.seenAtDecision].sort() }])
   )
+
+/**
+ * A session's results with each family's list spread into one result per member, keyed by
+ * the member's role in the expanded protocol (`Bidder[0]`, ...), like every other run's.
+ */
+const perMember = (results: Readonly<Record<string, unknown>>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(results).flatMap(([role, r]) => Array.isArray(r) ? r.map((m, i) => [`${role}[${i}]`, m]) : [[role, r]]))
+
+/** An auction with a family of bidders, less the order each round's bids arrived in. */
+const auctionFamilyOutcome = (results: Record<string, Record<string, unknown>>) => ({
+  ...results,
+  Auctioneer: { ...results.Auctioneer, bids: (results.Auctioneer.bids as ReadonlyArray<Record<string, unknown>>).map(sortedKeys) }
+})
+
+/** A consensus with a family of nodes, less the order the proposals and decisions arrived in. */
+const consensusFamilyOutcome = (results: Record<string, Record<string, unknown>>) =>
+  Object.fromEntries(Object.entries(results).map(([role, r]) => [role, role === "Client" ? { decisions: sortedKeys(r.decisions as Record<string, unknown>) } : { ...r, seen: sortedKeys(r.seen as Record<string, unknown>) }]))
 
 /** The fields of a secure transfer's results that hold keys. */
 const secureSecrets = ["privateKey", "publicKey", "key"]
@@ -100,6 +119,20 @@ export const runs: ReadonlyArray<ExampleRun> = [
       Producer: Streaming.producer("by-hand", ["typed ", "linear ", "endpoints"]),
       Consumer: HandWritten.consumer
     })
+  },
+  {
+    name: "DistributedAuctionFamily", title: "DistributedAuction with a family of 4 bidders (broadcast, gather, 3 rounds)",
+    protocol: Protocol.expand(AuctionFamily.DistributedAuctionFamily, { Bidder: 4 }),
+    run: Effect.map(AuctionFamily.main(auction.announcement, AuctionFamily.strategies(4), 3), perMember),
+    params: { Bidder: 4, maxRounds: 3 },
+    outcome: auctionFamilyOutcome
+  },
+  {
+    name: "DistributedConsensusFamily", title: "DistributedConsensus with a family of 5 nodes (exchange, gather, broadcast)",
+    protocol: Protocol.expand(ConsensusFamily.DistributedConsensusFamily, { Node: 5 }),
+    run: Effect.map(ConsensusFamily.main([4, 7, 4, 1, 4]), perMember),
+    params: { Node: 5 },
+    outcome: consensusFamilyOutcome
   },
   {
     name: "HierarchicalConsensus", title: "HierarchicalConsensus (Consensus composed twice, cross-level messages)",

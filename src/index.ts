@@ -117,7 +117,11 @@ export type {
   /** @since 0.1.0 */
   Branch,
   /** @since 0.1.0 */
+  Each,
+  /** @since 0.1.0 */
   End,
+  /** @since 0.1.0 */
+  Exchange,
   /** @since 0.1.0 */
   IllFormedReason,
   /** @since 0.1.0 */
@@ -170,6 +174,8 @@ export type {
   /** @since 0.1.0 */
   FailedEndpoint,
   /** @since 0.1.0 */
+  FamilyStepEndpoint,
+  /** @since 0.1.0 */
   MatchResult,
   /** @since 0.1.0 */
   MissingBranches,
@@ -220,6 +226,8 @@ export type {
 export type {
   /** @since 0.1.0 */
   Answer,
+  /** @since 0.1.0 */
+  Member,
   /** @since 0.1.0 */
   StepContext,
   /** @since 0.1.0 */

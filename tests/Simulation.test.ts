@@ -37,7 +37,7 @@ const order = (trace: ReadonlyArray<TraceEvent>) =>
   trace.filter((e) => roleEventTags.has(e._tag)).map((e) => `${e._tag} ${e.role} ${e.label}`).join("\n")
 
 /** The runs in which some roles act concurrently (in the others, one role acts at a time). */
-const concurrent = new Set(["Deal (no sale)", "DistributedConsensus", "DistributedAuction", "HierarchicalConsensus"])
+const concurrent = new Set(["Deal (no sale)", "DistributedConsensus", "DistributedAuction", "HierarchicalConsensus", "DistributedAuctionFamily", "DistributedConsensusFamily"])
 
 const chaos = { drop: 0.1, duplicate: 0.05, delay: { min: 0, max: "20 millis" }, reorder: 0.1 } as const
 

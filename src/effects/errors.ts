@@ -85,6 +85,7 @@ export type Rule =
   | "TimeoutNotRaced"
   | "BadDuration"
   | "EndInSaga"
+  | "FamilyMisuse"
 
 /**
  * A role received something the protocol does not allow at that point: wrong label, wrong

@@ -5,7 +5,7 @@
  */
 import type { TaskEither } from "fp-ts/lib/TaskEither.js"
 import type { MaxRetriesExceeded } from "../effects/errors.js"
-import type { Any } from "../protocol/Protocol.js"
+import type { Any, Families } from "../protocol/Protocol.js"
 import * as Session from "../runtime/Session.js"
 import { withTransport } from "../promise/run.js"
 import type { Implementations, Rejection, Results, RetryOptions, RunOptions } from "../promise/Session.js"
@@ -56,7 +56,7 @@ export const runTask = <P extends Any, const I extends Implementations<P>>(
   protocol: P,
   implementations: I,
   options: RunOptions = {}
-): TaskEither<Rejection<I>, Results<I>> => {
+): TaskEither<Rejection<I>, Results<I, Families<P>>> => {
   const { signal, transport, ...rest } = options
   return toTaskEither(withTransport(Session.run(protocol, implementations, rest), transport), signal) as never
 }
@@ -90,7 +90,7 @@ export const retryTask = <P extends Any, const I extends Implementations<P>>(
   protocol: P,
   implementations: I,
   options: RetryOptions
-): TaskEither<Rejection<I> | MaxRetriesExceeded, Results<I>> => {
+): TaskEither<Rejection<I> | MaxRetriesExceeded, Results<I, Families<P>>> => {
   const { signal, transport, ...rest } = options
   return toTaskEither(withTransport(Session.retry(protocol, implementations, rest), transport), signal) as never
 }

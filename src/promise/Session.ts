@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type { RoleError } from "../effects/errors.js"
-import type { Any, Roles } from "../protocol/Protocol.js"
+import type { Any, Families, Roles } from "../protocol/Protocol.js"
 import type { Failure, Implementation, Success } from "../runtime/Role.js"
 import * as Session from "../runtime/Session.js"
 import { runPromise as run, type RunPromiseOptions, withTransport } from "./run.js"
@@ -46,7 +46,7 @@ export type Implementations<P extends Any> = {
 }
 
 /**
- * The results of a session, by role.
+ * The results of a session, by role; for a family (`F`), its members' results in index order.
  *
  * @category models
  *
@@ -68,7 +68,7 @@ export type Implementations<P extends Any> = {
  *
  * @since 0.1.0
  */
-export type Results<I> = { readonly [R in keyof I]: Success<I[R]> }
+export type Results<I, F extends string = never> = { readonly [R in keyof I]: R extends F ? ReadonlyArray<Success<I[R]>> : Success<I[R]> }
 
 /**
  * What the promise of a failed session rejects with: the tagged error of the role that failed
@@ -185,9 +185,9 @@ export const runPromise = <P extends Any, const I extends Implementations<P>>(
   protocol: P,
   implementations: I,
   options: RunOptions = {}
-): Promise<Results<I>> => {
+): Promise<Results<I, Families<P>>> => {
   const { signal, transport, ...rest } = options
-  return run(withTransport(Session.run(protocol, implementations, rest), transport), signal) as Promise<Results<I>>
+  return run(withTransport(Session.run(protocol, implementations, rest), transport), signal) as Promise<Results<I, Families<P>>>
 }
 
 /**
@@ -223,7 +223,7 @@ export const retryPromise = <P extends Any, const I extends Implementations<P>>(
   protocol: P,
   implementations: I,
   options: RetryOptions
-): Promise<Results<I>> => {
+): Promise<Results<I, Families<P>>> => {
   const { signal, transport, ...rest } = options
-  return run(withTransport(Session.retry(protocol, implementations, rest), transport), signal) as Promise<Results<I>>
+  return run(withTransport(Session.retry(protocol, implementations, rest), transport), signal) as Promise<Results<I, Families<P>>>
 }

@@ -15,7 +15,9 @@ import type {
   GBlock,
   GBranch,
   GChoice,
+  GEach,
   GEnd,
+  GExchange,
   GForever,
   GLoop,
   GMsg,
@@ -163,11 +165,18 @@ export interface Protocol<
   out Name extends string = string,
   out R extends string = string,
   out M extends Catalogue = Catalogue,
-  out G = unknown
+  out G = unknown,
+  out F extends string = never
 > {
   readonly "~global": G
   readonly name: Name
+  /** The roles, with the name of each family (which stands for any one of its members). */
   readonly roles: ReadonlyArray<R>
+  /**
+   * The families of roles (`families` of `Protocol.make`): each has a number of members given
+   * when the session starts; `expand` makes the protocol with the members as roles.
+   */
+  readonly families: ReadonlyArray<F>
   readonly messages: M
   readonly steps: ReadonlyArray<Step>
   /** @internal the compiled global graph and per-role local automata */
@@ -195,7 +204,7 @@ export interface Protocol<
  *
  * @since 0.1.0
  */
-export type Any = Protocol<string, string, Catalogue, unknown>
+export type Any = Protocol<string, string, Catalogue, unknown, string>
 
 /**
  * The roles of a protocol.
@@ -219,7 +228,31 @@ export type Any = Protocol<string, string, Catalogue, unknown>
  *
  * @since 0.1.0
  */
-export type Roles<P> = P extends Protocol<string, infer R, Catalogue, unknown> ? R : never
+export type Roles<P> = P extends Protocol<string, infer R, Catalogue, unknown, string> ? R : never
+/**
+ * The families of roles of a protocol (`never` when it has none).
+ *
+ * @category type-level
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const Auction = Protocol.make("Auction", {
+ *   roles: ["Auctioneer"],
+ *   families: ["Bidder"],
+ *   messages: { Item: Schema.String, Bid: Schema.Number }
+ * }, (g) => g.broadcast("Auctioneer", "Bidder", "Item").gather("Bidder", "Auctioneer", "Bid"))
+ *
+ * type Family = Protocol.Families<typeof Auction> // "Bidder"
+ * const family: Family = "Bidder"
+ * assert.deepStrictEqual(Auction.families, [family])
+ * ```
+ *
+ * @since 0.1.0
+ */
+export type Families<P> = P extends Protocol<string, string, Catalogue, unknown, infer F> ? F : never
 /**
  * The message catalogue of a protocol.
  *
@@ -242,7 +275,7 @@ export type Roles<P> = P extends Protocol<string, infer R, Catalogue, unknown> ?
  *
  * @since 0.1.0
  */
-export type Messages<P> = P extends Protocol<string, string, infer M, unknown> ? M : never
+export type Messages<P> = P extends Protocol<string, string, infer M, unknown, string> ? M : never
 /**
  * The global session type of a protocol.
  *
@@ -365,31 +398,31 @@ type Taken<L extends string> = L | (L extends `~${infer Name}` ? Name : never)
  *
  * @since 0.1.0
  */
-export interface Builder<R extends string, M extends Catalogue, Loops extends string, G> extends Built<G, M> {
+export interface Builder<R extends string, M extends Catalogue, Loops extends string, G, Fam extends string = never> extends Built<G, M> {
   /** `from -> to: label`. The payload's Schema is `messages[label]`. */
-  msg<const F extends R, const T extends R, const L extends keyof M & string>(
-    from: F,
-    to: T extends F ? Msg.SelfMessage<F, L> : T,
+  msg<const F extends R | Fam, const T extends R | Fam, const L extends keyof M & string>(
+    from: F extends Fam ? Msg.FamilyAsRole<F> : F,
+    to: T extends F ? Msg.SelfMessage<F, L> : T extends Fam ? Msg.FamilyAsRole<T> : T,
     label: L
-  ): Builder<R, M, Loops, Then<G, GMsg<F, T, L>>>
+  ): Builder<R, M, Loops, Then<G, GMsg<F, T, L>>, Fam>
   /**
    * `at` chooses one branch. Every other role must either behave the same in all branches
    * or learn the branch from the first message it receives in it.
    */
   choice<
-    const At extends R,
+    const At extends R | Fam,
     const N extends string,
-    const B extends { readonly [branch: string]: (b: Builder<R, M, Loops, Nil>) => Built }
+    const B extends { readonly [branch: string]: (b: Builder<R, M, Loops, Nil, Fam>) => Built }
   >(
-    at: At,
+    at: At extends Fam ? Msg.FamilyAsRole<At> : At,
     name: N,
     branches: [keyof B] extends [never] ? Msg.EmptyChoice<N> : B
-  ): Builder<R, M & CataloguesOf<ReturnType<B[keyof B]>>, Loops, Then<G, GChoice<At, N, BranchesOf<B>>>>
+  ): Builder<R, M & CataloguesOf<ReturnType<B[keyof B]>>, Loops, Then<G, GChoice<At, N, BranchesOf<B>>>, Fam>
   /** A loop: its body goes round again at `recur(name)`; a path that does not recur leaves it. */
   loop<const N extends string, const Body extends Built>(
     name: N extends Taken<Loops> ? Msg.DuplicateLoopName<N> : N,
-    body: (b: Builder<R, M, Loops | N, Nil>) => Body
-  ): Builder<R, M & CataloguesOf<Body>, Loops, Then<G, GLoop<N, Body["~global"]>>>
+    body: (b: Builder<R, M, Loops | N, Nil, Fam>) => Body
+  ): Builder<R, M & CataloguesOf<Body>, Loops, Then<G, GLoop<N, Body["~global"]>>, Fam>
   /**
    * A loop declared infinite, for servers: like `loop`, but it needs no way out, so its body
    * may recur on every path (an unmarked loop whose every path recurs is an error). A path
@@ -399,8 +432,8 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
    */
   forever<const N extends string, const Body extends Built>(
     name: N extends Taken<Loops> ? Msg.DuplicateLoopName<N> : N,
-    body: (b: Builder<R, M, Loops | N, Nil>) => Body
-  ): Builder<R, M & CataloguesOf<Body>, Loops, Then<G, GForever<N, Body["~global"]>>>
+    body: (b: Builder<R, M, Loops | N, Nil, Fam>) => Body
+  ): Builder<R, M & CataloguesOf<Body>, Loops, Then<G, GForever<N, Body["~global"]>>, Fam>
   /**
    * Sequential composition: the steps of `sub` follow, with its roles renamed by `mapping`
    * (each role of `sub` to a distinct role of this protocol). Its message catalogue joins
@@ -410,22 +443,64 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
   compose<const Sub extends Any, const Map extends { readonly [K in Roles<Sub>]: R }>(
     sub: Sub,
     mapping: Map
-  ): Builder<R, M & Messages<Sub>, Loops, Then<G, GBlock<Sub["name"], Renamed<GlobalOf<Sub>, Map>>>>
-  /** One message `label` from `from` to each of `to`, in that order. */
-  broadcast<const F extends R, const To extends ReadonlyArray<Exclude<R, F>>, const L extends keyof M & string>(
-    from: F,
-    to: To,
+  ): Builder<R, M & Messages<Sub>, Loops, Then<G, GBlock<Sub["name"], Renamed<GlobalOf<Sub>, Map>>>, Fam>
+  /**
+   * One message `label` from `from` to each of `to`, in that order; `to` may also name a
+   * family (declared in `families`): then one message to each of its members, in the order of
+   * their indices (`forEach(family, (b, m) => b.msg(from, m, label))`).
+   */
+  broadcast<const F extends R | Fam, const To extends readonly [] | ReadonlyArray<Exclude<R, F>> | Fam | R, const L extends keyof M & string>(
+    from: F extends Fam ? Msg.FamilyAsRole<F> : F,
+    to: To extends string ? To extends Fam ? To : Msg.NotAFamily<To> : To,
     label: L
-  ): Builder<R, M, Loops, Then<G, GBlock<"broadcast", Broadcast<F, To, L>>>>
+  ): Builder<
+    R,
+    M,
+    Loops,
+    Then<G, To extends string ? GEach<To, false, Then<Nil, GMsg<F, To, L>>> : GBlock<"broadcast", Broadcast<F, To, L>>>,
+    Fam
+  >
+  /**
+   * One message `label` from every member of `family` to `to`, all at once (the members send
+   * concurrently, `to` receives them in any order and goes on when it has them all):
+   * `forEach(family, (b, m) => b.msg(m, to, label), { parallel: true })`.
+   */
+  gather<const Fm extends string, const T extends R, const L extends keyof M & string>(
+    family: Fm extends Fam ? Fm : Msg.NotAFamily<Fm>,
+    to: T,
+    label: L
+  ): Builder<R, M, Loops, Then<G, GEach<Fm, true, Then<Nil, GMsg<Fm, T, L>>>>, Fam>
+  /**
+   * Every member of `family` sends `label` to every other member, all at once; each member
+   * goes on when it has sent to and received from every other one.
+   */
+  exchange<const Fm extends string, const L extends keyof M & string>(
+    family: Fm extends Fam ? Fm : Msg.NotAFamily<Fm>,
+    label: L
+  ): Builder<R, M, Loops, Then<G, GExchange<Fm, L>>, Fam>
+  /**
+   * `body` once for each member of `family`, with `member` standing for it (a role of the
+   * body's builder): one member after the other, in the order of their indices, or all at
+   * once with `{ parallel: true }` (then like a `parallel` with one branch per member). The
+   * number of members is a session parameter named after the family
+   * (`Session.run(p, roles, { params: { [family]: n } })`). Inside, the family itself is no
+   * longer a family (no nested `forEach` over it); like a parallel branch, the body cannot
+   * `recur` to an enclosing loop nor `end()` the protocol.
+   */
+  forEach<const Fm extends string, const Body extends Built, const Par extends boolean = false>(
+    family: Fm extends Fam ? Fm : Msg.NotAFamily<Fm>,
+    body: (b: Builder<R | Fm, M, never, Nil, Exclude<Fam, Fm>>, member: Fm) => Body,
+    options?: { readonly parallel?: Par }
+  ): Builder<R, M & CataloguesOf<Body>, Loops, Then<G, GEach<Fm, Par, Body["~global"]>>, Fam>
   /**
    * Branches that run concurrently. Each role runs its own branches concurrently and goes on
    * only when all of them have ended (the barrier); a role in none of them goes straight on.
    * Messages of different branches between the same two roles never mix. A branch cannot
    * `recur` to an enclosing loop, nor `end()` the protocol.
    */
-  parallel<const Bs extends ReadonlyArray<(b: Builder<R, M, never, Nil>) => Built>>(
+  parallel<const Bs extends ReadonlyArray<(b: Builder<R, M, never, Nil, Fam>) => Built>>(
     ...branches: Bs
-  ): Builder<R, M & CataloguesOf<ReturnType<Bs[number]>>, Loops, Then<G, GPar<ParBranchesOf<Bs>>>>
+  ): Builder<R, M & CataloguesOf<ReturnType<Bs[number]>>, Loops, Then<G, GPar<ParBranchesOf<Bs>>>, Fam>
   /**
    * A fixed number of rounds of `body`: `param` names a session parameter (a number given to
    * every role when the session starts: `Session.run(p, roles, { params: { [param]: n } })`),
@@ -434,8 +509,8 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
    */
   repeat<const N extends string, const Body extends Built>(
     param: N extends Taken<Loops> ? Msg.DuplicateLoopName<N> : N,
-    body: (b: Builder<R, M, Blocked<Loops | N>, Nil>) => Body
-  ): Builder<R, M & CataloguesOf<Body>, Loops, Then<G, GLoop<N, Then<Nil, GRounds<N, Then<Body["~global"], GRecur<N>>>>>>>
+    body: (b: Builder<R, M, Blocked<Loops | N>, Nil, Fam>) => Body
+  ): Builder<R, M & CataloguesOf<Body>, Loops, Then<G, GLoop<N, Then<Nil, GRounds<N, Then<Body["~global"], GRecur<N>>>>>>, Fam>
   /**
    * A deadline that `at` decides: it races its own part of `body` against `duration`,
    * counted from when it reaches this step. The roles in the timeout are `at` and the roles
@@ -452,10 +527,10 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
     at: At,
     name: N,
     duration: Duration.DurationInput,
-    body: (b: Builder<R, M, never, Nil>) => Body,
-    fallback: (b: Builder<R, M, never, Nil>) => Fallback
+    body: (b: Builder<R, M, never, Nil, Fam>) => Body,
+    fallback: (b: Builder<R, M, never, Nil, Fam>) => Fallback
   ): [At] extends [RolesIn<Body["~global"]>]
-    ? Builder<R, M & CataloguesOf<Body | Fallback>, Loops, Then<G, GTimeout<At, N, Body["~global"], Fallback["~global"]>>>
+    ? Builder<R, M & CataloguesOf<Body | Fallback>, Loops, Then<G, GTimeout<At, N, Body["~global"], Fallback["~global"]>>, Fam>
     : BuilderError<TimeoutNotRaced<At, N>>
   /**
    * A compensating transaction that `owner` decides. Every role of the saga (`owner` and the
@@ -472,9 +547,9 @@ export interface Builder<R extends string, M extends Catalogue, Loops extends st
   saga<const Owner extends R, const N extends string, const Forward extends Built, const Compensate extends Built>(
     owner: Owner,
     name: N,
-    forward: (b: Builder<R, M, never, Nil>) => Forward,
-    compensate: (b: Builder<R, M, never, Nil>) => Compensate
-  ): Builder<R, M & CataloguesOf<Forward | Compensate>, Loops, Then<G, GSaga<Owner, N, Forward["~global"], Compensate["~global"]>>>
+    forward: (b: Builder<R, M, never, Nil, Fam>) => Forward,
+    compensate: (b: Builder<R, M, never, Nil, Fam>) => Compensate
+  ): Builder<R, M & CataloguesOf<Forward | Compensate>, Loops, Then<G, GSaga<Owner, N, Forward["~global"], Compensate["~global"]>>, Fam>
   /** Go round the enclosing loop `name` again. */
   recur<const N extends string>(
     name: N extends Exclude<Loops, `~${string}`> ? N : Msg.RecurOutsideLoop<N>
@@ -528,6 +603,9 @@ type Raw =
   }
   | { readonly _tag: "Loop"; readonly name: string; readonly body: RawSeq; readonly forever?: true }
   | { readonly _tag: "Repeat"; readonly param: string; readonly body: RawSeq }
+  /** `body` once per member of `family`, whose name stands for the member in it. */
+  | { readonly _tag: "Each"; readonly family: string; readonly parallel: boolean; readonly body: RawSeq }
+  | { readonly _tag: "Exchange"; readonly family: string; readonly label: string }
   | { readonly _tag: "Parallel"; readonly branches: ReadonlyArray<RawSeq> }
   | { readonly _tag: "Recur"; readonly name: string }
   | { readonly _tag: "End" }
@@ -604,6 +682,9 @@ class BuilderImpl {
     })
   }
   compose(sub: Any, mapping: Record<string, string>) {
+    if (sub.families.length > 0) {
+      throw new ProjectionError({ protocol: sub.name, rule: "FamilyMisuse", sites: [], message: Msg.composeFamilies(sub.name, sub.families) })
+    }
     checkMapping(sub, mapping)
     return this.add({
       _tag: "Compose",
@@ -613,8 +694,18 @@ class BuilderImpl {
       messages: sub.messages
     })
   }
-  broadcast(from: string, to: ReadonlyArray<string>, label: string) {
+  broadcast(from: string, to: ReadonlyArray<string> | string, label: string) {
+    if (typeof to === "string") return this.add({ _tag: "Each", family: to, parallel: false, body: { last: { _tag: "Msg", from, to, label }, init: undefined } })
     return to.reduce((b: BuilderImpl, r) => b.msg(from, r, label), this)
+  }
+  gather(family: string, to: string, label: string) {
+    return this.add({ _tag: "Each", family, parallel: true, body: { last: { _tag: "Msg", from: family, to, label }, init: undefined } })
+  }
+  exchange(family: string, label: string) {
+    return this.add({ _tag: "Exchange", family, label })
+  }
+  forEach(family: string, body: (b: BuilderImpl, member: string) => BuilderImpl, options?: { readonly parallel?: boolean }) {
+    return this.add({ _tag: "Each", family, parallel: options?.parallel === true, body: seqOf(body(empty, family), `forEach '${family}'`) })
   }
   end() {
     return this.add({ _tag: "End" })
@@ -717,7 +808,7 @@ const mergeCatalogues = (protocol: string, declared: Catalogue, raw: RawSeq): Ca
     for (let s = seq; s !== undefined; s = s.init) {
       const step = s.last
       if (step._tag === "Choice") for (const [, b] of step.branches) visit(b)
-      if (step._tag === "Loop" || step._tag === "Repeat") visit(step.body)
+      if (step._tag === "Loop" || step._tag === "Repeat" || step._tag === "Each") visit(step.body)
       if (step._tag === "Parallel") for (const b of step.branches) visit(b)
       if (step._tag === "Timeout") {
         visit(step.body)
@@ -752,6 +843,103 @@ const toArray = (seq: RawSeq): Array<Raw> => {
   const out: Array<Raw> = []
   for (let s = seq; s !== undefined; s = s.init) out.push(s.last)
   return out.reverse()
+}
+
+const fromArray = (steps: ReadonlyArray<Raw>): RawSeq => steps.reduce((init: RawSeq, last) => ({ last, init }), undefined)
+
+/** The name of member `i` of `family` in an expanded protocol: `Bidder[0]`. */
+const memberName = (family: string, i: number): string => `${family}[${i}]`
+
+/**
+ * The raw steps of a protocol with families, for `sizes` members of each: a `forEach` (and so
+ * a `broadcast` to or a `gather` from a family) becomes a block of one copy of its body per
+ * member, with the family's name renamed to the member's (`Bidder[i]`), in sequence (a block
+ * per member, so that member i's steps are at sites `<site>.<i>.*` whatever the size) or as the
+ * branches of a parallel; an `exchange` becomes a parallel of one message per ordered pair of
+ * members. Checks the rules of families on the way: a family's name where one role belongs,
+ * a name that is not a family where one does, `end()` or a `recur` out of a `forEach` body.
+ */
+const expandRaw = (
+  protocol: string,
+  families: ReadonlySet<string>,
+  sizes: Readonly<Record<string, number>>,
+  raw: RawSeq,
+  /** The families whose `forEach` encloses this point, with the member standing for each. */
+  scope: ReadonlyMap<string, string>,
+  /** Inside a `forEach` body: its family and the loops declared inside the body so far. */
+  inEach: { readonly family: string; readonly loops: ReadonlyArray<string> } | undefined
+): RawSeq => {
+  const fail = (message: string): never => {
+    throw new ProjectionError({ protocol, rule: "FamilyMisuse", sites: [], message })
+  }
+  const role = (r: string, where: string): string => {
+    const member = scope.get(r)
+    if (member !== undefined) return member
+    if (families.has(r)) fail(Msg.familyAsRole(protocol, r, where))
+    return r
+  }
+  const size = (f: string, where: string): number => {
+    if (!families.has(f) || scope.has(f)) fail(Msg.notAFamily(protocol, f, where))
+    return sizes[f]
+  }
+  const again = (seq: RawSeq, loops?: ReadonlyArray<string>) =>
+    expandRaw(protocol, families, sizes, seq, scope, inEach === undefined || loops === undefined ? inEach : { ...inEach, loops })
+  const block = (name: string, body: ReadonlyArray<Raw>): Raw => ({ _tag: "Compose", protocol: name, mapping: {}, body: fromArray(body), messages: {} })
+  return fromArray(toArray(raw).map((step): Raw => {
+    switch (step._tag) {
+      case "Msg": {
+        const where = `${step.from} -> ${step.to}: ${step.label}`
+        return { ...step, from: role(step.from, where), to: role(step.to, where) }
+      }
+      case "Choice":
+        return {
+          ...step,
+          at: role(step.at, `choice '${step.name}'`),
+          branches: step.branches.map(([label, b]) => [label, again(b)] as const)
+        }
+      case "Loop":
+        return { ...step, body: again(step.body, inEach === undefined ? undefined : [...inEach.loops, step.name]) }
+      case "Repeat":
+        return { ...step, body: again(step.body, inEach === undefined ? undefined : [...inEach.loops, step.param]) }
+      case "Parallel":
+        return { ...step, branches: step.branches.map((b) => again(b)) }
+      case "Recur":
+        if (inEach !== undefined && !inEach.loops.includes(step.name)) fail(Msg.recurOutOfForEach(protocol, step.name, inEach.family))
+        return step
+      case "End":
+        if (inEach !== undefined) fail(Msg.endInForEach(protocol, inEach.family))
+        return step
+      case "Timeout":
+        return { ...step, at: role(step.at, `timeout '${step.name}'`), body: again(step.body), fallback: again(step.fallback) }
+      case "Saga":
+        return { ...step, owner: role(step.owner, `saga '${step.name}'`), forward: again(step.forward), compensate: again(step.compensate) }
+      case "Compose":
+        return {
+          ...step,
+          mapping: Object.fromEntries(Object.entries(step.mapping).map(([k, v]) => [k, role(v, `compose ${step.protocol}`)])),
+          body: again(step.body)
+        }
+      case "Each": {
+        const n = size(step.family, `forEach '${step.family}'`)
+        const bodies = Array.from({ length: n }, (_, i) =>
+          expandRaw(protocol, families, sizes, step.body, new Map([...scope, [step.family, memberName(step.family, i)]]), { family: step.family, loops: [] }))
+        return step.parallel
+          ? { _tag: "Parallel", branches: bodies }
+          : block(`forEach ${step.family}`, bodies.map((b, i) => block(memberName(step.family, i), toArray(b))))
+      }
+      case "Exchange": {
+        const n = size(step.family, `exchange('${step.family}', ${step.label})`)
+        const pairs: Array<RawSeq> = []
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            if (i !== j) pairs.push(fromArray([{ _tag: "Msg", from: memberName(step.family, i), to: memberName(step.family, j), label: step.label }]))
+          }
+        }
+        // One member has no one to exchange with: nothing happens.
+        return pairs.length === 0 ? block(`exchange ${step.family}`, []) : { _tag: "Parallel", branches: pairs }
+      }
+    }
+  }))
 }
 
 /**
@@ -872,6 +1060,10 @@ const assignSites = (
         return { _tag: "Recur", site: s, name: step.name }
       case "End":
         return { _tag: "End", site: s }
+      case "Each":
+      case "Exchange":
+        // Expanded before sites are given (see expandRaw); reached only through a bug.
+        throw new Error(`internal: ${step._tag} over ${step.family} was not expanded`)
       case "Compose":
         // Every role the sub-protocol is mapped onto must be declared, even one that never acts.
         for (const target of Object.values(step.mapping)) role(target, s)
@@ -982,12 +1174,41 @@ export const make = <
   const R extends string,
   const M extends Catalogue,
   G = NotInferred,
-  Ms = M
+  Ms = M,
+  const F extends string = never
 >(
-  name: Name & WellFormed<Protocol<Name, R, Ms extends Catalogue ? Ms : M, G>>,
-  spec: { readonly roles: ReadonlyArray<R>; readonly messages: M },
-  body: (g: Builder<R, M, never, Nil>) => Built<G, Ms>
-): Checked<Protocol<Name, R, Ms extends Catalogue ? Ms : M, G>> => Either.getOrThrowWith(makeEither(name, spec, body), (e) => e) as never
+  name: Name & WellFormed<Protocol<Name, R | F, Ms extends Catalogue ? Ms : M, G, F>>,
+  spec: Spec<R, M, F>,
+  body: (g: Builder<R, M, never, Nil, F>) => Built<G, Ms>
+): Checked<Protocol<Name, R | F, Ms extends Catalogue ? Ms : M, G, F>> => Either.getOrThrowWith(makeEither(name, spec, body), (e) => e) as never
+
+/**
+ * What `Protocol.make` is given besides the name and the body: the roles, the message
+ * catalogue, and the families of roles (optional): each is a name that stands for any one of
+ * a number of members, a session parameter of that name.
+ *
+ * @category models
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const spec = { roles: ["Host"], families: ["Voter"], messages: { Ask: Schema.String, Vote: Schema.Boolean } } satisfies Protocol.Spec<"Host", { Ask: typeof Schema.String; Vote: typeof Schema.Boolean }, "Voter">
+ * const Poll = Protocol.make("Poll", spec, (g) => g.broadcast("Host", "Voter", "Ask").gather("Voter", "Host", "Vote"))
+ * assert.deepStrictEqual(Poll.families, ["Voter"])
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface Spec<R extends string, M extends Catalogue, F extends string = never> {
+  readonly roles: ReadonlyArray<R>
+  readonly messages: M
+  readonly families?: ReadonlyArray<F> | undefined
+}
+
+/** The sizes at which `Protocol.make` checks a protocol with families: the rules of a size are met by each of these. */
+const checkedSizes = [2, 3]
 
 /**
  * The global type of a `Protocol.make` call that did not compile (TypeScript then infers
@@ -1080,7 +1301,7 @@ export type WellFormed<P> = IllFormedReason<P> extends infer Reason extends stri
  *
  * @since 0.1.0
  */
-export type Checked<P> = P extends Protocol<string, string, Catalogue, infer G>
+export type Checked<P> = P extends Protocol<string, string, Catalogue, infer G, string>
   // A call of `make` that does not compile gives its protocol no global type: no use of it may compile either.
   ? 0 extends 1 & G ? P // a body typed `any`: no type-level protocol to check
   : [G] extends [NotInferred] ? IllFormed<"the protocol does not compile: see the error at its Protocol.make", P>
@@ -1150,16 +1371,18 @@ export const makeEither = <
   const R extends string,
   const M extends Catalogue,
   G,
-  Ms = M
+  Ms = M,
+  const F extends string = never
 >(
   name: Name,
-  spec: { readonly roles: ReadonlyArray<R>; readonly messages: M },
-  body: (g: Builder<R, M, never, Nil>) => Built<G, Ms>
-): Either.Either<Protocol<Name, R, Ms extends Catalogue ? Ms : M, G>, ProjectionError> => {
+  spec: Spec<R, M, F>,
+  body: (g: Builder<R, M, never, Nil, F>) => Built<G, Ms>
+): Either.Either<Protocol<Name, R | F, Ms extends Catalogue ? Ms : M, G, F>, ProjectionError> => {
   try {
     checkDeclaration(name, spec)
+    const families: ReadonlyArray<F> = spec.families ?? []
     const roles = new Set<string>()
-    for (const r of spec.roles) {
+    for (const r of [...spec.roles, ...families]) {
       if (roles.has(r)) {
         throw new ProjectionError({
           protocol: name,
@@ -1172,9 +1395,10 @@ export const makeEither = <
       roles.add(r)
     }
     // The one cast between the precise public builder type and its loosely typed implementation.
-    const built = body(empty as unknown as Builder<R, M, never, Nil>) as unknown
+    const built = body(empty as unknown as Builder<R, M, never, Nil, F>) as unknown
     const raw = seqOf(built, `protocol ${name}`)
     const messages = mergeCatalogues(name, spec.messages, raw)
+    if (families.length > 0) return Either.right(familyProtocol(name, spec.roles, families, messages, raw) as never)
     const steps = assignSites(name, roles, new Set(Object.keys(messages)), raw, "", [], [])
     const graph = compile(name, spec.roles, steps)
     return Either.right({
@@ -1183,6 +1407,7 @@ export const makeEither = <
       roles: spec.roles,
       // The whole catalogue, with that of every composed protocol.
       messages: messages as Ms extends Catalogue ? Ms : M,
+      families: [],
       steps,
       "~graph": graph
     })
@@ -1190,6 +1415,87 @@ export const makeEither = <
     if (e instanceof ProjectionError) return Either.left(e)
     throw e
   }
+}
+
+/**
+ * A protocol with families. Its steps and graph exist only for given sizes (`expand`, cached
+ * per size), so `steps` and `"~graph"` throw, with a sentence saying so; `Protocol.make`
+ * checks the expansions at 2 and 3 members of every family.
+ */
+const familyProtocol = (
+  name: string,
+  fixed: ReadonlyArray<string>,
+  families: ReadonlyArray<string>,
+  messages: Catalogue,
+  raw: RawSeq
+): Any => {
+  const set = new Set(families)
+  const labels = new Set(Object.keys(messages))
+  const cache = new Map<string, Any>()
+  const expandTo = (sizes: Readonly<Record<string, number>>): Any => {
+    for (const f of families) {
+      const n = own(sizes, f)
+      if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 1) {
+        throw new ProjectionError({ protocol: name, rule: "FamilyMisuse", sites: [], message: Msg.badFamilySize(name, f, n) })
+      }
+    }
+    const key = families.map((f) => sizes[f]).join(",")
+    const cached = cache.get(key)
+    if (cached !== undefined) return cached
+    const roles = [...fixed, ...families.flatMap((f) => Array.from({ length: sizes[f] }, (_, i) => memberName(f, i)))]
+    const steps = assignSites(name, new Set(roles), labels, expandRaw(name, set, sizes, raw, new Map(), undefined), "", [], [])
+    const expanded: Any = { "~global": undefined, name, roles, families: [], messages, steps, "~graph": compile(name, roles, steps) }
+    cache.set(key, expanded)
+    return expanded
+  }
+  for (const n of checkedSizes) expandTo(Object.fromEntries(families.map((f) => [f, n])))
+  const notExpanded = (): never => {
+    throw new ProjectionError({ protocol: name, rule: "FamilyMisuse", sites: [], message: Msg.familyNotExpanded(name, families) })
+  }
+  const p = { "~global": undefined, name, roles: [...fixed, ...families], families, messages }
+  Object.defineProperty(p, "steps", { get: notExpanded, enumerable: false })
+  Object.defineProperty(p, "~graph", { get: notExpanded, enumerable: false })
+  Object.defineProperty(p, "~expand", { value: expandTo, enumerable: false })
+  return p as unknown as Any
+}
+
+/**
+ * The protocol with the members of each family as roles, for `sizes` members (the session
+ * parameters of the families' names): member i of family `Bidder` is the role `Bidder[i]`. A
+ * protocol without families is returned as it is. What `Session.run` runs; give the result
+ * to `Trace.validate`, `Mermaid`, `Check.model` and `Role.run` (one member at a time).
+ * Cached per size.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ *
+ * const Auction = Protocol.make("Auction", { roles: ["Auctioneer"], families: ["Bidder"], messages: { Bid: Schema.Number } }, (g) =>
+ *   g.gather("Bidder", "Auctioneer", "Bid"))
+ * const three = Protocol.expand(Auction, { Bidder: 3 })
+ * assert.deepStrictEqual(three.roles, ["Auctioneer", "Bidder[0]", "Bidder[1]", "Bidder[2]"])
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const expand = <P extends Any>(
+  protocol: P,
+  sizes: { readonly [F in Families<P>]: number }
+): Protocol<P["name"], string, Messages<P>, unknown, never> => {
+  const f = (protocol as { readonly "~expand"?: (sizes: Readonly<Record<string, number>>) => Any })["~expand"]
+  return (f === undefined ? protocol : f(sizes)) as never
+}
+
+/**
+ * The family a role of an expanded protocol is a member of (`Bidder` for `Bidder[2]`), and its index.
+ *
+ * @internal
+ */
+export const memberOf = (protocol: Any, role: string): { readonly family: string; readonly index: number } | undefined => {
+  const m = /^(.*)\[(\d+)\]$/.exec(role)
+  return m !== null && protocol.families.includes(m[1]) ? { family: m[1], index: Number(m[2]) } : undefined
 }
 
 /**

@@ -146,3 +146,33 @@ export const recurAcrossBarrier = (protocol: string, loop: string, site: string,
 
 export const endInRepeat = (protocol: string, end: string, site: string, outside: ReadonlyArray<string>) =>
   `protocol ${protocol}: end() at site ${end} is inside the repeat at site ${site}, but ${outside.join(", ")} take no part in the rounds: they go straight on and would wait forever. end() after the repeat instead, or give them a part in the rounds.`
+
+/** A family's name where one role belongs (outside a `forEach` over it). */
+export type FamilyAsRole<F extends string> =
+  `${F} is a family of roles, not one role. Address its members with broadcast(from, '${F}', label), gather('${F}', to, label), exchange('${F}', label) or forEach('${F}', (b, member) => ...).`
+export const familyAsRole = (protocol: string, family: string, where: string) =>
+  `protocol ${protocol}: ${where}: ${family} is a family of roles, not one role. Address its members with broadcast(from, '${family}', label), gather('${family}', to, label), exchange('${family}', label) or forEach('${family}', (b, member) => ...).`
+
+/** A name that is not a family here where a family belongs (`gather`, `exchange`, `forEach`, `broadcast` to one name). */
+export type NotAFamily<R extends string> =
+  `${R} is not a family of roles here. Name a family declared in families, outside any forEach over it (use a list, [${R}], for one role).`
+export const notAFamily = (protocol: string, name: string, where: string) =>
+  `protocol ${protocol}: ${where}: ${name} is not a family of roles here. Name a family declared in families, outside any forEach over it (use a list, [${name}], for one role).`
+
+/** `end()` inside a `forEach` body. */
+export type EndInForEach = "end() inside a forEach cannot end the protocol: the other members would wait forever. Move end() after the forEach."
+export const endInForEach = (protocol: string, family: string) =>
+  `protocol ${protocol}: end() inside a forEach over ${family} cannot end the protocol: the other members would wait forever. Move end() after the forEach.`
+
+/** A family's size, given when the session starts, is not a positive whole number. */
+export const badFamilySize = (protocol: string, family: string, size: unknown) =>
+  `protocol ${protocol}: family ${family} needs a number of members, a whole number of at least 1, in the session parameters ({ params: { ${family}: n } }); got ${String(size)}.`
+
+export const recurOutOfForEach = (protocol: string, loop: string, family: string) =>
+  `protocol ${protocol}: recur('${loop}') is inside a forEach over ${family}, whose body cannot go round an enclosing loop midway. Recur after the forEach instead.`
+
+export const composeFamilies = (protocol: string, families: ReadonlyArray<string>) =>
+  `protocol ${protocol} has families of roles (${families.join(", ")}) and cannot be composed into another protocol. Compose a protocol without families, or write its steps in place.`
+
+export const familyNotExpanded = (protocol: string, families: ReadonlyArray<string>) =>
+  `protocol ${protocol} has families of roles (${families.join(", ")}): its steps and its graph exist only for a number of members. Give them with Protocol.expand(${protocol}, { ${families.map((f) => `${f}: n`).join(", ")} }), or run it with Session.run(..., { params: { ${families.map((f) => `${f}: n`).join(", ")} } }).`

@@ -19,8 +19,8 @@ import { Observe } from "../effects/Observe.js"
 import { observeRole, Observer } from "../internal/observe.js"
 import { TraceSink } from "../effects/TraceSink.js"
 import { type Envelope, Transport, type TransportService } from "../effects/Transport.js"
-import type { Any, Catalogue, GlobalOf, Messages, Roles } from "../protocol/Protocol.js"
-import type { Handlers, HandlersFor, NoExtraHandlers, WithState } from "../session/Handlers.js"
+import { type Any, type Catalogue, expand, type Families, type GlobalOf, memberOf, type Messages, type Roles } from "../protocol/Protocol.js"
+import type { Handlers, HandlersFor, Member, NoExtraHandlers, WithState } from "../session/Handlers.js"
 import type { Automaton, LState, RecvState, SelectState, SendState, TimeoutState } from "../protocol/automaton.js"
 import { Channel, type Part, type Received } from "./channel.js"
 import { type StopError, untilStopped } from "./stop.js"
@@ -607,9 +607,12 @@ export const implement = <
       return received(r) ?? loop()
     }
     /** A handler's context: made only for a handler that declares the parameter. */
+    // A family's implementation runs as one of its members (`Bidder[2]`): its index.
+    const member = channel.role === role ? undefined : memberOf(protocol, channel.role)?.index
     const contextOf = (peer: string | undefined, label: string, site: string, rounds: Readonly<Record<string, number>>) => ({
       session: channel.session,
       role: channel.role,
+      member,
       peer,
       label,
       site,
@@ -751,13 +754,13 @@ export interface RunOptions {
  *
  * @since 0.1.0
  */
-export const run = <P extends Any, R extends Roles<P>, A, E, Rq, const O extends RunOptions = RunOptions>(
+export const run = <P extends Any, R extends Roles<P> | Member<Families<P>>, A, E, Rq, const O extends RunOptions = RunOptions>(
   protocol: P,
   role: R,
-  implementation: Implementation<P, R, A, E, Rq>,
+  implementation: Implementation<P, R | FamilyOf<R, Families<P>>, A, E, Rq>,
   options: O
 ): Effect.Effect<A, E | RoleError | StopError<O>, Rq | Transport> =>
-  Effect.flatMap(Effect.all([Transport, Effect.serviceOption(TraceSink), Effect.serviceOption(Observe)]), ([transport, trace, observe]) => {
+  Effect.flatMap(Effect.all([Transport, Effect.serviceOption(TraceSink), Effect.serviceOption(Observe), sessionProtocol(protocol, role, options.params)]), ([transport, trace, observe, protocol]) => {
     const observer = Option.isNone(observe) ? undefined : new Observer(observe.value, protocol.name, Option.getOrUndefined(trace))
     const body = attached(
       transport,
@@ -784,6 +787,23 @@ export const run = <P extends Any, R extends Roles<P>, A, E, Rq, const O extends
       )
     )
     return observer === undefined ? body : observeRole(observer, body, role, options.sessionId)
+  })
+
+/** The family whose member `R` is (`Bidder` for `` `Bidder[${number}]` ``), or `R` itself. */
+type FamilyOf<R extends string, F extends string> = R extends `${infer Name}[${number}]` ? Name extends F ? Name : R : R
+
+/**
+ * The protocol a role runs in: `protocol`, or, when it has families, its expansion for the
+ * sizes in `params` (a member is run as `Bidder[i]`). A bad size is the caller's mistake.
+ */
+const sessionProtocol = (protocol: Any, role: string, params: Readonly<Record<string, number>> | undefined): Effect.Effect<Any, ImplementationError> =>
+  protocol.families.length === 0 ? Effect.succeed(protocol) : Effect.try({
+    try: () => {
+      const expanded = expand(protocol, (params ?? {}) as never) as Any
+      if (!expanded.roles.includes(role)) throw new Error(`${role} is not a role of ${protocol.name} with these sizes (${expanded.roles.join(", ")}); run a family's member by its name, ${protocol.families[0]}[i]`)
+      return expanded
+    },
+    catch: (e) => new ImplementationError({ protocol: protocol.name, role, site: "", message: `Role.run(${protocol.name}, ${role}): ${e instanceof Error ? e.message : String(e)}` })
   })
 
 /**

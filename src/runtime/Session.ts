@@ -10,7 +10,8 @@ import { observeRole, Observer, observeSpan } from "../internal/observe.js"
 import { TraceSink } from "../effects/TraceSink.js"
 import { Transport, type TransportService } from "../effects/Transport.js"
 import * as Memory from "../handlers/memory.js"
-import type { Any, Roles } from "../protocol/Protocol.js"
+import { type Any, expand, type Families, memberOf, type Roles } from "../protocol/Protocol.js"
+import { ProjectionError } from "../effects/errors.js"
 import { Channel } from "./channel.js"
 import { clip } from "../internal/bounded.js"
 import { own } from "../internal/own.js"
@@ -45,7 +46,57 @@ import { type StopError, untilStopped } from "./stop.js"
  * @since 0.1.0
  */
 export type Implementations<P extends Any> = {
-  readonly [R in Roles<P>]: Implementation<P, R, unknown, unknown, unknown>
+  readonly [R in Roles<P>]:
+    | Implementation<P, R, unknown, unknown, unknown>
+    | (R extends Families<P> ? ReadonlyArray<Implementation<P, R, unknown, unknown, unknown>> : never)
+}
+
+/**
+ * The implementations among `Implementations`' values: a family's may be one for every
+ * member, or a list of one per member.
+ *
+ * @category models
+ *
+ * @example
+ * ```ts
+ * import type { Session } from "quadrille"
+ *
+ * // A list of implementations, one per member, stands for any one of them.
+ * const same: [Session.Each<ReadonlyArray<"one member">>, Session.Each<"every member">] extends ["one member", "every member"] ? true : false = true
+ * assert.strictEqual(same, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
+export type Each<X> = X extends ReadonlyArray<infer I> ? I : X
+
+/**
+ * What `Session.run` gives for implementations `I` of `P`: each role's result, and for a
+ * family the results of its members, in the order of their indices.
+ *
+ * @category models
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ *
+ * const Poll = Protocol.make("Poll", { roles: ["Host"], families: ["Voter"], messages: { Ask: Schema.String, Vote: Schema.Boolean } }, (g) =>
+ *   g.broadcast("Host", "Voter", "Ask").gather("Voter", "Host", "Vote"))
+ * const host = Role.implement(Poll, "Host", { send: { Ask: () => "tea?" }, recv: { Vote: (yes: number, vote) => vote ? yes + 1 : yes } }, 0)
+ * const voter = Role.implement(Poll, "Voter", { recv: { Ask: (_, _question, { member }) => member ?? -1 }, send: { Vote: (m) => m % 2 === 0 } }, -1)
+ *
+ * // One result for the Host, a list for the family (member 0 first).
+ * const results: Session.Results<typeof Poll, { Host: typeof host; Voter: typeof voter }> = await Effect.runPromise(
+ *   Session.run(Poll, { Host: host, Voter: voter }, { params: { Voter: 3 } })
+ * )
+ * assert.deepStrictEqual(results, { Host: 2, Voter: [0, 1, 2] })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export type Results<P extends Any, I> = {
+  readonly [R in keyof I]: R extends Families<P> ? ReadonlyArray<Success<Each<I[R]>>> : Success<I[R]>
 }
 
 /**
@@ -78,7 +129,10 @@ export interface SessionOptions {
   readonly sessionId?: string | undefined
   /** Decode received payloads with their Schemas (default: when the transport serialises). */
   readonly validate?: boolean | undefined
-  /** Session parameters given to every role: the number of rounds of each `repeat`, by its name. */
+  /**
+   * Session parameters given to every role: the number of rounds of each `repeat`, by its
+   * name, and the number of members of each family, by the family's name.
+   */
   readonly params?: Readonly<Record<string, number>> | undefined
   /**
    * How long a role may wait for any one message before failing with `Timeout`
@@ -190,22 +244,39 @@ export const run = <P extends Any, const I extends Implementations<P>, const O e
   implementations: I,
   options: O = {} as O
 ): Effect.Effect<
-  { readonly [R in keyof I]: Success<I[R]> },
-  Failure<I[keyof I]> | RoleError | StopError<O>,
-  Requirements<I[keyof I]>
+  Results<P, I>,
+  Failure<Each<I[keyof I]>> | RoleError | StopError<O>,
+  Requirements<Each<I[keyof I]>>
 > =>
   Effect.flatMap(Effect.serviceOption(Observe), (observe) =>
     Option.isNone(observe)
       ? runSession(protocol, implementations, options, undefined)
       : observeSpan(observe.value, runSession(protocol, implementations, options, observe.value), spanNames.session, { "quadrille.protocol": protocol.name })) as never
 
+/**
+ * The protocol a session of `protocol` runs: itself, or, when it has families, its expansion
+ * for the sizes in `params`. A bad size is the caller's mistake: an `ImplementationError`.
+ */
+const sessionProtocol = (protocol: Any, params: Readonly<Record<string, number>> | undefined): Effect.Effect<Any, ImplementationError> =>
+  protocol.families.length === 0 ? Effect.succeed(protocol) : Effect.try({
+    try: () => expand(protocol, (params ?? {}) as never) as Any,
+    catch: (e) =>
+      new ImplementationError({
+        protocol: protocol.name,
+        role: e instanceof ProjectionError && e.role !== undefined ? e.role : "",
+        site: "",
+        message: `Session.run(${protocol.name}): ${e instanceof ProjectionError ? e.message : String(e)}`
+      })
+  })
+
 const runSession = (
-  protocol: Any,
+  family: Any,
   implementations: Implementations<Any>,
   options: SessionOptions,
   observe: Observe["Type"] | undefined
 ): Effect.Effect<Record<string, unknown>, unknown, unknown> =>
   Effect.gen(function*() {
+    const protocol = yield* sessionProtocol(family, options.params)
     const provided = yield* Effect.serviceOption(Transport)
     const transport = Option.isSome(provided) ? provided.value : yield* Memory.make
     const sessionId = options.sessionId ?? (yield* randomId)
@@ -214,7 +285,7 @@ const runSession = (
     const validate = options.validate ?? transport.serialises
     const trace = Option.getOrUndefined(yield* Effect.serviceOption(TraceSink))
     const impls = implementations as unknown as Record<string, Implementation<Any, string, unknown, unknown, unknown>>
-    const declared = new Set<string>(protocol.roles)
+    const declared = new Set<string>(family.roles)
     const extra = Object.keys(impls).filter((r) => !declared.has(r))
     if (extra.length > 0) {
       return yield* Effect.fail(
@@ -222,7 +293,7 @@ const runSession = (
           protocol: protocol.name,
           role: extra[0],
           site: "",
-          message: `Session.run(${protocol.name}): ${extra.map((r) => `'${clip(r, 60)}'`).join(", ")} ${extra.length === 1 ? "is not a role" : "are not roles"} of the protocol, whose roles are ${protocol.roles.join(", ")}`
+          message: `Session.run(${protocol.name}): ${extra.map((r) => `'${clip(r, 60)}'`).join(", ")} ${extra.length === 1 ? "is not a role" : "are not roles"} of the protocol, whose roles are ${family.roles.join(", ")}`
         })
       )
     }
@@ -238,16 +309,30 @@ const runSession = (
         return transport.close(sessionId, role)
       })
     for (const role of protocol.roles) {
-      const impl = own(impls, role)
-      if (impl === undefined || impl.role !== role || impl.protocol !== protocol) {
+      // A member of a family runs the family's implementation.
+      const member = family === protocol ? undefined : memberOf(family, role)
+      const named = member?.family ?? role
+      const given = own(impls, named) as Implementation<Any, string, unknown, unknown, unknown> | ReadonlyArray<Implementation<Any, string, unknown, unknown, unknown>> | undefined
+      if (Array.isArray(given) && member !== undefined && given.length !== protocol.roles.filter((r) => memberOf(family, r)?.family === named).length) {
+        return yield* Effect.fail(
+          new ImplementationError({
+            protocol: protocol.name,
+            role: named,
+            site: "",
+            message: `Session.run(${protocol.name}): ${given.length} implementations are given for family ${named}, which has ${protocol.roles.filter((r) => memberOf(family, r)?.family === named).length} members: give one for every member, or a list of one per member`
+          })
+        )
+      }
+      const impl = Array.isArray(given) ? (member === undefined ? undefined : given[member.index]) : given as Implementation<Any, string, unknown, unknown, unknown> | undefined
+      if (impl === undefined || impl.role !== named || impl.protocol !== family) {
         return yield* Effect.fail(
           new ImplementationError({
             protocol: protocol.name,
             role,
             site: "",
             message: impl === undefined
-              ? `Session.run(${protocol.name}): no implementation for role ${role}`
-              : `Session.run(${protocol.name}): the implementation given for ${role} is for ${impl.role} of ${impl.protocol.name}`
+              ? `Session.run(${protocol.name}): no implementation for ${named === role ? "role" : "family"} ${named}`
+              : `Session.run(${protocol.name}): the implementation given for ${named} is for ${impl.role} of ${impl.protocol.name}`
           })
         )
       }
@@ -271,7 +356,14 @@ const runSession = (
       ),
       Effect.forEach(protocol.roles, closeRole, { discard: true })
     )
-    return Object.fromEntries(protocol.roles.map((role, i) => [role, results[i]]))
+    if (family === protocol) return Object.fromEntries(protocol.roles.map((role, i) => [role, results[i]]))
+    const out: Record<string, unknown> = Object.fromEntries(family.families.map((f) => [f, []]))
+    protocol.roles.forEach((role, i) => {
+      const m = memberOf(family, role)
+      if (m === undefined) out[role] = results[i]
+      else (out[m.family] as Array<unknown>)[m.index] = results[i]
+    })
+    return out
   })
 
 /**
@@ -338,9 +430,9 @@ export const retry = <P extends Any, const I extends Implementations<P>, const O
   implementations: I,
   options: O
 ): Effect.Effect<
-  { readonly [R in keyof I]: Success<I[R]> },
-  Failure<I[keyof I]> | RoleError | MaxRetriesExceeded | StopError<O>,
-  Requirements<I[keyof I]>
+  Results<P, I>,
+  Failure<Each<I[keyof I]>> | RoleError | MaxRetriesExceeded | StopError<O>,
+  Requirements<Each<I[keyof I]>>
 > =>
   Effect.flatMap(options.sessionId === undefined ? randomId : Effect.succeed(options.sessionId), (base) =>
     retrying(

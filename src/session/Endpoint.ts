@@ -11,7 +11,7 @@
 import type { Effect } from "effect"
 import type { RoleError } from "../effects/errors.js"
 import { own } from "../internal/own.js"
-import type { Branch, End, Offer, Par, ProjectionFailure, Rec, Recv, Rounds, Saga, Select, Send, Timeout, Var } from "./Local.js"
+import type { Branch, Each, End, Exchange, Offer, Par, ProjectionFailure, Rec, Recv, Rounds, Saga, Select, Send, Timeout, Var } from "./Local.js"
 
 /**
  * @category symbols
@@ -343,6 +343,8 @@ export type Endpoint<L, Env = never> = L extends Send<infer To, infer Label, inf
   : L extends ProjectionFailure<infer Message> ? FailedEndpoint<Message>
   : L extends Timeout<infer N, infer At, infer Body, infer Fallback, infer K> ? TimeoutEndpoint<N, At, Body, Fallback, K, Env>
   : L extends Saga<infer N, infer O, infer F, infer C, infer K> ? SagaEndpoint<N, O, F, C, K, Env>
+  : L extends Each<infer F, boolean, unknown, unknown> ? FamilyStepEndpoint<`a step with each member of ${F}`>
+  : L extends Exchange<infer F, infer Label, unknown, unknown> ? FamilyStepEndpoint<`exchange ${Label} with the other members of ${F}`>
   : never
 
 /**
@@ -1173,3 +1175,30 @@ export interface EndEndpoint extends Omit<Disallowed<"close()">, "close"> {
  * @since 0.1.0
  */
 export interface FailedEndpoint<Message extends string> extends Disallowed<`a well-formed protocol: ${Message}`> {}
+
+/**
+ * The endpoint where a role's next step is over the members of a family (`Each`, `Exchange`),
+ * which a hand-written program cannot take yet: every operation is refused, with a sentence
+ * that says to implement the role with `Role.implement` (whose handlers are called once per
+ * member).
+ *
+ * @category endpoints
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { Endpoint, FamilyStepEndpoint, Local } from "quadrille"
+ *
+ * const Poll = Protocol.make("Poll", { roles: ["Host"], families: ["Voter"], messages: { Ask: Schema.String, Vote: Schema.Boolean } }, (g) =>
+ *   g.broadcast("Host", "Voter", "Ask").gather("Voter", "Host", "Vote"))
+ *
+ * // The Host's first step is with each voter: a program cannot take it, Role.implement can.
+ * type Host = Endpoint<Local<typeof Poll, "Host">>
+ * const refused: Host extends FamilyStepEndpoint<string> ? true : false = true
+ * assert.strictEqual(refused, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface FamilyStepEndpoint<What extends string> extends Disallowed<`${What} (Role.implement runs it: implement this role with Role.implement)`> {}

@@ -421,6 +421,64 @@ export interface GBlock<Name extends string, Body> {
   readonly body: Body
 }
 
+/**
+ * `forEach(Family, body)`: `Body` once for each member of `Family` (a session parameter says
+ * how many), one after the other, or concurrently when `Parallel`. In `Body` the family's name
+ * stands for the member (`broadcast` and `gather` to or from a family are such steps).
+ *
+ * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { GEach, GMsg, Nil, Then } from "quadrille"
+ *
+ * const Poll = Protocol.make("Poll", { roles: ["Host"], families: ["Voter"], messages: { Ask: Schema.String, Vote: Schema.Boolean } }, (g) =>
+ *   g.broadcast("Host", "Voter", "Ask").gather("Voter", "Host", "Vote"))
+ *
+ * // The broadcast is the Host's message to each voter in turn; the gather, each voter's at once.
+ * type Expected = Then<Then<Nil, GEach<"Voter", false, Then<Nil, GMsg<"Host", "Voter", "Ask">>>>, GEach<"Voter", true, Then<Nil, GMsg<"Voter", "Host", "Vote">>>>
+ * const exact: [Protocol.GlobalOf<typeof Poll>] extends [Expected] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface GEach<Family extends string, Parallel extends boolean, Body> {
+  readonly _tag: "Each"
+  readonly family: Family
+  readonly parallel: Parallel
+  readonly body: Body
+}
+
+/**
+ * `exchange(Family, Label)`: every member of `Family` sends `Label` to every other member,
+ * all at once.
+ *
+ * @category global types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { GExchange, Nil, Then } from "quadrille"
+ *
+ * const Gossip = Protocol.make("Gossip", { roles: [], families: ["Peer"], messages: { Rumour: Schema.String } }, (g) =>
+ *   g.exchange("Peer", "Rumour"))
+ *
+ * const exact: [Protocol.GlobalOf<typeof Gossip>] extends [Then<Nil, GExchange<"Peer", "Rumour">>] ? true : false = true
+ * assert.strictEqual(exact, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface GExchange<Family extends string, Label extends string> {
+  readonly _tag: "Exchange"
+  readonly family: Family
+  readonly label: Label
+}
+
 type Lookup<Map, K> = K extends keyof Map ? Map[K] & string : K & string
 
 interface SCons<out Head, out Tail> {
@@ -545,4 +603,6 @@ type RolesOfStep<S> = S extends GMsg<infer F, infer T, string> ? F | T
   : S extends GPar<infer B> ? { [K in keyof B]: RolesIn<B[K]> }[number & keyof B]
   : S extends GTimeout<infer At, string, infer Body, infer F> ? At | RolesIn<Body> | RolesIn<F>
   : S extends GSaga<infer O, string, infer F, infer C> ? O | RolesIn<F> | RolesIn<C>
+  : S extends GEach<string, boolean, infer Body> ? RolesIn<Body>
+  : S extends GExchange<infer F, string> ? F
   : never

@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import type { Effect, Schema } from "effect"
-import type { GBlock, GBranch, GChoice, GLoop, GMsg, GPar, GRounds, GSaga, GTimeout, RolesIn, Then } from "./Global.js"
+import type { GBlock, GBranch, GChoice, GEach, GExchange, GLoop, GMsg, GPar, GRounds, GSaga, GTimeout, RolesIn, Then } from "./Global.js"
 import type { Catalogue } from "../protocol/Protocol.js"
 
 /**
@@ -65,7 +65,10 @@ export type Answer<A> = A | Effect.Effect<A, unknown, unknown> | PromiseLike<A>
  */
 export interface StepContext<out Peer extends string = string, out Label extends string = string> {
   readonly session: string
+  /** The role running the handler: for a member of a family, its name (`Bidder[2]`). */
   readonly role: string
+  /** For a member of a family, its index (0 for `Bidder[0]`); otherwise `undefined`. */
+  readonly member: number | undefined
   readonly peer: [Peer] extends [never] ? undefined : Peer
   readonly label: Label
   readonly site: string
@@ -159,7 +162,40 @@ type ActionsOf<S, R extends string> = S extends GMsg<infer F, infer T, infer L>
       | (R extends O | RolesIn<F> | RolesIn<C> ? InSaga<N> : never)
       | Actions<F, R>
       | Actions<C, R>
+  : S extends GEach<infer F, boolean, infer Body> ? R extends F ? Actions<Body, R> : ToMembers<Actions<Body, R>, F>
+  : S extends GExchange<infer F, infer L> ? F extends R ? SendsLabel<L, Member<F>> | ReceivesLabel<L, Member<F>> : never
   : never
+
+/**
+ * The name of a member of family `F` at run time, as a handler's context gives it: `Bidder[2]`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Protocol, Role, Session } from "quadrille"
+ * import type { Member } from "quadrille"
+ *
+ * const Poll = Protocol.make("Poll", { roles: ["Host"], families: ["Voter"], messages: { Ask: Schema.String, Vote: Schema.Boolean } }, (g) =>
+ *   g.broadcast("Host", "Voter", "Ask").gather("Voter", "Host", "Vote"))
+ *
+ * // The Host's handlers are called once per voter; `peer` says which.
+ * const host = Role.implement(Poll, "Host", {
+ *   send: { Ask: () => "tea?" },
+ *   recv: { Vote: (yes: ReadonlyArray<Member<"Voter">>, vote, { peer }) => vote ? [...yes, peer] : yes }
+ * }, [] as ReadonlyArray<Member<"Voter">>)
+ * const voter = Role.implement(Poll, "Voter", { recv: { Ask: (_, _question, { member }) => member ?? -1 }, send: { Vote: (m) => m !== 1 } }, -1)
+ * const results = await Effect.runPromise(Session.run(Poll, { Host: host, Voter: voter }, { params: { Voter: 3 } }))
+ * assert.deepStrictEqual(results.Host, ["Voter[0]", "Voter[2]"])
+ * ```
+ *
+ * @since 0.1.0
+ */
+export type Member<F extends string> = `${F}[${number}]`
+
+/** Actions with family `F` as their peer given the members' names instead (what a context's `peer` holds). */
+type ToMembers<A, F extends string> = A extends SendsLabel<infer L, infer T> ? SendsLabel<L, T extends F ? Member<F> : T>
+  : A extends ReceivesLabel<infer L, infer From> ? ReceivesLabel<L, From extends F ? Member<F> : From>
+  : A
 
 type ActionsOfBranches<B, R extends string> = B extends GBranch<string, infer Seq> ? Actions<Seq, R> : never
 
@@ -286,7 +322,7 @@ export type PayloadOf<M, L> = M extends Catalogue ? L extends keyof M ? Schema.S
  *   send: { Ping: (count) => count },
  *   recv: { Pong: (count, payload) => count + payload }
  * }
- * assert.strictEqual(handlers.recv?.Pong?.(1, 2, { session: "s", role: "A", peer: "B", label: "Pong", site: "1", rounds: {} }), 3)
+ * assert.strictEqual(handlers.recv?.Pong?.(1, 2, { session: "s", role: "A", member: undefined, peer: "B", label: "Pong", site: "1", rounds: {} }), 3)
  * ```
  *
  * @since 0.1.0

@@ -14,7 +14,24 @@
 import type * as Msg from "../protocol/messages.js"
 import type { Schema } from "effect"
 import type { Catalogue, IllFormed, Protocol } from "../protocol/Protocol.js"
-import type { GBlock, GBranch, GChoice, GEnd, GForever, GLoop, GMsg, GPar, GRecur, GRounds, GSaga, GTimeout, RolesIn, Then } from "./Global.js"
+import type {
+  GBlock,
+  GBranch,
+  GChoice,
+  GEach,
+  GEnd,
+  GExchange,
+  GForever,
+  GLoop,
+  GMsg,
+  GPar,
+  GRecur,
+  GRounds,
+  GSaga,
+  GTimeout,
+  RolesIn,
+  Then
+} from "./Global.js"
 
 // ---------------------------------------------------------------------------------------------
 // Local session types
@@ -302,6 +319,76 @@ export interface Saga<out Name extends string, out Owner extends string, out For
 }
 
 /**
+ * A role's part of a `forEach` over family `Family` that it does not belong to: `Body` once
+ * for each member, one after the other, or all at once when `Parallel`; `Next` follows when
+ * every member's is done. In `Body` the family's name is the member's peer. (A member's own
+ * part is inlined in its local type: its body once, in a `Par` of one branch when `Parallel`.)
+ * Run it with `Role.implement`: its handlers are called once per member, the member's name
+ * (`Bidder[i]`) in their context's `peer`.
+ *
+ * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { Each, End, Local, Recv, Send } from "quadrille"
+ *
+ * const Auction = Protocol.make("Auction", {
+ *   roles: ["Auctioneer"],
+ *   families: ["Bidder"],
+ *   messages: { Item: Schema.String, Bid: Schema.Number }
+ * }, (g) => g.forEach("Bidder", (b, m) => b.msg("Auctioneer", m, "Item").msg(m, "Auctioneer", "Bid")))
+ *
+ * type Auctioneer = Local<typeof Auction, "Auctioneer">
+ * const each: [Auctioneer] extends [Each<"Bidder", false, Send<"Bidder", "Item", string, Recv<"Bidder", "Bid", number, End>>, End>] ? true : false = true
+ * assert.strictEqual(each, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface Each<out Family extends string, out Parallel extends boolean, out Body, out Next> {
+  readonly _tag: "Each"
+  readonly family: Family
+  readonly parallel: Parallel
+  readonly body: Body
+  readonly next: Next
+}
+
+/**
+ * A member's part of `exchange(Family, Label)`: send `Label` with `Payload` to every other
+ * member of `Family` and receive it from each of them, all at once; then `Next`.
+ *
+ * @category local types
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Protocol } from "quadrille"
+ * import type { End, Exchange, Local } from "quadrille"
+ *
+ * const Vote = Protocol.make("Vote", {
+ *   roles: [],
+ *   families: ["Node"],
+ *   messages: { Proposal: Schema.Number }
+ * }, (g) => g.exchange("Node", "Proposal"))
+ *
+ * type Node = Local<typeof Vote, "Node">
+ * const exchange: [Node] extends [Exchange<"Node", "Proposal", number, End>] ? true : false = true
+ * assert.strictEqual(exchange, true)
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface Exchange<out Family extends string, out Label extends string, out Payload, out Next> {
+  readonly _tag: "Exchange"
+  readonly family: Family
+  readonly label: Label
+  readonly payload: Payload
+  readonly next: Next
+}
+
+/**
  * A recursive local type; `Var<Name>` inside `Body` stands for the whole.
  *
  * @category local types
@@ -563,6 +650,26 @@ interface ERound<out Name extends string, out Forever extends boolean = boolean>
   readonly passed: never
 }
 
+interface EEach<out Family, out Parallel, out Body, out Here, out After, out V, out Passed> {
+  readonly kind: "each"
+  readonly family: Family
+  readonly parallel: Parallel
+  readonly body: Body
+  readonly here: Here
+  readonly after: After
+  readonly via: V
+  readonly passed: Passed
+}
+interface EExchange<out Family, out Label, out Here, out After, out V, out Passed> {
+  readonly kind: "exchange"
+  readonly family: Family
+  readonly label: Label
+  readonly here: Here
+  readonly after: After
+  readonly via: V
+  readonly passed: Passed
+}
+
 interface EEnd<out V, out Passed> {
   readonly kind: "end"
   readonly here: "end"
@@ -600,6 +707,13 @@ type StepAt<S, Next, Here, Loops, R extends string, Visited, V extends Via, Pass
   : S extends GSaga<infer O, infer N, infer F, infer C>
     ? R extends O | RolesIn<F> | RolesIn<C> ? ESaga<N, O, F, C, Here, Next, V, Passed>
     : Closure<Next, R, Visited, V, Passed>
+  // A member's part of a forEach over its family is its body once (in a parallel of one branch
+  // when the forEach is parallel, as the expansion makes it); another role's is an `Each`.
+  : S extends GEach<infer F, infer Par, infer Body>
+    ? R extends F ? Par extends true ? EPar<[Body], Here, Next, Loops, V, Passed> : Closure<Pos<Fwd<Body>, Next, Loops>, R, Visited, V, Passed>
+    : R extends RolesIn<Body> ? EEach<F, Par, Body, Here, Next, V, Passed>
+    : Closure<Next, R, Visited, V, Passed>
+  : S extends GExchange<infer F, infer L> ? R extends F ? EExchange<F, L, Here, Next, V, Passed> : Closure<Next, R, Visited, V, Passed>
   : never
 
 /** The actions of `R` in every branch of another role's choice (distributes over the branches). */
@@ -763,6 +877,12 @@ type NodeOf<E, R extends string, M, Heads, Merged extends string> = [E] extends 
     ? IsUnion<HereOf<E>> extends false
       ? Saga<N, O, PartOf<F, R, M>, PartOf<C, R, M>, Project<Start<After, "none">, R, M, Heads>>
     : Conflict<E, R, Merged>
+  : [E] extends [EEach<infer F extends string, infer Par extends boolean, infer B, unknown, infer After, unknown, unknown>]
+    ? IsUnion<HereOf<E>> extends false ? Each<F, Par, PartOf<B, R, M>, Project<Start<After, "none">, R, M, Heads>>
+    : Conflict<E, R, Merged>
+  : [E] extends [EExchange<infer F extends string, infer L extends string, unknown, infer After, unknown, unknown>]
+    ? IsUnion<HereOf<E>> extends false ? Exchange<F, L, PayloadOf<M, L>, Project<Start<After, "none">, R, M, Heads>>
+    : Conflict<E, R, Merged>
   : Conflict<E, R, Merged>
 
 type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void ? I : never
@@ -810,7 +930,7 @@ type Conflict<E, R extends string, Merged extends string> = Exclude<ViaOf<E>, "n
  * @since 0.1.0
  */
 export type Local<P, R extends string> = P extends IllFormed<string, infer Inner> ? Local<Inner, R>
-  : P extends Protocol<string, infer Roles, infer M, infer G>
+  : P extends Protocol<string, infer Roles, infer M, infer G, string>
     ? R extends Roles ? Project<Start<Pos<Fwd<G>, Top, never>, "none">, R, M, never>
     : ProjectionFailure<`role ${R} is not a role of this protocol`>
   : never
@@ -827,6 +947,8 @@ type Children<L> = L extends { readonly _tag: "Send" | "Recv"; readonly next: un
   : L extends { readonly _tag: "Par"; readonly branches: ReadonlyArray<unknown>; readonly next: unknown } ? L["branches"][number] | L["next"]
   : L extends { readonly _tag: "Timeout"; readonly body: unknown; readonly fallback: unknown; readonly next: unknown } ? L["body"] | L["fallback"] | L["next"]
   : L extends { readonly _tag: "Saga"; readonly forward: unknown; readonly compensate: unknown; readonly next: unknown } ? L["forward"] | L["compensate"] | L["next"]
+  : L extends { readonly _tag: "Each"; readonly body: unknown; readonly next: unknown } ? L["body"] | L["next"]
+  : L extends { readonly _tag: "Exchange"; readonly next: unknown } ? L["next"]
   : never
 type BranchNexts<B> = { readonly [X in keyof B]: B[X] extends { readonly next: infer K } ? K : never }[keyof B]
 
@@ -901,6 +1023,7 @@ type DefectsIn<S, In, Outer> = S extends GEnd ? [In] extends [never] ? never : E
   : S extends GPar<infer Bs extends ReadonlyArray<unknown>> ? Defects<Bs[number], "parallel", Outer>
   : S extends GTimeout<string, string, infer B, infer F> ? Defects<B, "timeout", Outer> | Defects<F, "timeout", Outer>
   : S extends GSaga<string, string, infer F, infer C> ? Defects<F, "saga", Outer> | Defects<C, "saga", Outer>
+  : S extends GEach<string, boolean, infer Body> ? Defects<Body, "forEach", never>
   : S extends GBlock<string, infer Body> ? Defects<Body, In, never>
   // (the round's own recur, which the builder adds after the body, is no step of the user's)
   : S extends GRounds<string, infer Again>
@@ -930,11 +1053,13 @@ type Silent<Rest, N extends string, Stack extends ReadonlyArray<unknown>> = Rest
   : S extends GBlock<string, infer Body> ? Silent<Fwd<Body>, N, [T, ...Stack]>
   : S extends GRounds<string, infer Again> ? Silent<Fwd<Again>, N, [T, ...Stack]> extends true ? true : Silent<T, N, Stack>
   : S extends GPar<infer Bs> ? [ParRoles<Bs>] extends [never] ? Silent<T, N, Stack> : false
+  : S extends GEach<string, boolean, unknown> | GExchange<string, string> ? false
   : Silent<T, N, Stack>
   : Stack extends readonly [infer Next, ...infer More] ? Silent<Next, N, More>
   : false
 
-type EndIn<In> = In extends "parallel" ? Msg.EndInParallel : In extends "timeout" ? Msg.EndInTimeout : Msg.EndInSaga
+type EndIn<In> = In extends "parallel" ? Msg.EndInParallel : In extends "timeout" ? Msg.EndInTimeout : In extends "forEach" ? Msg.EndInForEach
+  : Msg.EndInSaga
 
 /**
  * Why protocol `P` is ill-formed, in the words of the run-time `ProjectionError` (its first
@@ -964,7 +1089,7 @@ type EndIn<In> = In extends "parallel" ? Msg.EndInParallel : In extends "timeout
  *
  * @since 0.1.0
  */
-export type IllFormedReason<P> = P extends Protocol<string, infer Roles, infer M, infer G>
+export type IllFormedReason<P> = P extends Protocol<string, infer Roles, infer M, infer G, string>
   ? Defects<G, never, never> extends infer D extends string ? [D] extends [never] ? FirstOf<
         { readonly [R in Roles]: FirstFailure<Project<Start<Pos<Fwd<G>, Top, never>, "none">, R, M, never>> }
       >

@@ -12,7 +12,7 @@ import * as Chaos from "../handlers/chaos.js"
 import * as Deterministic from "../handlers/deterministic.js"
 import * as Reliable from "../handlers/reliable.js"
 import type { Any } from "../protocol/Protocol.js"
-import type { Failure, Requirements, Success } from "../runtime/Role.js"
+import type { Failure, Requirements } from "../runtime/Role.js"
 import * as Session from "../runtime/Session.js"
 import type { StopError } from "../runtime/stop.js"
 
@@ -221,9 +221,9 @@ export const simulate = <P extends Any, const I extends Session.Implementations<
   implementations: I,
   options: O
 ): Effect.Effect<
-  Simulation<{ readonly [R in keyof I]: Success<I[R]> }, Failure<I[keyof I]> | RoleError | StopError<O> | Deterministic.SimulationStalled>,
+  Simulation<Session.Results<P, I>, Failure<Session.Each<I[keyof I]>> | RoleError | StopError<O> | Deterministic.SimulationStalled>,
   never,
-  Exclude<Requirements<I[keyof I]>, Transport | TraceSink>
+  Exclude<Requirements<Session.Each<I[keyof I]>>, Transport | TraceSink>
 > =>
   simulateEffect(
     Session.run(protocol, implementations, {

@@ -78,6 +78,11 @@ export * from "./faults.js"
  * @since 0.1.0
  */
 export * from "./payload.js"
+/**
+ * The factory of every arbitrary (documented below, where it is re-exported).
+ *
+ * @since 0.1.0
+ */
 export {
   /**
    * Every arbitrary, built with a fast-check module (the one `effect` ships as `FastCheck`;

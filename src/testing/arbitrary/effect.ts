@@ -14,6 +14,7 @@ import type { IllFormed, IllFormedOptions } from "./illformed.js"
 import type { Any } from "../../protocol/Protocol.js"
 import { arbitraries } from "./internal/arbitraries.js"
 import type { PayloadType } from "./payload.js"
+import { familyArbitraries, type FamilyMisuse, type FamilyTree } from "./family.js"
 
 /**
  * The models, builders, drivers and oracles of generated protocols, and `arbitraries` (see
@@ -172,3 +173,77 @@ export const payload: <P extends Any, L extends keyof P["messages"] & string>(
   protocol: P,
   label: L
 ) => FastCheck.Arbitrary<PayloadType<P, L>> = built.payload
+
+/**
+ * Generated protocols with a family of roles: their trees, builder, oracles and
+ * implementations (`familyArbitraries`, the machinery, stays inside).
+ *
+ * @since 0.1.0
+ */
+export {
+  /** @since 0.1.0 */
+  buildFamily,
+  /** @since 0.1.0 */
+  type FamilyMisuse,
+  /** @since 0.1.0 */
+  type FamilyStep,
+  /** @since 0.1.0 */
+  type FamilyTree,
+  /** @since 0.1.0 */
+  type FixedRole,
+  /** @since 0.1.0 */
+  familyLabels,
+  /** @since 0.1.0 */
+  type Heard,
+  /** @since 0.1.0 */
+  implementFamily,
+  /** @since 0.1.0 */
+  type MemberStep,
+  /** @since 0.1.0 */
+  memberReceivesAt,
+  /** @since 0.1.0 */
+  messagesAt,
+  /** @since 0.1.0 */
+  printFamily
+} from "./family.js"
+const families = familyArbitraries(FastCheck)
+/**
+ * Protocols with a family of roles, as trees (`buildFamily` makes them), well formed at every
+ * number of members by construction.
+ *
+ * @example
+ * ```ts
+ * import { Effect, FastCheck as fc } from "effect"
+ * import { Session } from "quadrille"
+ * import { buildFamily, familyTree, implementFamily, memberReceivesAt } from "quadrille/testing/arbitrary/effect"
+ *
+ * // With 3 members, every session runs to the end and each member hears what the tree says.
+ * await fc.assert(fc.asyncProperty(familyTree(), async (tree) => {
+ *   const protocol = buildFamily(tree)
+ *   const results = await Effect.runPromise(Session.run(protocol, implementFamily(protocol), { params: { ...tree.rounds, F: 3 } }))
+ *   return results.F.length === 3 && results.F.every((heard) => heard.length === memberReceivesAt(tree, 3))
+ * }), { numRuns: 10 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category arbitraries
+ */
+export const familyTree: () => FastCheck.Arbitrary<FamilyTree> = families.familyTree
+/**
+ * Family protocols with one misuse of the family, which `Protocol.makeEither` rejects with `FamilyMisuse`.
+ *
+ * @example
+ * ```ts
+ * import { Either, FastCheck as fc } from "effect"
+ * import { familyMisuse } from "quadrille/testing/arbitrary/effect"
+ *
+ * fc.assert(fc.property(familyMisuse(), (misuse) => {
+ *   const built = misuse.build()
+ *   return Either.isLeft(built) && built.left.rule === "FamilyMisuse"
+ * }), { numRuns: 20 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category arbitraries
+ */
+export const familyMisuse: () => FastCheck.Arbitrary<FamilyMisuse> = families.familyMisuse

@@ -518,9 +518,11 @@ const told = (X: string, tell: string, x: ReadonlyArray<TreeStep>, y: ReadonlyAr
 
 /**
  * The rules a generated tree can break: all of them (`InvalidRole` and `InvalidMessage` with
- * a role or a label that the declaration's own check refuses).
+ * a role or a label that the declaration's own check refuses) but `FamilyMisuse`: a tree has
+ * no families (protocols with families, and their misuses, come from `familyProtocol` in
+ * src/testing/arbitrary/family.ts).
  */
-export type ShapeRule = Rule
+export type ShapeRule = Exclude<Rule, "FamilyMisuse">
 
 /** Roles that `Protocol.make` refuses to declare. */
 const INVALID_ROLES = ["", "bad\u0000role", "R".repeat(1025)]
