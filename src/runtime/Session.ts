@@ -96,7 +96,10 @@ export type Each<X> = X extends ReadonlyArray<infer I> ? I : X
  * @since 0.1.0
  */
 export type Results<P extends Any, I> = {
-  readonly [R in keyof I]: R extends Families<P> ? ReadonlyArray<Success<Each<I[R]>>> : Success<I[R]>
+  readonly [R in keyof I]: string extends Families<P>
+    // A protocol typed `Any`: which roles are families is not known here.
+    ? Success<Each<I[R]>> | ReadonlyArray<Success<Each<I[R]>>>
+    : R extends Families<P> ? ReadonlyArray<Success<Each<I[R]>>> : Success<I[R]>
 }
 
 /**

@@ -308,8 +308,9 @@ export const printFamily = (tree: FamilyTree): string => {
  * }
  * const protocol = buildFamily(tree)
  * const results = await Effect.runPromise(Session.run(protocol, implementFamily(protocol), { params: { F: 2 } }))
- * // Each member heard the broadcast from A.
- * const members: ReadonlyArray<Heard> = results.F
+ * // Each member heard the broadcast from A. (The protocol is built at run time, typed `Any`,
+ * // so its results' type does not say which roles are families: F's is a list.)
+ * const members = results.F as ReadonlyArray<Heard>
  * assert.deepStrictEqual(members, [["A:K"], ["A:K"]])
  * ```
  *
