@@ -18,6 +18,10 @@
  */
 import { Effect, Schema } from "effect"
 import { Protocol, Role, Session } from "../src/index.js"
+import { nextBid, type Strategy } from "./distributed-auction.js"
+
+// The bidders' rule and strategies are the fixed-role auction's.
+export { nextBid, type Strategy }
 
 export const DistributedAuctionFamily = Protocol.make("DistributedAuctionFamily", {
   roles: ["Auctioneer"],
@@ -108,31 +112,12 @@ export const auctioneer = (announcement: Announcement) =>
 // ---------------------------------------------------------------------------------------------
 // The bidders: one implementation per member, each with its strategy
 
-export interface Strategy {
-  /** The most this bidder will pay. */
-  readonly budget: number
-  /** How much it raises the highest bid by (at least the announced increment). */
-  readonly step: number
-}
-
 export interface BidderState extends Strategy {
   readonly name: string
   readonly announcement: Announcement | null
   readonly bids: ReadonlyArray<number>
   readonly rounds: ReadonlyArray<RoundResult>
   readonly result: AuctionResult | null
-}
-
-/** Open at the reserve; while another bidder leads, raise by the step within the budget; otherwise keep the previous bid. */
-export const nextBid = (s: BidderState): number => {
-  const a = s.announcement
-  if (a === null) return 0
-  const previous = s.bids.length > 0 ? s.bids[s.bids.length - 1] : 0
-  const last = s.rounds.length > 0 ? s.rounds[s.rounds.length - 1] : undefined
-  if (last === undefined || last.holder === null) return s.budget >= a.reserve ? Math.max(previous, a.reserve) : previous
-  if (last.holder === s.name) return previous
-  const raise = last.highest + Math.max(s.step, a.increment)
-  return raise <= s.budget ? raise : previous
 }
 
 export const bidder = (index: number, strategy: Strategy) =>

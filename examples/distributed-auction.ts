@@ -153,12 +153,20 @@ export interface BidderState extends Strategy {
   readonly result: AuctionResult | null
 }
 
+/** What `nextBid` reads of a bidder's state (this auction's and the family auction's). */
+export interface Bidding extends Strategy {
+  readonly name: string
+  readonly announcement: { readonly reserve: number; readonly increment: number } | null
+  readonly bids: ReadonlyArray<number>
+  readonly rounds: ReadonlyArray<{ readonly highest: number; readonly holder: string | null }>
+}
+
 /**
  * The bid for the next round, from what the bidder knows: open at the reserve; while
  * someone else holds the lead, raise it by the step if the budget allows; otherwise keep the
  * previous bid.
  */
-export const nextBid = (s: BidderState): number => {
+export const nextBid = (s: Bidding): number => {
   const a = s.announcement
   if (a === null) return 0
   const previous = s.bids.length > 0 ? s.bids[s.bids.length - 1] : 0
