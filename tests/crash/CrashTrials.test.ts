@@ -15,7 +15,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { chunksOf } from "../fixtures/crash-role.js"
-import { type RedisServer, redisAvailable, startRedis } from "../fixtures/redis-server.js"
+import { type RedisServer, startRedis } from "../fixtures/redis-server.js"
 import {
   type Baseline,
   describeTrial,
@@ -46,10 +46,9 @@ const engineKills = Number(process.env.QUADRILLE_ENGINE_KILLS ?? (process.env.QU
 /** A trial's bound: every wait in it is bounded by `limitMs` (a process is killed after it). */
 const limitMs = 30_000
 
-const available = redisAvailable()
 const indices = Array.from({ length: trials }, (_, i) => i).filter((i) => only === undefined || only.has(i))
 
-describe.skipIf(!available)("crash trials: one role of each session killed -9 and resumed", () => {
+describe("crash trials: one role of each session killed -9 and resumed", () => {
   let server: RedisServer | undefined
   const baselines = new Map<string, Baseline>()
   const outcomes: Array<TrialOutcome> = []
@@ -98,7 +97,7 @@ describe.skipIf(!available)("crash trials: one role of each session killed -9 an
   }
 })
 
-describe.skipIf(!available)("crash trials: the engine killed -9 mid-session", () => {
+describe("crash trials: the engine killed -9 mid-session", () => {
   let server: RedisServer | undefined
   const kind = sessionKinds.DataStreaming[0]
   let baseline: Baseline | undefined
