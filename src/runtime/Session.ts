@@ -280,7 +280,7 @@ export const run = <P extends Any, const I extends Implementations<P>, const O e
     const trace = Option.getOrUndefined(Context.getOption(context, TraceSink))
     return Option.isNone(observe)
       ? runSession(protocol, implementations, options, undefined, transport, trace)
-      : observeSpan(observe.value, runSession(protocol, implementations, options, observe.value, transport, trace), spanNames.session, { "quadrille.protocol": protocol.name })
+      : observeSpan(observe.value, Effect.suspend(() => runSession(protocol, implementations, options, observe.value, transport, trace)), spanNames.session, { "quadrille.protocol": protocol.name })
   }) as never
 
 /**
@@ -306,99 +306,127 @@ const runSession = (
   observe: Observe["Type"] | undefined,
   provided: TransportService | undefined,
   trace: TraceSinkService | undefined
-): Effect.Effect<Record<string, unknown>, unknown, unknown> =>
-  Effect.gen(function*() {
-    const protocol = family.families.length === 0 ? family : yield* sessionProtocol(family, options.params)
+): Effect.Effect<Record<string, unknown>, unknown, unknown> => {
+  // No `Effect.gen` here: a session's start is mostly synchronous, and each step of a
+  // generator costs an Effect; only what may wait (the expansion, a transport with span
+  // events, the random id, the span's annotation) is an Effect.
+  const withTransport = (protocol: Any) => {
     // With `Observe`, the transport's sink also makes span events (Memory.make); without, the trace's own.
-    const transport = provided ?? (observe === undefined ? Memory.unsafeMake(trace) : yield* Memory.make)
-    const sessionId = options.sessionId ?? (yield* randomId)
-    if (observe?.spans) yield* Effect.annotateCurrentSpan("quadrille.session", sessionId)
-    const receiveTimeout = timeoutMillis(options.receiveTimeout)
-    const validate = options.validate ?? transport.serialises
-    const impls = implementations as unknown as Record<string, Implementation<Any, string, unknown, unknown, unknown>>
-    const declared = new Set<string>(family.roles)
-    const extra = Object.keys(impls).filter((r) => !declared.has(r))
-    if (extra.length > 0) {
-      return yield* Effect.fail(
+    if (provided !== undefined || observe !== undefined) {
+      return Effect.flatMap(provided === undefined ? Memory.make : Effect.succeed(provided), (transport) => withId(protocol, transport))
+    }
+    return withId(protocol, Memory.unsafeMake(trace))
+  }
+  const withId = (protocol: Any, transport: TransportService) => {
+    if (options.sessionId !== undefined && !observe?.spans) return startSession(family, protocol, impls, options, observe, transport, trace, options.sessionId)
+    return Effect.flatMap(options.sessionId === undefined ? randomId : Effect.succeed(options.sessionId), (sessionId) =>
+      observe?.spans
+        ? Effect.zipRight(Effect.annotateCurrentSpan("quadrille.session", sessionId), startSession(family, protocol, impls, options, observe, transport, trace, sessionId))
+        : startSession(family, protocol, impls, options, observe, transport, trace, sessionId))
+  }
+  const impls = implementations as unknown as Record<string, Implementation<Any, string, unknown, unknown, unknown>>
+  return family.families.length === 0 ? withTransport(family) : Effect.flatMap(sessionProtocol(family, options.params), withTransport)
+}
+
+/** A session of `protocol` (`family` expanded) with its transport and id: checks the implementations, opens every role, runs them. */
+const startSession = (
+  family: Any,
+  protocol: Any,
+  impls: Record<string, Implementation<Any, string, unknown, unknown, unknown>>,
+  options: SessionOptions,
+  observe: Observe["Type"] | undefined,
+  transport: TransportService,
+  trace: TraceSinkService | undefined,
+  sessionId: string
+): Effect.Effect<Record<string, unknown>, unknown, unknown> => {
+  const receiveTimeout = timeoutMillis(options.receiveTimeout)
+  const validate = options.validate ?? transport.serialises
+  for (const r of Object.keys(impls)) {
+    if (family.roles.includes(r)) continue
+    const extra = Object.keys(impls).filter((k) => !family.roles.includes(k))
+    return Effect.fail(
+      new ImplementationError({
+        protocol: protocol.name,
+        role: extra[0],
+        site: "",
+        message: `Session.run(${protocol.name}): ${extra.map((k) => `'${clip(k, 60)}'`).join(", ")} ${extra.length === 1 ? "is not a role" : "are not roles"} of the protocol, whose roles are ${family.roles.join(", ")}`
+      })
+    )
+  }
+  const runs: Array<Effect.Effect<unknown, unknown, unknown>> = []
+  // The roles that have ended: those a stop does not name.
+  const done = new Set<string>()
+  // Each role is closed when it ends, and any left open (a run interrupted before it started) at the end.
+  const closed = new Set<string>()
+  const closeRole = (role: string) =>
+    Effect.suspend(() => {
+      if (transport.close === undefined || closed.has(role)) return Effect.void
+      closed.add(role)
+      return transport.close(sessionId, role)
+    })
+  for (const role of protocol.roles) {
+    // A member of a family runs the family's implementation.
+    const member = family === protocol ? undefined : memberOf(family, role)
+    const named = member?.family ?? role
+    const given = own(impls, named) as Implementation<Any, string, unknown, unknown, unknown> | ReadonlyArray<Implementation<Any, string, unknown, unknown, unknown>> | undefined
+    if (Array.isArray(given) && member !== undefined && given.length !== protocol.roles.filter((r) => memberOf(family, r)?.family === named).length) {
+      return Effect.fail(
         new ImplementationError({
           protocol: protocol.name,
-          role: extra[0],
+          role: named,
           site: "",
-          message: `Session.run(${protocol.name}): ${extra.map((r) => `'${clip(r, 60)}'`).join(", ")} ${extra.length === 1 ? "is not a role" : "are not roles"} of the protocol, whose roles are ${family.roles.join(", ")}`
+          message: `Session.run(${protocol.name}): ${given.length} implementations are given for family ${named}, which has ${protocol.roles.filter((r) => memberOf(family, r)?.family === named).length} members: give one for every member, or a list of one per member`
         })
       )
     }
-    const runs: Array<Effect.Effect<unknown, unknown, unknown>> = []
-    // The roles that have ended: those a stop does not name.
-    const done = new Set<string>()
-    // Each role is closed when it ends, and any left open (a run interrupted before it started) at the end.
-    const closed = new Set<string>()
-    const closeRole = (role: string) =>
-      Effect.suspend(() => {
-        if (transport.close === undefined || closed.has(role)) return Effect.void
-        closed.add(role)
-        return transport.close(sessionId, role)
-      })
-    for (const role of protocol.roles) {
-      // A member of a family runs the family's implementation.
-      const member = family === protocol ? undefined : memberOf(family, role)
-      const named = member?.family ?? role
-      const given = own(impls, named) as Implementation<Any, string, unknown, unknown, unknown> | ReadonlyArray<Implementation<Any, string, unknown, unknown, unknown>> | undefined
-      if (Array.isArray(given) && member !== undefined && given.length !== protocol.roles.filter((r) => memberOf(family, r)?.family === named).length) {
-        return yield* Effect.fail(
-          new ImplementationError({
-            protocol: protocol.name,
-            role: named,
-            site: "",
-            message: `Session.run(${protocol.name}): ${given.length} implementations are given for family ${named}, which has ${protocol.roles.filter((r) => memberOf(family, r)?.family === named).length} members: give one for every member, or a list of one per member`
-          })
-        )
-      }
-      const impl = Array.isArray(given) ? (member === undefined ? undefined : given[member.index]) : given as Implementation<Any, string, unknown, unknown, unknown> | undefined
-      if (impl === undefined || impl.role !== named || impl.protocol !== family) {
-        return yield* Effect.fail(
-          new ImplementationError({
-            protocol: protocol.name,
-            role,
-            site: "",
-            message: impl === undefined
-              ? `Session.run(${protocol.name}): no implementation for ${named === role ? "role" : "family"} ${named}`
-              : `Session.run(${protocol.name}): the implementation given for ${named} is for ${impl.role} of ${impl.protocol.name}`
-          })
-        )
-      }
-      const observer = observe === undefined ? undefined : new Observer(observe, protocol.name, trace)
-      const channel = new Channel(protocol, role, sessionId, transport, validate, options.params, "", observer ?? trace, receiveTimeout)
-      // No failure notices here: every role of the protocol runs in this session, and when one
-      // fails the others are interrupted at once (a notice would only race the root cause).
-      const body = Effect.onExit(impl.run(channel), (exit) => {
-        if (Exit.isSuccess(exit)) done.add(role)
-        return closeRole(role)
-      })
-      runs.push(observer === undefined ? body : observeRole(observer, body, role, sessionId))
+    const impl = Array.isArray(given) ? (member === undefined ? undefined : given[member.index]) : given as Implementation<Any, string, unknown, unknown, unknown> | undefined
+    if (impl === undefined || impl.role !== named || impl.protocol !== family) {
+      return Effect.fail(
+        new ImplementationError({
+          protocol: protocol.name,
+          role,
+          site: "",
+          message: impl === undefined
+            ? `Session.run(${protocol.name}): no implementation for ${named === role ? "role" : "family"} ${named}`
+            : `Session.run(${protocol.name}): the implementation given for ${named} is for ${impl.role} of ${impl.protocol.name}`
+        })
+      )
     }
-    // Every role is opened before any runs: a role that ends at once must not find its peers
-    // not there yet (a transport forgets a session once none of its roles runs).
-    yield* openAll(transport, sessionId, protocol.roles)
-    const results = yield* Effect.ensuring(
-      untilStopped(
-        allConcurrently(runs),
-        options.stop,
-        protocol.name,
-        sessionId,
-        () => protocol.roles.filter((r) => !done.has(r))
-      ),
-      Effect.forEach(protocol.roles, closeRole, { discard: true })
-    )
-    if (family === protocol) return Object.fromEntries(protocol.roles.map((role, i) => [role, results[i]]))
-    const out: Record<string, unknown> = Object.fromEntries(family.families.map((f) => [f, []]))
-    protocol.roles.forEach((role, i) => {
-      const m = memberOf(family, role)
-      if (m === undefined) out[role] = results[i]
-      else (out[m.family] as Array<unknown>)[m.index] = results[i]
+    const observer = observe === undefined ? undefined : new Observer(observe, protocol.name, trace)
+    const channel = new Channel(protocol, role, sessionId, transport, validate, options.params, "", observer ?? trace, receiveTimeout)
+    // No failure notices here: every role of the protocol runs in this session, and when one
+    // fails the others are interrupted at once (a notice would only race the root cause).
+    const body = Effect.onExit(impl.run(channel), (exit) => {
+      if (Exit.isSuccess(exit)) done.add(role)
+      return closeRole(role)
     })
-    return out
-  })
+    runs.push(observer === undefined ? body : observeRole(observer, body, role, sessionId))
+  }
+  // Every role is opened before any runs: a role that ends at once must not find its peers
+  // not there yet (a transport forgets a session once none of its roles runs).
+  const running = Effect.ensuring(
+    untilStopped(
+      allConcurrently(runs),
+      options.stop,
+      protocol.name,
+      sessionId,
+      () => protocol.roles.filter((r) => !done.has(r))
+    ),
+    Effect.forEach(protocol.roles, closeRole, { discard: true })
+  )
+  return Effect.flatMap(openAll(transport, sessionId, protocol.roles), () =>
+    Effect.map(running, (results) => {
+      // (`fromEntries`: a role's name is never a key assigned on a plain object.)
+      if (family === protocol) return Object.fromEntries(protocol.roles.map((role, i) => [role, results[i]]))
+      const out: Record<string, unknown> = Object.fromEntries(family.families.map((f) => [f, []]))
+      protocol.roles.forEach((role, i) => {
+        const m = memberOf(family, role)
+        if (m === undefined) out[role] = results[i]
+        else (out[m.family] as Array<unknown>)[m.index] = results[i]
+      })
+      return out
+    }))
+}
 
 /**
  * Options of `Session.retry`: those of `Session.run` and a retry `schedule`. `stop` is one
