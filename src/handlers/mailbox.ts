@@ -440,9 +440,20 @@ export class Mailboxes {
     // Over when every role of it has run (when its roles are known), or when none runs and
     // no frame waits for a role that has not started yet.
     const idle = s.open.size === 0
-    const over = s.roles !== undefined ? [...s.roles].every((r) => s.closed.has(r)) : idle
-    for (const [address, box] of [...s.boxes]) {
-      const owner = address.split("\u0000", 1)[0]
+    let over = idle
+    if (s.roles !== undefined) {
+      over = true
+      for (const r of s.roles) {
+        if (!s.closed.has(r)) {
+          over = false
+          break
+        }
+      }
+    }
+    // (Deleting the entry being visited is safe while iterating a Map.)
+    for (const [address, box] of s.boxes) {
+      const cut = address.indexOf("\u0000")
+      const owner = cut < 0 ? address : address.slice(0, cut)
       const awaited = !over && box.size > 0 && !s.closed.has(owner)
       if (owner === role || (idle && !awaited)) {
         for (let e = box.poll(); e !== undefined; e = box.poll()) this.drop(e, "unread")
