@@ -439,6 +439,23 @@ export const registerSynchronousSend = (transport: TransportService, deliver: Sy
 export const synchronousSendOf = (transport: TransportService): SynchronousSend | undefined =>
   synchronousSend.get(transport)
 
+const synchronousClose = new WeakMap<TransportService, (session: string, role: string) => void>()
+
+/**
+ * Declares that `transport.close(session, role)` is `close(session, role)` run at once and
+ * never failing, so that a session may close a role that ended where it sees the end, without
+ * an Effect.
+ *
+ * @internal
+ */
+export const registerSynchronousClose = (transport: TransportService, close: (session: string, role: string) => void): void => {
+  synchronousClose.set(transport, close)
+}
+
+/** @internal the `close` of a transport registered with `registerSynchronousClose`. */
+export const synchronousCloseOf = (transport: TransportService): ((session: string, role: string) => void) | undefined =>
+  synchronousClose.get(transport)
+
 /**
  * A mailbox a channel may take frames from directly: what `receive(session, role, lane)` of a
  * transport registered with `registerInbox` takes from (its `take`), without the Effect of a

@@ -9,7 +9,7 @@
 import { Either, Effect, Layer } from "effect"
 import type { TraceSinkService } from "../effects/TraceSink.js"
 import { transportSink } from "../internal/observe.js"
-import { decodeEnvelope, type Envelope, registerInbox, registerSynchronousSend, registerTap, Transport, type TransportService } from "../effects/Transport.js"
+import { decodeEnvelope, type Envelope, registerInbox, registerSynchronousClose, registerSynchronousSend, registerTap, Transport, type TransportService } from "../effects/Transport.js"
 import { quote } from "../internal/bounded.js"
 import { type MailboxStats, Mailboxes, openRole } from "./mailbox.js"
 
@@ -170,6 +170,8 @@ export const unsafeMake = (sink?: TraceSinkService): MemoryTransport => {
   }
   // `send` is exactly `Effect.sync(() => deliver(envelope))`: channels may call `deliver` directly.
   registerSynchronousSend(transport, deliver)
+  // `close` is exactly `Effect.sync(() => boxes.release(session, role))`.
+  registerSynchronousClose(transport, (session, role) => boxes.release(session, role))
   // `receive` is exactly the `take` of `boxes.get(…)`: channels may take from that mailbox directly.
   registerInbox(transport, (session, role, mailbox) => boxes.get(session, role, mailbox))
   // A layer above (the reliable layer) may take a mailbox's frames as they are delivered.

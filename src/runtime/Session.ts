@@ -8,7 +8,7 @@ import { ImplementationError, type MaxRetriesExceeded, type RoleError, type Tran
 import { Observe, spanNames } from "../effects/Observe.js"
 import { observeRole, Observer, observeSpan } from "../internal/observe.js"
 import { TraceSink, type TraceSinkService } from "../effects/TraceSink.js"
-import { Transport, type TransportService } from "../effects/Transport.js"
+import { synchronousCloseOf, Transport, type TransportService } from "../effects/Transport.js"
 import * as Memory from "../handlers/memory.js"
 import { type Any, expand, type Families, memberOf, type Roles } from "../protocol/Protocol.js"
 import { ProjectionError } from "../effects/errors.js"
@@ -182,7 +182,10 @@ const randomId: Effect.Effect<string> = Effect.flatMap(Random.next, (a) =>
  * a fiber more to start and collect its fibers, and costs about 40 µs for two effects on
  * Node 20 here; this costs about a third of that, which is a large part of a short session.
  */
-const allConcurrently = <A, E, R>(effects: ReadonlyArray<Effect.Effect<A, E, R>>): Effect.Effect<Array<A>, E, R> =>
+const allConcurrently = <A, E, R>(
+  effects: ReadonlyArray<Effect.Effect<A, E, R>>,
+  ended?: (index: number, exit: Exit.Exit<A, E>) => void
+): Effect.Effect<Array<A>, E, R> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.withFiberRuntime<Array<A>, E, R>((parent) => {
       const fibers: Array<Fiber.RuntimeFiber<A, E>> = []
@@ -201,6 +204,7 @@ const allConcurrently = <A, E, R>(effects: ReadonlyArray<Effect.Effect<A, E, R>>
             fibers[k].addObserver((exit) => {
               exits[k] = exit
               left--
+              ended?.(k, exit)
               if (!failed && Exit.isFailure(exit)) {
                 failed = true
                 // As `Effect.all` does, on the scheduler: a role failing at the same moment still fails with its own error.
@@ -354,6 +358,8 @@ const startSession = (
     )
   }
   const runs: Array<Effect.Effect<unknown, unknown, unknown>> = []
+  // With Observe, a role's span ends after its close: the close stays in the role's run.
+  const syncClose = observe === undefined ? synchronousCloseOf(transport) : undefined
   // The roles that have ended: those a stop does not name.
   const done = new Set<string>()
   // Each role is closed when it ends, and any left open (a run interrupted before it started) at the end.
@@ -396,17 +402,27 @@ const startSession = (
     const channel = new Channel(protocol, role, sessionId, transport, validate, options.params, "", observer ?? trace, receiveTimeout)
     // No failure notices here: every role of the protocol runs in this session, and when one
     // fails the others are interrupted at once (a notice would only race the root cause).
-    const body = Effect.onExit(impl.run(channel), (exit) => {
+    // Over a transport that closes at once, a role is closed where its fiber's end is seen
+    // (`ended`), without an Effect around each role; else when the role's own run ends.
+    const body = syncClose !== undefined ? impl.run(channel) : Effect.onExit(impl.run(channel), (exit) => {
       if (Exit.isSuccess(exit)) done.add(role)
       return closeRole(role)
     })
     runs.push(observer === undefined ? body : observeRole(observer, body, role, sessionId))
   }
+  const ended = syncClose === undefined ? undefined : (i: number, exit: Exit.Exit<unknown, unknown>) => {
+    const role = protocol.roles[i]
+    if (Exit.isSuccess(exit)) done.add(role)
+    if (!closed.has(role)) {
+      closed.add(role)
+      syncClose(sessionId, role)
+    }
+  }
   // Every role is opened before any runs: a role that ends at once must not find its peers
   // not there yet (a transport forgets a session once none of its roles runs).
   const running = Effect.ensuring(
     untilStopped(
-      allConcurrently(runs),
+      allConcurrently(runs, ended),
       options.stop,
       protocol.name,
       sessionId,
