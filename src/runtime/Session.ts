@@ -410,13 +410,15 @@ const startSession = (
     })
     runs.push(observer === undefined ? body : observeRole(observer, body, role, sessionId))
   }
+  /** Closes `role` at once over a transport that closes at once (once). */
+  const closeNow = (close: (session: string, role: string) => void, role: string) => {
+    if (closed.has(role)) return
+    closed.add(role)
+    close(sessionId, role)
+  }
   const ended = syncClose === undefined ? undefined : (i: number, exit: Exit.Exit<unknown, unknown>) => {
-    const role = protocol.roles[i]
-    if (Exit.isSuccess(exit)) done.add(role)
-    if (!closed.has(role)) {
-      closed.add(role)
-      syncClose(sessionId, role)
-    }
+    if (Exit.isSuccess(exit)) done.add(protocol.roles[i])
+    closeNow(syncClose, protocol.roles[i])
   }
   // Every role is opened before any runs: a role that ends at once must not find its peers
   // not there yet (a transport forgets a session once none of its roles runs).
@@ -428,7 +430,9 @@ const startSession = (
       sessionId,
       () => protocol.roles.filter((r) => !done.has(r))
     ),
-    Effect.forEach(protocol.roles, closeRole, { discard: true })
+    syncClose === undefined
+      ? Effect.forEach(protocol.roles, closeRole, { discard: true })
+      : Effect.sync(() => protocol.roles.forEach((role) => closeNow(syncClose, role)))
   )
   return Effect.flatMap(openAll(transport, sessionId, protocol.roles), () =>
     Effect.map(running, (results) => {
