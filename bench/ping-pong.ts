@@ -17,6 +17,8 @@
  * Cases, run alternately after a warm-up:
  *   fastest             THE HEADLINE BASELINE: hand-written, two one-slot `Effect.async` channels,
  *                       the fastest hand-written Effect program for this exchange we know of
+ *   fastest-steps       reference for `program`: `fastest` with every protocol step one `yield*` of an
+ *                       Effect, as a program over endpoints takes its steps
  *   promise             the floor: no Effect, two async functions over one-slot Promise channels
  *   raw                 reference: hand-written, two unbounded `Queue`s (the old baseline)
  *   raw-mailbox         reference: the same hand-written program over two Effect `Mailbox`es
@@ -99,6 +101,40 @@ const fastest = (rounds: number) =>
     })
     const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
     if (ra !== rounds || rb !== rounds) return yield* wrong("fastest", [ra, rb], rounds)
+  })
+
+/**
+ * The `fastest` program as a program over endpoints is written: every step of the protocol
+ * (send, receive, choice) one `yield*` of a lazy Effect (`Effect.sync` for a send or a choice),
+ * as `Role.program`'s endpoints are. Against `fastest` (plain calls between its waits, as
+ * `Role.implement` takes its synchronous steps), what one Effect per step costs by hand: a
+ * reference for `program / quadrille`.
+ */
+const fastestSteps = (rounds: number) =>
+  Effect.gen(function*() {
+    const toB = new Slot<ToB>()
+    const toA = new Slot<ToA>()
+    const a = Effect.gen(function*() {
+      let n = 0
+      for (;;) {
+        yield* Effect.sync(() => toB.offer({ _tag: "Ping", n }))
+        const pong = yield* toA.take
+        n = pong.n + 1
+        const more = yield* Effect.sync(() => n < rounds)
+        if (!more) break
+      }
+      yield* Effect.sync(() => toB.offer({ _tag: "Stop", n }))
+      return n
+    })
+    const b = Effect.gen(function*() {
+      for (;;) {
+        const m = yield* toB.take
+        if (m._tag === "Stop") return m.n
+        yield* Effect.sync(() => toA.offer({ _tag: "Pong", n: m.n }))
+      }
+    })
+    const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
+    if (ra !== rounds || rb !== rounds) return yield* wrong("fastest-steps", [ra, rb], rounds)
   })
 
 /**
@@ -340,6 +376,7 @@ const overReliable = (rounds: number) =>
 
 const allCases: ReadonlyArray<Case> = [
   { name: "fastest", program: fastest },
+  { name: "fastest-steps", program: fastestSteps },
   { name: "promise", program: promiseFloor },
   { name: "raw", program: raw },
   { name: "raw-mailbox", program: rawMailbox },
@@ -415,6 +452,7 @@ const main = async () => {
   ratio("quadrille", "fastest")
   ratio("program", "quadrille")
   ratio("program", "fastest")
+  ratio("fastest-steps", "fastest")
   ratio("quadrille+reliable", "quadrille")
   ratio("fastest+relays", "fastest")
   ratio("quadrille+reliable", "fastest+relays")

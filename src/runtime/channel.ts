@@ -250,13 +250,13 @@ const perProtocol = (protocol: Any): PerProtocol => {
 export class Channel {
   private readonly peers = new Map<string, Peer>()
   /** The `early` lists, by peer, in the order their first frame arrived. */
-  private readonly pending = new Map<string, Array<Envelope>>()
+  private pending: Map<string, Array<Envelope>> | undefined = undefined
   /** How many frames the `early` lists hold. */
   private earlyCount = 0
   /** The state the role is at (as far as this channel has followed it). */
   private at: LState | undefined = undefined
   /** The channels of this role's parallel branches open now (they leave the set at their end). */
-  private readonly children = new Set<Channel>()
+  private children: Set<Channel> | undefined = undefined
   /** The channel whose parallel opened this one's lane. */
   private parent: Channel | undefined = undefined
   private readonly counters = new Map<string, Counter>()
@@ -333,7 +333,22 @@ export class Channel {
   }
 
   /** How many times the role has entered each parallel (by site): part of the lanes' names. */
-  private readonly parallelRuns = new Map<string, number>()
+  private parallelRuns: Map<string, number> | undefined = undefined
+
+  // The maps a role may never need are made on first use (a session of two roles made 8 maps
+  // fewer): `pending`, `children`, `parallelRuns`, `decided`.
+  private runsMade() {
+    return this.parallelRuns ??= new Map()
+  }
+  private childrenMade() {
+    return this.children ??= new Set()
+  }
+  private pendingMade() {
+    return this.pending ??= new Map()
+  }
+  private decidedMade() {
+    return this.decided ??= new Map()
+  }
 
   /**
    * Opens the lanes of a parallel: a sub-channel for each branch the role is in, with its
@@ -351,8 +366,8 @@ export class Channel {
 
   /** Counts one more entry into the parallel, timeout or saga at `site`: the run that names its lanes. */
   private entered(site: string): number {
-    const run = this.parallelRuns.get(site) ?? 0
-    this.parallelRuns.set(site, run + 1)
+    const run = this.parallelRuns?.get(site) ?? 0
+    this.runsMade().set(site, run + 1)
     return run
   }
 
@@ -371,7 +386,7 @@ export class Channel {
       this.durable
     )
     channel.parent = this
-    this.children.add(channel)
+    this.childrenMade().add(channel)
     return channel
   }
 
@@ -393,7 +408,7 @@ export class Channel {
 
   /** The role has left `part` (its body, abandoned): no notices go on its lane any more. */
   leave(part: Part): void {
-    this.children.delete(part.channel)
+    this.children?.delete(part.channel)
   }
 
   /**
@@ -597,10 +612,10 @@ export class Channel {
     const at = this.at
     // At a parallel, timeout or saga the role is inside it (or has just left its branches):
     // only the journal since the last snapshot says where.
-    if (at === undefined || this.children.size > 0 || this.lane !== "" || at.kind === "par" || at.kind === "timeout") return undefined
+    if (at === undefined || (this.children?.size ?? 0) > 0 || this.lane !== "" || at.kind === "par" || at.kind === "timeout") return undefined
     const peers: Array<Snapshot["peers"][number]> = []
     // Peers with early frames first, in the order their first frame came (the order `pending` keeps).
-    const names = [...new Set([...this.pending.keys(), ...this.peers.keys()])]
+    const names = [...new Set([...(this.pending?.keys() ?? []), ...this.peers.keys()])]
     for (const name of names) {
       const p = this.peers.get(name)!
       peers.push({ name, sent: p.sent, received: p.received, early: p.early ?? [], skips: p.skips === undefined ? [] : [...p.skips] })
@@ -610,7 +625,7 @@ export class Channel {
       counters: [...this.counters].map(([loop, c]) => [loop, c.n ?? null] as const),
       deferred: this.deferred === undefined ? null : [...this.deferred].map(([label, ops]) => [label, ops.map((o) => ({ loop: o.loop, op: o.op, n: o.n }))] as const),
       peers,
-      runs: [...this.parallelRuns],
+      runs: [...(this.parallelRuns ?? [])],
       abandoned: this.abandoned === undefined ? [] : [...this.abandoned],
       ...(state === undefined ? {} : { state })
     }
@@ -627,11 +642,11 @@ export class Channel {
       const early = p.early.length > 0 ? [...p.early] : undefined
       this.peers.set(p.name, { sent: p.sent, received: p.received, early, skips: p.skips.length > 0 ? new Set(p.skips) : undefined })
       if (early !== undefined) {
-        this.pending.set(p.name, early)
+        this.pendingMade().set(p.name, early)
         this.earlyCount += early.length
       }
     }
-    for (const [site, n] of snapshot.runs) this.parallelRuns.set(site, n)
+    for (const [site, n] of snapshot.runs) this.runsMade().set(site, n)
     if (snapshot.abandoned.length > 0) this.abandoned = new Set(snapshot.abandoned)
     this.at = at
     this.restoredAt = at
@@ -804,7 +819,7 @@ export class Channel {
   /** Goes round a `repeat` again, or leaves it, by the round count and the session parameter. */
   rounds(state: RoundsState): Either.Either<{ readonly again: boolean; readonly round: number; readonly next: LState }, ImplementationError> {
     const n = own(this.params, state.param)
-    const done = state.decisions === true ? (this.decided.get(state.param) ?? 0) : this.counter(state.param)
+    const done = state.decisions === true ? (this.decided?.get(state.param) ?? 0) : this.counter(state.param)
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || done === undefined) {
       return Either.left(
         new ImplementationError({
@@ -820,12 +835,12 @@ export class Channel {
     if (this.trace !== undefined) {
       this.trace.record({ _tag: "Round", session: this.session, role: this.role, label: state.param, branch: done < n ? "again" : "done", site: state.site, lane: this.lane === "" ? undefined : this.lane })
     }
-    if (state.decisions === true) this.decided.set(state.param, done < n ? done + 1 : 0)
+    if (state.decisions === true) this.decidedMade().set(state.param, done < n ? done + 1 : 0)
     return Either.right({ again: done < n, round: done, next: this.follow(done < n ? state.again : state.done) })
   }
 
   /** The rounds of each `repeat` a declared local type has decided since its last `done`, by parameter. */
-  private readonly decided = new Map<string, number>()
+  private decided: Map<string, number> | undefined = undefined
 
   select(state: SelectState, branch: string): Either.Either<LState, ImplementationError> {
     const t = state.branches.get(branch)
@@ -902,7 +917,7 @@ export class Channel {
     const run = verdictRun(e)
     if (run === undefined) return this.reject(state, e, "a verdict that names its run", "no run in the verdict")
     // A run the role has not entered yet: the verdict came early, and waits for it.
-    if (run >= (this.parallelRuns.get(e.site) ?? 0)) return this.keepEarly(state, e)
+    if (run >= (this.parallelRuns?.get(e.site) ?? 0)) return this.keepEarly(state, e)
     const peer = this.peer(e.from)
     if (e.seq < peer.received || peer.skips?.has(e.seq) === true) {
       return this.reject(state, e, `message number ${peer.received} or later from ${e.from}`, `sequence number ${e.seq} used already`)
@@ -948,7 +963,7 @@ export class Channel {
       const e = early[i]
       if (!isVerdict(e.label)) continue
       const run = verdictRun(e)
-      if (run === undefined || run >= (this.parallelRuns.get(e.site) ?? 0)) continue
+      if (run === undefined || run >= (this.parallelRuns?.get(e.site) ?? 0)) continue
       if (current !== undefined && current.site === e.site && current.run === run) continue
       early.splice(i--, 1)
       this.earlyCount--
@@ -1004,7 +1019,7 @@ export class Channel {
     const peer = this.peer(envelope.from)
     if (peer.early === undefined) {
       peer.early = []
-      this.pending.set(envelope.from, peer.early)
+      this.pendingMade().set(envelope.from, peer.early)
     }
     peer.early.push(envelope)
     this.earlyCount++
@@ -1130,16 +1145,16 @@ export class Channel {
       // Inside a timeout or saga whose fallback it has not reached: its peers there would wait
       // for it on the fallback's lane, so they are told on that lane too.
       if (at !== undefined && at.kind === "timeout" && at.fallback !== undefined) {
-        const run = (channel.parallelRuns.get(at.site) ?? 0) - 1
+        const run = (channel.parallelRuns?.get(at.site) ?? 0) - 1
         const lane = `${channel.lane === "" ? "" : `${channel.lane}/`}${at.site}#${run}/fallback`
-        if (run >= 0 && ![...channel.children].some((c) => c.lane === lane)) {
+        if (run >= 0 && ![...(channel.children ?? [])].some((c) => c.lane === lane)) {
           for (const to of peersAhead(at.fallback.initial.target)) {
             if (to === source) continue
             frames.push({ session: channel.session, from: channel.role, to, label: failureLabel, site: "", loops: noLoops, seq: 0, payload: notice, lane })
           }
         }
       }
-      for (const child of channel.children) collect(child)
+      for (const child of channel.children ?? []) collect(child)
     }
     collect(this)
     return Effect.forEach(frames, (f) => Effect.ignore(this.transport.send(f)), { discard: true })
@@ -1150,7 +1165,7 @@ export class Channel {
    * the transport's `flush` then waits for the frames it sent to be delivered.
    */
   close(_state: EndState): Effect.Effect<void, ProtocolViolation | TransportError | PeerUnavailable> {
-    for (const [peer, list] of this.pending) {
+    for (const [peer, list] of this.pending ?? []) {
       // Control frames of steps the role is past (a report that came after its owner had
       // decided, say) are stale, not unread messages of the protocol: dropped and recorded.
       for (let i = list.length - 1; i >= 0; i--) {
@@ -1175,7 +1190,7 @@ export class Channel {
         )
       }
     }
-    this.parent?.children.delete(this)
+    this.parent?.children?.delete(this)
     const flush = this.lane === "" ? this.transport.flush : undefined
     const flushed = flush === undefined ? Effect.void : flush(this.session, this.role, this.abandoned)
     // A durable role's last commit: its end is kept before it waits for its frames to be delivered.
