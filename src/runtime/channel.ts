@@ -1288,9 +1288,9 @@ export class Channel {
       this.apply(this.deferred.get(e.label) ?? [])
       this.deferred = undefined
     }
-    const loops = Object.keys(e.loops)
-    for (let i = 0; i < loops.length; i++) {
-      const loop = loops[i]
+    // (`for in` with an own-key check: no array of keys made per frame.)
+    for (const loop in e.loops) {
+      if (!Object.prototype.hasOwnProperty.call(e.loops, loop)) continue
       const mine = this.counter(loop)
       if (mine !== undefined && mine !== e.loops[loop]) {
         return this.reject(state, e, `iteration ${mine} of loop '${loop}'`, `iteration ${e.loops[loop]}`)
