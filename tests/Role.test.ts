@@ -1,7 +1,7 @@
 import { it } from "@effect/vitest"
 import { Effect } from "effect"
 import { describe, expect } from "vitest"
-import { Role, Session } from "../src/index.js"
+import { Memory, Role, Session } from "../src/index.js"
 import * as HandWritten from "../examples/hand-written.js"
 import * as Streaming from "../examples/streaming.js"
 import * as ThreeParty from "../examples/three-party.js"
@@ -62,6 +62,35 @@ describe("Role.program", () => {
       expect(e.message).toBe(
         "Participant called recv(Coordinator, PrepareRequest) on an endpoint that was already used; use the endpoint each operation returns"
       )
+    }))
+
+  it.effect("the Effect of one operation run twice fails with LinearityViolation, and its step is taken once", () =>
+    Effect.gen(function*() {
+      // The Coordinator's request, taken by running the same recv Effect twice: the second
+      // run must not take a second frame (nor, for a send, send a second one).
+      const twice = Role.program(P, "Participant", (ch) =>
+        Effect.gen(function*() {
+          const recv = ch.recv("Coordinator", "PrepareRequest")
+          yield* recv
+          yield* recv
+          return yield* Effect.die("unreachable")
+        }))
+      const e = yield* Effect.flip(Session.run(P, { Coordinator: TwoPhaseCommit.coordinator(1), Participant: twice }))
+      expect(e).toMatchObject({ _tag: "LinearityViolation", role: "Participant", operation: "recv(Coordinator, PrepareRequest)" })
+      expect(e.message).toBe(
+        "Participant ran the Effect of recv(Coordinator, PrepareRequest) again; each operation's Effect runs once: use the endpoint it returned"
+      )
+      const sentTwice = Role.program(P, "Participant", (ch) =>
+        Effect.gen(function*() {
+          const [, c1] = yield* ch.recv("Coordinator", "PrepareRequest")
+          const send = c1.send("Coordinator", "PrepareResponse", { vote: "commit" })
+          yield* send
+          yield* send
+          return yield* Effect.die("unreachable")
+        }))
+      const { frames, result } = yield* Memory.recorded(Effect.flip(Session.run(P, { Coordinator: TwoPhaseCommit.coordinator(2), Participant: sentTwice })))
+      expect(result).toMatchObject({ _tag: "LinearityViolation", operation: "send(Coordinator, PrepareResponse)" })
+      expect(frames.filter((f) => f.label === "PrepareResponse")).toHaveLength(1)
     }))
 
   it.effect("an operation the local type does not allow is refused at run time too (for untyped callers)", () =>

@@ -68,6 +68,8 @@ const describe = (s: LState): string => {
 
 class EndpointImpl {
   private spent = false
+  /** Whether the Effect of the operation made on this endpoint has run. */
+  private ran = false
   constructor(private readonly channel: Channel, private readonly state: LState) {}
 
   /**
@@ -106,6 +108,26 @@ class EndpointImpl {
     return this.misuse(kind, op) ?? Effect.void
   }
 
+  /**
+   * Marks the operation run: `undefined` the first time, the failure when the same Effect runs
+   * again (its step was taken: running it twice would send twice, or take two frames).
+   */
+  private again(op: string, a?: string, b?: string): Effect.Effect<never, LinearityViolation> | undefined {
+    if (!this.ran) {
+      this.ran = true
+      return undefined
+    }
+    const operation = named(op, a, b)
+    return Effect.fail(
+      new LinearityViolation({
+        protocol: this.channel.protocol.name,
+        role: this.channel.role,
+        operation,
+        message: `${this.channel.role} ran the Effect of ${operation} again; each operation's Effect runs once: use the endpoint it returned`
+      })
+    )
+  }
+
   private mismatch(operation: string) {
     return Effect.fail(
       new ImplementationError({
@@ -125,6 +147,8 @@ class EndpointImpl {
     const wrong = this.misuse("send", "send", to, label)
     if (wrong !== undefined) return wrong
     return Effect.suspend((): Effect.Effect<EndpointImpl, RoleError> => {
+      const twice = this.again("send", to, label)
+      if (twice !== undefined) return twice
       const s = this.state
       if (s.kind !== "send" || s.peer !== to || s.label !== label) return this.mismatch(named("send", to, label))
       const next = this.channel.sendNow(s, payload)
@@ -151,6 +175,8 @@ class EndpointImpl {
     const wrong = this.misuse("recv", "recv", from, label)
     if (wrong !== undefined) return wrong
     return Effect.suspend((): Effect.Effect<readonly [unknown, EndpointImpl], RoleError> => {
+      const twice = this.again("recv", from, label)
+      if (twice !== undefined) return twice
       const s = this.state
       if (s.kind !== "recv" || s.peer !== from || !s.options.has(label)) return this.mismatch(named("recv", from, label))
       return this.received(s, (r) =>
@@ -174,21 +200,26 @@ class EndpointImpl {
     const wrong = this.misuse("recv", "offer")
     if (wrong !== undefined) return wrong
     return Effect.suspend(() =>
-      this.received(this.state as RecvState, (r) => Effect.succeed({ label: r.label, payload: r.payload, next: new EndpointImpl(this.channel, r.next) }))
+      this.again("offer") ?? this.received(this.state as RecvState, (r) => Effect.succeed({ label: r.label, payload: r.payload, next: new EndpointImpl(this.channel, r.next) }))
     )
   }
 
   select(branch: string) {
     const wrong = this.misuse("select", "select", branch)
     if (wrong !== undefined) return wrong
-    return Effect.suspend(() => {
+    return Effect.suspend((): Effect.Effect<EndpointImpl, ImplementationError | LinearityViolation> => {
+      const twice = this.again("select", branch)
+      if (twice !== undefined) return twice
       const next = this.channel.selectNow(this.state as SelectState, branch)
       return Effect.isEffect(next) ? next : Effect.succeed(new EndpointImpl(this.channel, next))
     })
   }
 
   round() {
-    return Effect.flatMap(this.use("round", "rounds"), () => {
+    type Round = { readonly label: "again"; readonly round: number; readonly next: EndpointImpl } | { readonly label: "done"; readonly next: EndpointImpl }
+    return Effect.flatMap(this.use("round", "rounds"), (): Effect.Effect<Round, ImplementationError | LinearityViolation> => {
+      const twice = this.again("round")
+      if (twice !== undefined) return twice
       const r = this.channel.rounds(this.state as Extract<LState, { kind: "rounds" }>)
       if (Either.isLeft(r)) return Effect.fail(r.left)
       const next = new EndpointImpl(this.channel, r.right.next)
@@ -198,6 +229,8 @@ class EndpointImpl {
 
   parallel(...branches: ReadonlyArray<(endpoint: EndpointImpl) => Effect.Effect<unknown, unknown, unknown>>) {
     return Effect.flatMap(this.use("parallel", "par"), () => {
+      const twice = this.again("parallel")
+      if (twice !== undefined) return twice
       const s = this.state as Extract<LState, { kind: "par" }>
       const lanes = this.channel.branches(s)
       if (lanes.length !== branches.length) {
@@ -226,6 +259,8 @@ class EndpointImpl {
     fallback: (endpoint: EndpointImpl) => Effect.Effect<unknown, unknown, unknown>
   ) {
     return Effect.flatMap(this.use(this.state.kind === "timeout" && this.state.trigger === "failure" ? "saga" : "timeout", "timeout"), () => {
+      const twice = this.again("timeout")
+      if (twice !== undefined) return twice
       const s = this.state as Extract<LState, { kind: "timeout" }>
       const part = (f: typeof body) => (p: Part) => Effect.flatMap(f(new EndpointImpl(p.channel, p.start)), (d) => doneValue(p.channel, d))
       return Effect.map(
@@ -243,8 +278,8 @@ class EndpointImpl {
   }
 
   close(result?: unknown) {
-    return Effect.flatMap(this.use("close", "end"), () =>
-      Effect.map(this.channel.close(this.state as Extract<LState, { kind: "end" }>), () => {
+    return Effect.flatMap(this.use("close", "end"), (): Effect.Effect<object, RoleError> =>
+      this.again("close") ?? Effect.map(this.channel.close(this.state as Extract<LState, { kind: "end" }>), () => {
         const done = {}
         issued.set(done, { channel: this.channel, value: result })
         return done
