@@ -12,7 +12,8 @@ export type StopError<O> = O extends { readonly stop: Effect.Effect<unknown> } ?
 
 /**
  * `effect`, or, when `stop` completes first, the failure `Stopped` (and `effect` is
- * interrupted). `running` says which roles were still running then.
+ * interrupted). `running` says which roles were still running then; when none was (every
+ * role had ended, its result on the way), the run ends with its own result.
  */
 export const untilStopped = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
@@ -26,6 +27,9 @@ export const untilStopped = <A, E, R>(
     Effect.flatMap(stop, () =>
       Effect.suspend(() => {
         const roles = running()
+        // Every role had ended when the stop came (the run's result is on its way): that
+        // result, not a `Stopped` naming nobody.
+        if (roles.length === 0) return Effect.never
         return Effect.fail(
           new Stopped({
             protocol,
