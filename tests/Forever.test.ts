@@ -314,6 +314,33 @@ describe("a server runs until it is stopped", () => {
       expect(Exit.isFailure(ea) && ea.cause._tag === "Fail" && ea.cause.error).toMatchObject({ _tag: "PeerFailed", reason: "Stopped" })
     }))
 
+  it.live("a hand-written program that only sends (each send taken inline, no wait) is still stopped by a timer and interrupted", () =>
+    Effect.gen(function*() {
+      // The Source's sends never wait (the in-memory transport takes them at once), so with
+      // `yield*` they are taken inline; one in every 128 still goes through the run loop.
+      const Stream = Protocol.make("OneWay", { roles: ["Source", "Sink"], messages: { V: Schema.Number } }, (g) =>
+        g.forever("L", (b) => b.msg("Source", "Sink", "V").recur("L")))
+      let sent = 0
+      const source = Role.program(Stream, "Source", (ch) =>
+        Effect.gen(function*() {
+          let at = ch
+          for (;;) {
+            at = yield* at.send("Sink", "V", sent++)
+          }
+        }))
+      const sink = Role.implement(Stream, "Sink", { recv: { V: (_: number, v: number) => v } }, -1)
+      const started = Date.now()
+      const exit = yield* Effect.either(Session.run(Stream, { Source: source, Sink: sink }, { stop: Effect.sleep("100 millis") })).pipe(
+        Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "hung" as const })
+      )
+      expect(Either.isLeft(exit) && exit.left).toMatchObject({ _tag: "Stopped" })
+      expect(Date.now() - started).toBeLessThan(2000)
+      expect(sent).toBeGreaterThan(1000)
+      const fiber = yield* Effect.fork(Session.run(Stream, { Source: source, Sink: sink }))
+      yield* Effect.sleep("20 millis")
+      expect(Exit.isInterrupted(yield* Fiber.interrupt(fiber))).toBe(true)
+    }))
+
   it.effect("interrupting the session ends every role (an interruption, not a defect)", () =>
     Effect.gen(function*() {
       const s = yield* after(50)

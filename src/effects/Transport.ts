@@ -472,6 +472,14 @@ export interface Inbox {
   readonly failed: TransportError | undefined
   /** Waits until the next frame comes (or the mailbox fails); takes nothing. */
   readonly wait: Effect.Effect<void>
+  /** How many frames are there now. */
+  readonly size: number
+  /**
+   * Waits until a frame is there (or the mailbox has failed), then runs `next`: at once when
+   * one is there when the Effect runs, else at the next frame. One Effect for the wait and
+   * what follows it, where `Effect.flatMap(wait, () => next)` is two steps more.
+   */
+  waitThen<A, E, R>(next: Effect.Effect<A, E, R>): Effect.Effect<A, E, R>
 }
 
 const inboxes = new WeakMap<TransportService, (session: string, role: string, mailbox?: string) => Inbox>()

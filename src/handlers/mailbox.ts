@@ -104,6 +104,17 @@ export class Mailbox implements Inbox {
     else this.others.push(wake)
   })
 
+  waitThen<A, E, R>(next: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return Effect.async<A, E, R>((resume) => {
+      // The Effect may run well after it was made (a branch's first wait is made before its
+      // fiber starts): a frame or a failure that came meanwhile goes on at once.
+      if (this.head < this.frames.length || this.failed !== undefined) return resume(next)
+      const wake: Wake = () => resume(next)
+      if (this.waiter === undefined) this.waiter = wake
+      else this.others.push(wake)
+    })
+  }
+
   /** Waits for the next `offer`, then tries again: whichever receiver runs first takes the frame. */
   private readonly waitAndTake: Effect.Effect<Envelope, TransportError> = Effect.flatMap(this.wait, () => this.take)
 

@@ -726,7 +726,11 @@ const unsafeWrap = (
       get failed() {
         return box().failed
       },
-      wait: Effect.suspend(() => box().wait)
+      wait: Effect.suspend(() => box().wait),
+      get size() {
+        return box().size
+      },
+      waitThen: (next) => Effect.suspend(() => box().waitThen(next))
     }
   }
 

@@ -519,7 +519,7 @@ export const implement = <
           }
           case "recv": {
             const r = channel.receiveBuffered(s)
-            if (r === undefined) return Effect.flatMap(channel.waitFrame(s), onFrame)
+            if (r === undefined) return waitOn(s)
             if (Effect.isEffect(r)) return r
             const k = received(r)
             if (k !== undefined) return k
@@ -601,10 +601,12 @@ export const implement = <
     }
     const onFrame = (envelope: Envelope): Effect.Effect<unknown, unknown, unknown> => {
       const r = channel.receiveFrame(cur as RecvState, envelope)
-      if (r === undefined) return Effect.flatMap(channel.waitFrame(cur as RecvState), onFrame)
+      if (r === undefined) return waitOn(cur as RecvState)
       if (Effect.isEffect(r)) return r
       return received(r) ?? loop()
     }
+    /** Waits for the next frame at a receive state, then takes it (`onFrame`). */
+    const waitOn = channel.waitFor(onFrame)
     /** A handler's context: made only for a handler that declares the parameter. */
     // A family's implementation runs as one of its members (`Bidder[2]`): its index.
     const member = channel.role === role ? undefined : memberOf(protocol, channel.role)?.index

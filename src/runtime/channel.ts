@@ -1046,6 +1046,61 @@ export class Channel {
     })
   }
 
+  /**
+   * What `(state) => Effect.flatMap(this.waitFrame(state), k)` does, for a `k` called for every
+   * frame of a run (so this is made once per run). Over an inbox and with no receive timeout,
+   * the wait resumes straight into `k`: the mailbox's wake runs the step that takes the frame
+   * and calls `k`, two Effect steps for a wait where the general path takes six (a role's
+   * round trip in memory went from 14 Effect steps to 10; `fastest` takes 8).
+   */
+  waitFor<A, E, R>(k: (envelope: Envelope) => Effect.Effect<A, E, R>): (state: RecvState) => Effect.Effect<A, E | TransportError | Timeout, R> {
+    const inbox = this.inbox
+    if (inbox === undefined || this.receiveTimeout !== undefined) return (state) => Effect.flatMap(this.waitFrame(state), k)
+    // Woken: the frame, unless another receiver of the mailbox took it first (then wait again).
+    const check: Effect.Effect<A, E | TransportError, R> = Effect.suspend(() => {
+      const e = inbox.poll()
+      return e !== undefined ? k(e) : wait(this.waitingAt!)
+    })
+    const again = inbox.waitThen(check)
+    const afterTurn = Effect.zipRight(turn, check)
+    const wait = (state: RecvState): Effect.Effect<A, E | TransportError, R> => this.waitStep(inbox, state, check, again, afterTurn)
+    return wait
+  }
+
+  /** `Effect.flatMap(this.waitFrame(state), k)` for one wait: `waitFor` for a `k` made for this wait alone. */
+  waitThen<A, E, R>(state: RecvState, k: (envelope: Envelope) => Effect.Effect<A, E, R>): Effect.Effect<A, E | TransportError | Timeout, R> {
+    const inbox = this.inbox
+    if (inbox === undefined || this.receiveTimeout !== undefined) return Effect.flatMap(this.waitFrame(state), k)
+    const check: Effect.Effect<A, E | TransportError | Timeout, R> = Effect.suspend(() => {
+      const e = inbox.poll()
+      return e !== undefined ? k(e) : this.waitThen(state, k)
+    })
+    return this.waitStep(inbox, state, check, undefined, undefined)
+  }
+
+  /**
+   * The wait at `state` over `inbox`, going on with `check` (which takes the frame): `check`
+   * when a frame is there, the mailbox's failure, a turn of the event loop when it is starved,
+   * or `again` (the wait for the next frame, made once by `waitFor`).
+   */
+  private waitStep<A, E, R>(
+    inbox: Inbox,
+    state: RecvState,
+    check: Effect.Effect<A, E, R>,
+    again: Effect.Effect<A, E, R> | undefined,
+    afterTurn: Effect.Effect<A, E, R> | undefined
+  ): Effect.Effect<A, E | TransportError, R> {
+    this.waitingAt = state
+    // A frame there already is taken in a step of its own (not in this call: no recursion).
+    // (This may be called well before the wait runs: `waitThen` looks again when it does.)
+    if (inbox.size > 0) return check
+    const failed = inbox.failed
+    if (failed !== undefined) return Effect.fail(this.whileWaiting(state, failed))
+    // A turn of the event loop, when it is starved; then it looks again.
+    if (starved()) return afterTurn ?? Effect.zipRight(turn, check)
+    return again ?? inbox.waitThen(check)
+  }
+
   private expecting(state: RecvState): { readonly labels: string; readonly sites: string } {
     return {
       labels: [...state.options.keys()].join(" | "),

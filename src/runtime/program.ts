@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either } from "effect"
+import { Effect, Effectable, Either } from "effect"
 import { ImplementationError, LinearityViolation, ProtocolViolation, type RoleError } from "../effects/errors.js"
 import type { Any, Roles } from "../protocol/Protocol.js"
 import type { Done, Endpoint, ProgramEnd } from "../session/Endpoint.js"
@@ -64,6 +64,50 @@ const describe = (s: LState): string => {
     case "timeout":
       return `${s.trigger === "clock" ? "timeout" : "saga"}() '${s.name}' (site ${s.site})`
   }
+}
+
+/** How many steps a program takes inline (see `Step`) before it goes once through Effect's run loop. */
+const inlineStepBudget = 128
+
+/** Per channel: steps taken inline since the last pass through the run loop. */
+const inlineSteps = new WeakMap<Channel, number>()
+
+/**
+ * The Effect of one endpoint operation. Run as an Effect, it takes its step when it runs
+ * (`commit`). With `yield*` in `Effect.gen`, its step is taken where the `yield*` is (the
+ * same point in the program) and, when the step is done at once (a send the transport takes,
+ * a frame already there, a choice), the program goes on with its result without going through
+ * Effect's run loop: a program's synchronous step costs about what a handler call of
+ * `Role.implement` does, instead of two Effect steps and a turn of the generator. Every
+ * `inlineStepBudget` inline steps, one goes through the run loop (`Effect.yieldNow`), so that
+ * a program that only sends still lets other fibers run and an interruption in. A step that
+ * waits (or fails) is yielded as the Effect it is.
+ */
+class Step<A, E> extends Effectable.Class<A, E> {
+  constructor(private readonly channel: Channel, private readonly step: () => A | Effect.Effect<A, E>) {
+    super()
+  }
+
+  commit(): Effect.Effect<A, E> {
+    const r = this.step()
+    return Effect.isEffect(r) ? r : Effect.succeed(r)
+  }
+
+  override [Symbol.iterator](): Effect.EffectGenerator<Effect.Effect<A, E>> {
+    return inline(this.channel, this.step)
+  }
+}
+
+function* inline<A, E>(channel: Channel, step: () => A | Effect.Effect<A, E>): Generator<any, A, any> {
+  const r = step()
+  if (Effect.isEffect(r)) return yield* r
+  const n = (inlineSteps.get(channel) ?? 0) + 1
+  if (n < inlineStepBudget) {
+    inlineSteps.set(channel, n)
+    return r
+  }
+  inlineSteps.set(channel, 0)
+  return yield* Effect.as(Effect.yieldNow(), r)
 }
 
 class EndpointImpl {
@@ -146,42 +190,47 @@ class EndpointImpl {
   send(to: string, label: string, payload: unknown): Effect.Effect<EndpointImpl, RoleError> {
     const wrong = this.misuse("send", "send", to, label)
     if (wrong !== undefined) return wrong
-    return Effect.suspend((): Effect.Effect<EndpointImpl, RoleError> => {
+    return new Step(this.channel, (): EndpointImpl | Effect.Effect<EndpointImpl, RoleError> => {
       const twice = this.again("send", to, label)
       if (twice !== undefined) return twice
       const s = this.state
       if (s.kind !== "send" || s.peer !== to || s.label !== label) return this.mismatch(named("send", to, label))
       const next = this.channel.sendNow(s, payload)
-      return Effect.isEffect(next) ? Effect.map(next, (n) => new EndpointImpl(this.channel, n)) : Effect.succeed(new EndpointImpl(this.channel, next))
+      return Effect.isEffect(next) ? Effect.map(next, (n) => new EndpointImpl(this.channel, n)) : new EndpointImpl(this.channel, next)
     })
   }
 
-  /** The next frame for the receive state the endpoint is at, taken and checked; then `k` of it. */
-  private received<A>(s: RecvState, k: (r: Received) => Effect.Effect<A, RoleError>): Effect.Effect<A, RoleError> {
+  /**
+   * The next frame for the receive state the endpoint is at, taken and checked; then `k` of
+   * it (a value, or the Effect it gives: `k` answers an Effect only to fail).
+   */
+  private received<A>(s: RecvState, k: (r: Received) => A | Effect.Effect<never, RoleError>): A | Effect.Effect<A, RoleError> {
     const r = this.channel.receiveBuffered(s)
     if (r !== undefined) return Effect.isEffect(r) ? r : k(r)
     // (No named closure per call: run through tsx, each would cost an `Object.defineProperty`.)
-    return Effect.flatMap(this.channel.waitFrame(s), (envelope) => this.onFrame(s, k, envelope))
+    return this.channel.waitThen(s, (envelope) => this.onFrame(s, k, envelope))
   }
 
   /** A frame taken while at `s`: `k` of it when it is the one, else a wait for the next. */
-  private onFrame<A>(s: RecvState, k: (r: Received) => Effect.Effect<A, RoleError>, envelope: Envelope): Effect.Effect<A, RoleError> {
+  private onFrame<A>(s: RecvState, k: (r: Received) => A | Effect.Effect<never, RoleError>, envelope: Envelope): Effect.Effect<A, RoleError> {
     const r = this.channel.receiveFrame(s, envelope)
-    if (r === undefined) return Effect.flatMap(this.channel.waitFrame(s), (e) => this.onFrame(s, k, e))
-    return Effect.isEffect(r) ? r : k(r)
+    if (r === undefined) return this.channel.waitThen(s, (e) => this.onFrame(s, k, e))
+    if (Effect.isEffect(r)) return r
+    const out = k(r)
+    return Effect.isEffect(out) ? out : Effect.succeed(out)
   }
 
   recv(from: string, label: string): Effect.Effect<readonly [unknown, EndpointImpl], RoleError> {
     const wrong = this.misuse("recv", "recv", from, label)
     if (wrong !== undefined) return wrong
-    return Effect.suspend((): Effect.Effect<readonly [unknown, EndpointImpl], RoleError> => {
+    return new Step(this.channel, (): readonly [unknown, EndpointImpl] | Effect.Effect<readonly [unknown, EndpointImpl], RoleError> => {
       const twice = this.again("recv", from, label)
       if (twice !== undefined) return twice
       const s = this.state
       if (s.kind !== "recv" || s.peer !== from || !s.options.has(label)) return this.mismatch(named("recv", from, label))
-      return this.received(s, (r) =>
+      return this.received(s, (r): readonly [unknown, EndpointImpl] | Effect.Effect<never, RoleError> =>
         r.label === label
-          ? Effect.succeed([r.payload, new EndpointImpl(this.channel, r.next)] as const)
+          ? [r.payload, new EndpointImpl(this.channel, r.next)] as const
           : Effect.fail(
             new ProtocolViolation({
               protocol: this.channel.protocol.name,
@@ -199,19 +248,19 @@ class EndpointImpl {
   offer() {
     const wrong = this.misuse("recv", "offer")
     if (wrong !== undefined) return wrong
-    return Effect.suspend(() =>
-      this.again("offer") ?? this.received(this.state as RecvState, (r) => Effect.succeed({ label: r.label, payload: r.payload, next: new EndpointImpl(this.channel, r.next) }))
+    return new Step(this.channel, () =>
+      this.again("offer") ?? this.received(this.state as RecvState, (r) => ({ label: r.label, payload: r.payload, next: new EndpointImpl(this.channel, r.next) }))
     )
   }
 
   select(branch: string) {
     const wrong = this.misuse("select", "select", branch)
     if (wrong !== undefined) return wrong
-    return Effect.suspend((): Effect.Effect<EndpointImpl, ImplementationError | LinearityViolation> => {
+    return new Step(this.channel, (): EndpointImpl | Effect.Effect<EndpointImpl, ImplementationError | LinearityViolation> => {
       const twice = this.again("select", branch)
       if (twice !== undefined) return twice
       const next = this.channel.selectNow(this.state as SelectState, branch)
-      return Effect.isEffect(next) ? next : Effect.succeed(new EndpointImpl(this.channel, next))
+      return Effect.isEffect(next) ? next : new EndpointImpl(this.channel, next)
     })
   }
 
