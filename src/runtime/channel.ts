@@ -1062,8 +1062,7 @@ export class Channel {
       return e !== undefined ? k(e) : wait(this.waitingAt!)
     })
     const again = inbox.waitThen(check)
-    const afterTurn = Effect.zipRight(turn, check)
-    const wait = (state: RecvState): Effect.Effect<A, E | TransportError, R> => this.waitStep(inbox, state, check, again, afterTurn)
+    const wait = (state: RecvState): Effect.Effect<A, E | TransportError, R> => this.waitStep(inbox, state, check, again)
     return wait
   }
 
@@ -1075,20 +1074,20 @@ export class Channel {
       const e = inbox.poll()
       return e !== undefined ? k(e) : this.waitThen(state, k)
     })
-    return this.waitStep(inbox, state, check, undefined, undefined)
+    return this.waitStep(inbox, state, check, undefined)
   }
 
   /**
    * The wait at `state` over `inbox`, going on with `check` (which takes the frame): `check`
-   * when a frame is there, the mailbox's failure, a turn of the event loop when it is starved,
-   * or `again` (the wait for the next frame, made once by `waitFor`).
+   * when a frame is there, the mailbox's failure, a turn of the event loop when it is starved
+   * (once in 2 048 waits at most), or `again` (the wait for the next frame, made once by
+   * `waitFor`).
    */
   private waitStep<A, E, R>(
     inbox: Inbox,
     state: RecvState,
     check: Effect.Effect<A, E, R>,
-    again: Effect.Effect<A, E, R> | undefined,
-    afterTurn: Effect.Effect<A, E, R> | undefined
+    again: Effect.Effect<A, E, R> | undefined
   ): Effect.Effect<A, E | TransportError, R> {
     this.waitingAt = state
     // A frame there already is taken in a step of its own (not in this call: no recursion).
@@ -1097,7 +1096,7 @@ export class Channel {
     const failed = inbox.failed
     if (failed !== undefined) return Effect.fail(this.whileWaiting(state, failed))
     // A turn of the event loop, when it is starved; then it looks again.
-    if (starved()) return afterTurn ?? Effect.zipRight(turn, check)
+    if (starved()) return Effect.zipRight(turn, check)
     return again ?? inbox.waitThen(check)
   }
 
