@@ -253,6 +253,8 @@ export class Channel {
   private pending: Map<string, Array<Envelope>> | undefined = undefined
   /** How many frames the `early` lists hold. */
   private earlyCount = 0
+  /** Steps a hand-written program took inline since it last went through Effect's run loop (src/runtime/program.ts). */
+  inlineSteps = 0
   /** The state the role is at (as far as this channel has followed it). */
   private at: LState | undefined = undefined
   /** The channels of this role's parallel branches open now (they leave the set at their end). */

@@ -69,9 +69,6 @@ const describe = (s: LState): string => {
 /** How many steps a program takes inline (see `Step`) before it goes once through Effect's run loop. */
 const inlineStepBudget = 128
 
-/** Per channel: steps taken inline since the last pass through the run loop. */
-const inlineSteps = new WeakMap<Channel, number>()
-
 /**
  * The Effect of one endpoint operation. Run as an Effect, it takes its step when it runs
  * (`commit`). With `yield*` in `Effect.gen`, its step is taken where the `yield*` is (the
@@ -101,12 +98,8 @@ class Step<A, E> extends Effectable.Class<A, E> {
 function* inline<A, E>(channel: Channel, step: () => A | Effect.Effect<A, E>): Generator<any, A, any> {
   const r = step()
   if (Effect.isEffect(r)) return yield* r
-  const n = (inlineSteps.get(channel) ?? 0) + 1
-  if (n < inlineStepBudget) {
-    inlineSteps.set(channel, n)
-    return r
-  }
-  inlineSteps.set(channel, 0)
+  if (++channel.inlineSteps < inlineStepBudget) return r
+  channel.inlineSteps = 0
   return yield* Effect.as(Effect.yieldNow(), r)
 }
 
