@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { Cause, Duration, Effect, Either, Exit, Option, Schema } from "effect"
+import { isEffect } from "../internal/effect.js"
 import {
   CheckpointError,
   ImplementationError,
@@ -345,7 +346,7 @@ const handlerMap = (record: unknown): ReadonlyMap<string, Handler> => {
  * call and a redefined `length` per handler, about 4.6 KB of allocation per session.
  */
 const answer = (out: unknown): unknown =>
-  typeof out === "object" && out !== null && typeof (out as { readonly then?: unknown }).then === "function" && !Effect.isEffect(out)
+  typeof out === "object" && out !== null && typeof (out as { readonly then?: unknown }).then === "function" && !isEffect(out)
     ? Effect.promise(() => out as PromiseLike<unknown>)
     : out
 
@@ -511,16 +512,16 @@ export const implement = <
             const f = h.send.get(s.label)!
             if (box.lock !== undefined) return sendLocked(f, s)
             const out = answer(f.length < 2 ? f(box.state) : f(box.state, contextOf(s.peer, s.label, s.site, channel.loopsAt(s.siteLoops))))
-            if (Effect.isEffect(out)) return Effect.flatMap(out, sendPayload)
+            if (isEffect(out)) return Effect.flatMap(out, sendPayload)
             const next = channel.sendNow(s, valueOf(out))
-            if (Effect.isEffect(next)) return Effect.flatMap(next, goTo)
+            if (isEffect(next)) return Effect.flatMap(next, goTo)
             cur = next
             break
           }
           case "recv": {
             const r = channel.receiveBuffered(s)
             if (r === undefined) return waitOn(s)
-            if (Effect.isEffect(r)) return r
+            if (isEffect(r)) return r
             const k = received(r)
             if (k !== undefined) return k
             break
@@ -528,9 +529,9 @@ export const implement = <
           case "select": {
             const f = h.choose.get(s.choice)!
             const out = answer(f.length < 2 ? f(box.state) : f(box.state, contextOf(undefined, s.choice, s.site, channel.roundsDone())))
-            if (Effect.isEffect(out)) return Effect.flatMap(out, selectBranch)
+            if (isEffect(out)) return Effect.flatMap(out, selectBranch)
             const next = channel.selectNow(s, valueOf(out) as string)
-            if (Effect.isEffect(next)) return next
+            if (isEffect(next)) return next
             cur = next
             break
           }
@@ -571,7 +572,7 @@ export const implement = <
     const update = (f: Handler, s: TimeoutState): Effect.Effect<void, unknown, unknown> =>
       Effect.suspend(() => {
         const out = answer(f.length < 2 ? f(box.state) : f(box.state, contextOf(undefined, s.name, s.site, channel.roundsDone())))
-        return Effect.isEffect(out) ? Effect.map(out, (next) => void (box.state = next)) : Effect.sync(() => void (box.state = out))
+        return isEffect(out) ? Effect.map(out, (next) => void (box.state = next)) : Effect.sync(() => void (box.state = out))
       })
     /** Folds a received payload into the state; an Effect when the handler answers with one. */
     const received = (r: Received): Effect.Effect<unknown, unknown, unknown> | undefined => {
@@ -588,21 +589,21 @@ export const implement = <
           lock.withPermits(1)(
             Effect.suspend(() => {
               const out = call()
-              return Effect.isEffect(out) ? Effect.map(out, (next) => void (box.state = next)) : Effect.sync(() => void (box.state = out))
+              return isEffect(out) ? Effect.map(out, (next) => void (box.state = next)) : Effect.sync(() => void (box.state = out))
             })
           ),
           loop
         )
       }
       const out = answer(f.length < 3 ? f(box.state, r.payload) : f(box.state, r.payload, contextOf(from, r.label, r.site, r.loops)))
-      if (Effect.isEffect(out)) return Effect.flatMap(out, setState)
+      if (isEffect(out)) return Effect.flatMap(out, setState)
       box.state = out
       return undefined
     }
     const onFrame = (envelope: Envelope): Effect.Effect<unknown, unknown, unknown> => {
       const r = channel.receiveFrame(cur as RecvState, envelope)
       if (r === undefined) return waitOn(cur as RecvState)
-      if (Effect.isEffect(r)) return r
+      if (isEffect(r)) return r
       return received(r) ?? loop()
     }
     /** Waits for the next frame at a receive state, then takes it (`onFrame`). */
@@ -628,7 +629,7 @@ export const implement = <
         box.lock!.withPermits(1)(
           Effect.suspend(() => {
             const out = answer(f.length < 2 ? f(box.state) : f(box.state, contextOf(s.peer, s.label, s.site, channel.loopsAt(s.siteLoops))))
-            return Effect.isEffect(out) ? Effect.map(out, valueOf) : Effect.succeed(valueOf(out))
+            return isEffect(out) ? Effect.map(out, valueOf) : Effect.succeed(valueOf(out))
           })
         ),
         sendValue
@@ -644,7 +645,7 @@ export const implement = <
     const sendPayload = (payload: unknown): Effect.Effect<unknown, unknown, unknown> => sendValue(valueOf(payload))
     const sendValue = (payload: unknown): Effect.Effect<unknown, unknown, unknown> => {
       const next = channel.sendNow(cur as SendState, payload)
-      if (Effect.isEffect(next)) return Effect.flatMap(next, goTo)
+      if (isEffect(next)) return Effect.flatMap(next, goTo)
       cur = next
       // Sends under the lock (in a parallel branch) come back here, not to `loop`'s count: a
       // branch that only sends must still yield (and let a stop or an interruption in).
@@ -656,7 +657,7 @@ export const implement = <
     }
     const selectBranch = (answer: unknown): Effect.Effect<unknown, unknown, unknown> => {
       const next = channel.selectNow(cur as SelectState, valueOf(answer) as string)
-      if (Effect.isEffect(next)) return next
+      if (isEffect(next)) return next
       cur = next
       return loop()
     }

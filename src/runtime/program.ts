@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import { Effect, Effectable, Either } from "effect"
+import { isEffect } from "../internal/effect.js"
 import { ImplementationError, LinearityViolation, ProtocolViolation, type RoleError } from "../effects/errors.js"
 import type { Any, Roles } from "../protocol/Protocol.js"
 import type { Done, Endpoint, ProgramEnd } from "../session/Endpoint.js"
@@ -87,7 +88,7 @@ class Step<A, E> extends Effectable.Class<A, E> {
 
   commit(): Effect.Effect<A, E> {
     const r = this.step()
-    return Effect.isEffect(r) ? r : Effect.succeed(r)
+    return isEffect(r) ? r : Effect.succeed(r)
   }
 
   override [Symbol.iterator](): Effect.EffectGenerator<Effect.Effect<A, E>> {
@@ -97,7 +98,7 @@ class Step<A, E> extends Effectable.Class<A, E> {
 
 function* inline<A, E>(channel: Channel, step: () => A | Effect.Effect<A, E>): Generator<any, A, any> {
   const r = step()
-  if (Effect.isEffect(r)) return yield* r
+  if (isEffect(r)) return yield* r
   if (++channel.inlineSteps < inlineStepBudget) return r
   channel.inlineSteps = 0
   return yield* Effect.as(Effect.yieldNow(), r)
@@ -189,7 +190,7 @@ class EndpointImpl {
       const s = this.state
       if (s.kind !== "send" || s.peer !== to || s.label !== label) return this.mismatch(named("send", to, label))
       const next = this.channel.sendNow(s, payload)
-      return Effect.isEffect(next) ? Effect.map(next, (n) => new EndpointImpl(this.channel, n)) : new EndpointImpl(this.channel, next)
+      return isEffect(next) ? Effect.map(next, (n) => new EndpointImpl(this.channel, n)) : new EndpointImpl(this.channel, next)
     })
   }
 
@@ -199,7 +200,7 @@ class EndpointImpl {
    */
   private received<A>(s: RecvState, k: (r: Received) => A | Effect.Effect<never, RoleError>): A | Effect.Effect<A, RoleError> {
     const r = this.channel.receiveBuffered(s)
-    if (r !== undefined) return Effect.isEffect(r) ? r : k(r)
+    if (r !== undefined) return isEffect(r) ? r : k(r)
     // (No named closure per call: run through tsx, each would cost an `Object.defineProperty`.)
     return this.channel.waitThen(s, (envelope) => this.onFrame(s, k, envelope))
   }
@@ -208,9 +209,9 @@ class EndpointImpl {
   private onFrame<A>(s: RecvState, k: (r: Received) => A | Effect.Effect<never, RoleError>, envelope: Envelope): Effect.Effect<A, RoleError> {
     const r = this.channel.receiveFrame(s, envelope)
     if (r === undefined) return this.channel.waitThen(s, (e) => this.onFrame(s, k, e))
-    if (Effect.isEffect(r)) return r
+    if (isEffect(r)) return r
     const out = k(r)
-    return Effect.isEffect(out) ? out : Effect.succeed(out)
+    return isEffect(out) ? out : Effect.succeed(out)
   }
 
   recv(from: string, label: string): Effect.Effect<readonly [unknown, EndpointImpl], RoleError> {
@@ -253,7 +254,7 @@ class EndpointImpl {
       const twice = this.again("select", branch)
       if (twice !== undefined) return twice
       const next = this.channel.selectNow(this.state as SelectState, branch)
-      return Effect.isEffect(next) ? next : new EndpointImpl(this.channel, next)
+      return isEffect(next) ? next : new EndpointImpl(this.channel, next)
     })
   }
 
