@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import { Effect, Effectable, Either } from "effect"
+import { YieldWrap } from "effect/Utils"
 import { isEffect } from "../internal/effect.js"
 import { ImplementationError, LinearityViolation, ProtocolViolation, type RoleError } from "../effects/errors.js"
 import type { Any, Roles } from "../protocol/Protocol.js"
@@ -92,16 +93,41 @@ class Step<A, E> extends Effectable.Class<A, E> {
   }
 
   override [Symbol.iterator](): Effect.EffectGenerator<Effect.Effect<A, E>> {
-    return inline(this.channel, this.step)
+    return new Inline(this.channel, this.step) as unknown as Effect.EffectGenerator<Effect.Effect<A, E>>
   }
 }
 
-function* inline<A, E>(channel: Channel, step: () => A | Effect.Effect<A, E>): Generator<any, A, any> {
-  const r = step()
-  if (isEffect(r)) return yield* r
-  if (++channel.inlineSteps < inlineStepBudget) return r
-  channel.inlineSteps = 0
-  return yield* Effect.as(Effect.yieldNow(), r)
+/**
+ * The iterator `yield*` takes from a `Step` (what Effect's `SingleShotGen` is for any Effect,
+ * without a generator object per step): at the first `next` it takes the step, and either
+ * is done with its result, or yields the Effect the step left (a wait, a failure, or the
+ * yield of every `inlineStepBudget` inline steps) and is done with what that gives.
+ */
+class Inline<A, E> {
+  private yielded = false
+  constructor(private readonly channel: Channel, private readonly step: () => A | Effect.Effect<A, E>) {}
+
+  next(value?: unknown): IteratorResult<YieldWrap<Effect.Effect<A, E>>, A> {
+    if (this.yielded) return { done: true, value: value as A }
+    const r = this.step()
+    this.yielded = true
+    if (isEffect(r)) return { done: false, value: new YieldWrap(r) }
+    if (++this.channel.inlineSteps < inlineStepBudget) return { done: true, value: r }
+    this.channel.inlineSteps = 0
+    return { done: false, value: new YieldWrap(Effect.as(Effect.yieldNow(), r)) }
+  }
+
+  return(value: A): IteratorResult<never, A> {
+    return { done: true, value }
+  }
+
+  throw(e: unknown): never {
+    throw e
+  }
+
+  [Symbol.iterator]() {
+    return this
+  }
 }
 
 class EndpointImpl {
