@@ -93,16 +93,24 @@ export class Mailbox implements Inbox {
     }
   }
 
+  // `take`, `wait` and the wait that takes after it are made on first use: a role of
+  // `Role.implement` in memory waits through `waitThen` and never needs them.
+  private takeMade: Effect.Effect<Envelope, TransportError> | undefined = undefined
+  private waitMade: Effect.Effect<void> | undefined = undefined
+  private waitAndTakeMade: Effect.Effect<Envelope, TransportError> | undefined = undefined
+
   /** The next frame, waiting for one if there is none. */
-  readonly take: Effect.Effect<Envelope, TransportError> = Effect.suspend(() =>
-    this.head < this.frames.length ? Effect.succeed(this.poll()!) : this.failure ?? this.waitAndTake
-  )
+  get take(): Effect.Effect<Envelope, TransportError> {
+    return this.takeMade ??= Effect.suspend(() => this.head < this.frames.length ? Effect.succeed(this.poll()!) : this.failure ?? this.waitAndTake)
+  }
 
   /** Waits for the next `offer` (or `fail`); takes nothing. */
-  readonly wait: Effect.Effect<void> = Effect.async<void>((wake) => {
-    if (this.waiter === undefined) this.waiter = wake
-    else this.others.push(wake)
-  })
+  get wait(): Effect.Effect<void> {
+    return this.waitMade ??= Effect.async<void>((wake) => {
+      if (this.waiter === undefined) this.waiter = wake
+      else this.others.push(wake)
+    })
+  }
 
   waitThen<A, E, R>(next: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
     return Effect.async<A, E, R>((resume) => {
@@ -116,7 +124,9 @@ export class Mailbox implements Inbox {
   }
 
   /** Waits for the next `offer`, then tries again: whichever receiver runs first takes the frame. */
-  private readonly waitAndTake: Effect.Effect<Envelope, TransportError> = Effect.flatMap(this.wait, () => this.take)
+  private get waitAndTake(): Effect.Effect<Envelope, TransportError> {
+    return this.waitAndTakeMade ??= Effect.flatMap(this.wait, () => this.take)
+  }
 
   /** Puts frames taken from here back at the head, in their order: the next receives take them first. */
   unread(envelopes: ReadonlyArray<Envelope>): void {

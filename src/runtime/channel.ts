@@ -264,10 +264,6 @@ export class Channel {
   private parent: Channel | undefined = undefined
   private readonly counters = new Map<string, Counter>()
   private readonly roles: ReadonlySet<string>
-  /** The next envelope addressed to this role, from any peer. */
-  readonly receiveAny: Effect.Effect<Envelope, TransportError>
-  /** `receiveAny` (or a take from `inbox`), its failures naming what the role waits for at `waitingAt`. */
-  private readonly receiveAt: Effect.Effect<Envelope, TransportError>
   /** The receive state of the current wait. */
   private waitingAt: RecvState | undefined = undefined
   private readonly deliver: SynchronousSend | undefined
@@ -303,30 +299,46 @@ export class Channel {
     // not durable takes its frames there, and names the failure of a wait itself.
     const inboxes = durable === undefined ? inboxOf(transport) : undefined
     this.inbox = inboxes === undefined ? undefined : lane === "" ? inboxes(session, role) : inboxes(session, role, lane)
-    const live = this.inbox !== undefined ? this.inbox.take : lane === "" ? transport.receive(session, role) : transport.receive(session, role, lane)
-    // A durable role takes frames from its journal first, and commits before it waits for one.
-    this.receiveAny = durable === undefined ? live : durable.receive(lane, live)
     this.deliver = durable === undefined ? synchronousSendOf(transport) : undefined
-    // Made once: a transport failure names the state the role was waiting at (`waitingAt`).
-    // Taking from the inbox, the channel names the mailbox's failure where it sees it; else
-    // an `Effect.mapError` does. (A durable role's commit before the wait fails with its own
-    // errors: those go as they are.)
-    const inbox = this.inbox
-    if (inbox !== undefined) {
-      const taken = (): Effect.Effect<Envelope, TransportError> => {
-        const e = inbox.poll()
-        if (e !== undefined) return Effect.succeed(e)
-        const failed = inbox.failed
-        if (failed !== undefined) return Effect.fail(this.whileWaiting(this.waitingAt!, failed))
-        // A turn of the event loop, when it is starved; then it looks again (a frame may have come meanwhile).
-        return starved() ? afterTurn : wait
-      }
-      const wait: Effect.Effect<Envelope, TransportError> = Effect.flatMap(inbox.wait, taken)
-      this.receiveAt = Effect.suspend(taken)
-      const afterTurn = Effect.zipRight(turn, this.receiveAt)
-    } else {
-      this.receiveAt = fairly(Effect.mapError(this.receiveAny, (e) => (e._tag === "TransportError" ? this.whileWaiting(this.waitingAt!, e) : e)))
+    if (this.inbox === undefined) {
+      const live = lane === "" ? transport.receive(session, role) : transport.receive(session, role, lane)
+      // A durable role takes frames from its journal first, and commits before it waits for one.
+      this.receiveAnyMade = durable === undefined ? live : durable.receive(lane, live)
+      // Made once: a transport failure names the state the role was waiting at (`waitingAt`).
+      // (A durable role's commit before the wait fails with its own errors: those go as they are.)
+      this.receiveAtMade = fairly(Effect.mapError(this.receiveAnyMade, (e) => (e._tag === "TransportError" ? this.whileWaiting(this.waitingAt!, e) : e)))
     }
+    // Over an inbox both are made on first use: a role of `Role.implement` waits through `waitFor`.
+  }
+
+  private receiveAnyMade: Effect.Effect<Envelope, TransportError> | undefined = undefined
+  private receiveAtMade: Effect.Effect<Envelope, TransportError> | undefined = undefined
+
+  /** The next envelope addressed to this role, from any peer. */
+  get receiveAny(): Effect.Effect<Envelope, TransportError> {
+    return this.receiveAnyMade ??= this.inbox!.take
+  }
+
+  /**
+   * `receiveAny` (or a take from `inbox`), its failures naming what the role waits for at
+   * `waitingAt`. Taking from the inbox, the channel names the mailbox's failure where it sees
+   * it; else an `Effect.mapError` does.
+   */
+  private get receiveAt(): Effect.Effect<Envelope, TransportError> {
+    if (this.receiveAtMade !== undefined) return this.receiveAtMade
+    const inbox = this.inbox!
+    const taken = (): Effect.Effect<Envelope, TransportError> => {
+      const e = inbox.poll()
+      if (e !== undefined) return Effect.succeed(e)
+      const failed = inbox.failed
+      if (failed !== undefined) return Effect.fail(this.whileWaiting(this.waitingAt!, failed))
+      // A turn of the event loop, when it is starved; then it looks again (a frame may have come meanwhile).
+      return starved() ? afterTurn : wait
+    }
+    const wait: Effect.Effect<Envelope, TransportError> = Effect.flatMap(inbox.wait, taken)
+    const receiveAt = this.receiveAtMade = Effect.suspend(taken)
+    const afterTurn = Effect.zipRight(turn, receiveAt)
+    return receiveAt
   }
 
   /** Sends a frame: through the transport, or, for a durable role, into its next commit (or not again, on replay). */
