@@ -212,7 +212,7 @@ const allConcurrently = <A, E, R>(
                   if (other !== fibers[k]) other.currentScheduler.scheduleTask(() => other.unsafeInterruptAsFork(parent.id()), 0, other)
                 }
               }
-              if (left === 0) resume(Effect.succeed(Option.getOrElse(Exit.all(exits, { parallel: true }), () => Exit.succeed([])) as Exit.Exit<Array<A>, E>))
+              if (left === 0) resume(Effect.succeed(collected(exits)))
             })
           }
         })
@@ -220,6 +220,18 @@ const allConcurrently = <A, E, R>(
       }
       return forkFrom(0)
     }))
+
+/** The exits of every role as one: their values in order, or the parallel cause of every failure. */
+const collected = <A, E>(exits: ReadonlyArray<Exit.Exit<A, E>>): Exit.Exit<Array<A>, E> => {
+  const values: Array<A> = new Array(exits.length)
+  for (let i = 0; i < exits.length; i++) {
+    const exit = exits[i]
+    // (`Exit.all` copies its input through `Array.fromIterable` first: 1 % of a short session.)
+    if (exit._tag === "Failure") return Option.getOrElse(Exit.all(exits, { parallel: true }), () => Exit.succeed([])) as Exit.Exit<Array<A>, E>
+    values[i] = exit.value
+  }
+  return Exit.succeed(values)
+}
 
 /**
  * Opens every role of a session on the transport, in order; when one is refused, closes those
