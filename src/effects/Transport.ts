@@ -470,8 +470,6 @@ export interface Inbox {
   poll(): Envelope | undefined
   /** Once set, a receive that finds no frame fails with this (frames there are taken first). */
   readonly failed: TransportError | undefined
-  /** Waits until the next frame comes (or the mailbox fails); takes nothing. */
-  readonly wait: Effect.Effect<void>
   /** How many frames are there now. */
   readonly size: number
   /**

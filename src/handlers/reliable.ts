@@ -726,7 +726,6 @@ const unsafeWrap = (
       get failed() {
         return box().failed
       },
-      wait: Effect.suspend(() => box().wait),
       get size() {
         return box().size
       },

@@ -321,23 +321,18 @@ export class Channel {
 
   /**
    * `receiveAny` (or a take from `inbox`), its failures naming what the role waits for at
-   * `waitingAt`. Taking from the inbox, the channel names the mailbox's failure where it sees
-   * it; else an `Effect.mapError` does.
+   * `waitingAt`. Taking from the inbox, the wait is `waitStep`'s, as `waitFor`'s is, going on
+   * with the frame itself; else an `Effect.mapError` names the failure.
    */
   private get receiveAt(): Effect.Effect<Envelope, TransportError> {
     if (this.receiveAtMade !== undefined) return this.receiveAtMade
     const inbox = this.inbox!
-    const taken = (): Effect.Effect<Envelope, TransportError> => {
+    const check: Effect.Effect<Envelope, TransportError> = Effect.suspend(() => {
       const e = inbox.poll()
-      if (e !== undefined) return Effect.succeed(e)
-      const failed = inbox.failed
-      if (failed !== undefined) return Effect.fail(this.whileWaiting(this.waitingAt!, failed))
-      // A turn of the event loop, when it is starved; then it looks again (a frame may have come meanwhile).
-      return starved() ? afterTurn : wait
-    }
-    const wait: Effect.Effect<Envelope, TransportError> = Effect.flatMap(inbox.wait, taken)
-    const receiveAt = this.receiveAtMade = Effect.suspend(taken)
-    const afterTurn = Effect.zipRight(turn, receiveAt)
+      return e !== undefined ? Effect.succeed(e) : receiveAt
+    })
+    const again = inbox.waitThen(check)
+    const receiveAt = this.receiveAtMade = Effect.suspend(() => this.waitStep(inbox, this.waitingAt!, check, again))
     return receiveAt
   }
 
