@@ -406,11 +406,13 @@ export class Mailboxes {
    * A frame for a role that has ended is dropped; false then.
    */
   deliver(envelope: Envelope, untrusted = false): boolean {
-    if (this.finished.has(envelope.session)) {
+    let s = this.sessions.get(envelope.session)
+    // A session that is known is not a finished one (`session` takes an id used again out of
+    // `finished`; `release` puts it there as it forgets the session): one lookup per frame.
+    if (s === undefined && this.finished.has(envelope.session)) {
       this.drop(envelope, "closed")
       return false
     }
-    let s = this.sessions.get(envelope.session)
     // A session a peer runs ahead in, that no role has opened here: room is bounded per sender.
     const pending = untrusted && (s === undefined || this.pending.has(envelope.session))
     if (pending && !this.admitPending(envelope.session, this.pending.get(envelope.session), envelope.from)) {
@@ -418,7 +420,7 @@ export class Mailboxes {
       return false
     }
     if (s === undefined) s = this.session(envelope.session)
-    if (s.closed.has(envelope.to)) {
+    if (s.closed.size > 0 && s.closed.has(envelope.to)) {
       this.drop(envelope, "closed")
       return false
     }

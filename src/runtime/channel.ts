@@ -1349,7 +1349,8 @@ export class Channel {
     }
     if (this.deferred !== undefined) {
       // Which way round the loops the role went is known only now, from the label.
-      this.apply(this.deferred.get(e.label) ?? [])
+      const ops = this.deferred.get(e.label)
+      if (ops !== undefined) this.apply(ops)
       this.deferred = undefined
     }
     // (`for in` with an own-key check: no array of keys made per frame.)
