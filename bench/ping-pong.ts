@@ -17,6 +17,8 @@
  * Cases, run alternately after a warm-up:
  *   fastest             THE HEADLINE BASELINE: hand-written, two one-slot `Effect.async` channels,
  *                       the fastest hand-written Effect program for this exchange we know of
+ *   fastest+checks      a bound for `Role.implement`'s design: `fastest` sending Quadrille's frames, routed
+ *                       through session and role maps, with the receiver's checks on each by hand
  *   fastest-steps       reference for `program`: `fastest` with every protocol step one `yield*` of an
  *                       Effect, as a program over endpoints takes its steps
  *   promise             the floor: no Effect, two async functions over one-slot Promise channels
@@ -135,6 +137,81 @@ const fastestSteps = (rounds: number) =>
     })
     const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
     if (ra !== rounds || rb !== rounds) return yield* wrong("fastest-steps", [ra, rb], rounds)
+  })
+
+/**
+ * A bound for `Role.implement`'s design: the `fastest` program, sending the frame Quadrille
+ * sends and making, by hand, the checks Quadrille's receiver makes on every frame, with no
+ * automaton, handlers or interpreter. Each message is an envelope (session, sender,
+ * addressee, label, site, loop counter, sequence number, payload) routed through a map of
+ * sessions and a map of roles, as the in-memory transport routes (and checks both roles are
+ * the session's); the receiver checks the session, the addressee and the lane, the sequence
+ * number, the label among those it waits for, the site, and the loop counter, then numbers
+ * the next one. What is left between this and `quadrille` is the interpreter (the automaton,
+ * the handlers, the Effect it returns where it waits); between this and `fastest`, the frame
+ * and its checks.
+ */
+interface Frame<M> {
+  readonly session: string
+  readonly from: string
+  readonly to: string
+  readonly label: string
+  readonly site: string
+  readonly lane?: string
+  readonly loops: Readonly<Record<string, number>>
+  readonly seq: number
+  readonly payload: M
+}
+/** What a receive waits for: the labels it takes, each with its sites. */
+type Expecting = ReadonlyMap<string, ReadonlySet<string>>
+const checkedFrames = (rounds: number) =>
+  Effect.gen(function*() {
+    const session = `s${Math.random()}`
+    const toB = new Slot<Frame<number>>()
+    const toA = new Slot<Frame<number>>()
+    const sessions = new Map([[session, { roles: new Set(["A", "B"]), boxes: new Map([["A", toA], ["B", toB]]) }]])
+    const route = (f: Frame<number>): void => {
+      const s = sessions.get(f.session)
+      if (s === undefined || !s.roles.has(f.to) || !s.roles.has(f.from)) throw new Error("no such session or role")
+      s.boxes.get(f.to)!.offer(f)
+    }
+    const check = (f: Frame<number>, me: string, from: string, seq: number, expecting: Expecting, round: number): void => {
+      if (f.session !== session || f.to !== me || (f.lane ?? "") !== "") throw new Error("misaddressed")
+      if (f.from !== from || f.seq !== seq) throw new Error("wrong sequence number")
+      const sites = expecting.get(f.label)
+      if (sites === undefined || !sites.has(f.site)) throw new Error("unexpected label or site")
+      for (const loop in f.loops) {
+        if (!Object.prototype.hasOwnProperty.call(f.loops, loop)) continue
+        if (loop === "rounds" && f.loops[loop] !== round) throw new Error("wrong iteration")
+      }
+    }
+    const atA: Expecting = new Map([["Pong", new Set(["1"])]])
+    const atB: Expecting = new Map([["Ping", new Set(["0"])], ["Stop", new Set(["2"])]])
+    const a = Effect.gen(function*() {
+      let n = 0
+      let sent = 0
+      let received = 0
+      while (n < rounds) {
+        route({ session, from: "A", to: "B", label: "Ping", site: "0", loops: { rounds: n }, seq: sent++, payload: n })
+        const pong = yield* toA.take
+        check(pong, "A", "B", received++, atA, n)
+        n = pong.payload + 1
+      }
+      route({ session, from: "A", to: "B", label: "Stop", site: "2", loops: { rounds: n }, seq: sent++, payload: n })
+      return n
+    })
+    const b = Effect.gen(function*() {
+      let sent = 0
+      let received = 0
+      for (let round = 0;; round++) {
+        const m = yield* toB.take
+        check(m, "B", "A", received++, atB, round)
+        if (m.label === "Stop") return m.payload
+        route({ session, from: "B", to: "A", label: "Pong", site: "1", loops: { rounds: round }, seq: sent++, payload: m.payload })
+      }
+    })
+    const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
+    if (ra !== rounds || rb !== rounds) return yield* wrong("fastest+checks", [ra, rb], rounds)
   })
 
 /**
@@ -377,6 +454,7 @@ const overReliable = (rounds: number) =>
 const allCases: ReadonlyArray<Case> = [
   { name: "fastest", program: fastest },
   { name: "fastest-steps", program: fastestSteps },
+  { name: "fastest+checks", program: checkedFrames },
   { name: "promise", program: promiseFloor },
   { name: "raw", program: raw },
   { name: "raw-mailbox", program: rawMailbox },
@@ -453,6 +531,8 @@ const main = async () => {
   ratio("program", "quadrille")
   ratio("program", "fastest")
   ratio("fastest-steps", "fastest")
+  ratio("fastest+checks", "fastest")
+  ratio("quadrille", "fastest+checks")
   ratio("quadrille+reliable", "quadrille")
   ratio("fastest+relays", "fastest")
   ratio("quadrille+reliable", "fastest+relays")

@@ -23,7 +23,7 @@ import { type Envelope, Transport, type TransportService } from "../effects/Tran
 import { type Any, type Catalogue, expand, type Families, type GlobalOf, memberOf, type Messages, type Roles } from "../protocol/Protocol.js"
 import type { Handlers, HandlersFor, Member, NoExtraHandlers, WithState } from "../session/Handlers.js"
 import type { Automaton, LState, RecvState, SelectState, SendState, TimeoutState } from "../protocol/automaton.js"
-import { Channel, type Part, type Received } from "./channel.js"
+import { Channel, isReceived, isState, type Part, type Received } from "./channel.js"
 import { type StopError, untilStopped } from "./stop.js"
 import { runTimeout } from "./timeout.js"
 import { Durability, readRecord, storageEngine } from "./durable.js"
@@ -523,14 +523,14 @@ export const implement = <
             const out = answer(f.context ? f.fn(box.state, contextOf(s.peer, s.label, s.site, channel.loopsAt(s.siteLoops))) : f.fn(box.state))
             if (isEffect(out)) return Effect.flatMap(out, sendPayload)
             const next = channel.sendNow(s, valueOf(out))
-            if (isEffect(next)) return Effect.flatMap(next, goTo)
+            if (!isState(next)) return Effect.flatMap(next, goTo)
             cur = next
             break
           }
           case "recv": {
             const r = channel.receiveBuffered(s)
             if (r === undefined) return waitOn(s)
-            if (isEffect(r)) return r
+            if (!isReceived(r)) return r
             const k = received(r)
             if (k !== undefined) return k
             break
@@ -540,7 +540,7 @@ export const implement = <
             const out = answer(f.context ? f.fn(box.state, contextOf(undefined, s.choice, s.site, channel.roundsDone())) : f.fn(box.state))
             if (isEffect(out)) return Effect.flatMap(out, selectBranch)
             const next = channel.selectNow(s, valueOf(out) as string)
-            if (isEffect(next)) return next
+            if (!isState(next)) return next
             cur = next
             break
           }
@@ -612,7 +612,7 @@ export const implement = <
     const onFrame = (envelope: Envelope): Effect.Effect<unknown, unknown, unknown> => {
       const r = channel.receiveFrame(cur as RecvState, envelope)
       if (r === undefined) return waitOn(cur as RecvState)
-      if (isEffect(r)) return r
+      if (!isReceived(r)) return r
       return received(r) ?? loop()
     }
     /** Waits for the next frame at a receive state, then takes it (`onFrame`). */
@@ -654,7 +654,7 @@ export const implement = <
     const sendPayload = (payload: unknown): Effect.Effect<unknown, unknown, unknown> => sendValue(valueOf(payload))
     const sendValue = (payload: unknown): Effect.Effect<unknown, unknown, unknown> => {
       const next = channel.sendNow(cur as SendState, payload)
-      if (isEffect(next)) return Effect.flatMap(next, goTo)
+      if (!isState(next)) return Effect.flatMap(next, goTo)
       cur = next
       // Sends under the lock (in a parallel branch) come back here, not to `loop`'s count: a
       // branch that only sends must still yield (and let a stop or an interruption in).
@@ -666,7 +666,7 @@ export const implement = <
     }
     const selectBranch = (answer: unknown): Effect.Effect<unknown, unknown, unknown> => {
       const next = channel.selectNow(cur as SelectState, valueOf(answer) as string)
-      if (isEffect(next)) return next
+      if (!isState(next)) return next
       cur = next
       return loop()
     }

@@ -15,7 +15,7 @@ import type { Done, Endpoint, ProgramEnd } from "../session/Endpoint.js"
 import type { Local } from "../session/Local.js"
 import type { Envelope } from "../effects/Transport.js"
 import type { LState, RecvState, SelectState } from "../protocol/automaton.js"
-import type { Channel, Part, Received } from "./channel.js"
+import { type Channel, isReceived, isState, type Part, type Received } from "./channel.js"
 import { declare, type DeclaredLocal, type DeclaredOptions } from "./declared.js"
 import { runTimeout } from "./timeout.js"
 import type { Implementation, Resumable } from "./implementation.js"
@@ -216,7 +216,7 @@ class EndpointImpl {
       const s = this.state
       if (s.kind !== "send" || s.peer !== to || s.label !== label) return this.mismatch(named("send", to, label))
       const next = this.channel.sendNow(s, payload)
-      return isEffect(next) ? Effect.map(next, (n) => new EndpointImpl(this.channel, n)) : new EndpointImpl(this.channel, next)
+      return isState(next) ? new EndpointImpl(this.channel, next) : Effect.map(next, (n) => new EndpointImpl(this.channel, n))
     })
   }
 
@@ -226,7 +226,7 @@ class EndpointImpl {
    */
   private received<A>(s: RecvState, k: (r: Received) => A | Effect.Effect<never, RoleError>): A | Effect.Effect<A, RoleError> {
     const r = this.channel.receiveBuffered(s)
-    if (r !== undefined) return isEffect(r) ? r : k(r)
+    if (r !== undefined) return isReceived(r) ? k(r) : r
     // (No named closure per call: run through tsx, each would cost an `Object.defineProperty`.)
     return this.channel.waitThen(s, (envelope) => this.onFrame(s, k, envelope))
   }
@@ -235,7 +235,7 @@ class EndpointImpl {
   private onFrame<A>(s: RecvState, k: (r: Received) => A | Effect.Effect<never, RoleError>, envelope: Envelope): Effect.Effect<A, RoleError> {
     const r = this.channel.receiveFrame(s, envelope)
     if (r === undefined) return this.channel.waitThen(s, (e) => this.onFrame(s, k, e))
-    if (isEffect(r)) return r
+    if (!isReceived(r)) return r
     const out = k(r)
     return isEffect(out) ? out : Effect.succeed(out)
   }
@@ -280,7 +280,7 @@ class EndpointImpl {
       const twice = this.again("select", branch)
       if (twice !== undefined) return twice
       const next = this.channel.selectNow(this.state as SelectState, branch)
-      return isEffect(next) ? next : new EndpointImpl(this.channel, next)
+      return isState(next) ? new EndpointImpl(this.channel, next) : next
     })
   }
 
