@@ -82,6 +82,14 @@ const inlineStepBudget = 128
  * a program that only sends still lets other fibers run and an interruption in. A step that
  * waits (or fails) is yielded as the Effect it is.
  */
+/**
+ * Whether a step's answer is its value (an endpoint, a received pair, an offer's frame) rather
+ * than the Effect left to run. An endpoint or a pair is told at once; only anything else is
+ * looked at for `EffectTypeId` (which, missed across the answers' shapes, was 4 % of a program's
+ * ping-pong).
+ */
+const isValue = (r: unknown): boolean => r instanceof EndpointImpl || Array.isArray(r) || !isEffect(r)
+
 class Step<A, E> extends Effectable.Class<A, E> {
   constructor(private readonly channel: Channel, private readonly step: () => A | Effect.Effect<A, E>) {
     super()
@@ -89,32 +97,46 @@ class Step<A, E> extends Effectable.Class<A, E> {
 
   commit(): Effect.Effect<A, E> {
     const r = this.step()
-    return isEffect(r) ? r : Effect.succeed(r)
+    return isValue(r) ? Effect.succeed(r as A) : r as Effect.Effect<A, E>
   }
+
+  // The step is also the iterator `yield*` takes from it (what Effect's `SingleShotGen` is for
+  // any Effect, without a generator object per step), and that iterator's `IteratorResult`
+  // (`done`, `value`: `yield*` reads them before it calls `next` again). So a step taken inline
+  // allocates nothing more. At the first `next` it takes the step, and either is done with its
+  // result, or yields the Effect the step left (a wait, a failure, or the yield of every
+  // `inlineStepBudget` inline steps) and is done with what that gives. A second `yield*` of the
+  // same step starts afresh (and its `again` check fails it).
+  private yielded = false
+  done = false
+  value: unknown = undefined
 
   override [Symbol.iterator](): Effect.EffectGenerator<Effect.Effect<A, E>> {
-    return new Inline(this.channel, this.step) as unknown as Effect.EffectGenerator<Effect.Effect<A, E>>
+    this.yielded = false
+    this.done = false
+    this.value = undefined
+    return this as unknown as Effect.EffectGenerator<Effect.Effect<A, E>>
   }
-}
-
-/**
- * The iterator `yield*` takes from a `Step` (what Effect's `SingleShotGen` is for any Effect,
- * without a generator object per step): at the first `next` it takes the step, and either
- * is done with its result, or yields the Effect the step left (a wait, a failure, or the
- * yield of every `inlineStepBudget` inline steps) and is done with what that gives.
- */
-class Inline<A, E> {
-  private yielded = false
-  constructor(private readonly channel: Channel, private readonly step: () => A | Effect.Effect<A, E>) {}
 
   next(value?: unknown): IteratorResult<YieldWrap<Effect.Effect<A, E>>, A> {
-    if (this.yielded) return { done: true, value: value as A }
+    const result = this as unknown as IteratorResult<YieldWrap<Effect.Effect<A, E>>, A>
+    if (this.yielded) {
+      this.done = true
+      this.value = value
+      return result
+    }
     const r = this.step()
     this.yielded = true
-    if (isEffect(r)) return { done: false, value: new YieldWrap(r) }
-    if (++this.channel.inlineSteps < inlineStepBudget) return { done: true, value: r }
-    this.channel.inlineSteps = 0
-    return { done: false, value: new YieldWrap(Effect.as(Effect.yieldNow(), r)) }
+    if (!isValue(r)) {
+      this.value = new YieldWrap(r as Effect.Effect<A, E>)
+    } else if (++this.channel.inlineSteps < inlineStepBudget) {
+      this.done = true
+      this.value = r
+    } else {
+      this.channel.inlineSteps = 0
+      this.value = new YieldWrap(Effect.as(Effect.yieldNow(), r as A))
+    }
+    return result
   }
 
   return(value: A): IteratorResult<never, A> {
@@ -123,10 +145,6 @@ class Inline<A, E> {
 
   throw(e: unknown): never {
     throw e
-  }
-
-  [Symbol.iterator]() {
-    return this
   }
 }
 
@@ -237,7 +255,7 @@ class EndpointImpl {
     if (r === undefined) return this.channel.waitThen(s, (e) => this.onFrame(s, k, e))
     if (!isReceived(r)) return r
     const out = k(r)
-    return isEffect(out) ? out : Effect.succeed(out)
+    return isValue(out) ? Effect.succeed(out as A) : out as Effect.Effect<A, RoleError>
   }
 
   recv(from: string, label: string): Effect.Effect<readonly [unknown, EndpointImpl], RoleError> {
