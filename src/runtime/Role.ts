@@ -275,15 +275,19 @@ export type HandlerError<H> = Outputs<H> extends infer O ? O extends Effect.Effe
 export type HandlerContext<H> = Outputs<H> extends infer O ? O extends Effect.Effect<unknown, unknown, infer R> ? R : never
   : never
 
+type HandlerFn = (...args: ReadonlyArray<unknown>) => unknown
+
 /**
- * A handler as the interpreter calls it: the function, and whether it declares the context
- * parameter (read from its `length` once, where the maps are made: reading a function's
- * `length` is a native accessor call, 1.6 % of a ping-pong profile when read per step).
+ * A handler that declares the context parameter, as the interpreter keeps it. Whether a handler
+ * takes its context is read from its `length` once, where the maps are made (a function's
+ * `length` is a native accessor call: 1.6 % of a ping-pong profile when read per step); one
+ * that does not is kept as the function itself, so that the usual handler costs no object.
  */
-interface Handler {
-  readonly fn: (...args: ReadonlyArray<unknown>) => unknown
-  readonly context: boolean
+class WithContext {
+  constructor(readonly fn: HandlerFn) {}
 }
+
+type Handler = HandlerFn | WithContext
 
 /** What `withState` makes. */
 class WithStateImpl<A, S> {
@@ -342,7 +346,7 @@ const handlerMap = (record: unknown, params: number): ReadonlyMap<string, Handle
   let map: Map<string, Handler> | undefined
   for (const name of Object.keys(record)) {
     const f = (record as Record<string, unknown>)[name]
-    if (typeof f === "function") (map ??= new Map()).set(name, { fn: f as Handler["fn"], context: f.length > params })
+    if (typeof f === "function") (map ??= new Map()).set(name, f.length > params ? new WithContext(f as HandlerFn) : f as HandlerFn)
   }
   return map ?? noHandlers
 }
@@ -520,7 +524,7 @@ export const implement = <
           case "send": {
             const f = h.send.get(s.label)!
             if (box.lock !== undefined) return sendLocked(f, s)
-            const out = answer(f.context ? f.fn(box.state, contextOf(s.peer, s.label, s.site, channel.loopsAt(s.siteLoops))) : f.fn(box.state))
+            const out = answer(typeof f === "function" ? f(box.state) : f.fn(box.state, contextOf(s.peer, s.label, s.site, channel.loopsAt(s.siteLoops))))
             if (isEffect(out)) return Effect.flatMap(out, sendPayload)
             const next = channel.sendNow(s, valueOf(out))
             if (!isState(next)) return Effect.flatMap(next, goTo)
@@ -537,7 +541,7 @@ export const implement = <
           }
           case "select": {
             const f = h.choose.get(s.choice)!
-            const out = answer(f.context ? f.fn(box.state, contextOf(undefined, s.choice, s.site, channel.roundsDone())) : f.fn(box.state))
+            const out = answer(typeof f === "function" ? f(box.state) : f.fn(box.state, contextOf(undefined, s.choice, s.site, channel.roundsDone())))
             if (isEffect(out)) return Effect.flatMap(out, selectBranch)
             const next = channel.selectNow(s, valueOf(out) as string)
             if (!isState(next)) return next
@@ -580,7 +584,7 @@ export const implement = <
     /** Runs a handler of the state alone (`onTimeout`, `onCompensate`): its answer is the new state. */
     const update = (f: Handler, s: TimeoutState): Effect.Effect<void, unknown, unknown> =>
       Effect.suspend(() => {
-        const out = answer(f.context ? f.fn(box.state, contextOf(undefined, s.name, s.site, channel.roundsDone())) : f.fn(box.state))
+        const out = answer(typeof f === "function" ? f(box.state) : f.fn(box.state, contextOf(undefined, s.name, s.site, channel.roundsDone())))
         return isEffect(out) ? Effect.map(out, (next) => void (box.state = next)) : Effect.sync(() => void (box.state = out))
       })
     /** Folds a received payload into the state; an Effect when the handler answers with one. */
@@ -591,7 +595,7 @@ export const implement = <
       if (f === undefined) return undefined
       const lock = box.lock
       if (lock !== undefined) {
-        const call = () => answer(f.context ? f.fn(box.state, r.payload, contextOf(from, r.label, r.site, r.loops)) : f.fn(box.state, r.payload))
+        const call = () => answer(typeof f === "function" ? f(box.state, r.payload) : f.fn(box.state, r.payload, contextOf(from, r.label, r.site, r.loops)))
         // Branches run concurrently: a handler's read and write of the state must not
         // interleave with another branch's, even when it answers with an Effect.
         return Effect.flatMap(
@@ -604,7 +608,7 @@ export const implement = <
           loop
         )
       }
-      const out = answer(f.context ? f.fn(box.state, r.payload, contextOf(from, r.label, r.site, r.loops)) : f.fn(box.state, r.payload))
+      const out = answer(typeof f === "function" ? f(box.state, r.payload) : f.fn(box.state, r.payload, contextOf(from, r.label, r.site, r.loops)))
       if (isEffect(out)) return Effect.flatMap(out, setState)
       box.state = out
       return undefined
@@ -637,7 +641,7 @@ export const implement = <
       Effect.flatMap(
         box.lock!.withPermits(1)(
           Effect.suspend(() => {
-            const out = answer(f.context ? f.fn(box.state, contextOf(s.peer, s.label, s.site, channel.loopsAt(s.siteLoops))) : f.fn(box.state))
+            const out = answer(typeof f === "function" ? f(box.state) : f.fn(box.state, contextOf(s.peer, s.label, s.site, channel.loopsAt(s.siteLoops))))
             return isEffect(out) ? Effect.map(out, valueOf) : Effect.succeed(valueOf(out))
           })
         ),
