@@ -17,6 +17,8 @@
  * Cases, run alternately after a warm-up:
  *   fastest             THE HEADLINE BASELINE: hand-written, two one-slot `Effect.async` channels,
  *                       the fastest hand-written Effect program for this exchange we know of
+ *   generator-steps     reference for `program`: `fastest-steps` with each synchronous step a `yield*` of an
+ *                       iterator that finishes at once (no Effect, nothing allocated per step)
  *   fastest+checks      a bound for `Role.implement`'s design: `fastest` sending Quadrille's frames, routed
  *                       through session and role maps, with the receiver's checks on each by hand
  *   fastest-steps       reference for `program`: `fastest` with every protocol step one `yield*` of an
@@ -137,6 +139,55 @@ const fastestSteps = (rounds: number) =>
     })
     const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
     if (ra !== rounds || rb !== rounds) return yield* wrong("fastest-steps", [ra, rb], rounds)
+  })
+
+/**
+ * What a program written as a generator with one `yield*` per protocol step costs at the least:
+ * `fastest-steps` with each synchronous step (a send, a choice) a `yield*` of one iterator,
+ * made once and finished at once with the step's value (no Effect, no object per step); the
+ * waits are the same Effects as in `fastest`. Against `fastest`, the cost of the program's own
+ * shape (a generator resumed at every step, `yield*` delegation); a reference for `program`.
+ */
+class Now<A> {
+  readonly done = true
+  value: A | undefined = undefined
+  next(): IteratorResult<never, A> {
+    return this as unknown as IteratorResult<never, A>
+  }
+  [Symbol.iterator]() {
+    return this
+  }
+}
+const generatorSteps = (rounds: number) =>
+  Effect.gen(function*() {
+    const toB = new Slot<ToB>()
+    const toA = new Slot<ToA>()
+    const now = new Now<unknown>()
+    const step = <A>(a: A): Iterable<never, A> => {
+      now.value = a
+      return now as unknown as Iterable<never, A>
+    }
+    const a = Effect.gen(function*() {
+      let n = 0
+      for (;;) {
+        yield* step(toB.offer({ _tag: "Ping", n }))
+        const pong = yield* toA.take
+        n = pong.n + 1
+        const more = yield* step(n < rounds)
+        if (!more) break
+      }
+      yield* step(toB.offer({ _tag: "Stop", n }))
+      return n
+    })
+    const b = Effect.gen(function*() {
+      for (;;) {
+        const m = yield* toB.take
+        if (m._tag === "Stop") return m.n
+        yield* step(toA.offer({ _tag: "Pong", n: m.n }))
+      }
+    })
+    const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
+    if (ra !== rounds || rb !== rounds) return yield* wrong("generator-steps", [ra, rb], rounds)
   })
 
 /**
@@ -455,6 +506,7 @@ const allCases: ReadonlyArray<Case> = [
   { name: "fastest", program: fastest },
   { name: "fastest-steps", program: fastestSteps },
   { name: "fastest+checks", program: checkedFrames },
+  { name: "generator-steps", program: generatorSteps },
   { name: "promise", program: promiseFloor },
   { name: "raw", program: raw },
   { name: "raw-mailbox", program: rawMailbox },
@@ -532,6 +584,8 @@ const main = async () => {
   ratio("program", "fastest")
   ratio("fastest-steps", "fastest")
   ratio("fastest+checks", "fastest")
+  ratio("generator-steps", "fastest")
+  ratio("program", "generator-steps")
   ratio("quadrille", "fastest+checks")
   ratio("quadrille+reliable", "quadrille")
   ratio("fastest+relays", "fastest")

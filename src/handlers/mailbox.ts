@@ -29,9 +29,14 @@ export interface Listener {
 export class Mailbox implements Inbox {
   private frames: Array<Envelope> = []
   private head = 0
-  /** The receiver waiting longest, then any others (one at most, in a session). */
+  /**
+   * The receiver waiting longest, resumed with `waiterThen` (what it goes on with, for
+   * `waitThen`; `Effect.void` for `wait`): its own `resume`, no closure per wait. Then any
+   * others, each a closure (one at most, in a session; the array is made on first use).
+   */
   private waiter: Wake | undefined = undefined
-  private readonly others: Array<Wake> = []
+  private waiterThen: Effect.Effect<unknown, unknown, unknown> = Effect.void
+  private others: Array<() => void> | undefined = undefined
   /** Once set, a receive that finds no frame fails with this instead of waiting. */
   private failure: Effect.Effect<never, TransportError> | undefined = undefined
   /** Who takes every frame as it is offered, instead of a receiver (see `listen`). */
@@ -83,13 +88,16 @@ export class Mailbox implements Inbox {
   private wakeAll(): void {
     const first = this.waiter
     if (first === undefined) return
+    const then = this.waiterThen as Effect.Effect<void>
     this.waiter = undefined
-    if (this.others.length > 0) {
-      const others = this.others.splice(0)
-      first(Effect.void)
-      for (let i = 0; i < others.length; i++) others[i](Effect.void)
+    this.waiterThen = Effect.void
+    const others = this.others
+    if (others !== undefined && others.length > 0) {
+      this.others = undefined
+      first(then)
+      for (let i = 0; i < others.length; i++) others[i]()
     } else {
-      first(Effect.void)
+      first(then)
     }
   }
 
@@ -106,10 +114,7 @@ export class Mailbox implements Inbox {
 
   /** Waits for the next `offer` (or `fail`); takes nothing. */
   get wait(): Effect.Effect<void> {
-    return this.waitMade ??= Effect.async<void>((wake) => {
-      if (this.waiter === undefined) this.waiter = wake
-      else this.others.push(wake)
-    })
+    return this.waitMade ??= Effect.async<void>((wake) => this.enqueue(wake, Effect.void))
   }
 
   waitThen<A, E, R>(next: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
@@ -117,10 +122,18 @@ export class Mailbox implements Inbox {
       // The Effect may run well after it was made (a branch's first wait is made before its
       // fiber starts): a frame or a failure that came meanwhile goes on at once.
       if (this.head < this.frames.length || this.failed !== undefined) return resume(next)
-      const wake: Wake = () => resume(next)
-      if (this.waiter === undefined) this.waiter = wake
-      else this.others.push(wake)
+      this.enqueue(resume as unknown as Wake, next)
     })
+  }
+
+  /** A receiver waits, to be resumed with `then`: the first as it is, any other as a closure. */
+  private enqueue(resume: Wake, then: Effect.Effect<unknown, unknown, unknown>): void {
+    if (this.waiter === undefined) {
+      this.waiter = resume
+      this.waiterThen = then
+    } else {
+      (this.others ??= []).push(() => resume(then as Effect.Effect<void>))
+    }
   }
 
   /** Waits for the next `offer`, then tries again: whichever receiver runs first takes the frame. */
