@@ -42,7 +42,8 @@
  *
  * Usage: `npm run bench`
  * Env: ROUNDS (100000), RUNS (7), WARMUP (2), VALIDATE (1; 0 drops that case),
- *      ONLY=<case>[,<case>…] to run those cases alone (for profiling).
+ *      ONLY=<case>[,<case>…] to run those cases alone (for profiling), JSON=1 to print the
+ *      medians as a line of JSON too (bench/isolated.ts runs each case in its own process).
  */
 import { Effect, Fiber, Layer, Mailbox, Queue } from "effect"
 import { Memory, Reliable, Session } from "../src/index.js"
@@ -577,6 +578,10 @@ const main = async () => {
     if (rates.has(a) && rates.has(b)) {
       console.log(`ratio ${a}/${b} = ${(med(a) / med(b)).toFixed(3)} (wall), ${(medCpu(a) / medCpu(b)).toFixed(3)} (CPU)`)
     }
+  }
+  // For bench/isolated.ts: the medians as one line of JSON.
+  if (process.env.JSON === "1") {
+    console.log(`json ${JSON.stringify(Object.fromEntries(cases.map((c) => [c.name, { wall: med(c.name), cpu: medCpu(c.name) }])))}`)
   }
   // The headline: against the fastest hand-written Effect channel.
   ratio("quadrille", "fastest")

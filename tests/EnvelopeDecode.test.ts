@@ -100,8 +100,10 @@ describe("decodeEnvelope's fast path", () => {
         if (Either.isRight(fast) && Either.isRight(schema)) expect(Object.is(fast.right.payload, schema.right.payload)).toBe(true)
       }
     }), { numRuns: 5000 })
-    // Both ways were exercised.
-    expect(valid).toBeGreaterThan(1000)
+    // Both ways were exercised: about 1 100 of the 10 000 frames decode (sd about 40 over
+    // seeds; a bound of 1 000 failed once in a full run), and most do not.
+    expect(valid).toBeGreaterThan(500)
+    expect(valid).toBeLessThan(5000)
   })
 
   it("a frame without a payload, and one whose fields are inherited, are decided as the Schema decides them", () => {

@@ -90,9 +90,44 @@ const inlineStepBudget = 128
  */
 const isValue = (r: unknown): boolean => r instanceof EndpointImpl || Array.isArray(r) || !isEffect(r)
 
+/** What `offer()` answers: the frame's label and payload, and the endpoint after it. */
+interface Offered {
+  readonly label: string
+  readonly payload: unknown
+  readonly next: EndpointImpl
+}
+
+/** What a receive answers: `recv`'s pair, or `offer`'s frame. */
+type Taken = readonly [unknown, EndpointImpl] | Offered
+
+/** The operation a `Step` takes (its arguments are the step's `a`, `b` and `payload`). */
+type Op = "send" | "recv" | "offer" | "select"
+
 class Step<A, E> extends Effectable.Class<A, E> {
-  constructor(private readonly channel: Channel, private readonly step: () => A | Effect.Effect<A, E>) {
+  // The operation and its arguments, not a closure over them: one object per step, not two.
+  constructor(
+    private readonly endpoint: EndpointImpl,
+    private readonly op: Op,
+    private readonly a: string,
+    private readonly b: string,
+    private readonly payload: unknown
+  ) {
     super()
+  }
+
+  /** Takes the step: its value, or the Effect left to run (a wait, a failure). */
+  private step(): A | Effect.Effect<A, E> {
+    const e = this.endpoint
+    switch (this.op) {
+      case "send":
+        return e.takeSend(this.a, this.b, this.payload) as A | Effect.Effect<A, E>
+      case "recv":
+        return e.takeRecv(this.a, this.b) as A | Effect.Effect<A, E>
+      case "offer":
+        return e.takeOffer() as A | Effect.Effect<A, E>
+      case "select":
+        return e.takeSelect(this.a) as A | Effect.Effect<A, E>
+    }
   }
 
   commit(): Effect.Effect<A, E> {
@@ -129,11 +164,11 @@ class Step<A, E> extends Effectable.Class<A, E> {
     this.yielded = true
     if (!isValue(r)) {
       this.value = new YieldWrap(r as Effect.Effect<A, E>)
-    } else if (++this.channel.inlineSteps < inlineStepBudget) {
+    } else if (++this.endpoint.channel.inlineSteps < inlineStepBudget) {
       this.done = true
       this.value = r
     } else {
-      this.channel.inlineSteps = 0
+      this.endpoint.channel.inlineSteps = 0
       this.value = new YieldWrap(Effect.as(Effect.yieldNow(), r as A))
     }
     return result
@@ -152,7 +187,7 @@ class EndpointImpl {
   private spent = false
   /** Whether the Effect of the operation made on this endpoint has run. */
   private ran = false
-  constructor(private readonly channel: Channel, private readonly state: LState) {}
+  constructor(readonly channel: Channel, private readonly state: LState) {}
 
   /**
    * Marks the endpoint used: `undefined`, or the failure when it was used before or the
@@ -228,78 +263,97 @@ class EndpointImpl {
   send(to: string, label: string, payload: unknown): Effect.Effect<EndpointImpl, RoleError> {
     const wrong = this.misuse("send", "send", to, label)
     if (wrong !== undefined) return wrong
-    return new Step(this.channel, (): EndpointImpl | Effect.Effect<EndpointImpl, RoleError> => {
-      const twice = this.again("send", to, label)
-      if (twice !== undefined) return twice
-      const s = this.state
-      if (s.kind !== "send" || s.peer !== to || s.label !== label) return this.mismatch(named("send", to, label))
-      const next = this.channel.sendNow(s, payload)
-      return isState(next) ? new EndpointImpl(this.channel, next) : Effect.map(next, (n) => new EndpointImpl(this.channel, n))
-    })
+    return new Step(this, "send", to, label, payload)
+  }
+
+  /** The step of `send(to, label, payload)`, taken (see `Step`). */
+  takeSend(to: string, label: string, payload: unknown): EndpointImpl | Effect.Effect<EndpointImpl, RoleError> {
+    const twice = this.again("send", to, label)
+    if (twice !== undefined) return twice
+    const s = this.state
+    if (s.kind !== "send" || s.peer !== to || s.label !== label) return this.mismatch(named("send", to, label))
+    const next = this.channel.sendNow(s, payload)
+    return isState(next) ? new EndpointImpl(this.channel, next) : Effect.map(next, (n) => new EndpointImpl(this.channel, n))
   }
 
   /**
-   * The next frame for the receive state the endpoint is at, taken and checked; then `k` of
-   * it (a value, or the Effect it gives: `k` answers an Effect only to fail).
+   * The next frame for the receive state the endpoint is at, taken and checked; then what the
+   * operation answers with it (`taken`): the pair of `recv(…, label)`, or, `label` undefined,
+   * what `offer()` answers.
    */
-  private received<A>(s: RecvState, k: (r: Received) => A | Effect.Effect<never, RoleError>): A | Effect.Effect<A, RoleError> {
+  private received(s: RecvState, label: string | undefined): Taken | Effect.Effect<Taken, RoleError> {
     const r = this.channel.receiveBuffered(s)
-    if (r !== undefined) return isReceived(r) ? k(r) : r
+    if (r !== undefined) return isReceived(r) ? this.taken(r, label) : r
     // (No named closure per call: run through tsx, each would cost an `Object.defineProperty`.)
-    return this.channel.waitThen(s, (envelope) => this.onFrame(s, k, envelope))
+    return this.channel.waitThen(s, (envelope) => this.onFrame(s, label, envelope))
   }
 
-  /** A frame taken while at `s`: `k` of it when it is the one, else a wait for the next. */
-  private onFrame<A>(s: RecvState, k: (r: Received) => A | Effect.Effect<never, RoleError>, envelope: Envelope): Effect.Effect<A, RoleError> {
+  /** A frame taken while at `s`: what the operation answers with it when it is the one, else a wait for the next. */
+  private onFrame(s: RecvState, label: string | undefined, envelope: Envelope): Effect.Effect<Taken, RoleError> {
     const r = this.channel.receiveFrame(s, envelope)
-    if (r === undefined) return this.channel.waitThen(s, (e) => this.onFrame(s, k, e))
+    if (r === undefined) return this.channel.waitThen(s, (e) => this.onFrame(s, label, e))
     if (!isReceived(r)) return r
-    const out = k(r)
-    return isValue(out) ? Effect.succeed(out as A) : out as Effect.Effect<A, RoleError>
+    const out = this.taken(r, label)
+    return isValue(out) ? Effect.succeed(out as Taken) : out as Effect.Effect<Taken, RoleError>
+  }
+
+  /** What `recv(…, label)` (or, `label` undefined, `offer()`) answers with the frame taken. */
+  private taken(r: Received, label: string | undefined): Taken | Effect.Effect<never, RoleError> {
+    const next = new EndpointImpl(this.channel, r.next)
+    if (label === undefined) return { label: r.label, payload: r.payload, next }
+    if (r.label === label) return [r.payload, next] as const
+    const from = (this.state as RecvState).peer
+    return Effect.fail(
+      new ProtocolViolation({
+        protocol: this.channel.protocol.name,
+        role: this.channel.role,
+        peer: from,
+        label: r.label,
+        site: "",
+        expected: `${label} from ${from}`,
+        message: `${this.channel.role} waited for ${label} from ${from} but ${r.label} arrived; use offer() where several labels may arrive`
+      })
+    )
   }
 
   recv(from: string, label: string): Effect.Effect<readonly [unknown, EndpointImpl], RoleError> {
     const wrong = this.misuse("recv", "recv", from, label)
     if (wrong !== undefined) return wrong
-    return new Step(this.channel, (): readonly [unknown, EndpointImpl] | Effect.Effect<readonly [unknown, EndpointImpl], RoleError> => {
-      const twice = this.again("recv", from, label)
-      if (twice !== undefined) return twice
-      const s = this.state
-      if (s.kind !== "recv" || s.peer !== from || !s.options.has(label)) return this.mismatch(named("recv", from, label))
-      return this.received(s, (r): readonly [unknown, EndpointImpl] | Effect.Effect<never, RoleError> =>
-        r.label === label
-          ? [r.payload, new EndpointImpl(this.channel, r.next)] as const
-          : Effect.fail(
-            new ProtocolViolation({
-              protocol: this.channel.protocol.name,
-              role: this.channel.role,
-              peer: from,
-              label: r.label,
-              site: "",
-              expected: `${label} from ${from}`,
-              message: `${this.channel.role} waited for ${label} from ${from} but ${r.label} arrived; use offer() where several labels may arrive`
-            })
-          ))
-    })
+    return new Step(this, "recv", from, label, undefined)
   }
 
-  offer() {
+  /** The step of `recv(from, label)`, taken (see `Step`). */
+  takeRecv(from: string, label: string): Taken | Effect.Effect<Taken, RoleError> {
+    const twice = this.again("recv", from, label)
+    if (twice !== undefined) return twice
+    const s = this.state
+    if (s.kind !== "recv" || s.peer !== from || !s.options.has(label)) return this.mismatch(named("recv", from, label))
+    return this.received(s, label)
+  }
+
+  offer(): Effect.Effect<Offered, RoleError> {
     const wrong = this.misuse("recv", "offer")
     if (wrong !== undefined) return wrong
-    return new Step(this.channel, () =>
-      this.again("offer") ?? this.received(this.state as RecvState, (r) => ({ label: r.label, payload: r.payload, next: new EndpointImpl(this.channel, r.next) }))
-    )
+    return new Step(this, "offer", "", "", undefined)
   }
 
-  select(branch: string) {
+  /** The step of `offer()`, taken (see `Step`). */
+  takeOffer(): Taken | Effect.Effect<Taken, RoleError> {
+    return this.again("offer") ?? this.received(this.state as RecvState, undefined)
+  }
+
+  select(branch: string): Effect.Effect<EndpointImpl, ImplementationError | LinearityViolation> {
     const wrong = this.misuse("select", "select", branch)
     if (wrong !== undefined) return wrong
-    return new Step(this.channel, (): EndpointImpl | Effect.Effect<EndpointImpl, ImplementationError | LinearityViolation> => {
-      const twice = this.again("select", branch)
-      if (twice !== undefined) return twice
-      const next = this.channel.selectNow(this.state as SelectState, branch)
-      return isState(next) ? new EndpointImpl(this.channel, next) : next
-    })
+    return new Step(this, "select", branch, "", undefined)
+  }
+
+  /** The step of `select(branch)`, taken (see `Step`). */
+  takeSelect(branch: string): EndpointImpl | Effect.Effect<EndpointImpl, ImplementationError | LinearityViolation> {
+    const twice = this.again("select", branch)
+    if (twice !== undefined) return twice
+    const next = this.channel.selectNow(this.state as SelectState, branch)
+    return isState(next) ? new EndpointImpl(this.channel, next) : next
   }
 
   round() {
