@@ -19,6 +19,8 @@
  *                       the fastest hand-written Effect program for this exchange we know of
  *   generator-steps     reference for `program`: `fastest-steps` with each synchronous step a `yield*` of an
  *                       iterator that finishes at once (no Effect, nothing allocated per step)
+ *   endpoint-steps      reference for `program`: `generator-steps` through linear endpoints by hand (one
+ *                       object per operation, a fresh endpoint after it, a pair per receive)
  *   fastest+checks      a bound for `Role.implement`'s design: `fastest` sending Quadrille's frames, routed
  *                       through session and role maps, with the receiver's checks on each by hand
  *   fastest-steps       reference for `program`: `fastest` with every protocol step one `yield*` of an
@@ -189,6 +191,70 @@ const generatorSteps = (rounds: number) =>
     })
     const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
     if (ra !== rounds || rb !== rounds) return yield* wrong("generator-steps", [ra, rb], rounds)
+  })
+
+/**
+ * What a linear endpoint API costs at the least, by hand: `generator-steps` where every
+ * operation is made on an endpoint that may be used once (checked), and answers with a fresh
+ * endpoint (a receive: a fresh pair of the message and the endpoint), through an object per
+ * operation that `yield*` takes and that finishes at once. The objects `Role.program` must
+ * make per step (an operation, the next endpoint, a receive's pair), with none of its
+ * protocol work (no automaton, frames or checks); the waits are `fastest`'s. A reference for
+ * `program`.
+ */
+class HandEndpoint {
+  private spent = false
+  constructor(readonly step: number) {}
+  /** The operation that goes on to the next endpoint, with `answer` of it. */
+  use<A>(answer: (next: HandEndpoint) => A): HandOp<A> {
+    if (this.spent) throw new Error("endpoint-steps: an endpoint used twice")
+    this.spent = true
+    return new HandOp(answer(new HandEndpoint(this.step + 1)))
+  }
+}
+class HandOp<A> {
+  readonly done = true
+  constructor(readonly value: A) {}
+  next(): IteratorResult<never, A> {
+    return this as unknown as IteratorResult<never, A>
+  }
+  [Symbol.iterator]() {
+    return this
+  }
+}
+const endpointSteps = (rounds: number) =>
+  Effect.gen(function*() {
+    const toB = new Slot<ToB>()
+    const toA = new Slot<ToA>()
+    const same = (e: HandEndpoint) => e
+    const a = Effect.gen(function*() {
+      let at = new HandEndpoint(0)
+      let n = 0
+      for (;;) {
+        toB.offer({ _tag: "Ping", n })
+        const c1 = yield* at.use(same)
+        const pong = yield* toA.take
+        const [reply, c2] = yield* c1.use((next) => [pong.n, next] as const)
+        n = reply + 1
+        at = yield* c2.use(same)
+        if (n >= rounds) break
+      }
+      toB.offer({ _tag: "Stop", n })
+      yield* at.use(same)
+      return n
+    })
+    const b = Effect.gen(function*() {
+      let at = new HandEndpoint(0)
+      for (;;) {
+        const m = yield* toB.take
+        const [got, c1] = yield* at.use((next) => [m, next] as const)
+        if (got._tag === "Stop") return got.n
+        toA.offer({ _tag: "Pong", n: got.n })
+        at = yield* c1.use(same)
+      }
+    })
+    const [ra, rb] = yield* Effect.all([a, b], { concurrency: "unbounded" })
+    if (ra !== rounds || rb !== rounds) return yield* wrong("endpoint-steps", [ra, rb], rounds)
   })
 
 /**
@@ -508,6 +574,7 @@ const allCases: ReadonlyArray<Case> = [
   { name: "fastest-steps", program: fastestSteps },
   { name: "fastest+checks", program: checkedFrames },
   { name: "generator-steps", program: generatorSteps },
+  { name: "endpoint-steps", program: endpointSteps },
   { name: "promise", program: promiseFloor },
   { name: "raw", program: raw },
   { name: "raw-mailbox", program: rawMailbox },
@@ -591,6 +658,8 @@ const main = async () => {
   ratio("fastest+checks", "fastest")
   ratio("generator-steps", "fastest")
   ratio("program", "generator-steps")
+  ratio("endpoint-steps", "fastest")
+  ratio("program", "endpoint-steps")
   ratio("quadrille", "fastest+checks")
   ratio("quadrille+reliable", "quadrille")
   ratio("fastest+relays", "fastest")

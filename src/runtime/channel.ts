@@ -268,6 +268,8 @@ export class Channel {
   private earlyCount = 0
   /** Steps a hand-written program took inline since it last went through Effect's run loop (src/runtime/program.ts). */
   inlineSteps = 0
+  /** `Role.program`'s wait for its receives on this channel, made on its first (src/runtime/program.ts, `Receiver`). */
+  programReceiver: unknown = undefined
   /** The state the role is at (as far as this channel has followed it). */
   private at: LState | undefined = undefined
   /** The channels of this role's parallel branches open now (they leave the set at their end). */

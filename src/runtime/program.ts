@@ -183,6 +183,24 @@ class Step<A, E> extends Effectable.Class<A, E> {
   }
 }
 
+/**
+ * A program's wait for the frame of a receive, one per channel (a lane runs one step at a
+ * time), made on its first receive that waits, as `Role.implement` makes its `waitOn` once
+ * per run: the wait (`Channel.waitFor`) resumes straight into the endpoint, label and state
+ * of the receive waiting now, kept here. No closure, continuation or `Effect.async` per wait.
+ */
+class Receiver {
+  endpoint: EndpointImpl | undefined = undefined
+  state: RecvState | undefined = undefined
+  label: string | undefined = undefined
+  readonly wait: (state: RecvState) => Effect.Effect<Taken, RoleError>
+  constructor(channel: Channel) {
+    this.wait = channel.waitFor((e) => this.endpoint!.onFrame(this.state!, this.label, e))
+  }
+}
+
+const receiverOf = (channel: Channel): Receiver => (channel.programReceiver ??= new Receiver(channel)) as Receiver
+
 class EndpointImpl {
   private spent = false
   /** Whether the Effect of the operation made on this endpoint has run. */
@@ -284,14 +302,17 @@ class EndpointImpl {
   private received(s: RecvState, label: string | undefined): Taken | Effect.Effect<Taken, RoleError> {
     const r = this.channel.receiveBuffered(s)
     if (r !== undefined) return isReceived(r) ? this.taken(r, label) : r
-    // (No named closure per call: run through tsx, each would cost an `Object.defineProperty`.)
-    return this.channel.waitThen(s, (envelope) => this.onFrame(s, label, envelope))
+    const receiver = receiverOf(this.channel)
+    receiver.endpoint = this
+    receiver.state = s
+    receiver.label = label
+    return receiver.wait(s)
   }
 
   /** A frame taken while at `s`: what the operation answers with it when it is the one, else a wait for the next. */
-  private onFrame(s: RecvState, label: string | undefined, envelope: Envelope): Effect.Effect<Taken, RoleError> {
+  onFrame(s: RecvState, label: string | undefined, envelope: Envelope): Effect.Effect<Taken, RoleError> {
     const r = this.channel.receiveFrame(s, envelope)
-    if (r === undefined) return this.channel.waitThen(s, (e) => this.onFrame(s, label, e))
+    if (r === undefined) return receiverOf(this.channel).wait(s)
     if (!isReceived(r)) return r
     const out = this.taken(r, label)
     return isValue(out) ? Effect.succeed(out as Taken) : out as Effect.Effect<Taken, RoleError>
