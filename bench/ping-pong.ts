@@ -151,9 +151,10 @@ const fastestSteps = (rounds: number) =>
  * waits are the same Effects as in `fastest`. Against `fastest`, the cost of the program's own
  * shape (a generator resumed at every step, `yield*` delegation); a reference for `program`.
  */
-class Now<A> {
+/** An iterator that `yield*` finishes at once with `value` (its own `IteratorResult`). */
+class Finished<A> {
   readonly done = true
-  value: A | undefined = undefined
+  constructor(public value: A) {}
   next(): IteratorResult<never, A> {
     return this as unknown as IteratorResult<never, A>
   }
@@ -165,7 +166,7 @@ const generatorSteps = (rounds: number) =>
   Effect.gen(function*() {
     const toB = new Slot<ToB>()
     const toA = new Slot<ToA>()
-    const now = new Now<unknown>()
+    const now = new Finished<unknown>(undefined)
     const step = <A>(a: A): Iterable<never, A> => {
       now.value = a
       return now as unknown as Iterable<never, A>
@@ -206,20 +207,10 @@ class HandEndpoint {
   private spent = false
   constructor(readonly step: number) {}
   /** The operation that goes on to the next endpoint, with `answer` of it. */
-  use<A>(answer: (next: HandEndpoint) => A): HandOp<A> {
+  use<A>(answer: (next: HandEndpoint) => A): Finished<A> {
     if (this.spent) throw new Error("endpoint-steps: an endpoint used twice")
     this.spent = true
-    return new HandOp(answer(new HandEndpoint(this.step + 1)))
-  }
-}
-class HandOp<A> {
-  readonly done = true
-  constructor(readonly value: A) {}
-  next(): IteratorResult<never, A> {
-    return this as unknown as IteratorResult<never, A>
-  }
-  [Symbol.iterator]() {
-    return this
+    return new Finished(answer(new HandEndpoint(this.step + 1)))
   }
 }
 const endpointSteps = (rounds: number) =>

@@ -1091,38 +1091,27 @@ export class Channel {
     return wait
   }
 
-  /** `Effect.flatMap(this.waitFrame(state), k)` for one wait: `waitFor` for a `k` made for this wait alone. */
-  waitThen<A, E, R>(state: RecvState, k: (envelope: Envelope) => Effect.Effect<A, E, R>): Effect.Effect<A, E | TransportError | Timeout, R> {
-    const inbox = this.inbox
-    if (inbox === undefined || this.receiveTimeout !== undefined) return Effect.flatMap(this.waitFrame(state), k)
-    const check: Effect.Effect<A, E | TransportError | Timeout, R> = Effect.suspend(() => {
-      const e = inbox.poll()
-      return e !== undefined ? k(e) : this.waitThen(state, k)
-    })
-    return this.waitStep(inbox, state, check, undefined)
-  }
-
   /**
    * The wait at `state` over `inbox`, going on with `check` (which takes the frame): `check`
    * when a frame is there, the mailbox's failure, a turn of the event loop when it is starved
    * (once in 2 048 waits at most), or `again` (the wait for the next frame, made once by
-   * `waitFor`).
+   * `waitFor` or `receiveAt`).
    */
   private waitStep<A, E, R>(
     inbox: Inbox,
     state: RecvState,
     check: Effect.Effect<A, E, R>,
-    again: Effect.Effect<A, E, R> | undefined
+    again: Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | TransportError, R> {
     this.waitingAt = state
     // A frame there already is taken in a step of its own (not in this call: no recursion).
-    // (This may be called well before the wait runs: `waitThen` looks again when it does.)
+    // (This may be called well before the wait runs: the inbox's `waitThen` looks again when it does.)
     if (inbox.size > 0) return check
     const failed = inbox.failed
     if (failed !== undefined) return Effect.fail(this.whileWaiting(state, failed))
     // A turn of the event loop, when it is starved; then it looks again.
     if (starved()) return Effect.zipRight(turn, check)
-    return again ?? inbox.waitThen(check)
+    return again
   }
 
   private expecting(state: RecvState): { readonly labels: string; readonly sites: string } {

@@ -186,16 +186,15 @@ class Step<A, E> extends Effectable.Class<A, E> {
 /**
  * A program's wait for the frame of a receive, one per channel (a lane runs one step at a
  * time), made on its first receive that waits, as `Role.implement` makes its `waitOn` once
- * per run: the wait (`Channel.waitFor`) resumes straight into the endpoint, label and state
- * of the receive waiting now, kept here. No closure, continuation or `Effect.async` per wait.
+ * per run: the wait (`Channel.waitFor`) resumes straight into the endpoint and label of the
+ * receive waiting now, kept here. No closure, continuation or `Effect.async` per wait.
  */
 class Receiver {
   endpoint: EndpointImpl | undefined = undefined
-  state: RecvState | undefined = undefined
   label: string | undefined = undefined
   readonly wait: (state: RecvState) => Effect.Effect<Taken, RoleError>
   constructor(channel: Channel) {
-    this.wait = channel.waitFor((e) => this.endpoint!.onFrame(this.state!, this.label, e))
+    this.wait = channel.waitFor((e) => this.endpoint!.onFrame(this.label, e))
   }
 }
 
@@ -295,7 +294,7 @@ class EndpointImpl {
   }
 
   /**
-   * The next frame for the receive state the endpoint is at, taken and checked; then what the
+   * The next frame for the receive state the endpoint is at (`s`, its state), taken and checked; then what the
    * operation answers with it (`taken`): the pair of `recv(…, label)`, or, `label` undefined,
    * what `offer()` answers.
    */
@@ -304,13 +303,13 @@ class EndpointImpl {
     if (r !== undefined) return isReceived(r) ? this.taken(r, label) : r
     const receiver = receiverOf(this.channel)
     receiver.endpoint = this
-    receiver.state = s
     receiver.label = label
     return receiver.wait(s)
   }
 
-  /** A frame taken while at `s`: what the operation answers with it when it is the one, else a wait for the next. */
-  onFrame(s: RecvState, label: string | undefined, envelope: Envelope): Effect.Effect<Taken, RoleError> {
+  /** A frame taken while at the endpoint's receive state: what the operation answers with it when it is the one, else a wait for the next. */
+  onFrame(label: string | undefined, envelope: Envelope): Effect.Effect<Taken, RoleError> {
+    const s = this.state as RecvState
     const r = this.channel.receiveFrame(s, envelope)
     if (r === undefined) return receiverOf(this.channel).wait(s)
     if (!isReceived(r)) return r
